@@ -1,0 +1,49 @@
+# Tipline: `make run` to start the platform, `make test` to run the test suite.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+TIPLINE := $(VENV)/bin/tipline
+export TIPLINE_DATA_DIR ?= ./var
+PORT ?= 8000
+APT_PACKAGES := postgresql chromium fonts-dejavu-core
+
+.PHONY: run test test-sqlite test-postgres lint setup system-deps bench clean
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(PY) || $$(scripts/find-python312) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+setup: $(VENV)/.installed
+	$(TIPLINE) keys init
+	$(TIPLINE) migrate --no-input
+
+run: setup
+	PORT=$(PORT) $(TIPLINE) serve --port $(PORT)
+
+# Debian packages the tests use: a real PostgreSQL server and a real Chromium.
+system-deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check src tests benchmarks scripts
+	$(VENV)/bin/mypy src
+
+test-sqlite: $(VENV)/.installed system-deps
+	$(VENV)/bin/pytest -q
+
+test-postgres: $(VENV)/.installed system-deps
+	scripts/with-postgres -- $(VENV)/bin/pytest -q
+
+test: lint test-sqlite test-postgres
+
+bench: $(VENV)/.installed system-deps
+	$(PY) benchmarks/intake.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,178 @@
+"""OpenAPI 3.1 description of the anonymous API, generated from the form definitions.
+
+Generating it from ReportForm keeps the schema and the validation from drifting apart.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from django import forms
+from django.conf import settings
+
+from tipline.cases import categories
+from tipline.intake.forms import ReportForm
+
+
+def _field_schema(name: str, field: forms.Field) -> dict[str, Any]:
+    description = " ".join(str(x) for x in (field.label, field.help_text) if x)
+    if name in ReportForm.LIST_FIELDS:
+        return {
+            "description": description
+            + " (a list of strings, or one string with one item per line)",
+            "oneOf": [
+                {"type": "array", "items": {"type": "string"}, "maxItems": 50},
+                {"type": "string"},
+            ],
+        }
+    schema: dict[str, Any] = {"type": "string", "description": description}
+    if isinstance(field, forms.ChoiceField):
+        schema["enum"] = [
+            str(value) for value, _label in cast(list[tuple[str, Any]], field.choices)
+        ]
+        if field.initial:
+            schema["default"] = field.initial
+    max_length = getattr(field, "max_length", None)
+    if max_length:
+        schema["maxLength"] = max_length
+    return schema
+
+
+def _report_schema() -> dict[str, Any]:
+    properties: dict[str, Any] = {
+        "category": {"type": "string", "enum": list(categories.CODES)},
+        "language": {"type": "string", "enum": [code for code, _n in settings.LANGUAGES]},
+    }
+    required = ["category"]
+    for name, field in ReportForm.base_fields.items():
+        if name == "attachments":
+            continue
+        properties[name] = _field_schema(name, field)
+        if field.required:
+            required.append(name)
+    per_category = {
+        c.code: {"extra_fields": list(c.extra_fields), "files": c.allows_files}
+        for c in categories.CATEGORIES
+    }
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": required,
+        "additionalProperties": False,
+        "description": (
+            "Category-specific fields are accepted only for their category: "
+            f"{per_category}. For csam, urls is required and victim_name is not accepted. "
+            "To attach files, send the same fields as multipart/form-data with repeated "
+            "'attachments' parts."
+        ),
+    }
+
+
+_ERRORS = {
+    "type": "object",
+    "properties": {
+        "errors": {
+            "type": "object",
+            "additionalProperties": {"type": "array", "items": {"type": "string"}},
+        }
+    },
+}
+_RECEIPT = {
+    "type": "object",
+    "required": ["receipt"],
+    "properties": {"receipt": {"type": "string", "example": "7KQ2-M9XF-TR2B-8HZP"}},
+}
+_NOT_FOUND = {
+    "description": "Unknown, malformed or wrong receipt (all answered the same way).",
+    "content": {"application/json": {"schema": {"type": "object"}}},
+}
+_THROTTLED = {"description": "Too many failed receipt look-ups on this site in the last minute."}
+
+
+def _json(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"content": {"application/json": {"schema": schema}}}
+
+
+def schema() -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Tipline anonymous reporting API",
+            "version": "1",
+            "description": (
+                "For mobile apps. No authentication, no cookies, no client address recorded. "
+                "The receipt returned on submission is the only key to the report: it is shown "
+                "once and stored only as a keyed hash."
+            ),
+        },
+        "paths": {
+            "/api/v1/reports": {
+                "post": {
+                    "summary": "Submit a report",
+                    "requestBody": {"required": True, **_json(_report_schema())},
+                    "responses": {
+                        "201": {"description": "Stored and committed", **_json(_RECEIPT)},
+                        "400": {"description": "Validation errors per field", **_json(_ERRORS)},
+                        "413": {"description": "Body or file too large", **_json(_ERRORS)},
+                        "415": {"description": "Not JSON or multipart", **_json(_ERRORS)},
+                    },
+                }
+            },
+            "/api/v1/followup/status": {
+                "post": {
+                    "summary": "Status and messages of a report",
+                    "requestBody": {"required": True, **_json(_RECEIPT)},
+                    "responses": {
+                        "200": {
+                            "description": "Coarse status and the message thread",
+                            **_json(
+                                {
+                                    "type": "object",
+                                    "properties": {
+                                        "status": {
+                                            "type": "string",
+                                            "enum": [
+                                                "received",
+                                                "in_review",
+                                                "action_taken",
+                                                "closed",
+                                            ],
+                                        },
+                                        "category": {"type": "string"},
+                                        "created_at": {"type": "string", "format": "date-time"},
+                                        "messages": {"type": "array", "items": {"type": "object"}},
+                                    },
+                                }
+                            ),
+                        },
+                        "404": _NOT_FOUND,
+                        "429": _THROTTLED,
+                    },
+                }
+            },
+            "/api/v1/followup/messages": {
+                "post": {
+                    "summary": "Send a message to the hotline",
+                    "requestBody": {
+                        "required": True,
+                        **_json(
+                            {
+                                "type": "object",
+                                "required": ["receipt", "body"],
+                                "properties": {
+                                    "receipt": {"type": "string"},
+                                    "body": {"type": "string", "maxLength": 10000},
+                                },
+                            }
+                        ),
+                    },
+                    "responses": {
+                        "201": {"description": "Sent"},
+                        "400": {"description": "Validation errors", **_json(_ERRORS)},
+                        "404": _NOT_FOUND,
+                        "429": _THROTTLED,
+                    },
+                }
+            },
+        },
+    }

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from tipline.api import views
+
+app_name = "api"
+
+urlpatterns = [
+    path("reports", views.reports, name="reports"),
+    path("followup/status", views.followup_status, name="followup_status"),
+    path("followup/messages", views.followup_messages, name="followup_messages"),
+    path("openapi.json", views.openapi, name="openapi"),
+]

@@ -1,0 +1,170 @@
+"""Anonymous API endpoints: adapters over the same actions as the web form."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, JsonResponse
+from django.utils.translation import get_language_from_request
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from tipline.api.openapi import schema
+from tipline.api.parsing import BadBody, json_object, to_form_data
+from tipline.cases import actions, categories, selectors
+from tipline.cases.access import ReportNotFound, TooManyAttempts, report_by_receipt
+from tipline.cases.models import Report
+from tipline.cases.states import Channel, MessageAuthor
+from tipline.evidence.validate import UploadRejected, ValidatedUpload, validate_upload
+from tipline.intake.forms import CleanCharField, ReportForm
+
+NOT_FOUND = {"error": "not_found", "message": "No report matches this receipt."}
+THROTTLED = {"error": "too_many_attempts", "message": "Too many attempts; wait a minute."}
+REPORT_FIELDS = set(ReportForm.base_fields) - {"attachments"}
+
+
+def _errors(form_errors: Any) -> dict[str, list[str]]:
+    return {name: [str(e) for e in errs] for name, errs in form_errors.items()}
+
+
+def _bad(exc: BadBody) -> JsonResponse:
+    return JsonResponse({"errors": exc.errors}, status=exc.status)
+
+
+def _language(request: HttpRequest, requested: Any) -> str:
+    codes = {code for code, _name in settings.LANGUAGES}
+    if isinstance(requested, str) and requested in codes:
+        return requested
+    return get_language_from_request(request, check_path=False)
+
+
+def _uploads(files: list[Any]) -> tuple[list[ValidatedUpload], list[str]]:
+    uploads, errors = [], []
+    for upload in files:
+        try:
+            uploads.append(validate_upload(upload.name or "", upload.read()))
+        except UploadRejected as exc:
+            errors.append(str(exc))
+    return uploads, errors
+
+
+@csrf_exempt
+@require_POST
+def reports(request: HttpRequest) -> JsonResponse:
+    files: list[Any] = []
+    try:
+        if (request.content_type or "") == "multipart/form-data":
+            data = request.POST.copy()
+            files = request.FILES.getlist("attachments")
+            if getattr(request, "upload_too_large", False):
+                raise BadBody({"attachments": ["A file is too large."]}, status=413)
+        else:
+            body = json_object(request)
+            language = body.pop("language", None)
+            data = to_form_data(
+                body, list_fields=ReportForm.LIST_FIELDS, known=REPORT_FIELDS | {"category"}
+            )
+            if language is not None:
+                data["language"] = language
+    except BadBody as exc:
+        return _bad(exc)
+    code = data.get("category")
+    if code not in categories.CODES:
+        allowed = ", ".join(categories.CODES)
+        return JsonResponse({"errors": {"category": [f"Choose one of: {allowed}."]}}, status=400)
+    category = categories.get(code)
+    # Choice questions the client left out take the form's default, as an untouched select would.
+    for name, field in ReportForm.base_fields.items():
+        if field.initial is not None and name not in data:
+            data[name] = field.initial
+    form = ReportForm(data, category=category)
+    if not form.is_valid():
+        return JsonResponse({"errors": _errors(form.errors)}, status=400)
+    if files and not category.allows_files:
+        return JsonResponse(
+            {"errors": {"attachments": ["This category does not accept files."]}}, status=400
+        )
+    if len(files) > settings.TIPLINE_MAX_FILES:
+        return JsonResponse({"errors": {"attachments": ["Too many files."]}}, status=400)
+    uploads, file_errors = _uploads(files)
+    if file_errors:
+        return JsonResponse({"errors": {"attachments": file_errors}}, status=400)
+    created = actions.report_create(
+        category=category.code,
+        channel=Channel.API,
+        language=_language(request, data.get("language")),
+        details=form.details(),
+        contact=form.contact(),
+        uploads=uploads,
+    )
+    return JsonResponse({"receipt": created.receipt}, status=201)
+
+
+def _report_from(body: dict[str, Any]) -> Report:
+    receipt = body.get("receipt")
+    # A wrong type is answered exactly like a wrong receipt.
+    return report_by_receipt(receipt if isinstance(receipt, str) else "")
+
+
+@csrf_exempt
+@require_POST
+def followup_status(request: HttpRequest) -> JsonResponse:
+    try:
+        body = json_object(request)
+        report = _report_from(body)
+    except BadBody as exc:
+        return _bad(exc)
+    except TooManyAttempts:
+        return JsonResponse(THROTTLED, status=429)
+    except ReportNotFound:
+        return JsonResponse(NOT_FOUND, status=404)
+    view = selectors.reporter_view(report)
+    return JsonResponse(
+        {
+            "status": view.status.value,
+            "category": view.category,
+            "created_at": view.created_at.isoformat(),
+            "messages": [
+                {
+                    "author": m.author.value,
+                    "created_at": m.created_at.isoformat(),
+                    "body": m.body,
+                    "files": [f.name for f in m.files],
+                }
+                for m in view.messages
+            ],
+        }
+    )
+
+
+_BODY_FIELD = CleanCharField(max_length=10_000)
+
+
+@csrf_exempt
+@require_POST
+def followup_messages(request: HttpRequest) -> JsonResponse:
+    try:
+        body = json_object(request)
+        report = _report_from(body)
+    except BadBody as exc:
+        return _bad(exc)
+    except TooManyAttempts:
+        return JsonResponse(THROTTLED, status=429)
+    except ReportNotFound:
+        return JsonResponse(NOT_FOUND, status=404)
+    text = body.get("body")
+    if not isinstance(text, str):
+        return JsonResponse({"errors": {"body": ["Expected a string."]}}, status=400)
+    try:
+        cleaned = _BODY_FIELD.clean(text)
+    except ValidationError as exc:
+        return JsonResponse({"errors": {"body": [str(m) for m in exc.messages]}}, status=400)
+    actions.message_add(report=report, author=MessageAuthor.REPORTER, body=cleaned)
+    return JsonResponse({"status": "sent"}, status=201)
+
+
+@require_GET
+def openapi(request: HttpRequest) -> JsonResponse:
+    return JsonResponse(schema(), json_dumps_params={"indent": 2})

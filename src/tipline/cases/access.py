@@ -1,0 +1,66 @@
+"""Access functions: the only way a user-supplied identifier becomes a report.
+
+For reporters the identifier is the receipt. A missing report, a malformed receipt and a wrong
+receipt all raise the same ``ReportNotFound`` after the same work (digest and one indexed query),
+so neither the answer nor its timing tells them apart. Failures are counted site-wide per minute;
+past the limit every look-up is refused for the rest of the minute, right or wrong, so the throttle
+cannot be used as an oracle. No client address is involved at any point.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from tipline import crypto
+from tipline.cases import receipts
+from tipline.cases.models import ReceiptThrottle, Report
+
+# Digest of a receipt no generator can produce, so malformed input costs the same as a guess.
+_IMPOSSIBLE = "!" * receipts.SYMBOLS
+
+
+class ReportNotFound(Exception):
+    """No report for this identifier, or not one this caller may see. Deliberately one error."""
+
+
+class TooManyAttempts(Exception):
+    """Site-wide limit of failed receipt look-ups reached; try again in a minute."""
+
+
+def _window_start() -> datetime:
+    now = timezone.now()
+    return now.replace(second=0, microsecond=0)
+
+
+def _throttled() -> bool:
+    limit = settings.TIPLINE_RECEIPT_FAILURES_PER_MINUTE
+    row = ReceiptThrottle.objects.filter(window_start=_window_start()).first()
+    return row is not None and row.failures >= limit
+
+
+def _record_failure() -> None:
+    window = _window_start()
+    with transaction.atomic():
+        updated = ReceiptThrottle.objects.filter(window_start=window).update(
+            failures=F("failures") + 1
+        )
+        if not updated:
+            ReceiptThrottle.objects.get_or_create(window_start=window, defaults={"failures": 1})
+        ReceiptThrottle.objects.filter(window_start__lt=window - timedelta(minutes=10)).delete()
+
+
+def report_by_receipt(receipt: str) -> Report:
+    if _throttled():
+        raise TooManyAttempts
+    normalised = receipts.normalise(receipt)
+    digest = crypto.receipt_digest(normalised or _IMPOSSIBLE)
+    report = Report.objects.filter(receipt_digest=digest).first()
+    if report is None or normalised is None:
+        _record_failure()
+        raise ReportNotFound
+    return report

@@ -1,0 +1,94 @@
+"""Reads of reports. Callers pass a report obtained through tipline.cases.access."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from tipline.cases.models import EvidenceFile, Message, Report
+from tipline.cases.sealing import KeyDestroyed, open_json, open_text, report_key
+from tipline.cases.states import KeyPurpose, MessageAuthor, PublicStatus, public_status
+
+
+@dataclass(frozen=True)
+class FileSummary:
+    name: str
+    content_type: str
+    size: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class ThreadMessage:
+    author: MessageAuthor
+    created_at: datetime
+    body: str
+    files: tuple[FileSummary, ...]
+
+
+@dataclass(frozen=True)
+class ReporterView:
+    """What the reporter may see: coarse status and the message thread, nothing internal."""
+
+    status: PublicStatus
+    category: str
+    created_at: datetime
+    messages: tuple[ThreadMessage, ...]
+    files: tuple[FileSummary, ...]
+
+
+def _file_summary(key: bytes, evidence: EvidenceFile) -> FileSummary:
+    meta = open_json(key, evidence.meta, context=f"file:{evidence.id}:meta")
+    return FileSummary(
+        name=meta["name"],
+        content_type=meta["content_type"],
+        size=meta["size"],
+        sha256=meta["sha256"],
+    )
+
+
+def reporter_view(report: Report) -> ReporterView:
+    try:
+        key: bytes | None = report_key(report.id, KeyPurpose.CONTENT)
+    except KeyDestroyed:
+        key = None
+    files_by_message: dict[Any, list[FileSummary]] = {}
+    if key is not None:
+        for evidence in EvidenceFile.objects.filter(report=report).order_by("created_at"):
+            files_by_message.setdefault(evidence.message_id, []).append(
+                _file_summary(key, evidence)
+            )
+    messages: list[ThreadMessage] = []
+    if key is not None:
+        for message in Message.objects.filter(report=report).order_by("created_at"):
+            messages.append(
+                ThreadMessage(
+                    author=MessageAuthor(message.author),
+                    created_at=message.created_at,
+                    body=open_text(key, message.body, context=f"message:{message.id}:body"),
+                    files=tuple(files_by_message.get(message.id, ())),
+                )
+            )
+    return ReporterView(
+        status=public_status(report.state),
+        category=report.category,
+        created_at=report.created_at,
+        messages=tuple(messages),
+        files=tuple(files_by_message.get(None, ())),
+    )
+
+
+def report_details(report: Report) -> dict[str, Any]:
+    """The decrypted submission (for staff views and tests). Raises KeyDestroyed if shredded."""
+    key = report_key(report.id, KeyPurpose.CONTENT)
+    details: dict[str, Any] = open_json(key, report.payload, context=f"report:{report.id}:payload")
+    return details
+
+
+def report_contact(report: Report) -> dict[str, str] | None:
+    if report.contact is None:
+        return None
+    key = report_key(report.id, KeyPurpose.CONTACT)
+    contact: dict[str, str] = open_json(key, report.contact, context=f"report:{report.id}:contact")
+    return contact

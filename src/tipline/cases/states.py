@@ -1,0 +1,53 @@
+"""Report states, and the coarse status a reporter is shown.
+
+The console issue adds one guarded action per transition; the foundation only needs the states and
+what the reporter may see of them (never who is handling the case or what was decided in detail).
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ReportState(models.TextChoices):
+    NEW = "new", _("New")
+    IN_REVIEW = "in_review", _("In review")
+    AWAITING_SECOND_REVIEW = "awaiting_second_review", _("Awaiting second review")
+    ACTIONED = "actioned", _("Actioned")
+    CLOSED = "closed", _("Closed")
+
+
+class PublicStatus(models.TextChoices):
+    RECEIVED = "received", _("Received")
+    IN_REVIEW = "in_review", _("In review")
+    ACTION_TAKEN = "action_taken", _("Action taken")
+    CLOSED = "closed", _("Closed")
+
+
+_PUBLIC = {
+    ReportState.NEW: PublicStatus.RECEIVED,
+    ReportState.IN_REVIEW: PublicStatus.IN_REVIEW,
+    ReportState.AWAITING_SECOND_REVIEW: PublicStatus.IN_REVIEW,
+    ReportState.ACTIONED: PublicStatus.ACTION_TAKEN,
+    ReportState.CLOSED: PublicStatus.CLOSED,
+}
+
+
+def public_status(state: str) -> PublicStatus:
+    return _PUBLIC[ReportState(state)]
+
+
+class Channel(models.TextChoices):
+    WEB = "web", _("Web form")
+    API = "api", _("Mobile or API")
+
+
+class MessageAuthor(models.TextChoices):
+    REPORTER = "reporter", _("You")
+    HOTLINE = "hotline", _("Hotline")
+
+
+class KeyPurpose(models.TextChoices):
+    CONTENT = "content", "content"
+    CONTACT = "contact", "contact"

@@ -1,0 +1,34 @@
+"""The only code that touches keys.
+
+Design (after GlobaLeaks and SecureDrop):
+
+* Every report has random 256-bit data keys: one for its content (text, identifiers, messages,
+  files) and one for the reporter's contact details, so that retention can destroy contact details
+  earlier than content. Data keys are stored only *wrapped* by the key-encryption key (KEK), a file
+  under ``TIPLINE_DATA_DIR/keys`` that never enters the database. Deleting a wrapped data key makes
+  everything sealed under it unrecoverable (crypto-shredding).
+* Sealing is XChaCha20-Poly1305 (libsodium through PyNaCl) with a random 192-bit nonce and a
+  versioned header. The header and a *context* string (for example ``report:42:payload``) are
+  authenticated as associated data, so a blob moved to another report or field fails to open.
+* Receipts are stored only as a keyed BLAKE2b digest under a second key file.
+"""
+
+from tipline.crypto.box import (
+    DecryptionError,
+    new_data_key,
+    open_sealed,
+    receipt_digest,
+    seal,
+    unwrap_data_key,
+    wrap_data_key,
+)
+
+__all__ = [
+    "DecryptionError",
+    "new_data_key",
+    "open_sealed",
+    "receipt_digest",
+    "seal",
+    "unwrap_data_key",
+    "wrap_data_key",
+]

@@ -1,0 +1,1 @@
+"""Evidence files: validation of uploads at intake and metadata-free previews."""

@@ -1,0 +1,15 @@
+"""Public URLconf (trust domain 1). It never includes staff URLs or imports staff code."""
+
+from django.urls import path
+
+from tipline.intake import views
+
+app_name = "intake"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("report/<slug:code>/", views.report, name="report"),
+    path("follow-up/", views.followup, name="followup"),
+    path("follow-up/message/", views.followup_message, name="followup_message"),
+    path("emergency/", views.emergency, name="emergency"),
+]

@@ -1,0 +1,185 @@
+"""Public site views (trust domain 1). Adapters only: parse, access, act, render.
+
+No view here sets a cookie or reads a session. The receipt travels only in POST bodies (never in a
+URL, so never in a log or browser history), and pages showing report content are ``no-store``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods
+
+from tipline.cases import actions, categories, selectors
+from tipline.cases.access import ReportNotFound, TooManyAttempts, report_by_receipt
+from tipline.cases.models import Report
+from tipline.cases.states import Channel, MessageAuthor
+from tipline.evidence.validate import UploadRejected, ValidatedUpload, validate_upload
+from tipline.intake.forms import MessageForm, ReceiptForm, ReportForm
+from tipline.web.middleware import too_large_response
+
+
+class _BadRequestBody(Exception):
+    """The request body could not be parsed within the limits; the response is attached."""
+
+    def __init__(self, response: HttpResponse) -> None:
+        self.response = response
+
+
+def _read_body(request: HttpRequest) -> tuple[Any, Any]:
+    try:
+        data, files = request.POST, request.FILES
+    except (RequestDataTooBig, TooManyFilesSent):
+        raise _BadRequestBody(too_large_response(request)) from None
+    except TooManyFieldsSent:
+        raise _BadRequestBody(HttpResponse(status=400)) from None
+    if getattr(request, "upload_too_large", False):
+        raise _BadRequestBody(too_large_response(request))
+    return data, files
+
+
+def validate_files(form: Any, field: str = "attachments") -> list[ValidatedUpload]:
+    """Content checks for every uploaded file; errors go on the form, nothing is kept."""
+    uploads: list[ValidatedUpload] = []
+    if field not in form.fields:
+        return uploads
+    for upload in form.cleaned_data.get(field) or []:
+        try:
+            uploads.append(validate_upload(upload.name or "", upload.read()))
+        except UploadRejected as exc:
+            form.add_error(field, str(exc))
+    return uploads
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "intake/home.html", {"categories": categories.CATEGORIES})
+
+
+@csrf_exempt  # cookie-less: see CrossSiteWriteGuardMiddleware
+@require_http_methods(["GET", "POST"])
+def report(request: HttpRequest, code: str) -> HttpResponse:
+    try:
+        category = categories.get(code)
+    except KeyError:
+        raise Http404 from None
+    if request.method == "POST":
+        try:
+            data, files = _read_body(request)
+        except _BadRequestBody as bad:
+            return bad.response
+        form = ReportForm(data, files, category=category)
+        uploads = validate_files(form) if form.is_valid() else []
+        if form.is_valid():
+            created = actions.report_create(
+                category=category.code,
+                channel=Channel.WEB,
+                language=get_language() or "en",
+                details=form.details(),
+                contact=form.contact(),
+                uploads=uploads,
+            )
+            return render(
+                request,
+                "intake/receipt.html",
+                {"receipt": created.receipt, "category": category, "files": len(uploads)},
+            )
+        return render(
+            request,
+            "intake/report_form.html",
+            {"form": form, "category": category, "files_dropped": bool(files)},
+            status=400,
+        )
+    form = ReportForm(category=category)
+    return render(request, "intake/report_form.html", {"form": form, "category": category})
+
+
+def _thread_page(
+    request: HttpRequest,
+    report: Report,
+    *,
+    receipt: str,
+    form: MessageForm | None = None,
+    sent: bool = False,
+    status: int = 200,
+) -> HttpResponse:
+    category = categories.get(report.category)
+    if form is None:
+        form = MessageForm(initial={"receipt": receipt})
+    if not category.allows_files:
+        form.fields.pop("attachments", None)
+    context = {
+        "view": selectors.reporter_view(report),
+        "category": category,
+        "form": form,
+        "receipt": receipt,
+        "sent": sent,
+    }
+    return render(request, "intake/followup_thread.html", context, status=status)
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def followup(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":
+        return render(request, "intake/followup_login.html", {"form": ReceiptForm()})
+    try:
+        data, _files = _read_body(request)
+    except _BadRequestBody as bad:
+        return bad.response
+    form = ReceiptForm(data)
+    if not form.is_valid():
+        return render(request, "intake/followup_login.html", {"form": form}, status=400)
+    try:
+        found = report_by_receipt(form.cleaned_data["receipt"])
+    except TooManyAttempts:
+        return render(request, "intake/throttled.html", status=429)
+    except ReportNotFound:
+        form.add_error(
+            "receipt", _("We could not find a report with this receipt. Check it and try again.")
+        )
+        return render(request, "intake/followup_login.html", {"form": form}, status=404)
+    return _thread_page(request, found, receipt=form.cleaned_data["receipt"])
+
+
+@csrf_exempt
+@require_http_methods(["POST"])
+def followup_message(request: HttpRequest) -> HttpResponse:
+    try:
+        data, files = _read_body(request)
+    except _BadRequestBody as bad:
+        return bad.response
+    receipt_form = ReceiptForm(data)
+    if not receipt_form.is_valid():
+        return render(request, "intake/followup_login.html", {"form": receipt_form}, status=400)
+    try:
+        found = report_by_receipt(receipt_form.cleaned_data["receipt"])
+    except TooManyAttempts:
+        return render(request, "intake/throttled.html", status=429)
+    except ReportNotFound:
+        receipt_form.add_error(
+            "receipt", _("We could not find a report with this receipt. Check it and try again.")
+        )
+        return render(request, "intake/followup_login.html", {"form": receipt_form}, status=404)
+    receipt = receipt_form.cleaned_data["receipt"]
+    form = MessageForm(data, files)
+    if not categories.get(found.category).allows_files:
+        form.fields.pop("attachments", None)
+    uploads = validate_files(form) if form.is_valid() else []
+    if not form.is_valid():
+        return _thread_page(request, found, receipt=receipt, form=form, status=400)
+    actions.message_add(
+        report=found, author=MessageAuthor.REPORTER, body=form.cleaned_data["body"], uploads=uploads
+    )
+    return _thread_page(request, found, receipt=receipt, sent=True)
+
+
+@require_GET
+def emergency(request: HttpRequest) -> HttpResponse:
+    return render(request, "intake/emergency.html")

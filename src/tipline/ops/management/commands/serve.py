@@ -1,0 +1,81 @@
+"""`tipline serve`: the web server and the task worker together, as one foreground command.
+
+Gunicorn runs without an access log and at warning level, so no request line (address, path,
+query string) is ever written. Stopping this command stops both children.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from argparse import ArgumentParser
+from typing import Any
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Run the web server and the background task worker (Ctrl-C stops both)."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+        parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+        parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_WORKERS", "4")))
+        parser.add_argument("--threads", type=int, default=int(os.environ.get("WEB_THREADS", "2")))
+        parser.add_argument("--no-worker", action="store_true", help="do not start the task worker")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        # Static files are served by the app itself (WhiteNoise): nothing loads from elsewhere.
+        call_command("collectstatic", interactive=False, verbosity=0)
+        python = sys.executable
+        web = [
+            python,
+            "-m",
+            "gunicorn",
+            "tipline.wsgi:application",
+            "--bind",
+            f"{options['host']}:{options['port']}",
+            "--workers",
+            str(options["workers"]),
+            "--threads",
+            str(options["threads"]),
+            "--worker-class",
+            "gthread",
+            "--log-level",
+            "warning",
+            "--graceful-timeout",
+            "10",
+            "--forwarded-allow-ips",
+            "",
+            "--logger-class",
+            "tipline.web.gunicorn_logger.PrivateLogger",
+        ]
+        children = [subprocess.Popen(web)]  # noqa: S603 - fixed argv, our own interpreter
+        if not options["no_worker"]:
+            worker = [python, "-m", "tipline.cli", "db_worker", "--interval", "0.5"]
+            children.append(subprocess.Popen(worker))  # noqa: S603
+        self.stdout.write(
+            f"Tipline on http://{options['host']}:{options['port']}/ (Ctrl-C to stop)"
+        )
+
+        def stop(signum: int, _frame: Any) -> None:
+            for child in children:
+                if child.poll() is None:
+                    child.send_signal(signal.SIGTERM)
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        try:
+            while all(child.poll() is None for child in children):
+                time.sleep(0.5)
+        finally:
+            stop(signal.SIGTERM, None)
+            for child in children:
+                try:
+                    child.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    child.kill()

@@ -1,0 +1,187 @@
+"""Settings, read from the environment once, with embedded defaults.
+
+Everything Tipline keeps lives under ``TIPLINE_DATA_DIR`` (default ``./var``): the SQLite database,
+the encrypted evidence store and the key material. ``DATABASE_URL`` switches to PostgreSQL.
+
+Anonymity shapes several choices here: no session or CSRF cookie on public pages, no access log,
+no error e-mails (they would carry request metadata), and logging that never formats a request.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.utils.csp import CSP
+
+from tipline.crypto.keyfiles import load_or_create_secret
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return int(raw) if raw else default
+
+
+BASE_DIR = Path(__file__).resolve().parent
+DATA_DIR = Path(os.environ.get("TIPLINE_DATA_DIR", "./var")).resolve()
+KEY_DIR = DATA_DIR / "keys"
+EVIDENCE_DIR = DATA_DIR / "evidence"
+
+DEBUG = os.environ.get("TIPLINE_DEBUG", "") == "1"
+# The Django secret signs staff sessions and CSRF tokens; it lives with the other keys, never in
+# the repository, and is created on first start.
+SECRET_KEY = load_or_create_secret(KEY_DIR / "django-secret.key").hex()
+ALLOWED_HOSTS = [
+    h for h in os.environ.get("TIPLINE_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h
+]
+
+INSTALLED_APPS = [
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "django.contrib.staticfiles",
+    "django_tasks_db",
+    "tipline.cases",
+    "tipline.intake",
+    "tipline.api",
+    "tipline.ops",
+]
+
+MIDDLEWARE = [
+    # First, so that nothing below it can see, log or store the client's address.
+    "tipline.web.middleware.ForgetClientMiddleware",
+    "tipline.web.middleware.RequestSizeLimitMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "tipline.web.middleware.CrossSiteWriteGuardMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "tipline.web.middleware.PrivacyHeadersMiddleware",
+]
+
+ROOT_URLCONF = "tipline.urls"
+WSGI_APPLICATION = "tipline.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "web" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "tipline.web.context.site",
+            ],
+        },
+    },
+]
+
+# Everything under the data directory is private to the service account.
+os.umask(0o077)
+DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL", f"sqlite:///{DATA_DIR / 'tipline.sqlite3'}"),
+        conn_max_age=_env_int("TIPLINE_DB_CONN_MAX_AGE", 60),
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets readers and one writer proceed together; IMMEDIATE transactions take the write lock
+    # up front so concurrent submissions queue on busy_timeout instead of failing with "locked".
+    # synchronous=FULL fsyncs every commit: an acknowledged report survives even a power cut.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": (
+            "PRAGMA journal_mode=WAL; PRAGMA secure_delete=ON; PRAGMA synchronous="
+            + os.environ.get("TIPLINE_SQLITE_SYNCHRONOUS", "FULL")
+        ),
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get("TIPLINE_TASK_BACKEND", "django_tasks_db.DatabaseBackend"),
+    }
+}
+
+# Public pages set no cookies. Staff pages (a later trust domain) will opt in explicitly.
+SESSION_COOKIE_SECURE = not DEBUG and os.environ.get("TIPLINE_INSECURE_COOKIES") != "1"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Strict"
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+CSRF_COOKIE_HTTPONLY = True
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("fr", "Français"), ("hi", "हिन्दी")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+USE_I18N = True
+USE_TZ = True
+TIME_ZONE = "UTC"
+
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "web" / "static"]
+STORAGES = {
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+# Uploads are held in memory and encrypted before anything reaches disk: Django's default
+# handler would spill large uploads to an unencrypted temporary file.
+FILE_UPLOAD_HANDLERS = ["tipline.web.uploads.BoundedMemoryUploadHandler"]
+TIPLINE_MAX_FILE_BYTES = _env_int("TIPLINE_MAX_FILE_BYTES", 20 * 1024 * 1024)
+TIPLINE_MAX_FILES = _env_int("TIPLINE_MAX_FILES", 10)
+TIPLINE_MAX_REQUEST_BYTES = _env_int(
+    "TIPLINE_MAX_REQUEST_BYTES", TIPLINE_MAX_FILES * TIPLINE_MAX_FILE_BYTES + 1024 * 1024
+)
+TIPLINE_MAX_IMAGE_PIXELS = _env_int("TIPLINE_MAX_IMAGE_PIXELS", 40_000_000)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024  # text fields of one request, files excluded
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
+DATA_UPLOAD_MAX_NUMBER_FILES = TIPLINE_MAX_FILES
+
+# Guessing receipts: at most this many failed follow-up look-ups per minute, counted for the
+# whole site because no client address is kept to count per client.
+TIPLINE_RECEIPT_FAILURES_PER_MINUTE = _env_int("TIPLINE_RECEIPT_FAILURES_PER_MINUTE", 60)
+TIPLINE_QUICK_EXIT_URL = os.environ.get(
+    "TIPLINE_QUICK_EXIT_URL", "https://www.google.com/search?q=weather"
+)
+TIPLINE_HOTLINE_NAME = os.environ.get("TIPLINE_HOTLINE_NAME", "Tipline")
+
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "no-referrer"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SECURE_CSP = {
+    "default-src": [CSP.NONE],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "manifest-src": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "base-uri": [CSP.NONE],
+    "frame-ancestors": [CSP.NONE],
+}
+
+# Logging never formats the request object, so neither the client address nor the query string
+# can reach a log line. Error e-mails are off: they would include request metadata.
+ADMINS: list[tuple[str, str]] = []
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "loggers": {
+        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+        "django.server": {"handlers": [], "level": "CRITICAL", "propagate": False},
+        "django.security": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        "tipline": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
+    "root": {"handlers": ["console"], "level": "WARNING"},
+}

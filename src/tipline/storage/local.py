@@ -1,0 +1,74 @@
+"""Local filesystem backend for the encrypted evidence store."""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from pathlib import Path
+
+from django.conf import settings
+
+_OBJECT_ID = re.compile(r"\A[0-9a-f]{32}\Z")
+
+
+class StorageError(Exception):
+    """An object id is malformed, escapes the store, or the object is missing."""
+
+
+def _root() -> Path:
+    root = Path(settings.EVIDENCE_DIR)
+    root.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return root.resolve()
+
+
+def _path_for(object_id: str) -> Path:
+    if not _OBJECT_ID.match(object_id):
+        raise StorageError("malformed object id")
+    root = _root()
+    path = root / object_id[:2] / object_id[2:4] / object_id
+    resolved_parent = path.parent.resolve()
+    if os.path.commonpath([root, resolved_parent]) != str(root):
+        raise StorageError("object path escapes the store")
+    if path.is_symlink():
+        raise StorageError("symlinks are refused")
+    return path
+
+
+def write_object(ciphertext: bytes) -> str:
+    """Store ciphertext durably under a fresh random id and return the id."""
+    object_id = secrets.token_hex(16)
+    path = _path_for(object_id)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    tmp = path.with_name(f".{object_id}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    try:
+        view = memoryview(ciphertext)
+        while view:
+            written = os.write(fd, view)
+            view = view[written:]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+    return object_id
+
+
+def read_object(object_id: str) -> bytes:
+    path = _path_for(object_id)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except FileNotFoundError as exc:
+        raise StorageError("object not found") from exc
+    with os.fdopen(fd, "rb") as fh:
+        return fh.read()
+
+
+def delete_object(object_id: str) -> None:
+    path = _path_for(object_id)
+    path.unlink(missing_ok=True)

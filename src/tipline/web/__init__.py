@@ -1,0 +1,1 @@
+"""Request plumbing shared by both trust domains: privacy middleware, upload limits, headers."""

@@ -1,0 +1,128 @@
+"""Privacy and safety middleware.
+
+ForgetClientMiddleware runs first and deletes every header that identifies the client (address,
+forwarding chain, user agent, client hints) from the request, so no later code, log line, error
+report or task payload can contain them — whatever a proxy in front of us sends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
+
+Handler = Callable[[HttpRequest], HttpResponse]
+
+_IDENTIFYING = (
+    "REMOTE_ADDR",
+    "REMOTE_HOST",
+    "REMOTE_PORT",
+    "HTTP_X_FORWARDED_FOR",
+    "HTTP_X_REAL_IP",
+    "HTTP_FORWARDED",
+    "HTTP_CLIENT_IP",
+    "HTTP_TRUE_CLIENT_IP",
+    "HTTP_CF_CONNECTING_IP",
+    "HTTP_X_CLUSTER_CLIENT_IP",
+    "HTTP_VIA",
+    "HTTP_USER_AGENT",
+    "HTTP_REFERER",
+    "HTTP_SEC_CH_UA",
+    "HTTP_SEC_CH_UA_MOBILE",
+    "HTTP_SEC_CH_UA_PLATFORM",
+)
+# Neutral stand-in: some libraries expect REMOTE_ADDR to exist.
+_NOBODY = "0.0.0.0"  # noqa: S104 - a placeholder value, not a bind address
+
+
+class ForgetClientMiddleware:
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        meta = request.META
+        for name in _IDENTIFYING:
+            meta.pop(name, None)
+        for name in [k for k in meta if k.startswith("HTTP_SEC_CH_")]:
+            meta.pop(name, None)
+        meta["REMOTE_ADDR"] = _NOBODY
+        environ = getattr(request, "environ", None)
+        if environ is not None and environ is not meta:
+            for name in _IDENTIFYING:
+                environ.pop(name, None)
+            environ["REMOTE_ADDR"] = _NOBODY
+        return self.get_response(request)
+
+
+def too_large_response(request: HttpRequest) -> HttpResponse:
+    message = _(
+        "What you sent is too large. Files can be up to %(mb)d MB each, %(count)d at most. "
+        "Nothing was saved: go back, remove or shrink the largest files, and send again."
+    ) % {
+        "mb": settings.TIPLINE_MAX_FILE_BYTES // (1024 * 1024),
+        "count": settings.TIPLINE_MAX_FILES,
+    }
+    if request.path.startswith("/api/"):
+        return JsonResponse({"errors": {"__all__": [message]}}, status=413)
+    html = render_to_string("web/too_large.html", {"message": message}, request=request)
+    return HttpResponse(html, status=413)
+
+
+class RequestSizeLimitMiddleware:
+    """Refuse bodies over the limit before reading them, with a readable 413."""
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return HttpResponse(status=400)
+        if length > settings.TIPLINE_MAX_REQUEST_BYTES:
+            return too_large_response(request)
+        return self.get_response(request)
+
+
+class CrossSiteWriteGuardMiddleware:
+    """Cookie-less protection against cross-site form posts.
+
+    Public pages carry no session, so Django's cookie-based CSRF check is not used there; instead
+    a write must not come from another site, judged by the Fetch Metadata and Origin headers that
+    browsers send. Non-browser API clients send neither and are unaffected.
+    """
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            site = request.META.get("HTTP_SEC_FETCH_SITE")
+            origin = request.META.get("HTTP_ORIGIN")
+            if site == "cross-site":
+                return HttpResponse(status=403)
+            if origin and origin != "null" and urlsplit(origin).netloc != request.get_host():
+                return HttpResponse(status=403)
+        return self.get_response(request)
+
+
+class PrivacyHeadersMiddleware:
+    """No caching of anything a reporter typed; no cookies from public pages."""
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if not request.path.startswith(settings.STATIC_URL):
+            response["Cache-Control"] = "no-store"
+            response.headers.setdefault(
+                "Permissions-Policy", "geolocation=(), camera=(), microphone=()"
+            )
+        if not request.path.startswith("/console/"):
+            response.cookies.clear()
+        return response
