@@ -75,10 +75,6 @@ def reports(request: HttpRequest) -> JsonResponse:
         allowed = ", ".join(categories.CODES)
         return JsonResponse({"errors": {"category": [f"Choose one of: {allowed}."]}}, status=400)
     category = categories.get(code)
-    # Choice questions the client left out take the form's default, as an untouched select would.
-    for name, field in ReportForm.base_fields.items():
-        if field.initial is not None and name not in data:
-            data[name] = field.initial
     form = ReportForm(data, category=category)
     if not form.is_valid():
         return JsonResponse({"errors": _errors(form.errors)}, status=400)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import unicodedata
 import warnings
 from dataclasses import dataclass
@@ -52,8 +53,16 @@ def sniff(data: bytes) -> str | None:
     if kind is not None:
         return str(kind.mime)
     if _is_plain_text(data):
+        # HTML, SVG and XML documents are not plain text to a browser; they are not accepted.
+        if _MARKUP_DOCUMENT.match(data):
+            return "text/html"
         return "text/plain"
     return None
+
+
+_MARKUP_DOCUMENT = re.compile(
+    rb"(?i)\A(?:\xef\xbb\xbf)?\s*<(?:!doctype|html|svg|\?xml|script|body|head)"
+)
 
 
 def _is_plain_text(data: bytes) -> bool:
@@ -84,9 +93,36 @@ def validate_upload(name: str, data: bytes) -> ValidatedUpload:
         )
     if content_type in IMAGE_TYPES:
         _check_image(display, data)
+    if content_type != "text/plain" and _looks_like_polyglot(content_type, data):
+        raise UploadRejected(
+            _("“%(name)s” has another kind of file hidden inside it, so we cannot accept it.")
+            % {"name": display}
+        )
     return ValidatedUpload(
         name=display, content_type=content_type, data=data, sha256=hashlib.sha256(data).hexdigest()
     )
+
+
+# Markup that a browser would run if the file were ever served as HTML; 7+ byte patterns, so a
+# chance match inside compressed image data is vanishingly unlikely.
+_ACTIVE_MARKUP = re.compile(rb"(?i)<(?:script|html|svg|iframe|object|embed)[\s>/]")
+_ZIP_LOCAL_HEADER = b"PK\x03\x04"
+
+
+def _looks_like_polyglot(content_type: str, data: bytes) -> bool:
+    """A file that is also another format: HTML/SVG markup, or an archive appended to an image.
+
+    Phones append data after a JPEG's end marker (motion photos), so only an archive or markup
+    there is refused; a PNG must end at its IEND chunk.
+    """
+    if _ACTIVE_MARKUP.search(data):
+        return True
+    if content_type == "image/png":
+        end = data.rfind(b"IEND")
+        return end == -1 or len(data) > end + 8
+    if content_type in ("image/jpeg", "image/gif", "image/webp"):
+        return _ZIP_LOCAL_HEADER in data
+    return False
 
 
 def _check_image(display: str, data: bytes) -> None:

@@ -127,6 +127,21 @@ class PhoneLinesField(LinesField):
             )
 
 
+class AnswerField(forms.ChoiceField):
+    """A multiple-choice question whose unanswered state is its default (usually "I don't know").
+
+    A select in the web form always submits a value; an API client may leave it out.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def clean(self, value: Any) -> str:
+        cleaned = super().clean(value)
+        return str(cleaned or self.initial)
+
+
 AGE_GROUPS = [
     ("unknown", _("I don't know")),
     ("0-5", _("Under 6")),
@@ -214,7 +229,7 @@ class ReportForm(forms.Form):
         label=_("Phone numbers of the person responsible"),
         help_text=_("One per line, with the country code if you know it."),
     )
-    victim_age_group = forms.ChoiceField(
+    victim_age_group = AnswerField(
         label=_("How old is the child or person affected?"), choices=AGE_GROUPS, initial="unknown"
     )
     victim_name = CleanCharField(
@@ -223,7 +238,7 @@ class ReportForm(forms.Form):
         max_length=MAX_SHORT,
         required=False,
     )
-    reporter_relation = forms.ChoiceField(
+    reporter_relation = AnswerField(
         label=_("How do you know about this?"), choices=RELATIONS, initial="other"
     )
     # Category-specific questions; removed from the form for categories that do not ask them.
@@ -233,27 +248,25 @@ class ReportForm(forms.Form):
         max_length=MAX_SHORT * 2,
         required=False,
     )
-    emergency_called = forms.ChoiceField(
+    emergency_called = AnswerField(
         label=_("Have you called the emergency number?"), choices=YES_NO_UNKNOWN, initial="unknown"
     )
-    meeting_planned = forms.ChoiceField(
+    meeting_planned = AnswerField(
         label=_("Has the person arranged or asked to meet the child?"),
         choices=YES_NO_UNKNOWN,
         initial="unknown",
     )
-    demand = forms.ChoiceField(
-        label=_("What are they demanding?"), choices=DEMANDS, initial="unknown"
-    )
+    demand = AnswerField(label=_("What are they demanding?"), choices=DEMANDS, initial="unknown")
     deadline = CleanCharField(
         label=_("Did they set a deadline?"),
         help_text=_("For example “by 9 pm tonight”."),
         max_length=MAX_SHORT,
         required=False,
     )
-    threats_made = forms.ChoiceField(
+    threats_made = AnswerField(
         label=_("Has the person threatened anyone?"), choices=YES_NO_UNKNOWN, initial="unknown"
     )
-    knows_location = forms.ChoiceField(
+    knows_location = AnswerField(
         label=_("Does the person know where the victim lives, works or studies?"),
         choices=YES_NO_UNKNOWN,
         initial="unknown",
@@ -262,7 +275,7 @@ class ReportForm(forms.Form):
         label=_("Screenshots or documents (optional)"),
         help_text=_("Up to 10 files: JPEG, PNG, GIF, WebP, PDF or plain text, 20 MB each."),
     )
-    contact_choice = forms.ChoiceField(
+    contact_choice = AnswerField(
         label=_("Do you want us to be able to contact you?"),
         choices=CONTACT_CHOICES,
         initial="anonymous",

@@ -1,0 +1,44 @@
+"""Small builders for test data. Images are generated; messages describe behaviour only."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from PIL import Image
+
+from tipline.cases import actions
+from tipline.cases.states import Channel
+from tipline.evidence.validate import ValidatedUpload, validate_upload
+
+
+def png_bytes(size: tuple[int, int] = (64, 48), colour: str = "teal", gps: bool = False) -> bytes:
+    img = Image.new("RGB", size, colour)
+    out = io.BytesIO()
+    if gps:
+        exif = Image.Exif()
+        exif[0x010F] = "PhoneMakerMARK"  # Make
+        gps_ifd = {1: "N", 2: (45.0, 30.0, 0.0), 3: "W", 4: (73.0, 35.0, 0.0)}
+        exif[0x8825] = gps_ifd
+        img.save(out, format="JPEG", exif=exif.tobytes())
+    else:
+        img.save(out, format="PNG")
+    return out.getvalue()
+
+
+def upload(name: str = "screenshot.png", data: bytes | None = None) -> ValidatedUpload:
+    return validate_upload(name, data if data is not None else png_bytes())
+
+
+def report(
+    category: str = "cyberstalking", text: str = "He sends messages every night.", **kw: Any
+) -> actions.CreatedReport:
+    details = {"what_happened": text, "urls": [], "handles": ["@someone"], **kw.pop("details", {})}
+    return actions.report_create(
+        category=category,
+        channel=kw.pop("channel", Channel.WEB),
+        language="en",
+        details=details,
+        contact=kw.pop("contact", None),
+        uploads=kw.pop("uploads", ()),
+    )

@@ -1,0 +1,95 @@
+"""Public pages: headers, no cookies, category forms, and what each form asks."""
+
+import pytest
+from django.test import Client
+
+from tipline.cases import categories
+
+pytestmark = pytest.mark.django_db
+
+PUBLIC_PAGES = ["/en/", "/en/follow-up/", "/en/emergency/"] + [
+    f"/en/report/{code}/" for code in categories.CODES
+]
+
+
+@pytest.mark.parametrize("path", PUBLIC_PAGES)
+def test_public_pages_are_private_by_default(client: Client, path: str) -> None:
+    response = client.get(path)
+    assert response.status_code == 200
+    assert not response.cookies
+    assert response["Cache-Control"] == "no-store"
+    csp = response["Content-Security-Policy"]
+    assert "default-src 'none'" in csp
+    assert "script-src 'self'" in csp
+    assert "unsafe-inline" not in csp
+    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["X-Frame-Options"] == "DENY"
+    html = response.content.decode()
+    assert "data-quick-exit" in html
+    # Nothing loads from another site: every src/href to a resource is local.
+    for marker in ('src="http', "src='http", 'href="//', "@import"):
+        assert marker not in html
+    assert "<script>" not in html
+    assert "style=" not in html
+
+
+def test_root_redirects_by_browser_language_without_cookies(client: Client) -> None:
+    response = client.get("/", HTTP_ACCEPT_LANGUAGE="fr-CA,fr;q=0.9")
+    assert response.status_code == 302
+    assert response["Location"] == "/fr/"
+    assert not response.cookies
+
+
+def test_language_switch_is_plain_links(client: Client) -> None:
+    html = client.get("/en/report/luring/").content.decode()
+    assert 'href="/fr/report/luring/"' in html
+    assert 'href="/hi/report/luring/"' in html
+    assert '<html lang="fr">' in client.get("/fr/report/luring/").content.decode()
+
+
+def test_home_lists_every_category(client: Client) -> None:
+    html = client.get("/en/").content.decode()
+    for code in categories.CODES:
+        assert f'href="/en/report/{code}/"' in html
+
+
+def test_csam_form_asks_for_urls_only_and_warns(client: Client) -> None:
+    html = client.get("/en/report/csam/").content.decode()
+    assert 'type="file"' not in html
+    assert "Never download, screenshot, save, forward or upload this material" in html
+    assert 'name="victim_name"' not in html
+    assert 'name="urls"' in html
+
+
+def test_child_in_danger_puts_emergency_numbers_before_the_form(client: Client) -> None:
+    html = client.get("/en/report/child_in_danger/").content.decode()
+    assert html.index("Call the emergency number first") < html.index("<form")
+    assert html.index("911") < html.index("<form")
+    assert 'name="child_location"' in html
+
+
+@pytest.mark.parametrize("code", [c.code for c in categories.CATEGORIES if c.allows_files])
+def test_categories_with_files_offer_upload(client: Client, code: str) -> None:
+    assert 'type="file"' in client.get(f"/en/report/{code}/").content.decode()
+
+
+def test_each_category_asks_its_own_questions(client: Client) -> None:
+    sextortion = client.get("/en/report/sextortion/").content.decode()
+    assert 'name="demand"' in sextortion
+    assert 'name="deadline"' in sextortion
+    assert 'name="meeting_planned"' not in sextortion
+    luring = client.get("/en/report/luring/").content.decode()
+    assert 'name="meeting_planned"' in luring
+    assert 'name="demand"' not in luring
+
+
+def test_contact_is_off_by_default_and_explained(client: Client) -> None:
+    html = client.get("/en/report/other/").content.decode()
+    assert 'value="anonymous"' in html
+    checked = html[html.index('value="anonymous"') - 200 : html.index('value="anonymous"') + 60]
+    assert "checked" in checked
+    assert "You do not have to tell us who you are" in html
+
+
+def test_unknown_category_is_404(client: Client) -> None:
+    assert client.get("/en/report/nonsense/").status_code == 404
