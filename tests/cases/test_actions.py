@@ -114,3 +114,17 @@ def test_preview_task_strips_metadata_and_gps() -> None:
         assert max(img.size) == 1024
         assert not img.getexif()
         assert "exif" not in img.info
+
+
+def test_storage_sweep_removes_only_orphans(settings: LazySettings) -> None:
+    from django.core.management import call_command
+
+    created = factories.report(uploads=[factories.upload()])
+    kept = EvidenceFile.objects.get(report=created.report).object_id
+    orphan = storage.write_object(b"sealed bytes whose row never committed")
+    out = io.StringIO()
+    call_command("storage", "sweep", "--apply", "--grace-minutes", "0", stdout=out)
+    assert f"deleted {orphan}" in out.getvalue()
+    assert storage.read_object(kept)
+    with pytest.raises(storage.StorageError):
+        storage.read_object(orphan)

@@ -3,7 +3,7 @@
 The reporter's submission is committed before the answer is sent, so an acknowledged report
 survives the process being killed right after. Files are sealed and written to the evidence store
 *before* the transaction; if the transaction then fails, the orphaned ciphertext is unreadable
-(its key was never stored) and `tipline storage sweep` can remove it.
+(its key was never stored) and `tipline storage sweep` removes it.
 """
 
 from __future__ import annotations

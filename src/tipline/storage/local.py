@@ -72,3 +72,12 @@ def read_object(object_id: str) -> bytes:
 def delete_object(object_id: str) -> None:
     path = _path_for(object_id)
     path.unlink(missing_ok=True)
+
+
+def list_objects() -> list[tuple[str, float]]:
+    """Every stored object id with its modification time (for the orphan sweep)."""
+    found = []
+    for path in _root().glob("*/*/*"):
+        if _OBJECT_ID.match(path.name) and path.is_file() and not path.is_symlink():
+            found.append((path.name, path.stat().st_mtime))
+    return found
