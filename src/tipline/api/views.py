@@ -8,6 +8,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, JsonResponse
 from django.utils.translation import get_language_from_request
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
@@ -17,11 +19,14 @@ from tipline.cases import actions, categories, selectors
 from tipline.cases.access import ReportNotFound, TooManyAttempts, report_by_receipt
 from tipline.cases.models import Report
 from tipline.cases.states import Channel, MessageAuthor
-from tipline.evidence.validate import UploadRejected, ValidatedUpload, validate_upload
+from tipline.evidence.validate import validate_uploads
 from tipline.intake.forms import CleanCharField, ReportForm
 
-NOT_FOUND = {"error": "not_found", "message": "No report matches this receipt."}
-THROTTLED = {"error": "too_many_attempts", "message": "Too many attempts; wait a minute."}
+NOT_FOUND = {"error": "not_found", "message": _lazy("No report matches this receipt.")}
+THROTTLED = {
+    "error": "too_many_attempts",
+    "message": _lazy("Too many attempts on this site in the last minute; wait a minute."),
+}
 REPORT_FIELDS = set(ReportForm.base_fields) - {"attachments"}
 
 
@@ -40,16 +45,6 @@ def _language(request: HttpRequest, requested: Any) -> str:
     return get_language_from_request(request, check_path=False)
 
 
-def _uploads(files: list[Any]) -> tuple[list[ValidatedUpload], list[str]]:
-    uploads, errors = [], []
-    for upload in files:
-        try:
-            uploads.append(validate_upload(upload.name or "", upload.read()))
-        except UploadRejected as exc:
-            errors.append(str(exc))
-    return uploads, errors
-
-
 @csrf_exempt
 @require_POST
 def reports(request: HttpRequest) -> JsonResponse:
@@ -59,7 +54,7 @@ def reports(request: HttpRequest) -> JsonResponse:
             data = request.POST.copy()
             files = request.FILES.getlist("attachments")
             if getattr(request, "upload_too_large", False):
-                raise BadBody({"attachments": ["A file is too large."]}, status=413)
+                raise BadBody({"attachments": [_("A file is too large.")]}, status=413)
         else:
             body = json_object(request)
             language = body.pop("language", None)
@@ -73,18 +68,19 @@ def reports(request: HttpRequest) -> JsonResponse:
     code = data.get("category")
     if code not in categories.CODES:
         allowed = ", ".join(categories.CODES)
-        return JsonResponse({"errors": {"category": [f"Choose one of: {allowed}."]}}, status=400)
+        message = _("Choose one of: %(allowed)s.") % {"allowed": allowed}
+        return JsonResponse({"errors": {"category": [message]}}, status=400)
     category = categories.get(code)
     form = ReportForm(data, category=category)
     if not form.is_valid():
         return JsonResponse({"errors": _errors(form.errors)}, status=400)
     if files and not category.allows_files:
         return JsonResponse(
-            {"errors": {"attachments": ["This category does not accept files."]}}, status=400
+            {"errors": {"attachments": [_("This category does not accept files.")]}}, status=400
         )
     if len(files) > settings.TIPLINE_MAX_FILES:
-        return JsonResponse({"errors": {"attachments": ["Too many files."]}}, status=400)
-    uploads, file_errors = _uploads(files)
+        return JsonResponse({"errors": {"attachments": [_("Too many files.")]}}, status=400)
+    uploads, file_errors = validate_uploads(files)
     if file_errors:
         return JsonResponse({"errors": {"attachments": file_errors}}, status=400)
     created = actions.report_create(
@@ -152,7 +148,7 @@ def followup_messages(request: HttpRequest) -> JsonResponse:
         return JsonResponse(NOT_FOUND, status=404)
     text = body.get("body")
     if not isinstance(text, str):
-        return JsonResponse({"errors": {"body": ["Expected a string."]}}, status=400)
+        return JsonResponse({"errors": {"body": [_("Expected a string.")]}}, status=400)
     try:
         cleaned = _BODY_FIELD.clean(text)
     except ValidationError as exc:

@@ -13,10 +13,13 @@ import io
 import re
 import unicodedata
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import filetype
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
 
@@ -123,6 +126,18 @@ def _looks_like_polyglot(content_type: str, data: bytes) -> bool:
     if content_type in ("image/jpeg", "image/gif", "image/webp"):
         return _ZIP_LOCAL_HEADER in data
     return False
+
+
+def validate_uploads(files: Iterable[UploadedFile[Any]]) -> tuple[list[ValidatedUpload], list[str]]:
+    """Validate every uploaded file; return the accepted ones and one message per refusal."""
+    uploads: list[ValidatedUpload] = []
+    errors: list[str] = []
+    for upload in files:
+        try:
+            uploads.append(validate_upload(upload.name or "", upload.read()))
+        except UploadRejected as exc:
+            errors.append(str(exc))
+    return uploads, errors
 
 
 def _check_image(display: str, data: bytes) -> None:

@@ -20,7 +20,7 @@ from tipline.cases import actions, categories, selectors
 from tipline.cases.access import ReportNotFound, TooManyAttempts, report_by_receipt
 from tipline.cases.models import Report
 from tipline.cases.states import Channel, MessageAuthor
-from tipline.evidence.validate import UploadRejected, ValidatedUpload, validate_upload
+from tipline.evidence.validate import ValidatedUpload, validate_uploads
 from tipline.intake.forms import MessageForm, ReceiptForm, ReportForm
 from tipline.web.middleware import too_large_response
 
@@ -46,14 +46,11 @@ def _read_body(request: HttpRequest) -> tuple[Any, Any]:
 
 def validate_files(form: Any, field: str = "attachments") -> list[ValidatedUpload]:
     """Content checks for every uploaded file; errors go on the form, nothing is kept."""
-    uploads: list[ValidatedUpload] = []
     if field not in form.fields:
-        return uploads
-    for upload in form.cleaned_data.get(field) or []:
-        try:
-            uploads.append(validate_upload(upload.name or "", upload.read()))
-        except UploadRejected as exc:
-            form.add_error(field, str(exc))
+        return []
+    uploads, errors = validate_uploads(form.cleaned_data.get(field) or [])
+    for error in errors:
+        form.add_error(field, error)
     return uploads
 
 
@@ -124,6 +121,22 @@ def _thread_page(
     return render(request, "intake/followup_thread.html", context, status=status)
 
 
+def _report_from_receipt(request: HttpRequest, data: Any) -> tuple[Report, str] | HttpResponse:
+    """The report a posted receipt opens, or the page to show instead (same for every failure)."""
+    form = ReceiptForm(data)
+    if not form.is_valid():
+        return render(request, "intake/followup_login.html", {"form": form}, status=400)
+    try:
+        return report_by_receipt(form.cleaned_data["receipt"]), form.cleaned_data["receipt"]
+    except TooManyAttempts:
+        return render(request, "intake/throttled.html", status=429)
+    except ReportNotFound:
+        form.add_error(
+            "receipt", _("We could not find a report with this receipt. Check it and try again.")
+        )
+        return render(request, "intake/followup_login.html", {"form": form}, status=404)
+
+
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def followup(request: HttpRequest) -> HttpResponse:
@@ -133,19 +146,11 @@ def followup(request: HttpRequest) -> HttpResponse:
         data, _files = _read_body(request)
     except _BadRequestBody as bad:
         return bad.response
-    form = ReceiptForm(data)
-    if not form.is_valid():
-        return render(request, "intake/followup_login.html", {"form": form}, status=400)
-    try:
-        found = report_by_receipt(form.cleaned_data["receipt"])
-    except TooManyAttempts:
-        return render(request, "intake/throttled.html", status=429)
-    except ReportNotFound:
-        form.add_error(
-            "receipt", _("We could not find a report with this receipt. Check it and try again.")
-        )
-        return render(request, "intake/followup_login.html", {"form": form}, status=404)
-    return _thread_page(request, found, receipt=form.cleaned_data["receipt"])
+    opened = _report_from_receipt(request, data)
+    if isinstance(opened, HttpResponse):
+        return opened
+    found, receipt = opened
+    return _thread_page(request, found, receipt=receipt)
 
 
 @csrf_exempt
@@ -155,19 +160,10 @@ def followup_message(request: HttpRequest) -> HttpResponse:
         data, files = _read_body(request)
     except _BadRequestBody as bad:
         return bad.response
-    receipt_form = ReceiptForm(data)
-    if not receipt_form.is_valid():
-        return render(request, "intake/followup_login.html", {"form": receipt_form}, status=400)
-    try:
-        found = report_by_receipt(receipt_form.cleaned_data["receipt"])
-    except TooManyAttempts:
-        return render(request, "intake/throttled.html", status=429)
-    except ReportNotFound:
-        receipt_form.add_error(
-            "receipt", _("We could not find a report with this receipt. Check it and try again.")
-        )
-        return render(request, "intake/followup_login.html", {"form": receipt_form}, status=404)
-    receipt = receipt_form.cleaned_data["receipt"]
+    opened = _report_from_receipt(request, data)
+    if isinstance(opened, HttpResponse):
+        return opened
+    found, receipt = opened
     form = MessageForm(data, files)
     if not categories.get(found.category).allows_files:
         form.fields.pop("attachments", None)
