@@ -31,7 +31,7 @@ system-deps:
 	fi
 
 lint: $(VENV)/.installed
-	$(VENV)/bin/ruff check src tests benchmarks scripts
+	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy src
 
 test-sqlite: $(VENV)/.installed system-deps
