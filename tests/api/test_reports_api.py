@@ -144,12 +144,8 @@ def test_multipart_refuses_files_for_csam_and_bad_files(client: Client) -> None:
             "attachments": [SimpleUploadedFile("a.png", png_bytes(), "image/png")],
         },
     )
-    assert (
-        csam.status_code == 400
-    )
-    assert (
-        "does not accept files" in csam.json()["errors"]["attachments"][0]
-    )
+    assert csam.status_code == 400
+    assert "does not accept files" in csam.json()["errors"]["attachments"][0]
     bad = client.post(
         URL,
         {
@@ -236,10 +232,53 @@ def test_openapi_describes_every_form_field(client: Client) -> None:
     properties = spec["paths"]["/api/v1/reports"]["post"]["requestBody"]["content"][
         "application/json"
     ]["schema"]["properties"]
-    assert set(ReportForm.base_fields) - {"attachments"} <= set(properties)
+    assert set(ReportForm.base_fields) - {"attachments", "submission"} <= set(properties)
     assert properties["category"]["enum"] == list(categories.CODES)
 
 
 def test_methods_other_than_post_are_refused(client: Client) -> None:
     assert client.get(URL).status_code == 405
     assert client.put(URL, "{}", content_type="application/json").status_code == 405
+
+
+def test_a_retry_with_the_same_idempotency_key_returns_the_same_receipt(client: Client) -> None:
+    body = {"category": "other", "what_happened": "Sent from a phone on a bad network."}
+    key = "phone-app-retry-key-0001"
+    first = post(client, body, HTTP_IDEMPOTENCY_KEY=key)
+    again = post(client, body, HTTP_IDEMPOTENCY_KEY=key)
+    assert first.status_code == again.status_code == 201
+    assert first.json() == again.json()
+    assert again["Idempotent-Replayed"] == "true"
+    assert "Idempotent-Replayed" not in first
+    assert Report.objects.count() == 1
+    other = post(client, body, HTTP_IDEMPOTENCY_KEY="another-key-0000000002")
+    assert other.json() != first.json()
+
+
+def test_the_sealed_receipt_needs_the_key_to_open(client: Client) -> None:
+    from tipline.cases.models import SubmissionToken
+
+    key = "phone-app-retry-key-0002"
+    receipt = post(client, {"category": "other", "what_happened": "x"}, HTTP_IDEMPOTENCY_KEY=key)
+    row = SubmissionToken.objects.get()
+    assert receipt.json()["receipt"].encode() not in bytes(row.sealed_receipt)
+    assert key not in row.digest
+
+
+@pytest.mark.parametrize("key", ["short", "x" * 129, "has space in it here", "ünïcödé-ünïcödé-x"])
+def test_a_malformed_idempotency_key_is_refused(client: Client, key: str) -> None:
+    response = post(client, {"category": "other", "what_happened": "x"}, HTTP_IDEMPOTENCY_KEY=key)
+    assert response.status_code == 400
+    assert "Idempotency-Key" in response.json()["errors"]
+    assert Report.objects.count() == 0
+
+
+def test_a_retried_follow_up_message_is_added_once(client: Client) -> None:
+    receipt = _receipt(client)
+    url = "/api/v1/followup/messages"
+    body = {"receipt": receipt, "body": "Retry me."}
+    for _ in range(3):
+        assert (
+            post(client, body, url, HTTP_IDEMPOTENCY_KEY="message-retry-key-01").status_code == 201
+        )
+    assert Message.objects.count() == 1

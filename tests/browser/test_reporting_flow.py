@@ -282,11 +282,6 @@ def test_invalid_contact_email_keeps_answers_and_asks_for_files_again(
 
 
 @pytest.mark.browser
-@pytest.mark.xfail(
-    strict=True,
-    reason="known bug: the receipt page is the answer to a POST, so Reload (or Back, then "
-    "Forward) sends the report again and files a duplicate under a second receipt",
-)
 def test_reloading_the_receipt_page_does_not_file_the_report_twice(open_page: OpenPage) -> None:
     w = open_page(js=False)
     page = w.page
@@ -428,8 +423,8 @@ def test_report_form_weighs_less_than_60_kb(open_page: OpenPage, code: str) -> N
     assert {"document", "stylesheet", "script"} <= kinds, kinds
     decoded = sum(len(r.body()) for r in responses)
     transferred = sum(max(r.request.sizes()["responseBodySize"], 0) for r in responses)
-    assert transferred <= decoded
-    assert decoded < PAGE_BUDGET, f"{code}: {decoded} bytes"
+    # Judge the larger of the two: bodies as decoded, and bodies as they crossed the network.
+    assert max(decoded, transferred) < PAGE_BUDGET, f"{code}: {decoded}/{transferred} bytes"
     w.check()
 
 

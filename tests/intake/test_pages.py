@@ -93,3 +93,14 @@ def test_contact_is_off_by_default_and_explained(client: Client) -> None:
 
 def test_unknown_category_is_404(client: Client) -> None:
     assert client.get("/en/report/nonsense/").status_code == 404
+
+
+def test_language_links_on_a_missing_page_go_to_that_languages_home(client: Client) -> None:
+    html = client.get("/en/no-such-page/").content.decode()
+    assert 'href="/fr/"' in html
+    assert 'href="/hi/"' in html
+
+
+def test_the_site_icon_is_local(client: Client) -> None:
+    html = client.get("/en/").content.decode()
+    assert 'rel="icon" href="/static/tipline/icon.svg"' in html

@@ -226,3 +226,42 @@ def test_follow_up_with_a_wrong_receipt_says_so_calmly(client: Client, receipt: 
     message = client.post("/en/follow-up/message/", {"receipt": receipt, "body": "hello"})
     assert message.status_code == 404
     assert Message.objects.count() == 0
+
+
+def test_sending_the_same_form_twice_files_one_report(client: Client) -> None:
+    page = client.get("/en/report/luring/").content.decode()
+    token = re.search(r'name="submission" value="([^"]+)"', page)
+    assert token
+    data = form(submission=token.group(1))
+    first = receipt_of(client.post("/en/report/luring/", data).content.decode())
+    again = client.post("/en/report/luring/", data).content.decode()  # Reload re-sends the POST
+    assert receipt_of(again) == first
+    assert "had already reached us" in again
+    assert Report.objects.count() == 1
+
+
+def test_a_new_form_gets_a_new_token_and_a_new_report(client: Client) -> None:
+    tokens = {
+        re.search(
+            r'name="submission" value="([^"]+)"', client.get("/en/report/other/").content.decode()
+        ).group(1)  # type: ignore[union-attr]
+        for _ in range(3)
+    }
+    assert len(tokens) == 3
+
+
+def test_a_malformed_token_is_ignored_not_fatal(client: Client) -> None:
+    for token in ("short", "x" * 300, "<script>", ""):
+        assert client.post("/en/report/other/", form(submission=token)).status_code == 200
+    assert Report.objects.count() == 4
+
+
+def test_resending_a_follow_up_message_adds_it_once(client: Client) -> None:
+    receipt = receipt_of(client.post("/en/report/luring/", form()).content.decode())
+    thread = client.post("/en/follow-up/", {"receipt": receipt}).content.decode()
+    token = re.search(r'name="submission" value="([^"]+)"', thread).group(1)  # type: ignore[union-attr]
+    data = {"receipt": receipt, "body": "Once only.", "submission": token}
+    client.post("/en/follow-up/message/", data)
+    page = client.post("/en/follow-up/message/", data).content.decode()
+    assert page.count("Once only.") == 1
+    assert Message.objects.count() == 1

@@ -30,8 +30,17 @@ def test_no_temporary_files_are_left_behind(settings: LazySettings) -> None:
 
 @pytest.mark.parametrize(
     "object_id",
-    ["../../etc/passwd", "/etc/passwd", "ab/../../x", "", "A" * 32, "0" * 31, "0" * 32 + "/", "..",
-     "00000000000000000000000000000000\x00"],
+    [
+        "../../etc/passwd",
+        "/etc/passwd",
+        "ab/../../x",
+        "",
+        "A" * 32,
+        "0" * 31,
+        "0" * 32 + "/",
+        "..",
+        "00000000000000000000000000000000\x00",
+    ],
 )
 def test_malformed_ids_are_refused(object_id: str) -> None:
     with pytest.raises(storage.StorageError):

@@ -45,7 +45,7 @@ def _report_schema() -> dict[str, Any]:
     }
     required = ["category"]
     for name, field in ReportForm.base_fields.items():
-        if name == "attachments":
+        if name in ("attachments", "submission"):
             continue
         properties[name] = _field_schema(name, field)
         if field.required:
@@ -89,6 +89,19 @@ _NOT_FOUND = {
 _THROTTLED = {"description": "Too many failed receipt look-ups on this site in the last minute."}
 
 
+_IDEMPOTENCY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": (
+        "A random string (16-128 of A-Z a-z 0-9 - _) chosen by the app for this submission. "
+        "Retrying with the same key within 24 hours returns the first answer (the same receipt, "
+        "with the header Idempotent-Replayed: true) instead of filing twice."
+    ),
+    "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{16,128}$"},
+}
+
+
 def _json(schema: dict[str, Any]) -> dict[str, Any]:
     return {"content": {"application/json": {"schema": schema}}}
 
@@ -109,6 +122,7 @@ def schema() -> dict[str, Any]:
             "/api/v1/reports": {
                 "post": {
                     "summary": "Submit a report",
+                    "parameters": [_IDEMPOTENCY],
                     "requestBody": {"required": True, **_json(_report_schema())},
                     "responses": {
                         "201": {"description": "Stored and committed", **_json(_RECEIPT)},
@@ -153,6 +167,7 @@ def schema() -> dict[str, Any]:
             "/api/v1/followup/messages": {
                 "post": {
                     "summary": "Send a message to the hotline",
+                    "parameters": [_IDEMPOTENCY],
                     "requestBody": {
                         "required": True,
                         **_json(

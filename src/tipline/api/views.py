@@ -20,14 +20,24 @@ from tipline.cases.access import ReportNotFound, TooManyAttempts, report_by_rece
 from tipline.cases.models import Report
 from tipline.cases.states import Channel, MessageAuthor
 from tipline.evidence.validate import validate_uploads
-from tipline.intake.forms import CleanCharField, ReportForm
+from tipline.intake.forms import SUBMISSION_TOKEN, CleanCharField, ReportForm
 
 NOT_FOUND = {"error": "not_found", "message": _lazy("No report matches this receipt.")}
 THROTTLED = {
     "error": "too_many_attempts",
     "message": _lazy("Too many attempts on this site in the last minute; wait a minute."),
 }
-REPORT_FIELDS = set(ReportForm.base_fields) - {"attachments"}
+REPORT_FIELDS = set(ReportForm.base_fields) - {"attachments", "submission"}
+
+
+def _idempotency_key(request: HttpRequest) -> str | None:
+    """The optional Idempotency-Key header: a retry with the same key gets the first answer."""
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return None
+    if not SUBMISSION_TOKEN.match(key):
+        raise BadBody({"Idempotency-Key": [_("Use 16 to 128 letters, digits, '-' or '_'.")]})
+    return key
 
 
 def _errors(form_errors: Any) -> dict[str, list[str]]:
@@ -50,6 +60,7 @@ def _language(request: HttpRequest, requested: Any) -> str:
 def reports(request: HttpRequest) -> JsonResponse:
     files: list[Any] = []
     try:
+        idempotency_key = _idempotency_key(request)
         if (request.content_type or "") == "multipart/form-data":
             data = request.POST.copy()
             files = request.FILES.getlist("attachments")
@@ -90,8 +101,12 @@ def reports(request: HttpRequest) -> JsonResponse:
         details=form.details(),
         contact=form.contact(),
         uploads=uploads,
+        submission_token=idempotency_key,
     )
-    return JsonResponse({"receipt": created.receipt}, status=201)
+    response = JsonResponse({"receipt": created.receipt}, status=201)
+    if created.replayed:
+        response["Idempotent-Replayed"] = "true"
+    return response
 
 
 def _report_from(body: dict[str, Any]) -> Report:
@@ -138,6 +153,7 @@ _BODY_FIELD = CleanCharField(max_length=10_000)
 @require_POST
 def followup_messages(request: HttpRequest) -> JsonResponse:
     try:
+        idempotency_key = _idempotency_key(request)
         body = json_object(request)
         report = _report_from(body)
     except BadBody as exc:
@@ -153,7 +169,12 @@ def followup_messages(request: HttpRequest) -> JsonResponse:
         cleaned = _BODY_FIELD.clean(text)
     except ValidationError as exc:
         return JsonResponse({"errors": {"body": [str(m) for m in exc.messages]}}, status=400)
-    actions.message_add(report=report, author=MessageAuthor.REPORTER, body=cleaned)
+    actions.message_add(
+        report=report,
+        author=MessageAuthor.REPORTER,
+        body=cleaned,
+        submission_token=idempotency_key,
+    )
     return JsonResponse({"status": "sent"}, status=201)
 
 

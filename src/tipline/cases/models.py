@@ -103,6 +103,23 @@ class EvidenceFile(models.Model):
         return f"File {self.id}"
 
 
+class SubmissionToken(models.Model):
+    """Remembers a submission for a day so that sending it again returns the first answer.
+
+    A browser re-sends a form on Reload, and a phone app retries when the network drops; neither
+    should file a second report. ``sealed_receipt`` can be opened only with the token itself.
+    """
+
+    digest = models.CharField(max_length=64, unique=True)
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="+")
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, null=True, related_name="+")
+    sealed_receipt = models.BinaryField(null=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self) -> str:
+        return f"Submission token for report {self.report_id}"
+
+
 class ReceiptThrottle(models.Model):
     """Failed receipt look-ups per minute for the whole site (no per-client state exists)."""
 

@@ -10,7 +10,9 @@ Design (after GlobaLeaks and SecureDrop):
 * Sealing is XChaCha20-Poly1305 (libsodium through PyNaCl) with a random 192-bit nonce and a
   versioned header. The header and a *context* string (for example ``report:42:payload``) are
   authenticated as associated data, so a blob moved to another report or field fails to open.
-* Receipts are stored only as a keyed BLAKE2b digest under a second key file.
+* Receipts are stored only as a keyed BLAKE2b digest under a second key file. A one-time
+  submission token makes a re-sent form or a retried API call return the first answer: its
+  digest finds the report, and a key derived from it (plus the receipt key) seals the receipt.
 """
 
 from tipline.crypto.box import (
@@ -19,6 +21,8 @@ from tipline.crypto.box import (
     open_sealed,
     receipt_digest,
     seal,
+    submission_digest,
+    submission_key,
     unwrap_data_key,
     wrap_data_key,
 )
@@ -29,6 +33,8 @@ __all__ = [
     "open_sealed",
     "receipt_digest",
     "seal",
+    "submission_digest",
+    "submission_key",
     "unwrap_data_key",
     "wrap_data_key",
 ]

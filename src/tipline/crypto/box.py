@@ -88,6 +88,26 @@ def receipt_digest(normalised_receipt: str) -> str:
     ).hexdigest()
 
 
+def submission_digest(token: str) -> str:
+    """Keyed digest of a one-time submission token (web form hidden field or Idempotency-Key)."""
+    key = _key_from_file(Path(settings.KEY_DIR) / "receipt.key")
+    return hashlib.blake2b(
+        token.encode(), key=key, digest_size=32, person=b"tipline-submit"
+    ).hexdigest()
+
+
+def submission_key(token: str) -> bytes:
+    """Key that seals a receipt for replay to whoever holds the submission token.
+
+    It needs both the token (held only by the submitting browser or app) and the receipt key
+    (outside the database), so a copy of the database cannot recover the receipt.
+    """
+    key = _key_from_file(Path(settings.KEY_DIR) / "receipt.key")
+    return hashlib.blake2b(
+        token.encode(), key=key, digest_size=32, person=b"tipline-subkey"
+    ).digest()
+
+
 def ensure_keys() -> list[Path]:
     """Create every key file that is missing; return their paths (for `tipline keys init`)."""
     key_dir = Path(settings.KEY_DIR)

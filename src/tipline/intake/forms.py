@@ -7,6 +7,8 @@ when the form is built for it (for example, no file upload and no victim name fo
 
 from __future__ import annotations
 
+import re
+import secrets
 import unicodedata
 from typing import Any
 
@@ -195,7 +197,30 @@ class MultipleFileField(forms.FileField):
         return [super(MultipleFileField, self).clean(item, initial) for item in items]
 
 
+SUBMISSION_TOKEN = re.compile(r"\A[A-Za-z0-9_-]{16,128}\Z")
+
+
+def new_submission_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class SubmissionTokenField(forms.CharField):
+    """Hidden one-time token: sending the same form twice returns the first answer.
+
+    A missing or malformed token is dropped rather than refused: the submission then simply
+    has no protection against being sent twice.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(widget=forms.HiddenInput, required=False, **kwargs)
+
+    def clean(self, value: Any) -> str:
+        text = super().clean(value)
+        return text if SUBMISSION_TOKEN.match(text or "") else ""
+
+
 class ReportForm(forms.Form):
+    submission = SubmissionTokenField()
     what_happened = CleanCharField(
         label=_("What happened?"),
         help_text=_("In your own words. Include what was said or shown, and by whom."),
@@ -347,7 +372,7 @@ class ReportForm(forms.Form):
 
     def details(self) -> dict[str, Any]:
         """The sealed payload: every answer except contact details and files."""
-        skip = {"attachments", "contact_choice", *self.CONTACT_FIELDS}
+        skip = {"attachments", "contact_choice", "submission", *self.CONTACT_FIELDS}
         return {k: v for k, v in self.cleaned_data.items() if k not in skip}
 
     def contact(self) -> dict[str, str] | None:
@@ -368,6 +393,7 @@ class ReceiptForm(forms.Form):
 
 
 class MessageForm(ReceiptForm):
+    submission = SubmissionTokenField()
     body = CleanCharField(
         label=_("Your message or new information"),
         max_length=MAX_BODY,

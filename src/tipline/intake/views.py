@@ -21,7 +21,7 @@ from tipline.cases.access import ReportNotFound, TooManyAttempts, report_by_rece
 from tipline.cases.models import Report
 from tipline.cases.states import Channel, MessageAuthor
 from tipline.evidence.validate import ValidatedUpload, validate_uploads
-from tipline.intake.forms import MessageForm, ReceiptForm, ReportForm
+from tipline.intake.forms import MessageForm, ReceiptForm, ReportForm, new_submission_token
 from tipline.web.middleware import too_large_response
 
 
@@ -81,19 +81,22 @@ def report(request: HttpRequest, code: str) -> HttpResponse:
                 details=form.details(),
                 contact=form.contact(),
                 uploads=uploads,
+                submission_token=form.cleaned_data["submission"] or None,
             )
-            return render(
-                request,
-                "intake/receipt.html",
-                {"receipt": created.receipt, "category": category, "files": len(uploads)},
-            )
+            context = {
+                "receipt": created.receipt,
+                "category": category,
+                "files": len(uploads),
+                "replayed": created.replayed,
+            }
+            return render(request, "intake/receipt.html", context)
         return render(
             request,
             "intake/report_form.html",
             {"form": form, "category": category, "files_dropped": bool(files)},
             status=400,
         )
-    form = ReportForm(category=category)
+    form = ReportForm(category=category, initial={"submission": new_submission_token()})
     return render(request, "intake/report_form.html", {"form": form, "category": category})
 
 
@@ -108,7 +111,7 @@ def _thread_page(
 ) -> HttpResponse:
     category = categories.get(report.category)
     if form is None:
-        form = MessageForm(initial={"receipt": receipt})
+        form = MessageForm(initial={"receipt": receipt, "submission": new_submission_token()})
     if not category.allows_files:
         form.fields.pop("attachments", None)
     context = {
@@ -171,7 +174,11 @@ def followup_message(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _thread_page(request, found, receipt=receipt, form=form, status=400)
     actions.message_add(
-        report=found, author=MessageAuthor.REPORTER, body=form.cleaned_data["body"], uploads=uploads
+        report=found,
+        author=MessageAuthor.REPORTER,
+        body=form.cleaned_data["body"],
+        uploads=uploads,
+        submission_token=form.cleaned_data["submission"] or None,
     )
     return _thread_page(request, found, receipt=receipt, sent=True)
 
