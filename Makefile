@@ -7,7 +7,7 @@ export TIPLINE_DATA_DIR ?= ./var
 PORT ?= 8000
 APT_PACKAGES := postgresql chromium fonts-dejavu-core
 
-.PHONY: run test test-sqlite test-postgres lint setup system-deps bench clean
+.PHONY: run test test-sqlite test-postgres lint setup system-deps bench clean messages
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || $$(scripts/find-python312) -m venv $(VENV)
@@ -15,7 +15,16 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@touch $@
 
-setup: $(VENV)/.installed
+# gettext catalogues are compiled at build time (Babel: no GNU gettext needed to run Tipline).
+PO_FILES := $(wildcard src/tipline/locale/*/LC_MESSAGES/django.po)
+MO_FILES := $(PO_FILES:.po=.mo)
+
+%.mo: %.po $(VENV)/.installed
+	$(VENV)/bin/pybabel compile --domain django -i $< -o $@
+
+messages: $(MO_FILES)
+
+setup: $(VENV)/.installed messages
 	$(TIPLINE) keys init
 	$(TIPLINE) migrate --no-input
 
@@ -34,10 +43,10 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy src
 
-test-sqlite: $(VENV)/.installed system-deps
+test-sqlite: $(VENV)/.installed system-deps messages
 	$(VENV)/bin/pytest -q
 
-test-postgres: $(VENV)/.installed system-deps
+test-postgres: $(VENV)/.installed system-deps messages
 	scripts/with-postgres -- $(VENV)/bin/pytest -q
 
 test: lint test-sqlite test-postgres
