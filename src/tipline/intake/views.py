@@ -6,6 +6,7 @@ URL, so never in a log or browser history), and pages showing report content are
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
@@ -124,13 +125,25 @@ def _thread_page(
     return render(request, "intake/followup_thread.html", context, status=status)
 
 
-def _report_from_receipt(request: HttpRequest, data: Any) -> tuple[Report, str] | HttpResponse:
+@dataclass(frozen=True)
+class _Opened:
+    report: Report
+    receipt: str
+    data: Any
+    files: Any
+
+
+def _open_by_receipt(request: HttpRequest) -> _Opened | HttpResponse:
     """The report a posted receipt opens, or the page to show instead (same for every failure)."""
+    try:
+        data, files = _read_body(request)
+    except _BadRequestBody as bad:
+        return bad.response
     form = ReceiptForm(data)
     if not form.is_valid():
         return render(request, "intake/followup_login.html", {"form": form}, status=400)
     try:
-        return report_by_receipt(form.cleaned_data["receipt"]), form.cleaned_data["receipt"]
+        report = report_by_receipt(form.cleaned_data["receipt"])
     except TooManyAttempts:
         return render(request, "intake/throttled.html", status=429)
     except ReportNotFound:
@@ -138,6 +151,7 @@ def _report_from_receipt(request: HttpRequest, data: Any) -> tuple[Report, str] 
             "receipt", _("We could not find a report with this receipt. Check it and try again.")
         )
         return render(request, "intake/followup_login.html", {"form": form}, status=404)
+    return _Opened(report=report, receipt=form.cleaned_data["receipt"], data=data, files=files)
 
 
 @csrf_exempt
@@ -145,29 +159,20 @@ def _report_from_receipt(request: HttpRequest, data: Any) -> tuple[Report, str] 
 def followup(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         return render(request, "intake/followup_login.html", {"form": ReceiptForm()})
-    try:
-        data, _files = _read_body(request)
-    except _BadRequestBody as bad:
-        return bad.response
-    opened = _report_from_receipt(request, data)
+    opened = _open_by_receipt(request)
     if isinstance(opened, HttpResponse):
         return opened
-    found, receipt = opened
-    return _thread_page(request, found, receipt=receipt)
+    return _thread_page(request, opened.report, receipt=opened.receipt)
 
 
 @csrf_exempt
 @require_http_methods(["POST"])
 def followup_message(request: HttpRequest) -> HttpResponse:
-    try:
-        data, files = _read_body(request)
-    except _BadRequestBody as bad:
-        return bad.response
-    opened = _report_from_receipt(request, data)
+    opened = _open_by_receipt(request)
     if isinstance(opened, HttpResponse):
         return opened
-    found, receipt = opened
-    form = MessageForm(data, files)
+    found, receipt = opened.report, opened.receipt
+    form = MessageForm(opened.data, opened.files)
     if not categories.get(found.category).allows_files:
         form.fields.pop("attachments", None)
     uploads = validate_files(form) if form.is_valid() else []
