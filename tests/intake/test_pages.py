@@ -104,3 +104,33 @@ def test_language_links_on_a_missing_page_go_to_that_languages_home(client: Clie
 def test_the_site_icon_is_local(client: Client) -> None:
     html = client.get("/en/").content.decode()
     assert 'rel="icon" href="/static/tipline/icon.svg"' in html
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [("fr", "Sortie rapide"), ("hi", "तुरंत बाहर निकलें")],
+)
+def test_french_and_hindi_pages_are_translated(client: Client, lang: str, expected: str) -> None:
+    html = client.get(f"/{lang}/").content.decode()
+    assert f'<html lang="{lang}">' in html
+    assert expected in html
+    assert "Report online child sexual exploitation" not in html
+
+
+@pytest.mark.parametrize("lang", ["fr", "hi"])
+def test_catalogues_are_complete(lang: str) -> None:
+    from pathlib import Path
+
+    from babel.messages.pofile import read_po
+
+    path = Path(__file__).resolve().parents[2] / f"src/tipline/locale/{lang}/LC_MESSAGES/django.po"
+    with path.open("rb") as fh:
+        catalogue = read_po(fh)
+    untranslated = [
+        m.id
+        for m in catalogue
+        if m.id and not all(m.string if isinstance(m.string, tuple) else [m.string])
+    ]
+    fuzzy = [m.id for m in catalogue if m.id and m.fuzzy]
+    assert untranslated == []
+    assert fuzzy == []
