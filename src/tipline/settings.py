@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "django.contrib.auth",
     "django.contrib.staticfiles",
     "django_tasks_db",
+    "tipline.audit",
     "tipline.cases",
     "tipline.intake",
     "tipline.api",

@@ -108,10 +108,15 @@ def submission_key(token: str) -> bytes:
     ).digest()
 
 
+def audit_key() -> bytes:
+    """Key of the audit log's HMAC chain: without it a chain cannot be rewritten to fit."""
+    return _key_from_file(Path(settings.KEY_DIR) / "audit.key")
+
+
 def ensure_keys() -> list[Path]:
     """Create every key file that is missing; return their paths (for `tipline keys init`)."""
     key_dir = Path(settings.KEY_DIR)
-    paths = [key_dir / f"kek-{KEK_ID}.key", key_dir / "receipt.key"]
+    paths = [key_dir / f"kek-{KEK_ID}.key", key_dir / "receipt.key", key_dir / "audit.key"]
     for path in paths:
         _key_from_file(path)
     return paths

@@ -1,0 +1,142 @@
+"""Recording and verifying the hash chain."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from tipline.audit.models import AuditEntry
+from tipline.crypto.box import audit_key
+
+GENESIS = "0" * 64
+SYSTEM = "system"
+
+
+class AuditBroken(Exception):
+    """The chain does not verify; ``seq`` names the first entry that is wrong or missing."""
+
+    def __init__(self, seq: int, reason: str) -> None:
+        super().__init__(f"audit entry {seq}: {reason}")
+        self.seq = seq
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    entries: int
+    head_seq: int
+    head_hash: str
+
+
+def _canonical(
+    *,
+    seq: int,
+    created_at: datetime,
+    actor: str,
+    action: str,
+    target_type: str,
+    target_id: str,
+    details: dict[str, Any],
+) -> bytes:
+    return json.dumps(
+        [seq, created_at.isoformat(), actor, action, target_type, target_id, details],
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    ).encode()
+
+
+def _mac(key: bytes, prev_hash: str, content: bytes) -> str:
+    return hmac.new(key, prev_hash.encode() + b"\n" + content, hashlib.sha256).hexdigest()
+
+
+def _lock_tail() -> None:
+    # Two writers must not both extend the same tail. SQLite transactions here are IMMEDIATE
+    # (one writer at a time); PostgreSQL takes a transaction-scoped advisory lock.
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [0x7469706C])  # "tipl"
+
+
+def record(
+    *,
+    actor: str,
+    action: str,
+    target_type: str = "",
+    target_id: object = "",
+    details: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """Append an entry. Call it inside the transaction that makes the change it records."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("audit.record must run inside the change's transaction")
+    _lock_tail()
+    last = AuditEntry.objects.order_by("-seq").values_list("seq", "entry_hash").first()
+    seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS)
+    created_at = timezone.now()
+    entry = AuditEntry(
+        seq=seq,
+        created_at=created_at,
+        actor=actor,
+        action=action,
+        target_type=target_type,
+        target_id=str(target_id),
+        details=details or {},
+        prev_hash=prev_hash,
+    )
+    entry.entry_hash = _mac(audit_key(), prev_hash, _content(entry))
+    entry.save(force_insert=True)
+    return entry
+
+
+def _content(entry: AuditEntry) -> bytes:
+    return _canonical(
+        seq=entry.seq,
+        created_at=entry.created_at,
+        actor=entry.actor,
+        action=entry.action,
+        target_type=entry.target_type,
+        target_id=entry.target_id,
+        details=entry.details,
+    )
+
+
+def _rows() -> Iterator[AuditEntry]:
+    return AuditEntry.objects.order_by("id").iterator(chunk_size=5000)
+
+
+def verify(progress: Any = None) -> VerifyResult:
+    """Walk the chain in insertion order; raise AuditBroken at the first bad entry.
+
+    Rows are read in primary-key (insertion) order, so a row whose ``seq`` was changed to move it
+    elsewhere in the chain, a deleted row (a gap), an inserted row (a repeated or foreign seq or a
+    MAC made without the key) and an edited row (a MAC mismatch) are all caught at that row.
+    """
+    key = audit_key()
+    expected_seq, prev_hash = 1, GENESIS
+    count = 0
+    for entry in _rows():
+        if entry.seq != expected_seq:
+            raise AuditBroken(expected_seq, f"expected entry {expected_seq}, found {entry.seq}")
+        if entry.prev_hash != prev_hash:
+            raise AuditBroken(entry.seq, "does not follow the previous entry")
+        if not hmac.compare_digest(entry.entry_hash, _mac(key, prev_hash, _content(entry))):
+            raise AuditBroken(entry.seq, "content does not match its hash")
+        prev_hash = entry.entry_hash
+        expected_seq += 1
+        count += 1
+        if progress is not None:
+            progress(count)
+    return VerifyResult(entries=count, head_seq=expected_seq - 1, head_hash=prev_hash)
+
+
+def head() -> tuple[int, str]:
+    last = AuditEntry.objects.order_by("-seq").values_list("seq", "entry_hash").first()
+    return (last[0], last[1]) if last else (0, GENESIS)
