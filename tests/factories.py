@@ -42,3 +42,42 @@ def report(
         contact=kw.pop("contact", None),
         uploads=kw.pop("uploads", ()),
     )
+
+
+# --- staff ---------------------------------------------------------------------------------------
+
+STAFF_PASSWORD = "quiet river lantern 2047"
+
+
+def staff(
+    username: str = "ana",
+    role: str = "analyst",
+    *,
+    password: str = STAFF_PASSWORD,
+    agency: str = "",
+    confirmed: bool = True,
+) -> Any:
+    """A staff member with a TOTP device, confirmed unless ``confirmed=False``."""
+    from tipline.staff import actions as staff_actions
+
+    created = staff_actions.staff_create(
+        actor=None, username=username, role=role, password=password, agency=agency
+    )
+    if confirmed:
+        created.device.confirmed = True
+        created.device.save(update_fields=["confirmed"])
+    return created
+
+
+def totp_code(device: Any, *, steps_ahead: int = 0) -> str:
+    """The device's current code (or one ``steps_ahead`` 30-second steps later)."""
+    import time
+
+    from django_otp.oath import TOTP
+
+    device.refresh_from_db()
+    totp = TOTP(
+        key=device.bin_key, step=device.step, t0=device.t0, digits=device.digits, drift=device.drift
+    )
+    totp.time = time.time() + steps_ahead * device.step
+    return f"{totp.token():0{device.digits}d}"

@@ -67,6 +67,7 @@ class LiveServer:
         env["TIPLINE_DATA_DIR"] = str(self.data_dir)
         env["DJANGO_SETTINGS_MODULE"] = "tipline.settings"
         env["TIPLINE_RECEIPT_FAILURES_PER_MINUTE"] = "1000"
+        env["TIPLINE_INSECURE_COOKIES"] = "1"  # the test server speaks plain http
         if self.database_url:
             env["DATABASE_URL"] = self.database_url
         return env

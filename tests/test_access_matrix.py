@@ -1,11 +1,13 @@
 """Access-control matrix: every URL the project serves, and who may use it with which method.
 
 Adding a page or endpoint without a row here fails `test_every_url_is_in_the_matrix`. Later
-trust domains (the staff console, the partner API) add their roles as further columns.
+trust domains (the partner API) and the console's roles add further columns; for now every
+console page but the sign-in steps sends an anonymous visitor to sign in.
 """
 
 from __future__ import annotations
 
+from http.cookies import SimpleCookie
 from pathlib import Path
 
 import pytest
@@ -26,7 +28,26 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     "<lang>/follow-up/": ("/en/follow-up/", {"GET": 200, "POST": 400}),
     "<lang>/follow-up/message/": ("/en/follow-up/message/", {"GET": 405, "POST": 400}),
     "<lang>/emergency/": ("/en/emergency/", {"GET": 200, "POST": 405}),
+    # Staff console: anonymous visitors get the sign-in page, or are sent to it.
+    "console/": ("/console/", {"GET": 302, "POST": 302}),
+    "console/sign-in/": ("/console/sign-in/", {"GET": 200, "POST": 200, "PUT": 405}),
+    "console/sign-in/code/": ("/console/sign-in/code/", {"GET": 302, "POST": 302}),
+    "console/enrol/": ("/console/enrol/", {"GET": 302, "POST": 302}),
+    "console/sign-out/": ("/console/sign-out/", {"GET": 405, "POST": 302}),
+    "console/sign-out/everywhere/": ("/console/sign-out/everywhere/", {"GET": 302, "POST": 302}),
 }
+SIGN_IN = "/console/sign-in/"
+
+
+def _check_cookies(path: str, cookies: SimpleCookie) -> None:
+    """Public pages set no cookie at all; console pages only cookies scoped to /console/."""
+    if not path.startswith("/console/"):
+        assert not cookies, path
+        return
+    for morsel in cookies.values():
+        assert morsel["path"] == "/console/", (path, morsel.key)
+        assert morsel["samesite"] == "Strict", (path, morsel.key)
+        assert morsel["httponly"], (path, morsel.key)
 
 
 def _routes(resolver: URLResolver, prefix: str = "") -> list[str]:
@@ -53,7 +74,9 @@ def test_anonymous_visitor(client: Client, route: str) -> None:
     for method, status in expected.items():
         response = client.generic(method, path, b"{}", content_type="application/json")
         assert response.status_code == status, f"{method} {path}"
-        assert not response.cookies
+        if status == 302 and path.startswith("/console/"):
+            assert response["Location"].startswith(SIGN_IN), f"{method} {path}"
+        _check_cookies(path, response.cookies)
 
 
 def test_public_code_never_imports_staff_code() -> None:
@@ -62,4 +85,5 @@ def test_public_code_never_imports_staff_code() -> None:
         for source in (root / package).rglob("*.py"):
             text = source.read_text()
             assert "tipline.console" not in text, source
+            assert "tipline.staff" not in text, source
             assert "django.contrib.admin" not in text, source

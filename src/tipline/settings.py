@@ -39,13 +39,18 @@ ALLOWED_HOSTS = [
 INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.auth",
+    "django.contrib.sessions",
     "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "django_tasks_db",
     "tipline.audit",
     "tipline.cases",
     "tipline.intake",
     "tipline.api",
     "tipline.ops",
+    "tipline.staff",
+    "tipline.console",
 ]
 
 MIDDLEWARE = [
@@ -54,12 +59,25 @@ MIDDLEWARE = [
     "tipline.web.middleware.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Above the session and CSRF middleware, so that it sees (and drops) any cookie they would
+    # set on a public page: only /console/ responses may carry cookies.
+    "tipline.web.middleware.PrivacyHeadersMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "tipline.web.middleware.CrossSiteWriteGuardMiddleware",
+    # Sessions exist only for the staff console: its cookies are scoped to /console/ and public
+    # views never touch request.session, so no public response sets a cookie.
+    "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Public views are csrf_exempt (cookie-less; see CrossSiteWriteGuardMiddleware); console
+    # forms use Django's CSRF token.
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    # Every /console/ page but the sign-in steps needs a password-and-TOTP session whose epoch
+    # is current; nothing outside /console/ is affected.
+    "tipline.console.middleware.ConsoleAccessMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "tipline.web.middleware.PrivacyHeadersMiddleware",
 ]
 
 ROOT_URLCONF = "tipline.urls"
@@ -109,12 +127,45 @@ TASKS = {
     }
 }
 
-# Public pages set no cookies. Staff pages (a later trust domain) will opt in explicitly.
+# Staff accounts (trust domain 2). Reporters never have accounts, sessions or cookies.
+AUTH_USER_MODEL = "staff.StaffUser"
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "/console/sign-in/"
+OTP_TOTP_ISSUER = os.environ.get("TIPLINE_HOTLINE_NAME", "Tipline")
+# Between the password and the code, the half-signed-in state lasts this long.
+TIPLINE_SIGN_IN_PENDING_SECONDS = 300
+
+# Public pages set no cookies (PrivacyHeadersMiddleware drops any outside /console/). The console's
+# session and CSRF cookies are scoped to /console/, sent only to this site, hidden from scripts,
+# and last until the browser closes or 30 minutes without a request.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_COOKIE_NAME = "tipline_console"
+SESSION_COOKIE_PATH = "/console/"
 SESSION_COOKIE_SECURE = not DEBUG and os.environ.get("TIPLINE_INSECURE_COOKIES") != "1"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Strict"
+SESSION_COOKIE_AGE = 30 * 60
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+CSRF_COOKIE_NAME = "tipline_console_csrf"
+CSRF_COOKIE_PATH = "/console/"
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Strict"
+CSRF_COOKIE_AGE = None  # a browser-session cookie, like the session itself
+CSRF_FAILURE_VIEW = "tipline.console.views.csrf_failure"
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("fr", "Français"), ("hi", "हिन्दी")]

@@ -1,6 +1,5 @@
-"""Root URLconf: the public site under a language prefix, and the anonymous API.
-
-The staff console will be mounted under /console/ with its own URLconf; nothing public imports it.
+"""Root URLconf: the public site under a language prefix, the anonymous API, and the staff
+console under /console/ (its own URLconf, outside the language prefix; nothing public imports it).
 """
 
 from django.conf.urls.i18n import i18n_patterns
@@ -17,5 +16,6 @@ def root(request: HttpRequest) -> HttpResponse:
 urlpatterns = [
     path("", root),
     path("api/v1/", include("tipline.api.urls")),
+    path("console/", include("tipline.console.urls")),
     *i18n_patterns(path("", include("tipline.intake.urls")), prefix_default_language=True),
 ]
