@@ -35,6 +35,8 @@ def _field_schema(name: str, field: forms.Field) -> dict[str, Any]:
     max_length = getattr(field, "max_length", None)
     if max_length:
         schema["maxLength"] = max_length
+    if field.required:
+        schema["minLength"] = 1
     return schema
 
 
@@ -59,6 +61,13 @@ def _report_schema() -> dict[str, Any]:
         "properties": properties,
         "required": required,
         "additionalProperties": False,
+        # Abuse material is reported by where it is: at least one URL.
+        "allOf": [
+            {
+                "if": {"properties": {"category": {"const": "csam"}}, "required": ["category"]},
+                "then": {"required": ["urls"]},
+            }
+        ],
         "description": (
             "Category-specific fields are accepted only for their category: "
             f"{per_category}. For csam, urls is required and victim_name is not accepted. "
