@@ -1,21 +1,31 @@
 """Access-control matrix: every URL the project serves, and who may use it with which method.
 
-Adding a page or endpoint without a row here fails `test_every_url_is_in_the_matrix`. Later
-trust domains (the partner API) and the console's roles add further columns; for now every
-console page but the sign-in steps sends an anonymous visitor to sign in.
+Adding a page or endpoint without a row here fails `test_every_url_is_in_the_matrix`. Every
+console page but the sign-in steps sends an anonymous visitor to sign in. `ROLE_MATRIX` gives the
+columns for each staff role, signed in with both factors: a role that may not open a report gets
+the same 404 as a report that does not exist (and as a random id: IDOR attempts learn nothing).
 """
 
 from __future__ import annotations
 
+import re
+import uuid
 from http.cookies import SimpleCookie
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from tests import factories
+from tests.console.helpers import signed_in
+from tipline.cases.tasks import process_report
+
 pytestmark = pytest.mark.django_db
 
+# Console pages about reports: the middleware sends every anonymous request to sign in.
+ANON = {"GET": 302, "POST": 302}
 # route pattern -> (example path, {method: expected status for an anonymous visitor})
 MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     "": ("/", {"GET": 302}),
@@ -35,6 +45,20 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     "console/enrol/": ("/console/enrol/", {"GET": 302, "POST": 302}),
     "console/sign-out/": ("/console/sign-out/", {"GET": 405, "POST": 302}),
     "console/sign-out/everywhere/": ("/console/sign-out/everywhere/", {"GET": 302, "POST": 302}),
+    "console/queue/": ("/console/queue/", {"GET": 302, "POST": 302}),
+    "console/reports/<uuid:report_id>/": (f"/console/reports/{uuid.uuid4()}/", ANON),
+    "console/reports/<uuid:report_id>/claim/": (f"/console/reports/{uuid.uuid4()}/claim/", ANON),
+    "console/reports/<uuid:report_id>/assign/": (f"/console/reports/{uuid.uuid4()}/assign/", ANON),
+    "console/reports/<uuid:report_id>/contact/": (
+        f"/console/reports/{uuid.uuid4()}/contact/",
+        ANON,
+    ),
+    "console/reports/<uuid:report_id>/message/": (
+        f"/console/reports/{uuid.uuid4()}/message/",
+        ANON,
+    ),
+    "console/files/<uuid:file_id>/preview": (f"/console/files/{uuid.uuid4()}/preview", ANON),
+    "console/files/<uuid:file_id>/reveal": (f"/console/files/{uuid.uuid4()}/reveal", ANON),
 }
 SIGN_IN = "/console/sign-in/"
 
@@ -87,3 +111,102 @@ def test_public_code_never_imports_staff_code() -> None:
             assert "tipline.console" not in text, source
             assert "tipline.staff" not in text, source
             assert "django.contrib.admin" not in text, source
+
+
+# --- staff roles ----------------------------------------------------------------------------------
+
+ROLES = ["analyst", "supervisor", "admin", "liaison", "liaison-other-agency", "auditor"]
+CASEWORK = {"analyst", "supervisor", "admin"}
+# route -> (method, form data, {role: status}); "*" is every role not named.
+ROLE_MATRIX: dict[str, tuple[str, dict[str, str], dict[str, int]]] = {
+    "console/": ("GET", {}, {"*": 200}),
+    "console/queue/": ("GET", {}, {"*": 200}),
+    "console/reports/<uuid:report_id>/": ("GET", {}, {"casework": 200, "*": 404}),
+    "console/reports/<uuid:report_id>/claim/": ("POST", {}, {"casework": 302, "*": 404}),
+    "console/reports/<uuid:report_id>/assign/": (
+        "POST",
+        {"assignee": ""},
+        {"supervisor": 302, "admin": 302, "analyst": 403, "*": 404},
+    ),
+    "console/reports/<uuid:report_id>/contact/": ("POST", {}, {"casework": 200, "*": 404}),
+    "console/reports/<uuid:report_id>/message/": (
+        "POST",
+        {"body": "Thank you for telling us."},
+        {"casework": 302, "*": 404},
+    ),
+    "console/files/<uuid:file_id>/preview": ("GET", {}, {"casework": 200, "*": 404}),
+    "console/files/<uuid:file_id>/reveal": ("POST", {}, {"casework": 200, "*": 404}),
+}
+
+
+def _expected(route: str, role: str) -> int:
+    answers = ROLE_MATRIX[route][2]
+    if role in answers:
+        return answers[role]
+    if role in CASEWORK and "casework" in answers:
+        return answers["casework"]
+    return answers["*"]
+
+
+def _member(role: str) -> Client:
+    if role == "liaison-other-agency":
+        client, _user = signed_in("lia-other", "liaison", agency="Border Agency")
+    else:
+        client, _user = signed_in(role, role)
+    return client
+
+
+def _path(route: str, report_id: object, file_id: object) -> str:
+    return "/" + route.replace("<uuid:report_id>", str(report_id)).replace(
+        "<uuid:file_id>", str(file_id)
+    )
+
+
+def test_every_report_url_has_role_columns() -> None:
+    report_routes = {r for r in MATRIX if "<uuid:" in r}
+    assert report_routes <= set(ROLE_MATRIX)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_role_signed_in(role: str) -> None:
+    created = factories.report(
+        "child_in_danger",
+        contact={"contact_email": "me@example.org"},
+        uploads=[factories.upload()],
+    )
+    process_report.call(str(created.report.id))
+    report_id, file_id = created.report.id, created.report.files.get().id
+    client = _member(role)
+    for route, (method, data, _answers) in ROLE_MATRIX.items():
+        expected = _expected(route, role)
+        response = client.generic(
+            method,
+            _path(route, report_id, file_id),
+            data=_form(data),
+            content_type="application/x-www-form-urlencoded",
+        )
+        assert response.status_code == expected, f"{role}: {method} {route}"
+        if "<uuid:" in route:
+            # A random id (IDOR guess) gets what a forbidden one gets: the same 404.
+            guess = client.generic(
+                method,
+                _path(route, uuid.uuid4(), uuid.uuid4()),
+                data=_form(data),
+                content_type="application/x-www-form-urlencoded",
+            )
+            assert guess.status_code == 404, f"{role}: {method} {route} with a random id"
+            if expected == 404:
+                assert _same_page(guess.content, response.content), route
+        # The wrong method is refused before anything is looked up.
+        other = "POST" if method == "GET" else "GET"
+        assert client.generic(other, _path(route, report_id, file_id)).status_code == 405, route
+
+
+def _form(data: dict[str, str]) -> str:
+    return urlencode(data)
+
+
+def _same_page(first: bytes, second: bytes) -> bool:
+    """Two console pages are the same apart from their per-request CSRF tokens."""
+    token = re.compile(rb'name="csrfmiddlewaretoken" value="[^"]+"')
+    return token.sub(b"", first) == token.sub(b"", second)

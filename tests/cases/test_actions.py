@@ -83,7 +83,10 @@ def test_csam_refuses_files_even_if_a_caller_forgets() -> None:
 
 def test_messages_are_sealed_and_ordered() -> None:
     created = factories.report()
-    actions.message_add(report=created.report, author=MessageAuthor.HOTLINE, body="Question?")
+    analyst = factories.staff("ana").user
+    actions.message_add(
+        report=created.report, author=MessageAuthor.HOTLINE, body="Question?", actor=analyst
+    )
     actions.message_add(report=created.report, author=MessageAuthor.REPORTER, body="Answer.")
     assert all(b"Question" not in bytes(m.body) for m in Message.objects.all())
     thread = selectors.reporter_view(created.report).messages

@@ -51,7 +51,7 @@ def test_sign_in_with_password_and_code_reaches_home() -> None:
     text = page.content.decode()
     assert "ana" in text
     assert "Supervisor" in text
-    assert "report queue comes next" in text
+    assert 'href="/console/queue/"' in text
     assert 'action="/console/sign-out/"' in text
     assert 'action="/console/sign-out/everywhere/"' in text
 

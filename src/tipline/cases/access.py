@@ -1,15 +1,21 @@
-"""Access functions: the only way a user-supplied identifier becomes a report.
+"""Access functions: the only way a user-supplied identifier becomes a report or a file.
 
 For reporters the identifier is the receipt. A missing report, a malformed receipt and a wrong
 receipt all raise the same ``ReportNotFound`` after the same work (digest and one indexed query),
 so neither the answer nor its timing tells them apart. Failures are counted site-wide per minute;
 past the limit every look-up is refused for the rest of the minute, right or wrong, so the throttle
 cannot be used as an oracle. No client address is involved at any point.
+
+For staff the identifier is a UUID from a console URL. Whether it is malformed, names nothing, or
+names a report the person's role may not open (``tipline.cases.policies``), the answer is the
+same ``ReportNotFound``: a guessed or leaked id tells a liaison or an auditor nothing.
 """
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
@@ -18,7 +24,11 @@ from django.utils import timezone
 
 from tipline import crypto
 from tipline.cases import receipts
-from tipline.cases.models import ReceiptThrottle, Report
+from tipline.cases.models import EvidenceFile, ReceiptThrottle, Report
+from tipline.cases.policies import EvidenceFilePolicy, ReportPolicy
+
+if TYPE_CHECKING:
+    from tipline.staff.models import StaffUser
 
 # Digest of a receipt no generator can produce, so malformed input costs the same as a guess.
 _IMPOSSIBLE = "!" * receipts.SYMBOLS
@@ -64,3 +74,31 @@ def report_by_receipt(receipt: str) -> Report:
         _record_failure()
         raise ReportNotFound
     return report
+
+
+def _uuid(value: object) -> uuid.UUID:
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except ValueError as exc:
+        raise ReportNotFound from exc
+
+
+def report_for_staff(user: StaffUser, report_id: object) -> Report:
+    """The report ``report_id`` names, if ``user`` may open it; otherwise ReportNotFound."""
+    reports = ReportPolicy.visible(user).select_related("assigned_to")
+    report = reports.filter(pk=_uuid(report_id)).first()
+    if report is None:
+        raise ReportNotFound
+    return report
+
+
+def evidence_for_staff(user: StaffUser, file_id: object) -> EvidenceFile:
+    """The evidence file ``file_id`` names, if ``user`` may open its report; else ReportNotFound."""
+    evidence = (
+        EvidenceFilePolicy.visible(user).select_related("report").filter(pk=_uuid(file_id)).first()
+    )
+    if evidence is None:
+        raise ReportNotFound
+    return evidence

@@ -4,6 +4,10 @@ The reporter's submission is committed before the answer is sent, so an acknowle
 survives the process being killed right after. Files are sealed and written to the evidence store
 *before* the transaction; if the transaction then fails, the orphaned ciphertext is unreadable
 (its key was never stored) and `tipline storage sweep` removes it.
+
+Staff actions (claim, assign, a message from the hotline) take the acting staff member, check
+the rule that spans objects (who may be assigned what) and write their audit entry in the same
+transaction as the change.
 """
 
 from __future__ import annotations
@@ -12,17 +16,22 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from tipline import crypto, storage
+from tipline.audit.chain import record
 from tipline.cases import categories, receipts
 from tipline.cases.models import EvidenceFile, Message, Report, ReportKey, SubmissionToken
+from tipline.cases.policies import ReportPolicy
 from tipline.cases.sealing import new_report_keys, report_key, seal_json, seal_text
-from tipline.cases.states import KeyPurpose, MessageAuthor
+from tipline.cases.states import KeyPurpose, MessageAuthor, ReportState
 from tipline.evidence.validate import ValidatedUpload
+
+if TYPE_CHECKING:
+    from tipline.staff.models import StaffUser
 
 SUBMISSION_TOKEN_TTL = timedelta(hours=24)
 
@@ -161,6 +170,10 @@ def _enqueue_processing(report_id: uuid.UUID, *, has_files: bool) -> None:
         process_report.enqueue(str(report_id))
 
 
+class NotAllowed(Exception):
+    """The acting staff member may see the report but may not make this change to it."""
+
+
 def message_add(
     *,
     report: Report,
@@ -168,8 +181,15 @@ def message_add(
     body: str,
     uploads: Sequence[ValidatedUpload] = (),
     submission_token: str | None = None,
+    actor: StaffUser | None = None,
 ) -> Message:
-    """Add a message to the thread. A submission token already used returns the first message."""
+    """Add a message to the thread. A submission token already used returns the first message.
+
+    A message from the hotline names the staff member who sent it (``actor``) in the audit log;
+    the reporter sees only "Hotline". Reporters are anonymous, so their messages name no one.
+    """
+    if (author == MessageAuthor.HOTLINE) != (actor is not None):
+        raise ValueError("a hotline message needs its staff author, a reporter message none")
     if uploads and not categories.get(report.category).allows_files:
         raise ValueError(f"category {report.category} does not accept files")
     if submission_token and (replay := _replayed_message(report, submission_token)):
@@ -194,6 +214,14 @@ def message_add(
                 ).save()
             Report.objects.filter(id=report.id).update(updated_at=timezone.now())
             _enqueue_processing(report.id, has_files=bool(files))
+            if actor is not None:
+                record(
+                    actor=actor.username,
+                    action="report.message",
+                    target_type="report",
+                    target_id=report.id,
+                    details={"message": str(message_id)},
+                )
     except IntegrityError:
         if submission_token and (replay := _replayed_message(report, submission_token)):
             return replay
@@ -208,3 +236,70 @@ def _replayed_message(report: Report, token: str) -> Message | None:
         .first()
     )
     return row.message if row is not None else None
+
+
+def _locked(report: Report) -> Report:
+    # Re-read under a row lock so two people claiming at once cannot both win.
+    return Report.objects.select_for_update().get(pk=report.pk)
+
+
+def _take(report: Report, assignee: StaffUser) -> dict[str, Any]:
+    """Assign, and move a NEW report to IN_REVIEW; returns the audit details of the change."""
+    previous = report.assigned_to.username if report.assigned_to else None
+    fields = ["assigned_to", "updated_at"]
+    details: dict[str, Any] = {"from": previous, "to": assignee.username}
+    report.assigned_to = assignee
+    report.updated_at = timezone.now()
+    if report.state == ReportState.NEW:
+        report.state = ReportState.IN_REVIEW
+        fields.append("state")
+        details["state"] = [ReportState.NEW.value, ReportState.IN_REVIEW.value]
+    report.save(update_fields=fields)
+    return details
+
+
+def report_claim(*, actor: StaffUser, report: Report) -> Report:
+    """Take a report for oneself. A report someone else holds is reassigned by a supervisor."""
+    if not ReportPolicy.may_claim(actor):
+        raise NotAllowed("this role does not work on reports")
+    with transaction.atomic():
+        report = _locked(report)
+        if report.assigned_to_id not in (None, actor.pk):
+            raise NotAllowed("someone else is working on this report")
+        details = _take(report, actor)
+        record(
+            actor=actor.username,
+            action="report.claim",
+            target_type="report",
+            target_id=report.id,
+            details=details,
+        )
+    return report
+
+
+def report_assign(*, actor: StaffUser, report: Report, assignee: StaffUser | None) -> Report:
+    """A supervisor or administrator gives a report to someone (or to no one: ``None``)."""
+    if not ReportPolicy.may_assign_others(actor):
+        raise NotAllowed("only supervisors and administrators assign reports")
+    if assignee is not None and not ReportPolicy.may_be_assigned(assignee):
+        raise NotAllowed("reports go only to active analysts, supervisors and administrators")
+    with transaction.atomic():
+        report = _locked(report)
+        if assignee is None:
+            details: dict[str, Any] = {
+                "from": report.assigned_to.username if report.assigned_to else None,
+                "to": None,
+            }
+            report.assigned_to = None
+            report.updated_at = timezone.now()
+            report.save(update_fields=["assigned_to", "updated_at"])
+        else:
+            details = _take(report, assignee)
+        record(
+            actor=actor.username,
+            action="report.assign",
+            target_type="report",
+            target_id=report.id,
+            details=details,
+        )
+    return report

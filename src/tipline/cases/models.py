@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
@@ -33,11 +34,24 @@ class Report(models.Model):
     updated_at = models.DateTimeField(default=timezone.now)
     payload = models.BinaryField()
     contact = models.BinaryField(null=True)
+    # The staff member working the report (claimed or assigned); staff accounts are disabled,
+    # not deleted, so SET_NULL only matters for an operator's manual clean-up.
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_reports",
+    )
 
     class Meta:
         indexes = [
-            # The console queue: most urgent first, then oldest (keyset pagination on these).
-            models.Index(fields=["state", "tier", "-priority", "created_at"], name="report_queue"),
+            # The console queue: most urgent first, then oldest, with the id as the tie-breaker
+            # (keyset pagination on exactly these columns, filtered by state or not).
+            models.Index(
+                fields=["state", "tier", "-priority", "created_at", "id"], name="report_queue"
+            ),
+            models.Index(fields=["tier", "-priority", "created_at", "id"], name="report_queue_all"),
             models.Index(fields=["created_at"], name="report_created"),
         ]
         constraints = [

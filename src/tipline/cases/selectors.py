@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -92,3 +93,42 @@ def report_contact(report: Report) -> dict[str, str] | None:
     key = report_key(report.id, KeyPurpose.CONTACT)
     contact: dict[str, str] = open_json(key, report.contact, context=f"report:{report.id}:contact")
     return contact
+
+
+@dataclass(frozen=True)
+class EvidenceSummary:
+    """A file as staff see it listed: sealed metadata opened, content untouched."""
+
+    id: uuid.UUID
+    message_id: uuid.UUID | None
+    name: str
+    content_type: str
+    size: int
+    sha256: str
+    has_preview: bool
+
+
+def report_files(report: Report) -> tuple[EvidenceSummary, ...]:
+    """Every file of the report with its metadata. Raises KeyDestroyed if shredded."""
+    key = report_key(report.id, KeyPurpose.CONTENT)
+    found = []
+    for evidence in EvidenceFile.objects.filter(report=report).order_by("created_at", "id"):
+        summary = _file_summary(key, evidence)
+        found.append(
+            EvidenceSummary(
+                id=evidence.id,
+                message_id=evidence.message_id,
+                name=summary.name,
+                content_type=summary.content_type,
+                size=summary.size,
+                sha256=summary.sha256,
+                has_preview=bool(evidence.preview_object_id),
+            )
+        )
+    return tuple(found)
+
+
+def report_thread(report: Report) -> tuple[ThreadMessage, ...]:
+    """The message thread, oldest first. Raises KeyDestroyed if shredded."""
+    report_key(report.id, KeyPurpose.CONTENT)  # fail early and clearly when shredded
+    return reporter_view(report).messages

@@ -1,8 +1,19 @@
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
 from django import forms
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from tipline.cases import categories
+from tipline.cases.policies import CASEWORK_ROLES
+from tipline.cases.queue import Cursor, QueueFilters
+from tipline.cases.states import ReportState
+from tipline.staff.models import StaffUser
 
 
 class SignInForm(forms.Form):
@@ -43,3 +54,130 @@ class CodeForm(forms.Form):
         code = "".join(str(self.cleaned_data["code"]).split())
         RegexValidator(r"^[0-9]{6}$", _("Enter the 6 digits, for example 123456."))(code)
         return code
+
+
+# --- queue and case view ----------------------------------------------------------------------
+
+ASSIGNEE_CHOICES = [
+    ("anyone", _("Anyone")),
+    ("me", _("Me")),
+    ("unassigned", _("Nobody yet")),
+]
+# Dates outside these years are typing mistakes; refusing them also keeps date arithmetic in range.
+_FIRST_YEAR, _LAST_YEAR = 2000, 2100
+_BAD_PAGE_LINK = _("This page link is not valid. Start again from the first page.")
+
+
+def _any(label: Any) -> list[tuple[str, Any]]:
+    return [("", label)]
+
+
+class QueueFilterForm(forms.Form):
+    """The queue's GET parameters. Anything else in the query string is ignored."""
+
+    category = forms.ChoiceField(
+        label=_("Category"),
+        required=False,
+        choices=_any(_("Any category")) + [(c.code, c.label) for c in categories.CATEGORIES],
+    )
+    state = forms.ChoiceField(
+        label=_("State"), required=False, choices=_any(_("Any state")) + ReportState.choices
+    )
+    assignee = forms.ChoiceField(label=_("Assigned to"), required=False, choices=ASSIGNEE_CHOICES)
+    created_from = forms.DateField(
+        label=_("Received from"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": _("Enter a date like 2026-03-31.")},
+    )
+    created_to = forms.DateField(
+        label=_("Received until"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": _("Enter a date like 2026-03-31.")},
+    )
+    after = forms.CharField(
+        label=_("Page link"),
+        required=False,
+        max_length=100,
+        widget=forms.HiddenInput,
+        error_messages={"max_length": _BAD_PAGE_LINK},
+    )
+
+    def _check_year(self, name: str) -> date | None:
+        value: date | None = self.cleaned_data.get(name)
+        if value is not None and not _FIRST_YEAR <= value.year <= _LAST_YEAR:
+            raise ValidationError(
+                _("Enter a date between %(first)d and %(last)d."),
+                params={"first": _FIRST_YEAR, "last": _LAST_YEAR},
+            )
+        return value
+
+    def clean_created_from(self) -> date | None:
+        return self._check_year("created_from")
+
+    def clean_created_to(self) -> date | None:
+        return self._check_year("created_to")
+
+    def clean_after(self) -> Cursor | None:
+        text = self.cleaned_data.get("after") or ""
+        if not text:
+            return None
+        try:
+            return Cursor.decode(text)
+        except ValueError:
+            raise ValidationError(_BAD_PAGE_LINK) from None
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        start, end = cleaned.get("created_from"), cleaned.get("created_to")
+        if start and end and start > end:
+            self.add_error("created_to", _("The end date is before the start date."))
+        return cleaned
+
+    def filters(self) -> QueueFilters:
+        """The validated filters; call only when ``is_valid()``."""
+        data = self.cleaned_data
+        start, end = data.get("created_from"), data.get("created_to")
+        return QueueFilters(
+            category=data.get("category") or "",
+            state=data.get("state") or "",
+            assignee=data.get("assignee") or "anyone",
+            created_from=_start_of(start) if start else None,
+            created_before=_start_of(end + timedelta(days=1)) if end else None,
+        )
+
+
+def _start_of(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+class AssignForm(forms.Form):
+    assignee = forms.ModelChoiceField(
+        label=_("Assign to"),
+        queryset=StaffUser.objects.none(),
+        required=False,
+        empty_label=_("Nobody"),
+        to_field_name="username",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["assignee"]
+        assert isinstance(field, forms.ModelChoiceField)  # noqa: S101 - declared just above
+        field.queryset = StaffUser.objects.filter(
+            is_active=True, role__in=sorted(CASEWORK_ROLES)
+        ).order_by("username")
+
+
+class HotlineMessageForm(forms.Form):
+    body = forms.CharField(
+        label=_("Message to the reporter"),
+        help_text=_(
+            "They read it on their follow-up page with their receipt. It is signed “Hotline”, "
+            "never with your name."
+        ),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"required": _("Write the message first.")},
+    )

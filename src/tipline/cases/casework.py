@@ -1,0 +1,110 @@
+"""Reads for staff that decrypt, each recorded in the audit log in the same transaction.
+
+Every decryption a staff member causes is accountable: opening a case records ``report.view``
+and ``report.decrypt`` (which fields were opened, never their values); contact details are
+opened only on request (``report.decrypt_contact``); an image preview served records
+``file.preview`` and lifting its blur records ``file.reveal``. If the audit entry cannot be
+written, the transaction fails and nothing decrypted leaves the server.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.db import transaction
+
+from tipline import crypto, storage
+from tipline.audit.chain import record
+from tipline.cases import selectors
+from tipline.cases.models import EvidenceFile, Report
+from tipline.cases.sealing import report_key
+from tipline.cases.states import KeyPurpose
+
+if TYPE_CHECKING:
+    from tipline.staff.models import StaffUser
+
+
+class NoPreview(Exception):
+    """This file has no preview (not an image, or the preview is not made yet)."""
+
+
+@dataclass(frozen=True)
+class CaseFile:
+    report: Report
+    details: dict[str, Any]
+    messages: tuple[selectors.ThreadMessage, ...]
+    files: tuple[selectors.EvidenceSummary, ...]
+    contact: dict[str, str] | None
+
+
+def _answered(details: dict[str, Any]) -> list[str]:
+    return sorted(name for name, value in details.items() if value not in ("", None, [], {}))
+
+
+def case_open(*, actor: StaffUser, report: Report, with_contact: bool = False) -> CaseFile:
+    """Decrypt a report for ``actor`` (obtained through the access function) and audit it."""
+    with transaction.atomic():
+        details = selectors.report_details(report)
+        messages = selectors.report_thread(report)
+        files = selectors.report_files(report)
+        record(
+            actor=actor.username, action="report.view", target_type="report", target_id=report.id
+        )
+        record(
+            actor=actor.username,
+            action="report.decrypt",
+            target_type="report",
+            target_id=report.id,
+            details={
+                "fields": _answered(details),
+                "messages": len(messages),
+                "files": len(files),
+            },
+        )
+        contact = None
+        if with_contact:
+            contact = selectors.report_contact(report)
+            record(
+                actor=actor.username,
+                action="report.decrypt_contact",
+                target_type="report",
+                target_id=report.id,
+                details={"fields": sorted(contact or {})},
+            )
+    return CaseFile(report=report, details=details, messages=messages, files=files, contact=contact)
+
+
+def file_preview(*, actor: StaffUser, evidence: EvidenceFile) -> bytes:
+    """The metadata-free PNG preview of an image, decrypted and audited. Never the original."""
+    if not evidence.preview_object_id:
+        raise NoPreview
+    with transaction.atomic():
+        key = report_key(evidence.report_id, KeyPurpose.CONTENT)
+        data = crypto.open_sealed(
+            key,
+            storage.read_object(evidence.preview_object_id),
+            context=f"file:{evidence.id}:preview",
+        )
+        record(
+            actor=actor.username,
+            action="file.preview",
+            target_type="file",
+            target_id=evidence.id,
+            details={"report": str(evidence.report_id)},
+        )
+    return data
+
+
+def file_reveal(*, actor: StaffUser, evidence: EvidenceFile) -> uuid.UUID:
+    """Record that ``actor`` chose to see this file without the blur; returns its id."""
+    with transaction.atomic():
+        record(
+            actor=actor.username,
+            action="file.reveal",
+            target_type="file",
+            target_id=evidence.id,
+            details={"report": str(evidence.report_id)},
+        )
+    return evidence.id

@@ -1,0 +1,157 @@
+"""The console queue: reports in working order, read without decrypting anything.
+
+Order: tier (P1 first), then priority (highest first), then age (oldest first), then id, so the
+order is total and a page boundary is a single position. Pages continue from a cursor holding
+that position (keyset pagination): page 10,000 costs what page 1 costs, and no OFFSET is used.
+Only plain columns are read (``only()``), never the sealed payload or contact blobs.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from django.db.models import Q
+
+from tipline.cases import categories
+from tipline.cases.policies import ReportPolicy
+
+if TYPE_CHECKING:
+    from tipline.staff.models import StaffUser
+
+PAGE_SIZE = 50
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_TIERS = {t.value for t in categories.Tier}
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """The position of the last row shown; the next page starts after it."""
+
+    tier: str
+    priority: int
+    created_at: datetime
+    id: uuid.UUID
+
+    def encode(self) -> str:
+        micros = (self.created_at - _EPOCH) // timedelta(microseconds=1)
+        return f"{self.tier}.{self.priority}.{micros}.{self.id.hex}"
+
+    @classmethod
+    def decode(cls, text: str) -> Cursor:
+        """Parse an encoded cursor; raises ValueError for anything else."""
+        parts = text.split(".")
+        if len(parts) != 4 or parts[0] not in _TIERS or len(text) > 80:
+            raise ValueError("malformed cursor")
+        tier, priority, micros, hex_id = parts
+        if not (priority.isdigit() and micros.isdigit() and len(micros) <= 17):
+            raise ValueError("malformed cursor")
+        return cls(
+            tier=tier,
+            priority=int(priority),
+            created_at=_EPOCH + timedelta(microseconds=int(micros)),
+            id=uuid.UUID(hex=hex_id),
+        )
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    category: str = ""
+    state: str = ""
+    assignee: str = "anyone"  # "anyone", "me" or "unassigned"
+    created_from: datetime | None = None  # inclusive
+    created_before: datetime | None = None  # exclusive
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    id: uuid.UUID
+    category: str
+    tier: str
+    priority: int
+    state: str
+    created_at: datetime
+    assignee: str | None
+
+    @property
+    def deadline(self) -> datetime:
+        return self.created_at + categories.DEADLINES[categories.Tier(self.tier)]
+
+    def waited(self, now: datetime) -> timedelta:
+        return now - self.created_at
+
+    def overdue(self, now: datetime) -> bool:
+        return now > self.deadline
+
+    @property
+    def cursor(self) -> Cursor:
+        return Cursor(self.tier, self.priority, self.created_at, self.id)
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    rows: tuple[QueueRow, ...]
+    next_cursor: Cursor | None
+
+
+def _after(c: Cursor) -> Q:
+    # Rows strictly after c in (tier asc, priority desc, created_at asc, id asc).
+    return (
+        Q(tier__gt=c.tier)
+        | Q(tier=c.tier, priority__lt=c.priority)
+        | Q(tier=c.tier, priority=c.priority, created_at__gt=c.created_at)
+        | Q(tier=c.tier, priority=c.priority, created_at=c.created_at, id__gt=c.id)
+    )
+
+
+def queue_page(
+    user: StaffUser,
+    filters: QueueFilters,
+    *,
+    after: Cursor | None = None,
+    size: int = PAGE_SIZE,
+) -> QueuePage:
+    reports = ReportPolicy.visible(user)
+    if filters.category:
+        reports = reports.filter(category=filters.category)
+    if filters.state:
+        reports = reports.filter(state=filters.state)
+    if filters.assignee == "me":
+        reports = reports.filter(assigned_to=user)
+    elif filters.assignee == "unassigned":
+        reports = reports.filter(assigned_to__isnull=True)
+    if filters.created_from is not None:
+        reports = reports.filter(created_at__gte=filters.created_from)
+    if filters.created_before is not None:
+        reports = reports.filter(created_at__lt=filters.created_before)
+    if after is not None:
+        reports = reports.filter(_after(after))
+    found = list(
+        reports.order_by("tier", "-priority", "created_at", "id")
+        .select_related("assigned_to")
+        .only(
+            "id",
+            "category",
+            "tier",
+            "priority",
+            "state",
+            "created_at",
+            "assigned_to__username",
+        )[: size + 1]
+    )
+    rows = tuple(
+        QueueRow(
+            id=r.id,
+            category=r.category,
+            tier=r.tier,
+            priority=r.priority,
+            state=r.state,
+            created_at=r.created_at,
+            assignee=r.assigned_to.username if r.assigned_to else None,
+        )
+        for r in found[:size]
+    )
+    next_cursor = rows[-1].cursor if len(found) > size and rows else None
+    return QueuePage(rows=rows, next_cursor=next_cursor)

@@ -1,0 +1,213 @@
+"""Console views for reports: the queue, the case view and the work done from them.
+
+Adapters only: parse the request, get the report or file through ``tipline.cases.access`` (which
+answers "not found" alike for missing, forbidden and malformed), call an action or an audited
+read, render. No view here tests a role: the policies in ``tipline.cases.policies`` do.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from tipline.cases import actions, casework, categories, queue
+from tipline.cases.access import ReportNotFound, evidence_for_staff, report_for_staff
+from tipline.cases.models import Report
+from tipline.cases.policies import ReportPolicy
+from tipline.cases.states import MessageAuthor, ReportState
+from tipline.console.fields import answered_fields, contact_fields
+from tipline.console.forms import AssignForm, HotlineMessageForm, QueueFilterForm
+from tipline.staff.models import StaffUser
+
+
+def _staff(request: HttpRequest) -> StaffUser:
+    # ConsoleAccessMiddleware lets only current, verified staff reach these views.
+    user = request.user
+    assert isinstance(user, StaffUser)  # noqa: S101 - guaranteed by the middleware
+    return user
+
+
+def _not_found(request: HttpRequest) -> HttpResponse:
+    return render(request, "console/not_found.html", status=404)
+
+
+def _refused(request: HttpRequest, report: Report, reason: str) -> HttpResponse:
+    return render(request, "console/refused.html", {"report": report, "reason": reason}, status=403)
+
+
+def _no_store(response: HttpResponse) -> HttpResponse:
+    # Decrypted content must not linger in a browser or proxy cache.
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_GET
+def queue_page(request: HttpRequest) -> HttpResponse:
+    user = _staff(request)
+    # Always bound: no parameters at all is a valid request for the first, unfiltered page.
+    form = QueueFilterForm(request.GET)
+    page = None
+    status = 400
+    if form.is_valid():
+        page = queue.queue_page(user, form.filters(), after=form.cleaned_data["after"])
+        status = 200
+    rows = []
+    now = timezone.now()
+    for row in page.rows if page else ():
+        rows.append(
+            {
+                "row": row,
+                "category": categories.get(row.category).label,
+                "state": ReportState(row.state).label,
+                "overdue": row.overdue(now),
+            }
+        )
+    context = {
+        "form": form,
+        "rows": rows,
+        "now": now,
+        "next_cursor": page.next_cursor.encode() if page and page.next_cursor else "",
+        "filtered": any(
+            request.GET.get(name) for name in ("category", "state", "created_from", "created_to")
+        )
+        or request.GET.get("assignee", "anyone") != "anyone",
+        "paged": page is not None and form.cleaned_data["after"] is not None,
+        "may_claim": ReportPolicy.may_claim(user),
+        "deadlines": [(tier.value, categories.DEADLINES[tier]) for tier in categories.Tier],
+    }
+    return _no_store(render(request, "console/queue.html", context, status=status))
+
+
+def _case_page(
+    request: HttpRequest,
+    report: Report,
+    *,
+    with_contact: bool = False,
+    revealed: Collection[uuid.UUID] = (),
+    message_form: HotlineMessageForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    user = _staff(request)
+    case = casework.case_open(actor=user, report=report, with_contact=with_contact)
+    now = timezone.now()
+    tier = categories.Tier(report.tier)
+    deadline = report.created_at + categories.DEADLINES[tier]
+    context: dict[str, Any] = {
+        "report": report,
+        "case": case,
+        "category": categories.get(report.category).label,
+        "state": ReportState(report.state).label,
+        "now": now,
+        "deadline": deadline,
+        "overdue": now > deadline,
+        "fields": answered_fields(case.details),
+        "has_contact": report.contact is not None,
+        "contact": contact_fields(case.contact),
+        "revealed": set(revealed),
+        "message_form": message_form or HotlineMessageForm(),
+        "may_claim": ReportPolicy.may_claim(user) and report.assigned_to_id is None,
+        "assign_form": (
+            AssignForm(initial={"assignee": report.assigned_to})
+            if ReportPolicy.may_assign_others(user)
+            else None
+        ),
+    }
+    return _no_store(render(request, "console/case.html", context, status=status))
+
+
+@require_GET
+def case_view(request: HttpRequest, report_id: uuid.UUID) -> HttpResponse:
+    try:
+        report = report_for_staff(_staff(request), report_id)
+    except ReportNotFound:
+        return _not_found(request)
+    return _case_page(request, report)
+
+
+@require_POST
+def case_contact(request: HttpRequest, report_id: uuid.UUID) -> HttpResponse:
+    try:
+        report = report_for_staff(_staff(request), report_id)
+    except ReportNotFound:
+        return _not_found(request)
+    return _case_page(request, report, with_contact=True)
+
+
+@require_POST
+def case_claim(request: HttpRequest, report_id: uuid.UUID) -> HttpResponse:
+    user = _staff(request)
+    try:
+        report = report_for_staff(user, report_id)
+    except ReportNotFound:
+        return _not_found(request)
+    try:
+        actions.report_claim(actor=user, report=report)
+    except actions.NotAllowed as exc:
+        return _refused(request, report, str(exc))
+    if request.POST.get("back") == "queue":
+        return HttpResponseRedirect(reverse("console:queue"))
+    return HttpResponseRedirect(reverse("console:case", args=[report.id]))
+
+
+@require_POST
+def case_assign(request: HttpRequest, report_id: uuid.UUID) -> HttpResponse:
+    user = _staff(request)
+    try:
+        report = report_for_staff(user, report_id)
+    except ReportNotFound:
+        return _not_found(request)
+    form = AssignForm(request.POST)
+    if not form.is_valid():
+        return _refused(request, report, "choose someone from the list")
+    try:
+        actions.report_assign(actor=user, report=report, assignee=form.cleaned_data["assignee"])
+    except actions.NotAllowed as exc:
+        return _refused(request, report, str(exc))
+    return HttpResponseRedirect(reverse("console:case", args=[report.id]))
+
+
+@require_POST
+def case_message(request: HttpRequest, report_id: uuid.UUID) -> HttpResponse:
+    user = _staff(request)
+    try:
+        report = report_for_staff(user, report_id)
+    except ReportNotFound:
+        return _not_found(request)
+    form = HotlineMessageForm(request.POST)
+    if not form.is_valid():
+        return _case_page(request, report, message_form=form, status=400)
+    actions.message_add(
+        report=report, author=MessageAuthor.HOTLINE, body=form.cleaned_data["body"], actor=user
+    )
+    return HttpResponseRedirect(reverse("console:case", args=[report.id]) + "#thread")
+
+
+@require_GET
+def file_preview(request: HttpRequest, file_id: uuid.UUID) -> HttpResponse:
+    try:
+        evidence = evidence_for_staff(_staff(request), file_id)
+        data = casework.file_preview(actor=_staff(request), evidence=evidence)
+    except (ReportNotFound, casework.NoPreview):
+        return _not_found(request)
+    response = HttpResponse(data, content_type="image/png")
+    response["Content-Disposition"] = 'inline; filename="preview.png"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return _no_store(response)
+
+
+@require_POST
+def file_reveal(request: HttpRequest, file_id: uuid.UUID) -> HttpResponse:
+    user = _staff(request)
+    try:
+        evidence = evidence_for_staff(user, file_id)
+    except ReportNotFound:
+        return _not_found(request)
+    revealed = casework.file_reveal(actor=user, evidence=evidence)
+    return _case_page(request, evidence.report, revealed={revealed})

@@ -1,0 +1,48 @@
+"""Small display helpers for console templates: how long a report has waited."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django import template
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+register = template.Library()
+
+
+def format_waited(delta: timedelta) -> str:
+    """ "under 1 min", "45 min", "2 h 10 min", "3 d 4 h": precise enough to act on, short."""
+    minutes = max(0, int(delta.total_seconds() // 60))
+    if minutes < 1:
+        return _("under 1 min")
+    hours, mins = divmod(minutes, 60)
+    if hours < 1:
+        return _("%(m)d min") % {"m": mins}
+    days, hours = divmod(hours, 24)
+    if days < 1:
+        return _("%(h)d h %(m)d min") % {"h": hours, "m": mins}
+    return _("%(d)d d %(h)d h") % {"d": days, "h": hours}
+
+
+@register.filter
+def waited_since(created_at: datetime, now: datetime) -> str:
+    return format_waited(now - created_at)
+
+
+@register.filter
+def time_left(deadline: datetime, now: datetime) -> str:
+    """How long until the deadline, or how long ago it passed."""
+    if deadline >= now:
+        return _("%(t)s left") % {"t": format_waited(deadline - now)}
+    return _("%(t)s overdue") % {"t": format_waited(now - deadline)}
+
+
+@register.filter
+def timedelta_words(span: timedelta) -> str:
+    """A deadline span in words: "1 hour", "24 hours", "7 days"."""
+    if span % timedelta(days=1) == timedelta(0) and span >= timedelta(days=2):
+        days = span.days
+        return ngettext("%(n)d day", "%(n)d days", days) % {"n": days}
+    hours = int(span.total_seconds() // 3600)
+    return ngettext("%(n)d hour", "%(n)d hours", hours) % {"n": hours}
