@@ -7,8 +7,9 @@ read, render. No view here tests a role: the policies in ``tipline.cases.policie
 
 from __future__ import annotations
 
+import functools
 import uuid
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -40,6 +41,24 @@ def _not_found(request: HttpRequest) -> HttpResponse:
 
 def _refused(request: HttpRequest, report: Report, reason: str) -> HttpResponse:
     return render(request, "console/refused.html", {"report": report, "reason": reason}, status=403)
+
+
+ReportView = Callable[[HttpRequest, StaffUser, Report], HttpResponse]
+
+
+def with_report(view: ReportView) -> Callable[[HttpRequest, uuid.UUID], HttpResponse]:
+    """Resolve ``report_id`` through the access function; any refusal is the same 404 page."""
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, report_id: uuid.UUID) -> HttpResponse:
+        user = _staff(request)
+        try:
+            report = report_for_staff(user, report_id)
+        except ReportNotFound:
+            return _not_found(request)
+        return view(request, user, report)
+
+    return wrapped
 
 
 def _no_store(response: HttpResponse) -> HttpResponse:
@@ -123,30 +142,20 @@ def _case_page(
 
 
 @require_GET
-def case_view(request: HttpRequest, report_id: uuid.UUID) -> HttpResponse:
-    try:
-        report = report_for_staff(_staff(request), report_id)
-    except ReportNotFound:
-        return _not_found(request)
+@with_report
+def case_view(request: HttpRequest, user: StaffUser, report: Report) -> HttpResponse:
     return _case_page(request, report)
 
 
 @require_POST
-def case_contact(request: HttpRequest, report_id: uuid.UUID) -> HttpResponse:
-    try:
-        report = report_for_staff(_staff(request), report_id)
-    except ReportNotFound:
-        return _not_found(request)
+@with_report
+def case_contact(request: HttpRequest, user: StaffUser, report: Report) -> HttpResponse:
     return _case_page(request, report, with_contact=True)
 
 
 @require_POST
-def case_claim(request: HttpRequest, report_id: uuid.UUID) -> HttpResponse:
-    user = _staff(request)
-    try:
-        report = report_for_staff(user, report_id)
-    except ReportNotFound:
-        return _not_found(request)
+@with_report
+def case_claim(request: HttpRequest, user: StaffUser, report: Report) -> HttpResponse:
     try:
         actions.report_claim(actor=user, report=report)
     except actions.NotAllowed as exc:
@@ -157,12 +166,8 @@ def case_claim(request: HttpRequest, report_id: uuid.UUID) -> HttpResponse:
 
 
 @require_POST
-def case_assign(request: HttpRequest, report_id: uuid.UUID) -> HttpResponse:
-    user = _staff(request)
-    try:
-        report = report_for_staff(user, report_id)
-    except ReportNotFound:
-        return _not_found(request)
+@with_report
+def case_assign(request: HttpRequest, user: StaffUser, report: Report) -> HttpResponse:
     form = AssignForm(request.POST)
     if not form.is_valid():
         return _refused(request, report, "choose someone from the list")
@@ -174,12 +179,8 @@ def case_assign(request: HttpRequest, report_id: uuid.UUID) -> HttpResponse:
 
 
 @require_POST
-def case_message(request: HttpRequest, report_id: uuid.UUID) -> HttpResponse:
-    user = _staff(request)
-    try:
-        report = report_for_staff(user, report_id)
-    except ReportNotFound:
-        return _not_found(request)
+@with_report
+def case_message(request: HttpRequest, user: StaffUser, report: Report) -> HttpResponse:
     form = HotlineMessageForm(request.POST)
     if not form.is_valid():
         return _case_page(request, report, message_form=form, status=400)
