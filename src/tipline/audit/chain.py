@@ -7,7 +7,6 @@ import hmac
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from django.db import connection, transaction
@@ -34,24 +33,6 @@ class VerifyResult:
     entries: int
     head_seq: int
     head_hash: str
-
-
-def _canonical(
-    *,
-    seq: int,
-    created_at: datetime,
-    actor: str,
-    action: str,
-    target_type: str,
-    target_id: str,
-    details: dict[str, Any],
-) -> bytes:
-    return json.dumps(
-        [seq, created_at.isoformat(), actor, action, target_type, target_id, details],
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-    ).encode()
 
 
 def _mac(key: bytes, prev_hash: str, content: bytes) -> str:
@@ -97,15 +78,17 @@ def record(
 
 
 def _content(entry: AuditEntry) -> bytes:
-    return _canonical(
-        seq=entry.seq,
-        created_at=entry.created_at,
-        actor=entry.actor,
-        action=entry.action,
-        target_type=entry.target_type,
-        target_id=entry.target_id,
-        details=entry.details,
-    )
+    """Canonical bytes of an entry: a JSON array with sorted keys and no spacing."""
+    fields = [
+        entry.seq,
+        entry.created_at.isoformat(),
+        entry.actor,
+        entry.action,
+        entry.target_type,
+        entry.target_id,
+        entry.details,
+    ]
+    return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def _rows() -> Iterator[AuditEntry]:
