@@ -294,3 +294,16 @@ def test_no_password_code_or_secret_reaches_the_audit_log() -> None:
     for secret in secrets:
         assert secret not in dumped
     verify()
+
+
+def test_the_password_alone_cannot_enrol_a_second_authenticator() -> None:
+    """Regression: enrolment must never replace a working second factor (2FA bypass)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    created = staff("ana")  # has a confirmed device
+    rogue = TOTPDevice.objects.create(user=created.user, name="rogue", confirmed=False)
+    with pytest.raises(actions.SignInFailed):
+        actions.totp_enrol_confirm(user_id=created.user.pk, token=totp_code(rogue))
+    rogue.refresh_from_db()
+    assert rogue.confirmed is False
+    assert actions_for("ana")[-1] == "auth.sign_in_failed"

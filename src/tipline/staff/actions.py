@@ -225,6 +225,9 @@ def _second_factor(*, user_id: int, token: str, enrolling: bool) -> tuple[StaffU
         user = StaffUser.objects.select_for_update().get(pk=user_id)
         reason = _refusal(user, now)
         device = None
+        if reason is None and enrolling and TOTPDevice.objects.filter(user=user, confirmed=True):
+            # Someone who has only the password must not replace a working second factor.
+            reason = "code"
         if reason is None:
             # Locked with the account row, so one code cannot be accepted twice by two requests
             # at once; django-otp refuses a code at or before the last accepted time step.
