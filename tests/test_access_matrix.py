@@ -20,7 +20,10 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from tests import factories
 from tests.console.helpers import signed_in
+from tipline.cases import actions, transitions
+from tipline.cases.states import Outcome
 from tipline.cases.tasks import process_report
+from tipline.staff.models import StaffUser
 
 pytestmark = pytest.mark.django_db
 
@@ -46,6 +49,7 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     "console/sign-out/": ("/console/sign-out/", {"GET": 405, "POST": 302}),
     "console/sign-out/everywhere/": ("/console/sign-out/everywhere/", {"GET": 302, "POST": 302}),
     "console/queue/": ("/console/queue/", {"GET": 302, "POST": 302}),
+    "console/audit/": ("/console/audit/", {"GET": 302, "POST": 302}),
     "console/reports/<uuid:report_id>/": (f"/console/reports/{uuid.uuid4()}/", ANON),
     "console/reports/<uuid:report_id>/claim/": (f"/console/reports/{uuid.uuid4()}/claim/", ANON),
     "console/reports/<uuid:report_id>/assign/": (f"/console/reports/{uuid.uuid4()}/assign/", ANON),
@@ -59,6 +63,46 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     ),
     "console/files/<uuid:file_id>/preview": (f"/console/files/{uuid.uuid4()}/preview", ANON),
     "console/files/<uuid:file_id>/reveal": (f"/console/files/{uuid.uuid4()}/reveal", ANON),
+    "console/reports/<uuid:report_id>/classify/": (
+        f"/console/reports/{uuid.uuid4()}/classify/",
+        ANON,
+    ),
+    "console/reports/<uuid:report_id>/decide/": (
+        f"/console/reports/{uuid.uuid4()}/decide/",
+        ANON,
+    ),
+    "console/reports/<uuid:report_id>/confirm/": (
+        f"/console/reports/{uuid.uuid4()}/confirm/",
+        ANON,
+    ),
+    "console/reports/<uuid:report_id>/send-back/": (
+        f"/console/reports/{uuid.uuid4()}/send-back/",
+        ANON,
+    ),
+    "console/reports/<uuid:report_id>/withdraw/": (
+        f"/console/reports/{uuid.uuid4()}/withdraw/",
+        ANON,
+    ),
+    "console/reports/<uuid:report_id>/reopen/": (
+        f"/console/reports/{uuid.uuid4()}/reopen/",
+        ANON,
+    ),
+    "console/reports/<uuid:report_id>/notes/": (
+        f"/console/reports/{uuid.uuid4()}/notes/",
+        ANON,
+    ),
+    "console/reports/<uuid:report_id>/links/": (
+        f"/console/reports/{uuid.uuid4()}/links/",
+        ANON,
+    ),
+    "console/reports/<uuid:report_id>/links/remove/": (
+        f"/console/reports/{uuid.uuid4()}/links/remove/",
+        ANON,
+    ),
+    "console/reports/<uuid:report_id>/legal-hold/": (
+        f"/console/reports/{uuid.uuid4()}/legal-hold/",
+        ANON,
+    ),
 }
 SIGN_IN = "/console/sign-in/"
 
@@ -117,25 +161,75 @@ def test_public_code_never_imports_staff_code() -> None:
 
 ROLES = ["analyst", "supervisor", "admin", "liaison", "liaison-other-agency", "auditor"]
 CASEWORK = {"analyst", "supervisor", "admin"}
-# route -> (method, form data, {role: status}); "*" is every role not named.
+AGENCY = "Metro Police"  # the liaison's agency; the report is referred there for liaison runs
+R = "console/reports/<uuid:report_id>/"
+# route -> (method, form data, {role: status}); "*" is every role not named. Routes run in this
+# order against one report, so later rows see the state earlier rows left (claimed, closed...).
+# A casework role claims the report, works it and closes it; a liaison gets a report already
+# referred to their agency: they may read it, never work it (403: "nothing was changed").
 ROLE_MATRIX: dict[str, tuple[str, dict[str, str], dict[str, int]]] = {
     "console/": ("GET", {}, {"*": 200}),
     "console/queue/": ("GET", {}, {"*": 200}),
-    "console/reports/<uuid:report_id>/": ("GET", {}, {"casework": 200, "*": 404}),
-    "console/reports/<uuid:report_id>/claim/": ("POST", {}, {"casework": 302, "*": 404}),
-    "console/reports/<uuid:report_id>/assign/": (
+    "console/audit/": ("GET", {}, {"auditor": 200, "admin": 200, "*": 404}),
+    R: ("GET", {}, {"casework": 200, "liaison": 200, "*": 404}),
+    R + "claim/": ("POST", {}, {"casework": 302, "liaison": 403, "*": 404}),
+    R + "assign/": (
         "POST",
         {"assignee": ""},
-        {"supervisor": 302, "admin": 302, "analyst": 403, "*": 404},
+        {"supervisor": 302, "admin": 302, "analyst": 403, "liaison": 403, "*": 404},
     ),
-    "console/reports/<uuid:report_id>/contact/": ("POST", {}, {"casework": 200, "*": 404}),
-    "console/reports/<uuid:report_id>/message/": (
+    R + "contact/": ("POST", {}, {"casework": 200, "liaison": 403, "*": 404}),
+    R + "message/": (
         "POST",
         {"body": "Thank you for telling us."},
-        {"casework": 302, "*": 404},
+        {"casework": 302, "liaison": 403, "*": 404},
     ),
-    "console/files/<uuid:file_id>/preview": ("GET", {}, {"casework": 200, "*": 404}),
-    "console/files/<uuid:file_id>/reveal": ("POST", {}, {"casework": 200, "*": 404}),
+    "console/files/<uuid:file_id>/preview": (
+        "GET",
+        {},
+        {"casework": 200, "liaison": 200, "*": 404},
+    ),
+    "console/files/<uuid:file_id>/reveal": (
+        "POST",
+        {},
+        {"casework": 200, "liaison": 200, "*": 404},
+    ),
+    R + "classify/": (
+        "POST",
+        {"legal_assessment": "not_illegal"},
+        {"casework": 302, "liaison": 403, "*": 404},
+    ),
+    R + "notes/": (
+        "POST",
+        {"body": "Checked the address."},
+        {"casework": 302, "liaison": 403, "*": 404},
+    ),
+    # A random "other" id: no report the person may open has it (400 with the form's error).
+    R + "links/": (
+        "POST",
+        {"other": str(uuid.uuid4())},
+        {"casework": 400, "liaison": 400, "*": 404},
+    ),
+    R + "links/remove/": (
+        "POST",
+        {"other": str(uuid.uuid4())},
+        {"casework": 400, "liaison": 400, "*": 404},
+    ),
+    R + "legal-hold/": (
+        "POST",
+        {"hold": "on"},
+        {"supervisor": 302, "admin": 302, "analyst": 403, "liaison": 403, "*": 404},
+    ),
+    R + "decide/": ("POST", {"outcome": "duplicate"}, {"casework": 302, "liaison": 403, "*": 404}),
+    # Decided without four eyes (not illegal, no referral): nothing waits for review any more.
+    R + "confirm/": ("POST", {}, {"casework": 403, "liaison": 403, "*": 404}),
+    R + "send-back/": ("POST", {}, {"casework": 403, "liaison": 403, "*": 404}),
+    R + "withdraw/": ("POST", {}, {"casework": 403, "liaison": 403, "*": 404}),
+    R + "reopen/": (
+        "POST",
+        {},
+        {"supervisor": 302, "admin": 302, "analyst": 403, "liaison": 403, "*": 404},
+    ),
 }
 
 
@@ -152,8 +246,19 @@ def _member(role: str) -> Client:
     if role == "liaison-other-agency":
         client, _user = signed_in("lia-other", "liaison", agency="Border Agency")
     else:
-        client, _user = signed_in(role, role)
+        client, _user = signed_in(role, role, agency=AGENCY if role == "liaison" else "")
     return client
+
+
+def _refer(report: object) -> None:
+    """Refer the report to AGENCY through the real four-eyes path (two other analysts)."""
+    if not StaffUser.objects.filter(agency=AGENCY).exists():
+        factories.staff("metro-liaison", "liaison", agency=AGENCY)  # so AGENCY is a choice
+    first = factories.staff("ref-one", "analyst").user
+    second = factories.staff("ref-two", "analyst").user
+    claimed = actions.report_claim(actor=first, report=report)  # type: ignore[arg-type]
+    transitions.report_decide(actor=first, report=claimed, outcome=Outcome.REFERRED, agency=AGENCY)
+    transitions.report_confirm(actor=second, report=claimed)
 
 
 def _path(route: str, report_id: object, file_id: object) -> str:
@@ -177,6 +282,8 @@ def test_each_role_signed_in(role: str) -> None:
     process_report.call(str(created.report.id))
     report_id, file_id = created.report.id, created.report.files.get().id
     client = _member(role)
+    if role.startswith("liaison"):
+        _refer(created.report)
     for route, (method, data, _answers) in ROLE_MATRIX.items():
         expected = _expected(route, role)
         response = client.generic(

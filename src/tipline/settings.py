@@ -92,6 +92,7 @@ TEMPLATES = [
             "context_processors": [
                 "django.template.context_processors.request",
                 "tipline.web.context.site",
+                "tipline.console.context.console",
             ],
         },
     },

@@ -63,6 +63,13 @@ def test_queue_shows_the_urgent_report_first_with_its_deadline_and_no_report_tex
         ("created_from=2026-05-02&created_to=2026-05-01", "The end date is before the start date."),
         ("after=P1.1.1.zz", "This page link is not valid."),
         ("after=" + "A" * 500, "This page link is not valid."),
+        ("country=QQ", "Choose a country from the list."),
+        ("country=fr", "Choose a country from the list."),
+        ("country=FRA", "Choose a country from the list."),
+        ("country=EU", "Choose a country from the list."),
+        ("country=%3Cscript%3E", "Choose a country from the list."),
+        ("country=" + "F" * 200_000, "Choose a country from the list."),
+        ("country=F%00", "Choose a country from the list."),
     ],
 )
 def test_bad_filters_get_a_clear_message_never_a_500(query: str, message: str) -> None:
@@ -73,6 +80,34 @@ def test_bad_filters_get_a_clear_message_never_a_500(query: str, message: str) -
     text = page.content.decode()
     assert message in text
     assert "<script>" not in text
+
+
+def test_a_huge_country_value_is_not_echoed_back() -> None:
+    client, _ = signed_in("ana")
+    page = client.get("/console/queue/?country=" + "Z" * 200_000)
+    assert page.status_code == 400
+    assert len(page.content) < 100_000
+
+
+def test_queue_country_filter_shows_the_code_and_offers_names_in_the_page_language() -> None:
+    french = factories.report("luring").report
+    Report.objects.filter(pk=french.pk).update(country="FR")
+    factories.report("luring")
+    client, _user = signed_in("ana")
+    page = client.get("/console/queue/?country=FR")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert text.count('class="case-link"') == 1
+    assert '<abbr class="muted mono country" title="France">FR</abbr>' in text
+    assert "Filters (in use)" in text
+    not_said = client.get("/console/queue/?country=none").content.decode()
+    assert not_said.count('class="case-link"') == 1
+    assert 'title="France"' not in not_said
+    options = re.findall(r'<option value="([A-Z]{2})"', text)
+    assert len(options) > 240
+    assert options.index("AX") < options.index("AL")  # Åland sorts as Aland, in English
+    assert '<option value="none">Not said</option>' in text
+    assert '<option value="" >Any country</option>' in text or "Any country" in text
 
 
 def test_queue_filters_and_next_page_link() -> None:

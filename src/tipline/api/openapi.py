@@ -194,6 +194,11 @@ def schema() -> dict[str, Any]:
                         "201": {"description": "Sent"},
                         "400": {"description": "Validation errors", **_json(_ERRORS)},
                         "404": _NOT_FOUND,
+                        "410": {
+                            "description": "The report's details were erased under the "
+                            "retention policy; nothing can be added to it.",
+                            "content": {"application/json": {"schema": {"type": "object"}}},
+                        },
                         "429": _THROTTLED,
                     },
                 }

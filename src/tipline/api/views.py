@@ -18,6 +18,7 @@ from tipline.api.parsing import BadBody, json_object, to_form_data
 from tipline.cases import actions, categories, selectors
 from tipline.cases.access import ReportNotFound, TooManyAttempts, report_by_receipt
 from tipline.cases.models import Report
+from tipline.cases.sealing import KeyDestroyed
 from tipline.cases.states import Channel, MessageAuthor
 from tipline.evidence.validate import validate_uploads
 from tipline.intake.forms import SUBMISSION_TOKEN, CleanCharField, ReportForm
@@ -26,6 +27,13 @@ NOT_FOUND = {"error": "not_found", "message": _lazy("No report matches this rece
 THROTTLED = {
     "error": "too_many_attempts",
     "message": _lazy("Too many attempts on this site in the last minute; wait a minute."),
+}
+ERASED = {
+    "error": "erased",
+    "message": _lazy(
+        "This report has been closed and its details erased under our retention policy; "
+        "please make a new report."
+    ),
 }
 REPORT_FIELDS = set(ReportForm.base_fields) - {"attachments", "submission"}
 
@@ -169,12 +177,15 @@ def followup_messages(request: HttpRequest) -> JsonResponse:
         cleaned = _BODY_FIELD.clean(text)
     except ValidationError as exc:
         return JsonResponse({"errors": {"body": [str(m) for m in exc.messages]}}, status=400)
-    actions.message_add(
-        report=report,
-        author=MessageAuthor.REPORTER,
-        body=cleaned,
-        submission_token=idempotency_key,
-    )
+    try:
+        actions.message_add(
+            report=report,
+            author=MessageAuthor.REPORTER,
+            body=cleaned,
+            submission_token=idempotency_key,
+        )
+    except KeyDestroyed:
+        return JsonResponse(ERASED, status=410)
     return JsonResponse({"status": "sent"}, status=201)
 
 

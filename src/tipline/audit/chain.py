@@ -7,7 +7,7 @@ import hmac
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -91,8 +91,28 @@ def _content(entry: AuditEntry) -> bytes:
     return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def _rows() -> Iterator[AuditEntry]:
-    return AuditEntry.objects.order_by("id").iterator(chunk_size=5000)
+_VERIFIED_FIELDS = (
+    "seq",
+    "created_at",
+    "actor",
+    "action",
+    "target_type",
+    "target_id",
+    "details",
+    "prev_hash",
+    "entry_hash",
+)
+
+
+def _rows() -> Iterator[Any]:
+    # Named tuples, not model instances: building a million AuditEntry objects was a third of
+    # verify's time (benchmarks/console.py). ``iterator`` streams through a server-side cursor
+    # on PostgreSQL, so memory stays flat however long the log is.
+    return (
+        AuditEntry.objects.order_by("id")
+        .values_list(*_VERIFIED_FIELDS, named=True)
+        .iterator(chunk_size=10_000)
+    )
 
 
 def verify(progress: Any = None) -> VerifyResult:
@@ -105,7 +125,9 @@ def verify(progress: Any = None) -> VerifyResult:
     key = audit_key()
     expected_seq, prev_hash = 1, GENESIS
     count = 0
-    for entry in _rows():
+    for row in _rows():
+        # A row has every attribute _content reads, under the same names as on AuditEntry.
+        entry = cast("AuditEntry", row)
         if entry.seq != expected_seq:
             raise AuditBroken(expected_seq, f"expected entry {expected_seq}, found {entry.seq}")
         if entry.prev_hash != prev_hash:

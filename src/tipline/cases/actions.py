@@ -26,7 +26,13 @@ from tipline.audit.chain import record
 from tipline.cases import categories, receipts
 from tipline.cases.models import EvidenceFile, Message, Report, ReportKey, SubmissionToken
 from tipline.cases.policies import ReportPolicy
-from tipline.cases.sealing import new_report_keys, report_key, seal_json, seal_text
+from tipline.cases.sealing import (
+    KeyDestroyed,
+    new_report_keys,
+    report_key,
+    seal_json,
+    seal_text,
+)
 from tipline.cases.states import KeyPurpose, MessageAuthor, ReportState
 from tipline.evidence.validate import ValidatedUpload
 
@@ -34,6 +40,10 @@ if TYPE_CHECKING:
     from tipline.staff.models import StaffUser
 
 SUBMISSION_TOKEN_TTL = timedelta(hours=24)
+
+
+class NotAllowed(Exception):
+    """The acting staff member may see the report but may not make this change to it."""
 
 
 @dataclass(frozen=True)
@@ -170,10 +180,6 @@ def _enqueue_processing(report_id: uuid.UUID, *, has_files: bool) -> None:
         process_report.enqueue(str(report_id))
 
 
-class NotAllowed(Exception):
-    """The acting staff member may see the report but may not make this change to it."""
-
-
 def message_add(
     *,
     report: Report,
@@ -190,6 +196,8 @@ def message_add(
     """
     if (author == MessageAuthor.HOTLINE) != (actor is not None):
         raise ValueError("a hotline message needs its staff author, a reporter message none")
+    if actor is not None and not ReportPolicy.may_claim(actor):
+        raise NotAllowed("only the hotline's caseworkers write to reporters")
     if uploads and not categories.get(report.category).allows_files:
         raise ValueError(f"category {report.category} does not accept files")
     if submission_token and (replay := _replayed_message(report, submission_token)):
@@ -205,6 +213,13 @@ def message_add(
     files = _file_rows(report_id=report.id, key=key, uploads=uploads, message_id=message_id)
     try:
         with transaction.atomic():
+            # Retention deletes the key under this row lock: re-check it here, so a message
+            # racing an erasure is refused rather than stored under a key that is gone.
+            _locked(report)
+            if not ReportKey.objects.filter(
+                report_id=report.id, purpose=KeyPurpose.CONTENT
+            ).exists():
+                raise KeyDestroyed(f"content key of report {report.id} was destroyed")
             message.save(force_insert=True)
             if files:
                 EvidenceFile.objects.bulk_create(files)

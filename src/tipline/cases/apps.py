@@ -5,3 +5,9 @@ class CasesConfig(AppConfig):
     name = "tipline.cases"
     label = "cases"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # A malformed workflow.toml must stop the platform at start, not fail a decision later.
+        from tipline.cases import workflow
+
+        workflow.load()

@@ -10,7 +10,8 @@ written, the transaction fails and nothing decrypted leaves the server.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
@@ -18,16 +19,29 @@ from django.db import transaction
 from tipline import crypto, storage
 from tipline.audit.chain import record
 from tipline.cases import selectors
-from tipline.cases.models import EvidenceFile, Report
-from tipline.cases.sealing import report_key
+from tipline.cases.models import Decision, EvidenceFile, Note, Referral, Report
+from tipline.cases.policies import ReportPolicy
+from tipline.cases.sealing import KeyDestroyed, open_text, report_key
 from tipline.cases.states import KeyPurpose
+from tipline.cases.transitions import classification_snapshot
 
 if TYPE_CHECKING:
     from tipline.staff.models import StaffUser
 
 
+class ContactWithheld(Exception):
+    """Reporters' contact details stay with the hotline's caseworkers (not liaisons)."""
+
+
 class NoPreview(Exception):
     """This file has no preview (not an image, or the preview is not made yet)."""
+
+
+@dataclass(frozen=True)
+class CaseNote:
+    author: str
+    created_at: datetime
+    body: str
 
 
 @dataclass(frozen=True)
@@ -37,6 +51,27 @@ class CaseFile:
     messages: tuple[selectors.ThreadMessage, ...]
     files: tuple[selectors.EvidenceSummary, ...]
     contact: dict[str, str] | None
+    notes: tuple[CaseNote, ...] = ()
+    classification: dict[str, str] = field(default_factory=dict)
+    decisions: tuple[Decision, ...] = ()
+    referrals: tuple[Referral, ...] = ()
+    links: tuple[selectors.LinkedReport, ...] = ()
+    # The content key was destroyed by retention: answers, messages, files and notes are gone.
+    erased: bool = False
+
+
+def _notes(report: Report) -> tuple[CaseNote, ...]:
+    key = report_key(report.id, KeyPurpose.CONTENT)
+    return tuple(
+        CaseNote(
+            author=note.author.username,
+            created_at=note.created_at,
+            body=open_text(key, note.body, context=f"note:{note.id}:body"),
+        )
+        for note in Note.objects.filter(report=report)
+        .select_related("author")
+        .order_by("created_at", "id")
+    )
 
 
 def _answered(details: dict[str, Any]) -> list[str]:
@@ -46,9 +81,16 @@ def _answered(details: dict[str, Any]) -> list[str]:
 def case_open(*, actor: StaffUser, report: Report, with_contact: bool = False) -> CaseFile:
     """Decrypt a report for ``actor`` (obtained through the access function) and audit it."""
     with transaction.atomic():
-        details = selectors.report_details(report)
-        messages = selectors.report_thread(report)
-        files = selectors.report_files(report)
+        erased = False
+        try:
+            details = selectors.report_details(report)
+            messages = selectors.report_thread(report)
+            files = selectors.report_files(report)
+            # Internal notes are the hotline's own working papers: not for a liaison.
+            notes = _notes(report) if ReportPolicy.may_annotate(actor) else ()
+        except KeyDestroyed:
+            erased = True
+            details, messages, files, notes = {}, (), (), ()
         record(
             actor=actor.username, action="report.view", target_type="report", target_id=report.id
         )
@@ -61,10 +103,14 @@ def case_open(*, actor: StaffUser, report: Report, with_contact: bool = False) -
                 "fields": _answered(details),
                 "messages": len(messages),
                 "files": len(files),
+                "notes": len(notes),
+                "erased": erased,
             },
         )
         contact = None
-        if with_contact:
+        if with_contact and not ReportPolicy.may_see_contact(actor):
+            raise ContactWithheld
+        if with_contact and report.contact_erased_at is None:
             contact = selectors.report_contact(report)
             record(
                 actor=actor.username,
@@ -73,7 +119,19 @@ def case_open(*, actor: StaffUser, report: Report, with_contact: bool = False) -
                 target_id=report.id,
                 details={"fields": sorted(contact or {})},
             )
-    return CaseFile(report=report, details=details, messages=messages, files=files, contact=contact)
+    return CaseFile(
+        report=report,
+        details=details,
+        messages=messages,
+        files=files,
+        contact=contact,
+        notes=notes,
+        classification=classification_snapshot(report),
+        decisions=selectors.report_decisions(report),
+        referrals=selectors.report_referrals(report),
+        links=selectors.linked_reports(report, ReportPolicy.visible(actor)),
+        erased=erased,
+    )
 
 
 def file_preview(*, actor: StaffUser, evidence: EvidenceFile) -> bytes:

@@ -14,8 +14,15 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from tipline.cases import categories
-from tipline.cases.states import Channel, KeyPurpose, MessageAuthor, ReportState
+from tipline.cases import categories, classification
+from tipline.cases.states import (
+    Channel,
+    DecisionStatus,
+    KeyPurpose,
+    MessageAuthor,
+    Outcome,
+    ReportState,
+)
 
 CATEGORY_CHOICES = [(c.code, c.label) for c in categories.CATEGORIES]
 TIER_CHOICES = [(t.value, t.value) for t in categories.Tier]
@@ -43,6 +50,17 @@ class Report(models.Model):
         blank=True,
         related_name="assigned_reports",
     )
+    # Why the report left the queue (set with ACTIONED or CLOSED, cleared on reopening).
+    outcome = models.CharField(max_length=32, choices=Outcome.choices, blank=True, default="")
+    # When it was actioned or closed: the retention clock starts here.
+    closed_at = models.DateTimeField(null=True, blank=True)
+    # ISO 3166-1 alpha-2 country the report concerns, as the reporter chose it (blank: not said).
+    country = models.CharField(max_length=2, blank=True, default="")
+    # A legal hold suspends retention: nothing is erased while it is set.
+    legal_hold = models.BooleanField(default=False)
+    # When retention destroyed the contact key and the content key (crypto-shredding).
+    contact_erased_at = models.DateTimeField(null=True, blank=True)
+    content_erased_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [
@@ -53,6 +71,29 @@ class Report(models.Model):
             ),
             models.Index(fields=["tier", "-priority", "created_at", "id"], name="report_queue_all"),
             models.Index(fields=["created_at"], name="report_created"),
+            # The default working queue (open reports only) as one ordered index range; the
+            # partial index holds only open reports, so it stays small however many close.
+            models.Index(
+                fields=["tier", "-priority", "created_at", "id"],
+                condition=models.Q(state__in=["new", "in_review", "awaiting_second_review"]),
+                name="report_queue_open",
+            ),
+            # Retention looks only at closed reports whose keys still exist.
+            models.Index(fields=["closed_at"], name="report_closed"),
+            # Queue filters whose values can be rare, each led by the filtered column and then in
+            # queue order, so a filtered page is one index range (migration 0004 says why).
+            models.Index(
+                fields=["category", "tier", "-priority", "created_at", "id"],
+                name="report_queue_category",
+            ),
+            models.Index(
+                fields=["country", "tier", "-priority", "created_at", "id"],
+                name="report_queue_country",
+            ),
+            models.Index(
+                fields=["assigned_to", "tier", "-priority", "created_at", "id"],
+                name="report_queue_assignee",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -142,3 +183,144 @@ class ReceiptThrottle(models.Model):
 
     def __str__(self) -> str:
         return f"{self.failures} failures from {self.window_start:%H:%M}"
+
+
+class Classification(models.Model):
+    """An analyst's coded assessment of a report (vocabularies in tipline.cases.classification).
+
+    One row per report holding the current values; every change is in the audit log with the
+    old and new codes, so the history is there without a second table.
+    """
+
+    report = models.OneToOneField(
+        Report, on_delete=models.CASCADE, primary_key=True, related_name="classification"
+    )
+    legal_assessment = models.CharField(
+        max_length=16, choices=classification.LegalAssessment.choices, blank=True, default=""
+    )
+    severity = models.CharField(
+        max_length=1, choices=classification.Severity.choices, blank=True, default=""
+    )
+    industry_category = models.CharField(
+        max_length=2, choices=classification.IndustryCategory.choices, blank=True, default=""
+    )
+    victim_age_group = models.CharField(
+        max_length=16, choices=classification.VictimAgeGroup.choices, blank=True, default=""
+    )
+    victim_gender = models.CharField(
+        max_length=16, choices=classification.VictimGender.choices, blank=True, default=""
+    )
+    content_type = models.CharField(
+        max_length=16, choices=classification.ContentType.choices, blank=True, default=""
+    )
+    site_type = models.CharField(
+        max_length=16, choices=classification.SiteType.choices, blank=True, default=""
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"Classification of report {self.report_id}"
+
+
+class Decision(models.Model):
+    """A proposed outcome and, under four-eyes, the second analyst's answer to it.
+
+    ``classification`` is the snapshot the proposer decided on: the reviewer confirms exactly
+    that, and classification cannot change while a decision is pending.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="decisions")
+    outcome = models.CharField(max_length=32, choices=Outcome.choices)
+    agency = models.CharField(max_length=200, blank=True, default="")
+    classification = models.JSONField(default=dict)
+    needs_second_review = models.BooleanField()
+    status = models.CharField(
+        max_length=16, choices=DecisionStatus.choices, default=DecisionStatus.PENDING
+    )
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    proposed_at = models.DateTimeField(default=timezone.now)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            # At most one pending decision per report.
+            models.UniqueConstraint(
+                fields=["report"],
+                condition=models.Q(status="pending"),
+                name="decision_one_pending",
+            ),
+            # Four eyes: the reviewer is never the proposer (also enforced in the action).
+            models.CheckConstraint(
+                condition=~models.Q(reviewed_by=models.F("proposed_by")),
+                name="decision_reviewer_differs",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Decision {self.outcome} on report {self.report_id} ({self.status})"
+
+
+class Note(models.Model):
+    """An internal note: staff only, sealed under the report's content key (shredded with it)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    body = models.BinaryField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["report", "created_at"], name="note_thread")]
+
+    def __str__(self) -> str:
+        return f"Note {self.id}"
+
+
+class ReportLink(models.Model):
+    """Two reports an analyst judged related. Stored once, lower id first; read both ways."""
+
+    id = models.BigAutoField(primary_key=True)
+    low = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="+")
+    high = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["low", "high"], name="report_link_unique"),
+            models.CheckConstraint(condition=models.Q(low__lt=models.F("high")), name="link_order"),
+        ]
+        indexes = [models.Index(fields=["high"], name="report_link_high")]
+
+    def __str__(self) -> str:
+        return f"Link {self.low_id} ~ {self.high_id}"
+
+
+class Referral(models.Model):
+    """A report referred to a law-enforcement agency. A liaison of that agency may then see it."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="referrals")
+    agency = models.CharField(max_length=200)
+    decision = models.ForeignKey(Decision, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["report", "agency"], name="referral_unique"),
+        ]
+        indexes = [models.Index(fields=["agency", "report"], name="referral_agency")]
+
+    def __str__(self) -> str:
+        return f"Referral of report {self.report_id} to {self.agency}"

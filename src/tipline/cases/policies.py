@@ -7,8 +7,8 @@ role themselves. A policy answers with a queryset filter, so "may this person op
 * Analysts, supervisors and administrators may open any report and work on it.
 * Auditors read the audit log and metrics; they never see report content, so no report is visible
   to them (not even in the queue: its rows say what kind of harm a report describes).
-* A law-enforcement liaison sees only reports referred to their agency. Referrals arrive with the
-  outputs issue; until then the rule matches nothing, so a liaison sees no report at all.
+* A law-enforcement liaison sees only reports referred to their agency (a confirmed referral
+  naming exactly the agency on their account) and may not work on them.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from django.db.models import Q, QuerySet
 
-from tipline.cases.models import EvidenceFile, Report
+from tipline.cases.models import EvidenceFile, Referral, Report
 from tipline.staff.models import Role
 
 if TYPE_CHECKING:
@@ -28,9 +28,7 @@ ASSIGNING_ROLES = frozenset({Role.SUPERVISOR, Role.ADMIN})
 
 
 def _referred_to(agency: str) -> Q:
-    # No referral model exists yet: a liaison's set of reports is empty. The outputs issue
-    # replaces this with a filter on referrals to ``agency`` (never on anything else).
-    return Q(pk__in=[])
+    return Q(pk__in=Referral.objects.filter(agency=agency).values("report_id"))
 
 
 class ReportPolicy:
@@ -56,6 +54,37 @@ class ReportPolicy:
     @staticmethod
     def may_be_assigned(user: StaffUser) -> bool:
         return user.is_active and user.role in CASEWORK_ROLES
+
+    @staticmethod
+    def may_decide(user: StaffUser, report: Report) -> bool:
+        """Classify and propose an outcome: the person working the report, or a supervisor."""
+        if not (user.is_active and user.role in CASEWORK_ROLES):
+            return False
+        return report.assigned_to_id == user.pk or user.role in ASSIGNING_ROLES
+
+    @staticmethod
+    def may_review(user: StaffUser, proposed_by_id: int) -> bool:
+        """Confirm or send back a decision: any caseworker except the one who proposed it."""
+        return user.is_active and user.role in CASEWORK_ROLES and user.pk != proposed_by_id
+
+    @staticmethod
+    def may_annotate(user: StaffUser) -> bool:
+        """Add notes and links to related reports."""
+        return user.is_active and user.role in CASEWORK_ROLES
+
+    @staticmethod
+    def may_see_contact(user: StaffUser) -> bool:
+        """The reporter agreed to be contacted by the hotline, not by anyone it refers to."""
+        return user.is_active and user.role in CASEWORK_ROLES
+
+    @staticmethod
+    def may_reopen(user: StaffUser) -> bool:
+        return user.is_active and user.role in ASSIGNING_ROLES
+
+    @staticmethod
+    def may_set_legal_hold(user: StaffUser) -> bool:
+        """Suspend or resume retention for a report (tipline.cases.retention)."""
+        return user.is_active and user.role in ASSIGNING_ROLES
 
 
 class EvidenceFilePolicy:

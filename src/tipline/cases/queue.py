@@ -4,6 +4,15 @@ Order: tier (P1 first), then priority (highest first), then age (oldest first), 
 order is total and a page boundary is a single position. Pages continue from a cursor holding
 that position (keyset pagination): page 10,000 costs what page 1 costs, and no OFFSET is used.
 Only plain columns are read (``only()``), never the sealed payload or contact blobs.
+
+Why a page after a cursor may take up to three queries: the order mixes directions (priority
+descending, the rest ascending), so "after this position" cannot be one row-value comparison, and
+the equivalent OR of four conditions defeats the index (PostgreSQL then reads the index from the
+start and discards everything before the cursor, which at page 10,000 is most of the table). The
+rows after a position fall into three bands that are each one contiguous range of the queue
+indexes: the rest of the cursor's (tier, priority) group, the lower priorities of its tier, and
+the later tiers. Each band is read in order with its own LIMIT, and later bands are read only when
+the earlier ones did not fill the page, so a typical page is still a single query.
 """
 
 from __future__ import annotations
@@ -13,15 +22,23 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from tipline.cases import categories
+from tipline.cases.models import Report
 from tipline.cases.policies import ReportPolicy
+from tipline.cases.states import ReportState
 
 if TYPE_CHECKING:
     from tipline.staff.models import StaffUser
 
 PAGE_SIZE = 50
+ANY_STATE = "any"
+OPEN_STATES = (
+    ReportState.NEW.value,
+    ReportState.IN_REVIEW.value,
+    ReportState.AWAITING_SECOND_REVIEW.value,
+)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _TIERS = {t.value for t in categories.Tier}
 
@@ -59,8 +76,9 @@ class Cursor:
 @dataclass(frozen=True)
 class QueueFilters:
     category: str = ""
-    state: str = ""
+    state: str = ""  # "" = open reports (the working queue), ANY_STATE, or one ReportState
     assignee: str = "anyone"  # "anyone", "me" or "unassigned"
+    country: str | None = None  # None: any; "": not said; else an ISO 3166-1 alpha-2 code
     created_from: datetime | None = None  # inclusive
     created_before: datetime | None = None  # exclusive
 
@@ -74,6 +92,7 @@ class QueueRow:
     state: str
     created_at: datetime
     assignee: str | None
+    country: str = ""
 
     @property
     def deadline(self) -> datetime:
@@ -96,13 +115,60 @@ class QueuePage:
     next_cursor: Cursor | None
 
 
-def _after(c: Cursor) -> Q:
-    # Rows strictly after c in (tier asc, priority desc, created_at asc, id asc).
+def _bands_after(c: Cursor) -> tuple[Q, ...]:
+    """Rows strictly after c in (tier asc, priority desc, created_at asc, id asc), in order.
+
+    Each band is a single index range: equality on (tier, priority) or tier, then a range. The
+    ``created_at >= c`` in the first band is implied by the OR beside it; it is spelt out so the
+    database can start the index scan there instead of at the start of the group.
+    """
     return (
-        Q(tier__gt=c.tier)
-        | Q(tier=c.tier, priority__lt=c.priority)
-        | Q(tier=c.tier, priority=c.priority, created_at__gt=c.created_at)
-        | Q(tier=c.tier, priority=c.priority, created_at=c.created_at, id__gt=c.id)
+        Q(tier=c.tier, priority=c.priority, created_at__gte=c.created_at)
+        & (Q(created_at__gt=c.created_at) | Q(id__gt=c.id)),
+        Q(tier=c.tier, priority__lt=c.priority),
+        Q(tier__gt=c.tier),
+    )
+
+
+def _filtered(user: StaffUser, filters: QueueFilters) -> QuerySet[Report]:
+    reports = ReportPolicy.visible(user)
+    if filters.category:
+        reports = reports.filter(category=filters.category)
+    if filters.state == ANY_STATE:
+        pass
+    elif filters.state:
+        reports = reports.filter(state=filters.state)
+    else:
+        # The working queue: what still needs someone. Actioned and closed reports are one
+        # filter away ("any state" or the state itself).
+        reports = reports.filter(state__in=OPEN_STATES)
+    if filters.country is not None:
+        reports = reports.filter(country=filters.country)
+    if filters.assignee == "me":
+        reports = reports.filter(assigned_to=user)
+    elif filters.assignee == "unassigned":
+        reports = reports.filter(assigned_to__isnull=True)
+    if filters.created_from is not None:
+        reports = reports.filter(created_at__gte=filters.created_from)
+    if filters.created_before is not None:
+        reports = reports.filter(created_at__lt=filters.created_before)
+    return reports
+
+
+def _read(reports: QuerySet[Report], limit: int) -> list[Report]:
+    return list(
+        reports.order_by("tier", "-priority", "created_at", "id")
+        .select_related("assigned_to")
+        .only(
+            "id",
+            "category",
+            "tier",
+            "priority",
+            "state",
+            "country",
+            "created_at",
+            "assigned_to__username",
+        )[:limit]
     )
 
 
@@ -113,34 +179,15 @@ def queue_page(
     after: Cursor | None = None,
     size: int = PAGE_SIZE,
 ) -> QueuePage:
-    reports = ReportPolicy.visible(user)
-    if filters.category:
-        reports = reports.filter(category=filters.category)
-    if filters.state:
-        reports = reports.filter(state=filters.state)
-    if filters.assignee == "me":
-        reports = reports.filter(assigned_to=user)
-    elif filters.assignee == "unassigned":
-        reports = reports.filter(assigned_to__isnull=True)
-    if filters.created_from is not None:
-        reports = reports.filter(created_at__gte=filters.created_from)
-    if filters.created_before is not None:
-        reports = reports.filter(created_at__lt=filters.created_before)
-    if after is not None:
-        reports = reports.filter(_after(after))
-    found = list(
-        reports.order_by("tier", "-priority", "created_at", "id")
-        .select_related("assigned_to")
-        .only(
-            "id",
-            "category",
-            "tier",
-            "priority",
-            "state",
-            "created_at",
-            "assigned_to__username",
-        )[: size + 1]
-    )
+    reports = _filtered(user, filters)
+    if after is None:
+        found = _read(reports, size + 1)
+    else:
+        found = []
+        for band in _bands_after(after):
+            found += _read(reports.filter(band), size + 1 - len(found))
+            if len(found) > size:
+                break
     rows = tuple(
         QueueRow(
             id=r.id,
@@ -150,6 +197,7 @@ def queue_page(
             state=r.state,
             created_at=r.created_at,
             assignee=r.assigned_to.username if r.assigned_to else None,
+            country=r.country,
         )
         for r in found[:size]
     )

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from tipline.cases.models import EvidenceFile, Message, Report
+from django.db.models import Q, QuerySet
+
+from tipline.cases.models import Decision, EvidenceFile, Message, Referral, Report, ReportLink
 from tipline.cases.sealing import KeyDestroyed, open_json, open_text, report_key
 from tipline.cases.states import KeyPurpose, MessageAuthor, PublicStatus, public_status
 
@@ -132,3 +134,44 @@ def report_thread(report: Report) -> tuple[ThreadMessage, ...]:
     """The message thread, oldest first. Raises KeyDestroyed if shredded."""
     report_key(report.id, KeyPurpose.CONTENT)  # fail early and clearly when shredded
     return reporter_view(report).messages
+
+
+# --- case work: read without decrypting ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LinkedReport:
+    id: uuid.UUID
+    category: str
+    state: str
+    created_at: datetime
+
+
+def linked_reports(report: Report, visible: QuerySet[Report]) -> tuple[LinkedReport, ...]:
+    """Reports linked to ``report`` that are also in ``visible`` (the viewer's policy queryset).
+
+    A link to a report the viewer may not open is left out, so a link never reveals one.
+    """
+    ids = [
+        low if high == report.pk else high
+        for low, high in ReportLink.objects.filter(Q(low=report) | Q(high=report)).values_list(
+            "low_id", "high_id"
+        )
+    ]
+    rows = visible.filter(pk__in=ids).only("id", "category", "state", "created_at")
+    return tuple(
+        LinkedReport(id=r.id, category=r.category, state=r.state, created_at=r.created_at)
+        for r in rows.order_by("created_at", "id")
+    )
+
+
+def report_decisions(report: Report) -> tuple[Decision, ...]:
+    return tuple(
+        Decision.objects.filter(report=report)
+        .select_related("proposed_by", "reviewed_by")
+        .order_by("proposed_at")
+    )
+
+
+def report_referrals(report: Report) -> tuple[Referral, ...]:
+    return tuple(Referral.objects.filter(report=report).order_by("created_at"))

@@ -51,3 +51,29 @@ class MessageAuthor(models.TextChoices):
 class KeyPurpose(models.TextChoices):
     CONTENT = "content", "content"
     CONTACT = "contact", "contact"
+
+
+class Outcome(models.TextChoices):
+    """Why a report left the queue: the sub-state of ACTIONED and CLOSED."""
+
+    REFERRED = "referred", _("Referred to law enforcement")
+    NOTICE_SENT = "notice_sent", _("Takedown notice sent")
+    FORWARDED = "forwarded", _("Forwarded to a partner hotline")
+    NOT_ACTIONABLE = "not_actionable", _("Not actionable")
+    DUPLICATE = "duplicate", _("Duplicate")
+    OUTSIDE_REMIT = "outside_remit", _("Outside our remit")
+
+
+ACTIONED_OUTCOMES = frozenset({Outcome.REFERRED, Outcome.NOTICE_SENT, Outcome.FORWARDED})
+CLOSED_OUTCOMES = frozenset({Outcome.NOT_ACTIONABLE, Outcome.DUPLICATE, Outcome.OUTSIDE_REMIT})
+
+
+def state_for(outcome: Outcome) -> ReportState:
+    return ReportState.ACTIONED if outcome in ACTIONED_OUTCOMES else ReportState.CLOSED
+
+
+class DecisionStatus(models.TextChoices):
+    PENDING = "pending", _("Awaiting second review")
+    CONFIRMED = "confirmed", _("Confirmed")
+    RETURNED = "returned", _("Sent back")
+    WITHDRAWN = "withdrawn", _("Withdrawn")

@@ -8,10 +8,16 @@ added later) is still shown, under its field name, so nothing a reporter said is
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+
+from tipline.cases.classification import VOCABULARIES
+from tipline.cases.models import Decision
+from tipline.cases.states import DecisionStatus, Outcome
+from tipline.console.case_forms import CLASSIFICATION_LABELS
 
 # Identifiers an analyst may need to copy but must never follow by accident: shown as plain text.
 IDENTIFIERS = ("urls", "handles", "emails", "phones")
@@ -35,6 +41,46 @@ LABELS: dict[str, Promise] = {
     "threats_made": _("Threats made"),
     "knows_location": _("Knows where the victim lives, works or studies"),
 }
+
+
+_YES_NO: dict[str, Promise] = {"unknown": _("Not known"), "yes": _("Yes"), "no": _("No")}
+
+# Coded answers, worded for staff (the public form words them for the reporter). A code not
+# listed here is shown as it is, so nothing is hidden.
+CODED: dict[str, dict[str, Promise]] = {
+    "victim_age_group": {
+        "unknown": _("Not known"),
+        "0-5": _("Under 6"),
+        "6-12": _("6 to 12"),
+        "13-15": _("13 to 15"),
+        "16-17": _("16 or 17"),
+        "18+": _("18 or older"),
+    },
+    "reporter_relation": {
+        "self": _("The reporter is the person affected"),
+        "parent": _("Parent or carer"),
+        "family_friend": _("Family member or friend"),
+        "professional": _("Knows them through work"),
+        "witness": _("Came across it online"),
+        "other": _("Other or not said"),
+    },
+    "demand": {
+        "unknown": _("Not known"),
+        "money": _("Money, gift cards or cryptocurrency"),
+        "images": _("More images or videos"),
+        "meeting": _("To meet in person"),
+        "other": _("Something else"),
+    },
+    "emergency_called": _YES_NO,
+    "meeting_planned": _YES_NO,
+    "threats_made": _YES_NO,
+    "knows_location": _YES_NO,
+}
+
+
+def _display(name: str, value: Any) -> str:
+    label = CODED.get(name, {}).get(str(value))
+    return str(label) if label is not None else str(value)
 
 
 @dataclass(frozen=True)
@@ -64,7 +110,7 @@ def answered_fields(details: dict[str, Any]) -> list[Answer]:
             Answer(
                 name=name,
                 label=LABELS.get(name, name),
-                text="" if items else str(value),
+                text="" if items else _display(name, value),
                 items=items,
                 identifier=name in IDENTIFIERS or bool(items),
             )
@@ -84,3 +130,48 @@ def contact_fields(contact: dict[str, str] | None) -> list[tuple[Promise | str, 
     if not contact:
         return []
     return [(CONTACT_LABELS.get(name, name), value) for name, value in contact.items() if value]
+
+
+@dataclass(frozen=True)
+class ClassificationRow:
+    name: str
+    label: Promise
+    code: str
+    text: str
+
+
+def classification_rows(values: dict[str, str]) -> list[ClassificationRow]:
+    """The classification as label/value rows (unset fields included, as "Not set")."""
+    rows = []
+    for name, vocabulary in VOCABULARIES.items():
+        code = values.get(name, "")
+        text = str(vocabulary(code).label) if code else str(_("Not set"))
+        rows.append(ClassificationRow(name, CLASSIFICATION_LABELS[name], code, text))
+    return rows
+
+
+@dataclass(frozen=True)
+class DecisionRow:
+    outcome: str
+    agency: str
+    status: str
+    status_code: str
+    four_eyes: bool
+    proposed_by: str
+    proposed_at: datetime
+    reviewed_by: str
+    reviewed_at: datetime | None
+
+
+def decision_row(decision: Decision) -> DecisionRow:
+    return DecisionRow(
+        outcome=str(Outcome(decision.outcome).label),
+        agency=decision.agency,
+        status=str(DecisionStatus(decision.status).label),
+        status_code=decision.status,
+        four_eyes=decision.needs_second_review,
+        proposed_by=decision.proposed_by.username,
+        proposed_at=decision.proposed_at,
+        reviewed_by=decision.reviewed_by.username if decision.reviewed_by else "",
+        reviewed_at=decision.reviewed_at,
+    )

@@ -9,37 +9,45 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
+from django.forms import Form
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from tipline.cases import actions, casework, categories, queue
 from tipline.cases.access import ReportNotFound, evidence_for_staff, report_for_staff
 from tipline.cases.models import Report
 from tipline.cases.policies import ReportPolicy
-from tipline.cases.states import MessageAuthor, ReportState
-from tipline.console.fields import answered_fields, contact_fields
+from tipline.cases.states import DecisionStatus, MessageAuthor, Outcome, ReportState
+from tipline.console.case_forms import ClassificationForm, DecisionForm, LinkForm, NoteForm
+from tipline.console.fields import (
+    answered_fields,
+    classification_rows,
+    contact_fields,
+    decision_row,
+)
 from tipline.console.forms import AssignForm, HotlineMessageForm, QueueFilterForm
 from tipline.staff.models import StaffUser
 
 
-def _staff(request: HttpRequest) -> StaffUser:
+def staff_of(request: HttpRequest) -> StaffUser:
     # ConsoleAccessMiddleware lets only current, verified staff reach these views.
     user = request.user
     assert isinstance(user, StaffUser)  # noqa: S101 - guaranteed by the middleware
     return user
 
 
-def _not_found(request: HttpRequest) -> HttpResponse:
+def not_found(request: HttpRequest) -> HttpResponse:
     return render(request, "console/not_found.html", status=404)
 
 
-def _refused(request: HttpRequest, report: Report, reason: str) -> HttpResponse:
+def refused(request: HttpRequest, report: Report, reason: str) -> HttpResponse:
     return render(request, "console/refused.html", {"report": report, "reason": reason}, status=403)
 
 
@@ -51,17 +59,17 @@ def with_report(view: ReportView) -> Callable[[HttpRequest, uuid.UUID], HttpResp
 
     @functools.wraps(view)
     def wrapped(request: HttpRequest, report_id: uuid.UUID) -> HttpResponse:
-        user = _staff(request)
+        user = staff_of(request)
         try:
             report = report_for_staff(user, report_id)
         except ReportNotFound:
-            return _not_found(request)
+            return not_found(request)
         return view(request, user, report)
 
     return wrapped
 
 
-def _no_store(response: HttpResponse) -> HttpResponse:
+def no_store(response: HttpResponse) -> HttpResponse:
     # Decrypted content must not linger in a browser or proxy cache.
     response["Cache-Control"] = "no-store"
     return response
@@ -69,7 +77,7 @@ def _no_store(response: HttpResponse) -> HttpResponse:
 
 @require_GET
 def queue_page(request: HttpRequest) -> HttpResponse:
-    user = _staff(request)
+    user = staff_of(request)
     # Always bound: no parameters at all is a valid request for the first, unfiltered page.
     form = QueueFilterForm(request.GET)
     page = None
@@ -94,27 +102,31 @@ def queue_page(request: HttpRequest) -> HttpResponse:
         "now": now,
         "next_cursor": page.next_cursor.encode() if page and page.next_cursor else "",
         "filtered": any(
-            request.GET.get(name) for name in ("category", "state", "created_from", "created_to")
+            request.GET.get(name)
+            for name in ("category", "state", "country", "created_from", "created_to")
         )
         or request.GET.get("assignee", "anyone") != "anyone",
         "paged": page is not None and form.cleaned_data["after"] is not None,
         "may_claim": ReportPolicy.may_claim(user),
         "deadlines": [(tier.value, categories.DEADLINES[tier]) for tier in categories.Tier],
     }
-    return _no_store(render(request, "console/queue.html", context, status=status))
+    return no_store(render(request, "console/queue.html", context, status=status))
 
 
-def _case_page(
+def case_page(
     request: HttpRequest,
     report: Report,
     *,
     with_contact: bool = False,
     revealed: Collection[uuid.UUID] = (),
     message_form: HotlineMessageForm | None = None,
+    forms: Mapping[str, Form] | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    user = _staff(request)
+    """Render the case view; ``forms`` carries a bound form with errors to show in place."""
+    user = staff_of(request)
     case = casework.case_open(actor=user, report=report, with_contact=with_contact)
+    forms = forms or {}
     now = timezone.now()
     tier = categories.Tier(report.tier)
     deadline = report.created_at + categories.DEADLINES[tier]
@@ -127,7 +139,10 @@ def _case_page(
         "deadline": deadline,
         "overdue": now > deadline,
         "fields": answered_fields(case.details),
-        "has_contact": report.contact is not None,
+        "has_contact": report.contact is not None and report.contact_erased_at is None,
+        "contact_erased": report.contact_erased_at is not None,
+        "may_see_contact": ReportPolicy.may_see_contact(user),
+        "may_write": ReportPolicy.may_claim(user),
         "contact": contact_fields(case.contact),
         "revealed": set(revealed),
         "message_form": message_form or HotlineMessageForm(),
@@ -137,20 +152,61 @@ def _case_page(
             if ReportPolicy.may_assign_others(user)
             else None
         ),
+        **_decision_context(user, report, case, forms),
     }
-    return _no_store(render(request, "console/case.html", context, status=status))
+    return no_store(render(request, "console/case.html", context, status=status))
+
+
+def _decision_context(
+    user: StaffUser, report: Report, case: casework.CaseFile, forms: Mapping[str, Form]
+) -> dict[str, Any]:
+    """What the classification, decision, notes and related-report panels need."""
+    state = ReportState(report.state)
+    pending = next((d for d in case.decisions if d.status == DecisionStatus.PENDING), None)
+    may_decide = state == ReportState.IN_REVIEW and ReportPolicy.may_decide(user, report)
+    return {
+        "classification_rows": classification_rows(case.classification),
+        "classification_form": forms.get("classification")
+        or (ClassificationForm(initial=case.classification) if may_decide else None),
+        "decision_form": forms.get("decision") or (DecisionForm() if may_decide else None),
+        "note_form": forms.get("note") or NoteForm(),
+        "link_form": forms.get("link") or LinkForm(),
+        "may_decide": may_decide,
+        "may_annotate": ReportPolicy.may_annotate(user) and not case.erased,
+        "pending": pending,
+        "may_review": pending is not None and ReportPolicy.may_review(user, pending.proposed_by_id),
+        "may_withdraw": pending is not None
+        and (pending.proposed_by_id == user.pk or ReportPolicy.may_reopen(user)),
+        "may_reopen": state in (ReportState.ACTIONED, ReportState.CLOSED)
+        and ReportPolicy.may_reopen(user)
+        and report.content_erased_at is None,
+        "may_hold": ReportPolicy.may_set_legal_hold(user),
+        "outcome": Outcome(report.outcome).label if report.outcome else "",
+        "decision_rows": [decision_row(d) for d in case.decisions],
+        "related": [
+            {
+                "id": link.id,
+                "label": categories.get(link.category).label,
+                "created_at": link.created_at,
+            }
+            for link in case.links
+        ],
+    }
 
 
 @require_GET
 @with_report
 def case_view(request: HttpRequest, user: StaffUser, report: Report) -> HttpResponse:
-    return _case_page(request, report)
+    return case_page(request, report)
 
 
 @require_POST
 @with_report
 def case_contact(request: HttpRequest, user: StaffUser, report: Report) -> HttpResponse:
-    return _case_page(request, report, with_contact=True)
+    try:
+        return case_page(request, report, with_contact=True)
+    except casework.ContactWithheld:
+        return refused(request, report, _("contact details stay with the hotline's caseworkers"))
 
 
 @require_POST
@@ -159,7 +215,7 @@ def case_claim(request: HttpRequest, user: StaffUser, report: Report) -> HttpRes
     try:
         actions.report_claim(actor=user, report=report)
     except actions.NotAllowed as exc:
-        return _refused(request, report, str(exc))
+        return refused(request, report, str(exc))
     if request.POST.get("back") == "queue":
         return HttpResponseRedirect(reverse("console:queue"))
     return HttpResponseRedirect(reverse("console:case", args=[report.id]))
@@ -170,11 +226,11 @@ def case_claim(request: HttpRequest, user: StaffUser, report: Report) -> HttpRes
 def case_assign(request: HttpRequest, user: StaffUser, report: Report) -> HttpResponse:
     form = AssignForm(request.POST)
     if not form.is_valid():
-        return _refused(request, report, "choose someone from the list")
+        return refused(request, report, "choose someone from the list")
     try:
         actions.report_assign(actor=user, report=report, assignee=form.cleaned_data["assignee"])
     except actions.NotAllowed as exc:
-        return _refused(request, report, str(exc))
+        return refused(request, report, str(exc))
     return HttpResponseRedirect(reverse("console:case", args=[report.id]))
 
 
@@ -183,32 +239,35 @@ def case_assign(request: HttpRequest, user: StaffUser, report: Report) -> HttpRe
 def case_message(request: HttpRequest, user: StaffUser, report: Report) -> HttpResponse:
     form = HotlineMessageForm(request.POST)
     if not form.is_valid():
-        return _case_page(request, report, message_form=form, status=400)
-    actions.message_add(
-        report=report, author=MessageAuthor.HOTLINE, body=form.cleaned_data["body"], actor=user
-    )
+        return case_page(request, report, message_form=form, status=400)
+    try:
+        actions.message_add(
+            report=report, author=MessageAuthor.HOTLINE, body=form.cleaned_data["body"], actor=user
+        )
+    except actions.NotAllowed as exc:
+        return refused(request, report, str(exc))
     return HttpResponseRedirect(reverse("console:case", args=[report.id]) + "#thread")
 
 
 @require_GET
 def file_preview(request: HttpRequest, file_id: uuid.UUID) -> HttpResponse:
     try:
-        evidence = evidence_for_staff(_staff(request), file_id)
-        data = casework.file_preview(actor=_staff(request), evidence=evidence)
+        evidence = evidence_for_staff(staff_of(request), file_id)
+        data = casework.file_preview(actor=staff_of(request), evidence=evidence)
     except (ReportNotFound, casework.NoPreview):
-        return _not_found(request)
+        return not_found(request)
     response = HttpResponse(data, content_type="image/png")
     response["Content-Disposition"] = 'inline; filename="preview.png"'
     response["X-Content-Type-Options"] = "nosniff"
-    return _no_store(response)
+    return no_store(response)
 
 
 @require_POST
 def file_reveal(request: HttpRequest, file_id: uuid.UUID) -> HttpResponse:
-    user = _staff(request)
+    user = staff_of(request)
     try:
         evidence = evidence_for_staff(user, file_id)
     except ReportNotFound:
-        return _not_found(request)
+        return not_found(request)
     revealed = casework.file_reveal(actor=user, evidence=evidence)
-    return _case_page(request, evidence.report, revealed={revealed})
+    return case_page(request, evidence.report, revealed={revealed})

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from tipline.console import reports, views
+from tipline.console import audit_log, decisions, reports, views
 
 app_name = "console"
 
@@ -14,6 +14,7 @@ urlpatterns = [
     path("sign-out/", views.sign_out, name="sign_out"),
     path("sign-out/everywhere/", views.sign_out_everywhere, name="sign_out_everywhere"),
     path("queue/", reports.queue_page, name="queue"),
+    path("audit/", audit_log.audit_log, name="audit"),
     path("reports/<uuid:report_id>/", reports.case_view, name="case"),
     path("reports/<uuid:report_id>/claim/", reports.case_claim, name="claim"),
     path("reports/<uuid:report_id>/assign/", reports.case_assign, name="assign"),
@@ -21,4 +22,18 @@ urlpatterns = [
     path("reports/<uuid:report_id>/message/", reports.case_message, name="message"),
     path("files/<uuid:file_id>/preview", reports.file_preview, name="file_preview"),
     path("files/<uuid:file_id>/reveal", reports.file_reveal, name="file_reveal"),
+]
+
+_case = "reports/<uuid:report_id>/"
+urlpatterns += [
+    path(_case + "classify/", decisions.classify, name="classify"),
+    path(_case + "decide/", decisions.decide, name="decide"),
+    path(_case + "confirm/", decisions.confirm, name="confirm"),
+    path(_case + "send-back/", decisions.send_back, name="send_back"),
+    path(_case + "withdraw/", decisions.withdraw, name="withdraw"),
+    path(_case + "reopen/", decisions.reopen, name="reopen"),
+    path(_case + "notes/", decisions.note, name="note"),
+    path(_case + "links/", decisions.link, name="link"),
+    path(_case + "links/remove/", decisions.unlink, name="unlink"),
+    path(_case + "legal-hold/", decisions.legal_hold, name="legal_hold"),
 ]

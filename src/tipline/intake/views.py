@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from tipline.cases import actions, categories, selectors
 from tipline.cases.access import ReportNotFound, TooManyAttempts, report_by_receipt
 from tipline.cases.models import Report
+from tipline.cases.sealing import KeyDestroyed
 from tipline.cases.states import Channel, MessageAuthor
 from tipline.evidence.validate import ValidatedUpload, validate_uploads
 from tipline.intake.forms import MessageForm, ReceiptForm, ReportForm, new_submission_token
@@ -108,6 +109,7 @@ def _thread_page(
     receipt: str,
     form: MessageForm | None = None,
     sent: bool = False,
+    erased: bool = False,
     status: int = 200,
 ) -> HttpResponse:
     category = categories.get(report.category)
@@ -121,6 +123,8 @@ def _thread_page(
         "form": form,
         "receipt": receipt,
         "sent": sent,
+        # Retention destroyed the report's content key: nothing can be added to it any more.
+        "erased": erased or report.content_erased_at is not None,
     }
     return render(request, "intake/followup_thread.html", context, status=status)
 
@@ -178,13 +182,16 @@ def followup_message(request: HttpRequest) -> HttpResponse:
     uploads = validate_files(form) if form.is_valid() else []
     if not form.is_valid():
         return _thread_page(request, found, receipt=receipt, form=form, status=400)
-    actions.message_add(
-        report=found,
-        author=MessageAuthor.REPORTER,
-        body=form.cleaned_data["body"],
-        uploads=uploads,
-        submission_token=form.cleaned_data["submission"] or None,
-    )
+    try:
+        actions.message_add(
+            report=found,
+            author=MessageAuthor.REPORTER,
+            body=form.cleaned_data["body"],
+            uploads=uploads,
+            submission_token=form.cleaned_data["submission"] or None,
+        )
+    except KeyDestroyed:
+        return _thread_page(request, found, receipt=receipt, erased=True, status=410)
     return _thread_page(request, found, receipt=receipt, sent=True)
 
 

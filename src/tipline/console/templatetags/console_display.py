@@ -8,6 +8,8 @@ from django import template
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from tipline.console import countries
+
 register = template.Library()
 
 
@@ -46,3 +48,9 @@ def timedelta_words(span: timedelta) -> str:
         return ngettext("%(n)d day", "%(n)d days", days) % {"n": days}
     hours = int(span.total_seconds() // 3600)
     return ngettext("%(n)d hour", "%(n)d hours", hours) % {"n": hours}
+
+
+@register.filter
+def country_name(code: str) -> str:
+    """A report's country code as a name in the page's language ("" stays "")."""
+    return countries.name(code) if code else ""

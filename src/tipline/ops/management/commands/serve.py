@@ -17,6 +17,8 @@ from typing import Any
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from tipline.cases.tasks import ensure_retention_scheduled
+
 
 class Command(BaseCommand):
     help = "Run the web server and the background task worker (Ctrl-C stops both)."
@@ -31,6 +33,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         # Static files are served by the app itself (WhiteNoise): nothing loads from elsewhere.
         call_command("collectstatic", interactive=False, verbosity=0)
+        # The daily retention run re-enqueues itself; this starts the chain (or restarts it).
+        ensure_retention_scheduled()
         python = sys.executable
         web = [
             python,

@@ -1,0 +1,269 @@
+"""State transitions of a report, one guarded action each, and the four-eyes rule.
+
+    new --claim--> in review --decide--> actioned | closed            (no second review needed)
+                   in review --decide--> awaiting second review       (four eyes)
+    awaiting second review --confirm--> actioned | closed             (a different analyst)
+    awaiting second review --send back / withdraw--> in review
+    actioned | closed --reopen--> in review                           (supervisors; not once erased)
+
+Claiming lives in ``tipline.cases.actions``. Every action here re-reads the report under a row
+lock, checks the state it starts from, checks the acting person against ``ReportPolicy``, makes
+the change and writes its audit entry in one transaction, so two people pressing buttons at once
+cannot both win and nothing changes without its record.
+
+Which decisions need four eyes is data (``data/workflow.toml``): per category, a decision that
+content is illegal (legal assessment baseline or national) and a referral to law enforcement.
+The classification the proposer decided on is stored with the decision; the reviewer confirms
+exactly that (classification cannot change while the decision waits).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from tipline.audit.chain import record
+from tipline.cases import workflow
+from tipline.cases.actions import NotAllowed
+from tipline.cases.classification import ILLEGAL, VOCABULARIES
+from tipline.cases.models import Classification, Decision, Referral, Report
+from tipline.cases.policies import ReportPolicy
+from tipline.cases.states import DecisionStatus, Outcome, ReportState, state_for
+
+if TYPE_CHECKING:
+    from tipline.staff.models import StaffUser
+
+
+def _locked(report: Report) -> Report:
+    return Report.objects.select_for_update().get(pk=report.pk)
+
+
+def _require_state(report: Report, *states: ReportState) -> None:
+    if report.state not in states:
+        raise NotAllowed(f"this report is {ReportState(report.state).label.lower()}")
+
+
+def classification_snapshot(report: Report) -> dict[str, str]:
+    """The report's current classification codes (only the fields that are set)."""
+    row = Classification.objects.filter(report_id=report.pk).first()
+    if row is None:
+        return {}
+    return {name: getattr(row, name) for name in VOCABULARIES if getattr(row, name)}
+
+
+def needs_second_review(*, category: str, outcome: Outcome, classification: dict[str, str]) -> bool:
+    rule = workflow.load().four_eyes_for(category)
+    if rule.referral and outcome == Outcome.REFERRED:
+        return True
+    return rule.illegal and classification.get("legal_assessment") in ILLEGAL
+
+
+def agency_choices() -> list[str]:
+    """Where a report may be referred: configured agencies and those of liaison accounts."""
+    from tipline.staff.models import Role, StaffUser
+
+    liaisons = StaffUser.objects.filter(role=Role.LIAISON, is_active=True).values_list(
+        "agency", flat=True
+    )
+    return sorted(set(workflow.load().agencies) | {a for a in liaisons if a})
+
+
+def _pending(report: Report) -> Decision:
+    decision = (
+        Decision.objects.select_for_update()
+        .filter(report=report, status=DecisionStatus.PENDING)
+        .first()
+    )
+    if decision is None:  # the state says otherwise only if someone edited the database
+        raise NotAllowed("no decision is waiting for review")
+    return decision
+
+
+def _conclude(report: Report, decision: Decision, *, actor: StaffUser) -> dict[str, Any]:
+    """Apply a confirmed decision: the report leaves the queue. Returns audit details."""
+    before = report.state
+    outcome = Outcome(decision.outcome)
+    now = timezone.now()
+    report.state = state_for(outcome)
+    report.outcome = outcome
+    report.closed_at = now
+    report.updated_at = now
+    report.save(update_fields=["state", "outcome", "closed_at", "updated_at"])
+    if outcome == Outcome.REFERRED:
+        Referral.objects.get_or_create(
+            report=report, agency=decision.agency, defaults={"decision": decision}
+        )
+    return {
+        "state": [before, report.state],
+        "outcome": outcome.value,
+        "agency": decision.agency or None,
+        "decision": str(decision.id),
+        "classification": decision.classification,
+        "proposed_by": decision.proposed_by.username,
+        "confirmed_by": actor.username if decision.needs_second_review else None,
+    }
+
+
+def report_decide(
+    *, actor: StaffUser, report: Report, outcome: Outcome, agency: str = ""
+) -> Decision:
+    """Propose an outcome. Without a four-eyes rule it takes effect at once."""
+    outcome = Outcome(outcome)
+    agency = agency.strip()
+    if outcome == Outcome.REFERRED and agency not in agency_choices():
+        raise NotAllowed("choose the agency to refer to from the list")
+    if outcome != Outcome.REFERRED and agency:
+        raise NotAllowed("an agency is named only for a referral")
+    with transaction.atomic():
+        report = _locked(report)
+        _require_state(report, ReportState.IN_REVIEW)
+        if not ReportPolicy.may_decide(actor, report):
+            raise NotAllowed("claim the report before deciding it")
+        snapshot = classification_snapshot(report)
+        four_eyes = needs_second_review(
+            category=report.category, outcome=outcome, classification=snapshot
+        )
+        decision = Decision.objects.create(
+            report=report,
+            outcome=outcome,
+            agency=agency,
+            classification=snapshot,
+            needs_second_review=four_eyes,
+            status=DecisionStatus.PENDING if four_eyes else DecisionStatus.CONFIRMED,
+            proposed_by=actor,
+        )
+        if four_eyes:
+            report.state = ReportState.AWAITING_SECOND_REVIEW
+            report.updated_at = timezone.now()
+            report.save(update_fields=["state", "updated_at"])
+            record(
+                actor=actor.username,
+                action="report.review_requested",
+                target_type="report",
+                target_id=report.id,
+                details={
+                    "state": [ReportState.IN_REVIEW.value, report.state],
+                    "decision": str(decision.id),
+                    "outcome": outcome.value,
+                    "agency": agency or None,
+                    "classification": snapshot,
+                },
+            )
+        else:
+            details = _conclude(report, decision, actor=actor)
+            record(
+                actor=actor.username,
+                action="report.decided",
+                target_type="report",
+                target_id=report.id,
+                details=details,
+            )
+    return decision
+
+
+def report_confirm(*, actor: StaffUser, report: Report) -> Decision:
+    """The second analyst confirms the pending decision; the report is actioned or closed."""
+    with transaction.atomic():
+        report = _locked(report)
+        _require_state(report, ReportState.AWAITING_SECOND_REVIEW)
+        decision = _pending(report)
+        if not ReportPolicy.may_review(actor, decision.proposed_by_id):
+            raise NotAllowed("a different analyst must confirm this decision")
+        if classification_snapshot(report) != decision.classification:
+            raise NotAllowed("the classification changed after the decision was proposed")
+        decision.status = DecisionStatus.CONFIRMED
+        decision.reviewed_by = actor
+        decision.reviewed_at = timezone.now()
+        decision.save(update_fields=["status", "reviewed_by", "reviewed_at"])
+        details = _conclude(report, decision, actor=actor)
+        record(
+            actor=actor.username,
+            action="report.decision_confirmed",
+            target_type="report",
+            target_id=report.id,
+            details=details,
+        )
+    return decision
+
+
+def _back_to_review(
+    *, actor: StaffUser, report: Report, status: DecisionStatus, action: str
+) -> Decision:
+    with transaction.atomic():
+        report = _locked(report)
+        _require_state(report, ReportState.AWAITING_SECOND_REVIEW)
+        decision = _pending(report)
+        if status == DecisionStatus.RETURNED:
+            allowed = ReportPolicy.may_review(actor, decision.proposed_by_id)
+            refusal = "the proposer withdraws a decision; a different analyst sends it back"
+        else:
+            allowed = actor.pk == decision.proposed_by_id or ReportPolicy.may_reopen(actor)
+            refusal = "only the analyst who proposed it (or a supervisor) withdraws a decision"
+        if not allowed:
+            raise NotAllowed(refusal)
+        decision.status = status
+        decision.reviewed_by = actor if status == DecisionStatus.RETURNED else None
+        decision.reviewed_at = timezone.now()
+        decision.save(update_fields=["status", "reviewed_by", "reviewed_at"])
+        report.state = ReportState.IN_REVIEW
+        report.updated_at = timezone.now()
+        report.save(update_fields=["state", "updated_at"])
+        record(
+            actor=actor.username,
+            action=action,
+            target_type="report",
+            target_id=report.id,
+            details={
+                "state": [ReportState.AWAITING_SECOND_REVIEW.value, report.state],
+                "decision": str(decision.id),
+                "outcome": decision.outcome,
+            },
+        )
+    return decision
+
+
+def report_send_back(*, actor: StaffUser, report: Report) -> Decision:
+    """The second analyst disagrees: the report returns to review (say why in a note)."""
+    return _back_to_review(
+        actor=actor,
+        report=report,
+        status=DecisionStatus.RETURNED,
+        action="report.decision_returned",
+    )
+
+
+def report_withdraw(*, actor: StaffUser, report: Report) -> Decision:
+    """The proposer (or a supervisor) takes a pending decision back."""
+    return _back_to_review(
+        actor=actor,
+        report=report,
+        status=DecisionStatus.WITHDRAWN,
+        action="report.decision_withdrawn",
+    )
+
+
+def report_reopen(*, actor: StaffUser, report: Report) -> Report:
+    """A supervisor returns an actioned or closed report to review (a referral stays on record)."""
+    if not ReportPolicy.may_reopen(actor):
+        raise NotAllowed("only supervisors and administrators reopen reports")
+    with transaction.atomic():
+        report = _locked(report)
+        _require_state(report, ReportState.ACTIONED, ReportState.CLOSED)
+        if report.content_erased_at is not None:
+            raise NotAllowed("the report's content was erased under the retention policy")
+        before, outcome = report.state, report.outcome
+        report.state = ReportState.IN_REVIEW
+        report.outcome = ""
+        report.closed_at = None
+        report.updated_at = timezone.now()
+        report.save(update_fields=["state", "outcome", "closed_at", "updated_at"])
+        record(
+            actor=actor.username,
+            action="report.reopened",
+            target_type="report",
+            target_id=report.id,
+            details={"state": [before, report.state], "outcome": outcome},
+        )
+    return report

@@ -1,0 +1,60 @@
+"""The audit log page (auditors and administrators). Reading it is itself recorded."""
+
+from __future__ import annotations
+
+from django import forms
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET
+
+from tipline.audit import chain
+from tipline.audit.policies import AuditPolicy
+from tipline.audit.selectors import AuditFilters, audit_page
+from tipline.console.reports import no_store, not_found, staff_of
+
+
+class AuditFilterForm(forms.Form):
+    actor = forms.CharField(label=_("Who"), required=False, max_length=150)
+    action = forms.RegexField(
+        label=_("Action"),
+        help_text=_("For example report.view, or report. for every report action."),
+        required=False,
+        max_length=64,
+        regex=r"^[a-z_.]*$",
+        error_messages={"invalid": _("Actions are lower-case words joined by dots.")},
+    )
+    target_id = forms.CharField(label=_("Record id"), required=False, max_length=64)
+    before = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+
+@require_GET
+def audit_log(request: HttpRequest) -> HttpResponse:
+    user = staff_of(request)
+    if not AuditPolicy.may_read(user):
+        return not_found(request)
+    form = AuditFilterForm(request.GET)
+    page, status = None, 400
+    if form.is_valid():
+        data = form.cleaned_data
+        filters = AuditFilters(
+            actor=data["actor"].strip(),
+            action=data["action"],
+            target_id=data["target_id"].strip(),
+        )
+        with transaction.atomic():
+            page = audit_page(filters, before=data["before"])
+            chain.record(
+                actor=user.username,
+                action="audit.read",
+                details={k: v for k, v in vars(filters).items() if v},
+            )
+        status = 200
+    context = {
+        "form": form,
+        "page": page,
+        "head": chain.head(),
+        "filtered": any(request.GET.get(n) for n in ("actor", "action", "target_id")),
+    }
+    return no_store(render(request, "console/audit.html", context, status=status))

@@ -1,0 +1,17 @@
+"""Template context for console pages: which navigation links the signed-in person may use."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from tipline.audit.policies import AuditPolicy
+from tipline.staff.models import StaffUser
+
+
+def console(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    if not isinstance(user, StaffUser) or not request.path.startswith("/console/"):
+        return {}
+    return {"may_read_audit": AuditPolicy.may_read(user)}
