@@ -113,24 +113,32 @@ def browser(playwright_driver: Playwright) -> Iterator[Browser]:
 OpenPage = Callable[..., Watched]
 
 
+def watch(
+    browser: Browser, base_url: str, *, js: bool = True, width: int = 1280, height: int = 900
+) -> Watched:
+    """A fresh browser context and page, with every request, console message and error watched."""
+    context = browser.new_context(
+        java_script_enabled=js,
+        viewport={"width": width, "height": height},
+        locale="en-GB",
+        service_workers="block",
+    )
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    watched = Watched(context=context, page=page, base_url=base_url, js=js)
+    page.on("request", watched.on_request)
+    page.on("console", watched.on_console)
+    page.on("pageerror", watched.on_page_error)
+    return watched
+
+
 @pytest.fixture
 def open_page(browser: Browser, live_server_process: LiveServer) -> Iterator[OpenPage]:
     """Factory: ``open_page(js=True, width=390)`` gives a watched page in a fresh context."""
     opened: list[Watched] = []
 
     def factory(*, js: bool = True, width: int = 1280, height: int = 900) -> Watched:
-        context = browser.new_context(
-            java_script_enabled=js,
-            viewport={"width": width, "height": height},
-            locale="en-GB",
-            service_workers="block",
-        )
-        context.set_default_timeout(10_000)
-        page = context.new_page()
-        watched = Watched(context=context, page=page, base_url=live_server_process.url, js=js)
-        page.on("request", watched.on_request)
-        page.on("console", watched.on_console)
-        page.on("pageerror", watched.on_page_error)
+        watched = watch(browser, live_server_process.url, js=js, width=width, height=height)
         opened.append(watched)
         return watched
 

@@ -22,7 +22,7 @@ from django_otp.oath import TOTP
 from PIL import Image, ImageDraw
 from playwright.sync_api import Browser, Dialog, Page, expect
 
-from tests.browser.conftest import Watched
+from tests.browser.conftest import Watched, watch
 from tests.browser.test_console_sign_in import check_console, shoot
 from tests.factories import STAFF_PASSWORD
 from tests.live import TIPLINE, LiveServer
@@ -100,17 +100,9 @@ def sign_in_and_enrol(page: Page, base: str, username: str) -> None:
 @pytest.fixture
 def console(browser: Browser, fresh_server: LiveServer) -> Iterator[tuple[Watched, LiveServer]]:
     """A watched page against a server of this test's own, so the queue holds only its reports."""
-    context = browser.new_context(
-        viewport={"width": 1280, "height": 900}, locale="en-GB", service_workers="block"
-    )
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    watched = Watched(context=context, page=page, base_url=fresh_server.url, js=True)
-    page.on("request", watched.on_request)
-    page.on("console", watched.on_console)
-    page.on("pageerror", watched.on_page_error)
+    watched = watch(browser, fresh_server.url)
     yield watched, fresh_server
-    context.close()
+    watched.context.close()
 
 
 def wait_for_preview(page: Page) -> None:

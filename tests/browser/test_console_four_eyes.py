@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import Watched
+from tests.browser.conftest import Watched, watch
 from tests.browser.test_console_casework import create_analyst, sign_in_and_enrol
 from tests.browser.test_console_sign_in import check_console, shoot
 from tests.live import TIPLINE, LiveServer
@@ -27,16 +27,7 @@ CSAM = "Child sexual abuse material online"
 
 
 def _watched(browser: Browser, server: LiveServer) -> Watched:
-    context = browser.new_context(
-        viewport={"width": 1280, "height": 900}, locale="en-GB", service_workers="block"
-    )
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    watched = Watched(context=context, page=page, base_url=server.url, js=True)
-    page.on("request", watched.on_request)
-    page.on("console", watched.on_console)
-    page.on("pageerror", watched.on_page_error)
-    return watched
+    return watch(browser, server.url)
 
 
 @pytest.fixture
@@ -162,6 +153,26 @@ def test_four_eyes_referral_end_to_end(
     expect(public.locator("main")).not_to_contain_text("ana")
     reporter.check()  # the public side: no cookie, no other host, no script error
     reporter.context.close()
+
+    # An auditor reads who did what (no report content) in the console's audit log.
+    subprocess.run(
+        [*TIPLINE, "staff", "create", "--username", "aud", "--role", "auditor"],
+        input="quiet river lantern 2047\n",
+        env=server.env(),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    auditor = _watched(browser, server)
+    sign_in_and_enrol(auditor.page, server.url, "aud")
+    auditor.page.get_by_role("link", name="Audit log").click()
+    log = auditor.page.locator("table.audit")
+    expect(log).to_contain_text("report.decision_confirmed")
+    expect(log).to_contain_text("report.review_requested")
+    expect(auditor.page.locator("main")).not_to_contain_text("folder of pictures")
+    shoot(auditor.page, screenshot_dir, "audit-log")
+    check_console(auditor)
+    auditor.context.close()
 
     intact = audit_verify(server)
     assert intact.returncode == 0, intact.stdout + intact.stderr

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
+from django.test import Client
 
 from tests import factories
 from tests.console.helpers import signed_in
 from tests.console.test_reports import HOSTILE, public_status
+from tests.factories import STAFF_PASSWORD, totp_code
 from tipline.audit.chain import verify
+from tipline.audit.models import AuditEntry
 from tipline.cases import actions, review, transitions
 from tipline.cases.models import Classification, Note, Referral, Report
 from tipline.cases.states import Outcome, ReportState
@@ -107,3 +111,60 @@ def test_a_liaison_reads_a_referred_case_without_contact_notes_or_work_controls(
     assert "Send to the reporter" not in page
     assert "Record decision" not in page
     assert liaison.post(_url(report, "contact/")).status_code == 403
+
+
+CASE_POSTS = [
+    "claim/",
+    "assign/",
+    "contact/",
+    "message/",
+    "classify/",
+    "decide/",
+    "confirm/",
+    "send-back/",
+    "withdraw/",
+    "reopen/",
+    "notes/",
+    "links/",
+    "links/remove/",
+    "legal-hold/",
+]
+
+
+def test_every_case_change_needs_the_csrf_token() -> None:
+    created = factories.staff("sue", "supervisor")
+    report = factories.report("csam").report
+    client = Client(enforce_csrf_checks=True)
+    client.get("/console/sign-in/")
+    token = client.cookies[settings.CSRF_COOKIE_NAME].value
+    client.post(
+        "/console/sign-in/",
+        {"username": "sue", "password": STAFF_PASSWORD, "csrfmiddlewaretoken": token},
+    )
+    token = client.cookies[settings.CSRF_COOKIE_NAME].value
+    client.post(
+        "/console/sign-in/code/", {"code": totp_code(created.device), "csrfmiddlewaretoken": token}
+    )
+    assert client.get(_url(report)).status_code == 200
+    before = AuditEntry.objects.count()
+    for action in CASE_POSTS:
+        answer = client.post(_url(report, action), {"body": "x", "outcome": "duplicate"})
+        assert answer.status_code == 403, action
+    assert AuditEntry.objects.count() == before, "a refused request changed nothing"
+    report.refresh_from_db()
+    assert report.state == ReportState.NEW
+
+
+def test_oversized_and_malformed_values_are_form_errors() -> None:
+    report = factories.report("luring").report
+    ana, _ = signed_in("ana")
+    ana.post(_url(report, "claim/"))
+    assert ana.post(_url(report, "notes/"), {"body": "n" * 10_001}).status_code == 400
+    assert ana.post(_url(report, "notes/"), {"body": "   "}).status_code == 400
+    assert ana.post(_url(report, "links/"), {"other": "x" * 100_000}).status_code == 400
+    assert ana.post(_url(report, "links/"), {"other": str(report.id)}).status_code == 403
+    assert (
+        ana.post(_url(report, "decide/"), {"outcome": "duplicate", "agency": "\x00"}).status_code
+        == 400
+    )
+    assert Note.objects.count() == 0

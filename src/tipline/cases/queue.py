@@ -102,7 +102,8 @@ class QueueRow:
         return now - self.created_at
 
     def overdue(self, now: datetime) -> bool:
-        return now > self.deadline
+        # A deadline is for looking at a report; once actioned or closed it no longer runs.
+        return self.state in OPEN_STATES and now > self.deadline
 
     @property
     def cursor(self) -> Cursor:

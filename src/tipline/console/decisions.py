@@ -135,32 +135,30 @@ def _other(request: HttpRequest, user: StaffUser, report: Report) -> Report | Ht
         return case_page(request, report, forms={"link": form}, status=400)
 
 
-@require_POST
-@with_report
-def link(request: HttpRequest, user: StaffUser, report: Report) -> HttpResponse:
+LinkChange = Callable[..., bool]
+
+
+def _relink(
+    request: HttpRequest, user: StaffUser, report: Report, change: LinkChange
+) -> HttpResponse:
     other = _other(request, user, report)
     if isinstance(other, HttpResponse):
         return other
     return _attempt(
-        request,
-        report,
-        lambda: review.report_link(actor=user, report=report, other=other),
-        "#related",
+        request, report, lambda: change(actor=user, report=report, other=other), "#related"
     )
+
+
+@require_POST
+@with_report
+def link(request: HttpRequest, user: StaffUser, report: Report) -> HttpResponse:
+    return _relink(request, user, report, review.report_link)
 
 
 @require_POST
 @with_report
 def unlink(request: HttpRequest, user: StaffUser, report: Report) -> HttpResponse:
-    other = _other(request, user, report)
-    if isinstance(other, HttpResponse):
-        return other
-    return _attempt(
-        request,
-        report,
-        lambda: review.report_unlink(actor=user, report=report, other=other),
-        "#related",
-    )
+    return _relink(request, user, report, review.report_unlink)
 
 
 @require_POST

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 
 from django import template
@@ -54,3 +55,9 @@ def timedelta_words(span: timedelta) -> str:
 def country_name(code: str) -> str:
     """A report's country code as a name in the page's language ("" stays "")."""
     return countries.name(code) if code else ""
+
+
+@register.filter
+def compact_json(value: object) -> str:
+    """Audit details as JSON (what the chain seals), not as a Python repr."""
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(", ", ": "))
