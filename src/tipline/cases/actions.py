@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from tipline import crypto, storage
 from tipline.audit.chain import record
@@ -197,7 +198,7 @@ def message_add(
     if (author == MessageAuthor.HOTLINE) != (actor is not None):
         raise ValueError("a hotline message needs its staff author, a reporter message none")
     if actor is not None and not ReportPolicy.may_claim(actor):
-        raise NotAllowed("only the hotline's caseworkers write to reporters")
+        raise NotAllowed(_("only the hotline's caseworkers write to reporters"))
     if uploads and not categories.get(report.category).allows_files:
         raise ValueError(f"category {report.category} does not accept files")
     if submission_token and (replay := _replayed_message(report, submission_token)):
@@ -276,11 +277,11 @@ def _take(report: Report, assignee: StaffUser) -> dict[str, Any]:
 def report_claim(*, actor: StaffUser, report: Report) -> Report:
     """Take a report for oneself. A report someone else holds is reassigned by a supervisor."""
     if not ReportPolicy.may_claim(actor):
-        raise NotAllowed("this role does not work on reports")
+        raise NotAllowed(_("this role does not work on reports"))
     with transaction.atomic():
         report = _locked(report)
         if report.assigned_to_id not in (None, actor.pk):
-            raise NotAllowed("someone else is working on this report")
+            raise NotAllowed(_("someone else is working on this report"))
         details = _take(report, actor)
         record(
             actor=actor.username,
@@ -295,9 +296,9 @@ def report_claim(*, actor: StaffUser, report: Report) -> Report:
 def report_assign(*, actor: StaffUser, report: Report, assignee: StaffUser | None) -> Report:
     """A supervisor or administrator gives a report to someone (or to no one: ``None``)."""
     if not ReportPolicy.may_assign_others(actor):
-        raise NotAllowed("only supervisors and administrators assign reports")
+        raise NotAllowed(_("only supervisors and administrators assign reports"))
     if assignee is not None and not ReportPolicy.may_be_assigned(assignee):
-        raise NotAllowed("reports go only to active analysts, supervisors and administrators")
+        raise NotAllowed(_("reports go only to active analysts, supervisors and administrators"))
     with transaction.atomic():
         report = _locked(report)
         if assignee is None:

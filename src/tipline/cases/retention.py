@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from tipline import storage
 from tipline.audit.chain import record
@@ -249,7 +250,7 @@ def apply(erasures: Iterable[Erasure], *, actor: str, now: datetime | None = Non
 def report_set_legal_hold(*, actor: StaffUser, report: Report, hold: bool) -> Report:
     """Set or lift a legal hold: while it is set, retention erases nothing of the report."""
     if not ReportPolicy.may_set_legal_hold(actor):
-        raise NotAllowed("only supervisors and administrators set legal holds")
+        raise NotAllowed(_("only supervisors and administrators set legal holds"))
     with transaction.atomic():
         report = Report.objects.select_for_update().get(pk=report.pk)
         if report.legal_hold == hold:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from tipline.audit.chain import record
 from tipline.cases.actions import NotAllowed
@@ -45,9 +46,9 @@ def classification_set(
     with transaction.atomic():
         report = Report.objects.select_for_update().get(pk=report.pk)
         if report.state != ReportState.IN_REVIEW:
-            raise NotAllowed("classification can change only while the report is in review")
+            raise NotAllowed(_("classification can change only while the report is in review"))
         if not ReportPolicy.may_decide(actor, report):
-            raise NotAllowed("claim the report before classifying it")
+            raise NotAllowed(_("claim the report before classifying it"))
         before = classification_snapshot(report)
         changes = {
             name: [before.get(name, ""), value]
@@ -74,14 +75,14 @@ def classification_set(
 
 def note_add(*, actor: StaffUser, report: Report, body: str) -> Note:
     if not ReportPolicy.may_annotate(actor):
-        raise NotAllowed("this role does not write notes")
+        raise NotAllowed(_("this role does not write notes"))
     body = body.strip()
     if not body or len(body) > NOTE_MAX:
         raise ValueError("a note has 1 to 10,000 characters")
     try:
         key = report_key(report.id, KeyPurpose.CONTENT)
     except KeyDestroyed:
-        raise NotAllowed("the report's content was erased under the retention policy") from None
+        raise NotAllowed(_("the report's content was erased under the retention policy")) from None
     note_id = uuid.uuid4()
     note = Note(
         id=note_id,
@@ -103,14 +104,14 @@ def note_add(*, actor: StaffUser, report: Report, body: str) -> Note:
 
 def _pair(a: Report, b: Report) -> tuple[uuid.UUID, uuid.UUID]:
     if a.pk == b.pk:
-        raise NotAllowed("a report cannot be linked to itself")
+        raise NotAllowed(_("a report cannot be linked to itself"))
     return (a.pk, b.pk) if a.pk < b.pk else (b.pk, a.pk)
 
 
 def report_link(*, actor: StaffUser, report: Report, other: Report) -> bool:
     """Link two reports (both obtained through the access function). False if already linked."""
     if not ReportPolicy.may_annotate(actor):
-        raise NotAllowed("this role does not link reports")
+        raise NotAllowed(_("this role does not link reports"))
     low, high = _pair(report, other)
     with transaction.atomic():
         _link, created = ReportLink.objects.get_or_create(
@@ -129,10 +130,10 @@ def report_link(*, actor: StaffUser, report: Report, other: Report) -> bool:
 
 def report_unlink(*, actor: StaffUser, report: Report, other: Report) -> bool:
     if not ReportPolicy.may_annotate(actor):
-        raise NotAllowed("this role does not link reports")
+        raise NotAllowed(_("this role does not link reports"))
     low, high = _pair(report, other)
     with transaction.atomic():
-        deleted, _ = ReportLink.objects.filter(low_id=low, high_id=high).delete()
+        deleted, _by_model = ReportLink.objects.filter(low_id=low, high_id=high).delete()
         if deleted:
             record(
                 actor=actor.username,

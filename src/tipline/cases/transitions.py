@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from tipline.audit.chain import record
 from tipline.cases import workflow
@@ -42,7 +43,10 @@ def _locked(report: Report) -> Report:
 
 def _require_state(report: Report, *states: ReportState) -> None:
     if report.state not in states:
-        raise NotAllowed(f"this report is {ReportState(report.state).label.lower()}")
+        raise NotAllowed(
+            _("not possible while the report is “%(state)s”")
+            % {"state": ReportState(report.state).label}
+        )
 
 
 def classification_snapshot(report: Report) -> dict[str, str]:
@@ -77,7 +81,7 @@ def _pending(report: Report) -> Decision:
         .first()
     )
     if decision is None:  # the state says otherwise only if someone edited the database
-        raise NotAllowed("no decision is waiting for review")
+        raise NotAllowed(_("no decision is waiting for review"))
     return decision
 
 
@@ -113,14 +117,14 @@ def report_decide(
     outcome = Outcome(outcome)
     agency = agency.strip()
     if outcome == Outcome.REFERRED and agency not in agency_choices():
-        raise NotAllowed("choose the agency to refer to from the list")
+        raise NotAllowed(_("choose the agency to refer to from the list"))
     if outcome != Outcome.REFERRED and agency:
-        raise NotAllowed("an agency is named only for a referral")
+        raise NotAllowed(_("an agency is named only for a referral"))
     with transaction.atomic():
         report = _locked(report)
         _require_state(report, ReportState.IN_REVIEW)
         if not ReportPolicy.may_decide(actor, report):
-            raise NotAllowed("claim the report before deciding it")
+            raise NotAllowed(_("claim the report before deciding it"))
         snapshot = classification_snapshot(report)
         four_eyes = needs_second_review(
             category=report.category, outcome=outcome, classification=snapshot
@@ -170,9 +174,9 @@ def report_confirm(*, actor: StaffUser, report: Report) -> Decision:
         _require_state(report, ReportState.AWAITING_SECOND_REVIEW)
         decision = _pending(report)
         if not ReportPolicy.may_review(actor, decision.proposed_by_id):
-            raise NotAllowed("a different analyst must confirm this decision")
+            raise NotAllowed(_("a different analyst must confirm this decision"))
         if classification_snapshot(report) != decision.classification:
-            raise NotAllowed("the classification changed after the decision was proposed")
+            raise NotAllowed(_("the classification changed after the decision was proposed"))
         decision.status = DecisionStatus.CONFIRMED
         decision.reviewed_by = actor
         decision.reviewed_at = timezone.now()
@@ -197,10 +201,10 @@ def _back_to_review(
         decision = _pending(report)
         if status == DecisionStatus.RETURNED:
             allowed = ReportPolicy.may_review(actor, decision.proposed_by_id)
-            refusal = "the proposer withdraws a decision; a different analyst sends it back"
+            refusal = _("the proposer withdraws a decision; a different analyst sends it back")
         else:
             allowed = actor.pk == decision.proposed_by_id or ReportPolicy.may_reopen(actor)
-            refusal = "only the analyst who proposed it (or a supervisor) withdraws a decision"
+            refusal = _("only the analyst who proposed it (or a supervisor) withdraws a decision")
         if not allowed:
             raise NotAllowed(refusal)
         decision.status = status
@@ -247,12 +251,12 @@ def report_withdraw(*, actor: StaffUser, report: Report) -> Decision:
 def report_reopen(*, actor: StaffUser, report: Report) -> Report:
     """A supervisor returns an actioned or closed report to review (a referral stays on record)."""
     if not ReportPolicy.may_reopen(actor):
-        raise NotAllowed("only supervisors and administrators reopen reports")
+        raise NotAllowed(_("only supervisors and administrators reopen reports"))
     with transaction.atomic():
         report = _locked(report)
         _require_state(report, ReportState.ACTIONED, ReportState.CLOSED)
         if report.content_erased_at is not None:
-            raise NotAllowed("the report's content was erased under the retention policy")
+            raise NotAllowed(_("the report's content was erased under the retention policy"))
         before, outcome = report.state, report.outcome
         report.state = ReportState.IN_REVIEW
         report.outcome = ""

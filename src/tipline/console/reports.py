@@ -226,7 +226,7 @@ def case_claim(request: HttpRequest, user: StaffUser, report: Report) -> HttpRes
 def case_assign(request: HttpRequest, user: StaffUser, report: Report) -> HttpResponse:
     form = AssignForm(request.POST)
     if not form.is_valid():
-        return refused(request, report, "choose someone from the list")
+        return refused(request, report, _("choose someone from the list"))
     try:
         actions.report_assign(actor=user, report=report, assignee=form.cleaned_data["assignee"])
     except actions.NotAllowed as exc:
