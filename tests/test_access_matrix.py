@@ -99,6 +99,10 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
         f"/console/reports/{uuid.uuid4()}/links/remove/",
         ANON,
     ),
+    "console/reports/<uuid:report_id>/cluster/split/": (
+        f"/console/reports/{uuid.uuid4()}/cluster/split/",
+        ANON,
+    ),
     "console/reports/<uuid:report_id>/legal-hold/": (
         f"/console/reports/{uuid.uuid4()}/legal-hold/",
         ANON,
@@ -215,6 +219,7 @@ ROLE_MATRIX: dict[str, tuple[str, dict[str, str], dict[str, int]]] = {
         {"other": str(uuid.uuid4())},
         {"casework": 400, "liaison": 400, "*": 404},
     ),
+    R + "cluster/split/": ("POST", {}, {"casework": 302, "liaison": 403, "*": 404}),
     R + "legal-hold/": (
         "POST",
         {"hold": "on"},

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 TIPLINE = [sys.executable, "-m", "tipline.cli"]
-OUR_COMMANDS = ["audit", "keys", "retention", "serve", "staff", "storage"]
+OUR_COMMANDS = ["audit", "keys", "retention", "serve", "staff", "storage", "triage"]
 
 
 def run(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "tipline.ops",
     "tipline.staff",
     "tipline.console",
+    "tipline.triage",
 ]
 
 MIDDLEWARE = [
@@ -204,6 +205,8 @@ TIPLINE_QUICK_EXIT_URL = os.environ.get(
     "TIPLINE_QUICK_EXIT_URL", "https://www.google.com/search?q=weather"
 )
 TIPLINE_HOTLINE_NAME = os.environ.get("TIPLINE_HOTLINE_NAME", "Tipline")
+# A folder of the hotline's own triage rule files (*.yaml), loaded after the shipped ones.
+TIPLINE_TRIAGE_RULES_DIR = os.environ.get("TIPLINE_TRIAGE_RULES_DIR", "")
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "no-referrer"

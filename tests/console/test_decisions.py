@@ -128,6 +128,7 @@ CASE_POSTS = [
     "links/",
     "links/remove/",
     "legal-hold/",
+    "cluster/split/",
 ]
 
 

@@ -163,7 +163,7 @@ def report_create(
             if submission_token:
                 _token_row(submission_token, report_id=report_id, receipt=receipt).save()
                 _forget_old_tokens()
-            _enqueue_processing(report_id, has_files=bool(files))
+            _enqueue_processing(report_id)
     except IntegrityError:
         # The same submission committed first in another request (a double click, a retry).
         if submission_token and (replay := _replayed_report(submission_token)):
@@ -172,13 +172,13 @@ def report_create(
     return CreatedReport(report=report, receipt=receipt)
 
 
-def _enqueue_processing(report_id: uuid.UUID, *, has_files: bool) -> None:
+def _enqueue_processing(report_id: uuid.UUID) -> None:
     # With the database task backend the task row commits in the same transaction as the report,
-    # so work is never lost between the two. Payloads carry ids only, never content.
+    # so work is never lost between the two. Payloads carry ids only, never content. The task
+    # makes previews and (re)scores and links the report.
     from tipline.cases.tasks import process_report
 
-    if has_files:
-        process_report.enqueue(str(report_id))
+    process_report.enqueue(str(report_id))
 
 
 def message_add(
@@ -229,7 +229,8 @@ def message_add(
                     submission_token, report_id=report.id, receipt=None, message_id=message_id
                 ).save()
             Report.objects.filter(id=report.id).update(updated_at=timezone.now())
-            _enqueue_processing(report.id, has_files=bool(files))
+            if author == MessageAuthor.REPORTER or files:
+                _enqueue_processing(report.id)  # new information: previews, score it again
             if actor is not None:
                 record(
                     actor=actor.username,

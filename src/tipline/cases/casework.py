@@ -18,12 +18,13 @@ from django.db import transaction
 
 from tipline import crypto, storage
 from tipline.audit.chain import record
-from tipline.cases import selectors
-from tipline.cases.models import Decision, EvidenceFile, Note, Referral, Report
+from tipline.cases import linking, selectors
+from tipline.cases.models import Decision, EvidenceFile, Note, Referral, Report, TriageResult
 from tipline.cases.policies import ReportPolicy
 from tipline.cases.sealing import KeyDestroyed, open_text, report_key
 from tipline.cases.states import KeyPurpose
 from tipline.cases.transitions import classification_snapshot
+from tipline.cases.triage_step import StoredReason, stored_reasons
 
 if TYPE_CHECKING:
     from tipline.staff.models import StaffUser
@@ -56,6 +57,9 @@ class CaseFile:
     decisions: tuple[Decision, ...] = ()
     referrals: tuple[Referral, ...] = ()
     links: tuple[selectors.LinkedReport, ...] = ()
+    triage: TriageResult | None = None
+    reasons: tuple[StoredReason, ...] = ()
+    cluster: linking.Cluster | None = None
     # The content key was destroyed by retention: answers, messages, files and notes are gone.
     erased: bool = False
 
@@ -88,9 +92,10 @@ def case_open(*, actor: StaffUser, report: Report, with_contact: bool = False) -
             files = selectors.report_files(report)
             # Internal notes are the hotline's own working papers: not for a liaison.
             notes = _notes(report) if ReportPolicy.may_annotate(actor) else ()
+            reasons = stored_reasons(report)
         except KeyDestroyed:
             erased = True
-            details, messages, files, notes = {}, (), (), ()
+            details, messages, files, notes, reasons = {}, (), (), (), ()
         record(
             actor=actor.username, action="report.view", target_type="report", target_id=report.id
         )
@@ -104,6 +109,7 @@ def case_open(*, actor: StaffUser, report: Report, with_contact: bool = False) -
                 "messages": len(messages),
                 "files": len(files),
                 "notes": len(notes),
+                "triage_reasons": len(reasons),
                 "erased": erased,
             },
         )
@@ -131,6 +137,9 @@ def case_open(*, actor: StaffUser, report: Report, with_contact: bool = False) -
         referrals=selectors.report_referrals(report),
         links=selectors.linked_reports(report, ReportPolicy.visible(actor)),
         erased=erased,
+        triage=TriageResult.objects.filter(report=report).first(),
+        reasons=reasons,
+        cluster=linking.cluster_of(report, ReportPolicy.visible(actor)),
     )
 
 

@@ -324,3 +324,55 @@ class Referral(models.Model):
 
     def __str__(self) -> str:
         return f"Referral of report {self.report_id} to {self.agency}"
+
+
+class TriageResult(models.Model):
+    """The latest triage score of a report, with its reasons (tipline.triage).
+
+    Score and tier are plain (they order the queue); the reasons quote the reporter's words (the
+    matched spans), so they are sealed under the report's content key like the text they quote.
+    """
+
+    report = models.OneToOneField(
+        Report, on_delete=models.CASCADE, primary_key=True, related_name="triage"
+    )
+    score = models.PositiveSmallIntegerField()
+    tier = models.CharField(max_length=2, choices=TIER_CHOICES)
+    rules_version = models.CharField(max_length=64)
+    reasons = models.BinaryField()
+    scored_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(score__lte=100), name="triage_score_range")
+        ]
+
+    def __str__(self) -> str:
+        return f"Triage of report {self.report_id}: {self.score} ({self.tier})"
+
+
+class ReportIdentifier(models.Model):
+    """An identifier a report names (URL, handle, e-mail, phone, file hash), as a keyed digest.
+
+    Reports whose identifiers have equal digests are linked into one cluster. The canonical text
+    is not stored (it is in the sealed payload); ``detached`` is set when an analyst splits the
+    report off its cluster, so that identifier no longer links it.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="identifiers")
+    kind = models.CharField(max_length=16)
+    digest = models.CharField(max_length=64)
+    detached = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["report", "kind", "digest"], name="report_identifier_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["digest", "report"], name="identifier_digest")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} identifier of report {self.report_id}"

@@ -21,6 +21,7 @@ from tipline.cases import retention
 from tipline.cases.models import EvidenceFile, Report, ReportKey
 from tipline.cases.sealing import KeyDestroyed, open_json, report_key
 from tipline.cases.states import KeyPurpose
+from tipline.cases.triage_step import report_triage
 from tipline.evidence.previews import make_preview
 from tipline.evidence.validate import IMAGE_TYPES
 
@@ -29,8 +30,18 @@ log = logging.getLogger(__name__)
 
 @task()
 def process_report(report_id: str) -> int:
-    """Make metadata-free previews of the report's images. Returns how many were made."""
+    """After intake or a reporter's message: previews of new images, then triage and linking.
+
+    Returns how many previews were made.
+    """
     rid = uuid.UUID(report_id)
+    made = make_previews(rid)
+    report_triage(rid)
+    return made
+
+
+def make_previews(rid: uuid.UUID) -> int:
+    """Make metadata-free previews of the report's images. Returns how many were made."""
     try:
         key = report_key(rid, KeyPurpose.CONTENT)
     except KeyDestroyed:

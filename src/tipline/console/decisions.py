@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from tipline.cases import retention, review, transitions
+from tipline.cases import linking, retention, review, transitions
 from tipline.cases.access import ReportNotFound, report_for_staff
 from tipline.cases.actions import NotAllowed
 from tipline.cases.models import Report
@@ -170,4 +170,12 @@ def legal_hold(request: HttpRequest, user: StaffUser, report: Report) -> HttpRes
         report,
         lambda: retention.report_set_legal_hold(actor=user, report=report, hold=hold),
         "#retention",
+    )
+
+
+@require_POST
+@with_report
+def cluster_split(request: HttpRequest, user: StaffUser, report: Report) -> HttpResponse:
+    return _attempt(
+        request, report, lambda: linking.cluster_split(actor=user, report=report), "#triage"
     )

@@ -7,11 +7,14 @@ added later) is still shown, under its field name, so nothing a reporter said is
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from django.utils.functional import Promise
+from django.utils.html import escape, format_html
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from tipline.cases.classification import VOCABULARIES
@@ -90,14 +93,40 @@ class Answer:
     text: str  # free text or a coded answer
     items: tuple[str, ...]  # identifiers, one per entry
     identifier: bool
+    # The text with triage's matched words wrapped in <mark> (escaped; None when none matched).
+    marked: SafeString | None = None
+
+
+def highlight(text: str, ranges: Sequence[tuple[int, int]]) -> SafeString:
+    """Escape ``text`` and wrap each [start, end) range in <mark>; newlines become <br>.
+
+    Ranges come from our own scorer, but are clamped and ordered here anyway: the output is
+    built only from escaped pieces and fixed tags, so no range can inject markup.
+    """
+    out, at = [], 0
+    for start, end in sorted(ranges):
+        start, end = max(start, at), min(end, len(text))
+        if start >= end:
+            continue
+        out.append(escape(text[at:start]))
+        out.append(format_html('<mark class="triage-span">{}</mark>', text[start:end]))
+        at = end
+    out.append(escape(text[at:]))
+    return mark_safe("".join(str(p) for p in out).replace("\n", "<br>"))  # noqa: S308
 
 
 def _blank(value: Any) -> bool:
     return value in ("", None, [], {})
 
 
-def answered_fields(details: dict[str, Any]) -> list[Answer]:
-    """Every answered field, in the order of LABELS, then any unknown ones by name."""
+def answered_fields(
+    details: dict[str, Any], marks: Mapping[str, Sequence[tuple[int, int]]] | None = None
+) -> list[Answer]:
+    """Every answered field, in the order of LABELS, then any unknown ones by name.
+
+    ``marks`` are triage's matched ranges per field; those fields get a highlighted rendering.
+    """
+    marks = marks or {}
     order = [name for name in LABELS if name in details]
     order += sorted(name for name in details if name not in LABELS)
     answers = []
@@ -113,6 +142,11 @@ def answered_fields(details: dict[str, Any]) -> list[Answer]:
                 text="" if items else _display(name, value),
                 items=items,
                 identifier=name in IDENTIFIERS or bool(items),
+                marked=(
+                    highlight(value, marks[name])
+                    if name in marks and isinstance(value, str)
+                    else None
+                ),
             )
         )
     return answers

@@ -34,6 +34,7 @@ from tipline.console.fields import (
 )
 from tipline.console.forms import AssignForm, HotlineMessageForm, QueueFilterForm
 from tipline.staff.models import StaffUser
+from tipline.triage import engine
 
 
 def staff_of(request: HttpRequest) -> StaffUser:
@@ -138,7 +139,7 @@ def case_page(
         "now": now,
         "deadline": deadline,
         "overdue": now > deadline,
-        "fields": answered_fields(case.details),
+        "fields": answered_fields(case.details, _marks(case)),
         "has_contact": report.contact is not None and report.contact_erased_at is None,
         "contact_erased": report.contact_erased_at is not None,
         "may_see_contact": ReportPolicy.may_see_contact(user),
@@ -155,6 +156,29 @@ def case_page(
         **_decision_context(user, report, case, forms),
     }
     return no_store(render(request, "console/case.html", context, status=status))
+
+
+def _marks(case: casework.CaseFile) -> dict[str, list[tuple[int, int]]]:
+    marks: dict[str, list[tuple[int, int]]] = {}
+    for reason in case.reasons:
+        if reason.segment and reason.end > reason.start:
+            marks.setdefault(reason.segment, []).append((reason.start, reason.end))
+    return marks
+
+
+def _cluster_rows(case: casework.CaseFile) -> list[dict[str, Any]]:
+    if case.cluster is None:
+        return []
+    return [
+        {
+            "id": entry.report_id,
+            "created_at": entry.created_at,
+            "label": categories.get(entry.category).label,
+            "state": ReportState(entry.state).label,
+            "this": entry.report_id == case.report.id,
+        }
+        for entry in case.cluster.timeline
+    ]
 
 
 def _decision_context(
@@ -182,6 +206,10 @@ def _decision_context(
         and report.content_erased_at is None,
         "may_hold": ReportPolicy.may_set_legal_hold(user),
         "outcome": Outcome(report.outcome).label if report.outcome else "",
+        "cluster_rows": _cluster_rows(case),
+        "reasons": [
+            {**vars(reason), "description": engine.describe(reason.rule)} for reason in case.reasons
+        ],
         "decision_rows": [decision_row(d) for d in case.decisions],
         "related": [
             {

@@ -36,4 +36,5 @@ urlpatterns += [
     path(_case + "links/", decisions.link, name="link"),
     path(_case + "links/remove/", decisions.unlink, name="unlink"),
     path(_case + "legal-hold/", decisions.legal_hold, name="legal_hold"),
+    path(_case + "cluster/split/", decisions.cluster_split, name="cluster_split"),
 ]

@@ -17,6 +17,7 @@ Design (after GlobaLeaks and SecureDrop):
 
 from tipline.crypto.box import (
     DecryptionError,
+    identifier_digest,
     new_data_key,
     open_sealed,
     receipt_digest,
@@ -29,6 +30,7 @@ from tipline.crypto.box import (
 
 __all__ = [
     "DecryptionError",
+    "identifier_digest",
     "new_data_key",
     "open_sealed",
     "receipt_digest",

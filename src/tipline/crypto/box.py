@@ -108,6 +108,20 @@ def submission_key(token: str) -> bytes:
     ).digest()
 
 
+def identifier_digest(kind: str, canonical: str) -> str:
+    """Keyed digest of a canonical identifier (URL, handle, e-mail, phone, file hash).
+
+    Reports are linked by equal digests, so the identifiers themselves never sit in a readable
+    column. Identifiers have little entropy (a phone number), so the digest protects them only
+    while the key stays out of the database's reach; it shares the receipt key's file, separated
+    by BLAKE2b personalisation.
+    """
+    key = _key_from_file(Path(settings.KEY_DIR) / "receipt.key")
+    return hashlib.blake2b(
+        f"{kind}\n{canonical}".encode(), key=key, digest_size=32, person=b"tipline-ident"
+    ).hexdigest()
+
+
 def audit_key() -> bytes:
     """Key of the audit log's HMAC chain: without it a chain cannot be rewritten to fit."""
     return _key_from_file(Path(settings.KEY_DIR) / "audit.key")

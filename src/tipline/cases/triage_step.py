@@ -1,0 +1,142 @@
+"""Triage of one report, run by the intake task and again when the reporter adds information.
+
+Decrypts the report's free text and the reporter's messages (inside the worker; nothing leaves
+it), records the identifiers it names as keyed digests and links it to reports sharing any,
+scores it with the rules and signals, and stores the score (plain: it orders the queue) with
+the reasons sealed (they quote the reporter's words). The report's tier and priority become the
+score's; the audit log records the score, tier and rule ids, never the words that fired them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from tipline.audit.chain import SYSTEM, record
+from tipline.cases import linking
+from tipline.cases.models import EvidenceFile, Message, Report, TriageResult
+from tipline.cases.sealing import KeyDestroyed, open_json, open_text, report_key, seal_json
+from tipline.cases.states import KeyPurpose, MessageAuthor
+from tipline.triage import document, engine, identifiers
+from tipline.triage.signals import signals_for
+from tipline.triage.types import Score
+
+
+@dataclass(frozen=True)
+class StoredReason:
+    """A reason as the case view shows it: where its words are, if it has any."""
+
+    rule: str
+    points: int
+    detail: str
+    quote: str  # the matched words ("" for signals)
+    segment: str  # the answer field or "message:<id>" holding them
+    start: int  # offsets within that segment
+    end: int
+
+
+def _inputs(report: Report, key: bytes) -> tuple[dict[str, Any], list[tuple[str, str]], list[str]]:
+    details: dict[str, Any] = open_json(key, report.payload, context=f"report:{report.id}:payload")
+    messages = [
+        (str(m.id), open_text(key, m.body, context=f"message:{m.id}:body"))
+        for m in Message.objects.filter(report=report, author=MessageAuthor.REPORTER).order_by(
+            "created_at"
+        )
+    ]
+    hashes = [
+        open_json(key, f.meta, context=f"file:{f.id}:meta")["sha256"]
+        for f in EvidenceFile.objects.filter(report=report)
+    ]
+    return details, messages, hashes
+
+
+def _stored(score: Score, doc: document.Document) -> list[dict[str, Any]]:
+    stored = []
+    for reason in score.reasons:
+        entry: dict[str, Any] = {
+            "rule": reason.rule,
+            "points": reason.points,
+            "detail": reason.detail,
+        }
+        if reason.span is not None:
+            where = doc.locate(reason.span.start, reason.span.end)
+            entry["quote"] = reason.span.text
+            if where is not None:
+                entry["segment"], entry["start"], entry["end"] = where
+        stored.append(entry)
+    return stored
+
+
+def report_triage(report_id: uuid.UUID) -> Score | None:
+    """Score and link the report; None if its content was erased meanwhile."""
+    try:
+        key = report_key(report_id, KeyPurpose.CONTENT)
+    except KeyDestroyed:
+        return None
+    report = Report.objects.get(pk=report_id)
+    details, messages, hashes = _inputs(report, key)
+    doc = document.build(details, messages)
+    texts = [details] + [{"what_happened": body} for _mid, body in messages]
+    pairs = set().union(*(identifiers.extract(d, hashes) for d in texts))
+    with transaction.atomic():
+        report = Report.objects.select_for_update().get(pk=report_id)
+        linking.identifiers_record(report, pairs)
+        linked = linking.linked_report_ids(report)
+        score = engine.score(
+            doc.text,
+            signals=signals_for(
+                category=report.category, details=details, linked_reports=len(linked)
+            ),
+        )
+        TriageResult.objects.update_or_create(
+            report=report,
+            defaults={
+                "score": score.score,
+                "tier": score.tier.value,
+                "rules_version": score.rules_version,
+                "reasons": seal_json(key, _stored(score, doc), context=f"triage:{report.id}"),
+                "scored_at": timezone.now(),
+            },
+        )
+        before = (report.tier, report.priority)
+        report.tier, report.priority = score.tier.value, score.score
+        report.save(update_fields=["tier", "priority"])
+        record(
+            actor=SYSTEM,
+            action="report.triaged",
+            target_type="report",
+            target_id=report.id,
+            details={
+                "score": score.score,
+                "tier": [before[0], score.tier.value],
+                "rules": sorted({r.rule for r in score.reasons}),
+                "rules_version": score.rules_version,
+                "linked": len(linked),
+            },
+        )
+    return score
+
+
+def stored_reasons(report: Report) -> tuple[StoredReason, ...]:
+    """The sealed reasons of the report's latest score (for the case view, which audits it)."""
+    row = TriageResult.objects.filter(report=report).first()
+    if row is None:
+        return ()
+    key = report_key(report.id, KeyPurpose.CONTENT)
+    entries = open_json(key, row.reasons, context=f"triage:{report.id}")
+    return tuple(
+        StoredReason(
+            rule=e["rule"],
+            points=e["points"],
+            detail=e.get("detail", ""),
+            quote=e.get("quote", ""),
+            segment=e.get("segment", ""),
+            start=e.get("start", 0),
+            end=e.get("end", 0),
+        )
+        for e in entries
+    )

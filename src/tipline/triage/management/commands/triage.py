@@ -1,0 +1,154 @@
+"""`tipline triage score|eval`: score one text from standard input, or evaluate a labelled file.
+
+`score` reads the text on standard input, never from an argument: arguments end up in shell
+history and in the process list, and a report's words belong in neither. It prints one JSON
+object, so scripts and the rule authors' editors can use it.
+
+`eval` prints a table and, as its last line, one JSON object, so a CI job can read the numbers
+without parsing the table. Without a file it uses the team's own written development set,
+and says so: those numbers show whether a rule change helps, not how triage does on real reports.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from argparse import ArgumentParser
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from tipline.cases.categories import Tier
+from tipline.triage import engine
+from tipline.triage.evaluate import DEV_SET, evaluate, load, render, summary
+from tipline.triage.types import Score
+
+MAX_INPUT = 1024 * 1024  # bytes read from standard input for `score`
+
+
+def _languages() -> list[str]:
+    return sorted(engine.load().ruleset.languages)
+
+
+def _check_language(lang: str | None) -> str | None:
+    if lang is None:
+        return None
+    known = _languages()
+    if lang not in known:
+        raise CommandError(f"unknown language {lang!r}: rules exist for {', '.join(known)}")
+    return lang
+
+
+def _as_json(result: Score) -> dict[str, Any]:
+    return {
+        "score": result.score,
+        "tier": str(result.tier),
+        "reasons": [
+            {
+                "rule": reason.rule,
+                "span": reason.span.text if reason.span else None,
+                "start": reason.span.start if reason.span else None,
+                "end": reason.span.end if reason.span else None,
+                "points": reason.points,
+            }
+            for reason in result.reasons
+        ],
+    }
+
+
+class Command(BaseCommand):
+    help = "Score one text read from standard input, or evaluate triage on a labelled JSONL file."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+
+        score = sub.add_parser(
+            "score",
+            help="score one text read from standard input; prints one JSON object",
+            description=(
+                "Score the text on standard input (UTF-8, at most 1 MB) and print one JSON "
+                "object: score, tier and the reasons with the words that fired each rule."
+            ),
+        )
+        score.add_argument(
+            "--lang", help="language of the text (en, fr, hi); default: every language's rules"
+        )
+
+        evaluate_parser = sub.add_parser(
+            "eval",
+            help="evaluate triage on labelled examples (default: the team's development set)",
+            description=(
+                'Evaluate triage on a JSONL file of {"text", "tier", "lang"} lines: per-tier '
+                "precision, recall and F1 with 95% bootstrap intervals, and the confusion "
+                "matrix. The last line of output is one JSON object with the numbers. Without "
+                "FILE, the team's own written development set is used."
+            ),
+        )
+        evaluate_parser.add_argument("file", nargs="?", metavar="FILE", help="JSONL file")
+        evaluate_parser.add_argument(
+            "--lang", help="evaluate only the examples labelled with this language"
+        )
+        evaluate_parser.add_argument(
+            "--misses",
+            action="store_true",
+            help="also list the line number, label and prediction of every miss",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        lang = _check_language(options["lang"])
+        if options["action"] == "score":
+            self._score(lang)
+        else:
+            self._eval(options["file"], lang=lang, show_misses=options["misses"])
+
+    def _score(self, lang: str | None) -> None:
+        data = sys.stdin.buffer.read(MAX_INPUT + 1)
+        if len(data) > MAX_INPUT:
+            raise CommandError(f"the text on standard input is larger than {MAX_INPUT:,} bytes")
+        text = data.decode("utf-8", errors="replace")
+        self.stdout.write(json.dumps(_as_json(engine.score(text, lang=lang)), ensure_ascii=False))
+
+    def _eval(self, file: str | None, *, lang: str | None, show_misses: bool) -> None:
+        path = Path(file) if file else DEV_SET
+        try:
+            parsed = load(path)
+        except OSError as error:
+            raise CommandError(f"cannot read {path}: {error.strerror or error}") from None
+        for bad in parsed.bad:
+            self.stderr.write(f"{path}:{bad.line}: skipped: {bad.reason}")
+        examples = [e for e in parsed.examples if lang is None or e.lang == lang]
+        if not examples:
+            raise CommandError(f"{path}: no usable examples ({len(parsed.bad)} bad lines)")
+        known = set(_languages())
+        for example in examples:
+            if example.lang is not None and example.lang not in known:
+                raise CommandError(
+                    f"{path}:{example.line}: unknown language {example.lang!r}: "
+                    f"rules exist for {', '.join(sorted(known))}"
+                )
+
+        def scorer(text: str, example_lang: str | None) -> Tier:
+            return engine.score(text, lang=example_lang).tier
+
+        report = evaluate(examples, scorer, skipped=len(parsed.bad))
+        if file:
+            header = f"Triage evaluation on {path}"
+        else:
+            header = (
+                "Triage evaluation on the team's development set (examples written by the "
+                "team, not real reports; it shows whether a rule change helps, not real-world "
+                "accuracy)"
+            )
+        only = f" labelled {lang!r}" if lang else ""
+        self.stdout.write(
+            f"{header}: {report.examples} examples{only}, {report.skipped} lines skipped"
+        )
+        self.stdout.write("")
+        self.stdout.write(render(report))
+        if show_misses:
+            self.stdout.write("")
+            self.stdout.write("misses (line: labelled -> predicted)")
+            for line, gold, predicted in report.misses:
+                self.stdout.write(f"  {path.name}:{line}: {gold} -> {predicted}")
+        self.stdout.write(json.dumps(summary(report)))

@@ -1,0 +1,136 @@
+"""`tipline triage score|eval` run as an operator would: JSON out, clear refusals."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+TIPLINE = [sys.executable, "-m", "tipline.cli"]
+
+
+def run(*args: str, data_dir: Path, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
+    env = dict(
+        os.environ, TIPLINE_DATA_DIR=str(data_dir), DJANGO_SETTINGS_MODULE="tipline.settings"
+    )
+    return subprocess.run(
+        [*TIPLINE, "triage", *args], env=env, input=stdin, capture_output=True, check=False
+    )
+
+
+def test_score_prints_one_json_object_with_spans(tmp_path: Path) -> None:
+    text = "He said: I know where you live and I will kill you."
+    result = run("score", "--lang", "en", data_dir=tmp_path, stdin=text.encode())
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.decode().strip().splitlines()
+    assert len(lines) == 1
+    scored = json.loads(lines[0])
+    assert set(scored) == {"score", "tier", "reasons"}
+    assert isinstance(scored["score"], int)
+    assert scored["tier"] in {"P1", "P2", "P3", "P4"}
+    assert scored["reasons"]
+    for reason in scored["reasons"]:
+        assert set(reason) == {"rule", "span", "start", "end", "points"}
+        if reason["span"] is not None:
+            assert text[reason["start"] : reason["end"]] == reason["span"]
+    assert "en.threat.kill" in {r["rule"] for r in scored["reasons"]}
+
+
+def test_score_reads_hindi_and_replaces_bad_bytes(tmp_path: Path) -> None:
+    text = "पैसे भेजो नहीं तो तुम्हारी फोटो सबको भेज दूँगा".encode() + b"\xff"
+    result = run("score", "--lang", "hi", data_dir=tmp_path, stdin=text)
+    assert result.returncode == 0, result.stderr
+    scored = json.loads(result.stdout)
+    assert any(r["rule"].startswith("hi.sextortion.") for r in scored["reasons"])
+
+
+def test_score_of_empty_input_is_p4(tmp_path: Path) -> None:
+    result = run("score", data_dir=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {"score": 0, "tier": "P4", "reasons": []}
+
+
+def test_score_refuses_an_unknown_language(tmp_path: Path) -> None:
+    result = run("score", "--lang", "xx", data_dir=tmp_path, stdin=b"hello")
+    assert result.returncode != 0
+    assert "unknown language 'xx'" in result.stderr.decode()
+    assert result.stdout == b""
+
+
+def test_score_refuses_more_than_a_megabyte(tmp_path: Path) -> None:
+    result = run("score", data_dir=tmp_path, stdin=b"a " * (600 * 1024))
+    assert result.returncode != 0
+    assert "larger than" in result.stderr.decode()
+
+
+def test_eval_prints_the_table_then_json_as_the_last_line(tmp_path: Path) -> None:
+    examples = tmp_path / "examples.jsonl"
+    examples.write_text(
+        "\n".join(
+            [
+                json.dumps({"text": "I will kill you tonight", "tier": "P2", "lang": "en"}),
+                json.dumps({"text": "how do I report a profile?", "tier": "P4", "lang": "en"}),
+                "not json at all",
+                json.dumps({"text": "x", "tier": "P7"}),
+            ]
+        ),
+        encoding="utf-8",
+    )
+    result = run("eval", str(examples), data_dir=tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout.decode().strip().splitlines()
+    assert "precision (95% CI)" in "\n".join(out)
+    last = json.loads(out[-1])
+    assert set(last["tiers"]) == {"P1", "P2", "P3", "P4"}
+    assert {"precision", "recall", "f1", "support"} <= set(last["tiers"]["P4"])
+    assert last["examples"] == 2
+    assert last["skipped"] == 2
+    errors = result.stderr.decode()
+    assert "examples.jsonl:3: skipped: not valid JSON" in errors
+    assert "examples.jsonl:4: skipped:" in errors
+
+
+def test_eval_without_a_file_says_it_is_the_development_set(tmp_path: Path) -> None:
+    result = run("eval", data_dir=tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout.decode().strip().splitlines()
+    assert "team's development set" in out[0]
+    last = json.loads(out[-1])
+    assert last["examples"] >= 120
+    assert last["skipped"] == 0
+
+
+def test_eval_refuses_an_unreadable_file(tmp_path: Path) -> None:
+    result = run("eval", str(tmp_path / "missing.jsonl"), data_dir=tmp_path)
+    assert result.returncode != 0
+    assert "cannot read" in result.stderr.decode()
+    result = run("eval", str(tmp_path), data_dir=tmp_path)  # a directory
+    assert result.returncode != 0
+    assert "cannot read" in result.stderr.decode()
+
+
+def test_eval_refuses_a_file_without_usable_lines(tmp_path: Path) -> None:
+    examples = tmp_path / "bad.jsonl"
+    examples.write_text('{"text": "x", "tier": "P9"}\n', encoding="utf-8")
+    result = run("eval", str(examples), data_dir=tmp_path)
+    assert result.returncode != 0
+    assert "no usable examples" in result.stderr.decode()
+
+
+def test_eval_refuses_an_example_in_an_unknown_language(tmp_path: Path) -> None:
+    examples = tmp_path / "de.jsonl"
+    examples.write_text('{"text": "hallo", "tier": "P4", "lang": "de"}\n', encoding="utf-8")
+    result = run("eval", str(examples), data_dir=tmp_path)
+    assert result.returncode != 0
+    assert "unknown language 'de'" in result.stderr.decode()
+
+
+def test_eval_can_keep_one_language(tmp_path: Path) -> None:
+    result = run("eval", "--lang", "hi", data_dir=tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout.decode().strip().splitlines()
+    assert "labelled 'hi'" in out[0]
+    assert 30 <= json.loads(out[-1])["examples"] < 120
+    assert run("eval", "--lang", "xx", data_dir=tmp_path).returncode != 0
