@@ -112,7 +112,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers and one writer proceed together; IMMEDIATE transactions take the write lock
     # up front so concurrent submissions queue on busy_timeout instead of failing with "locked".
     # synchronous=FULL fsyncs every commit: an acknowledged report survives even a power cut.
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Our backend queues writers on a file lock instead of SQLite's polling busy handler, and
+    # connections are kept between requests (opening one costs 5 PRAGMAs): docs/BENCHMARKS.md.
+    DATABASES["default"]["ENGINE"] = "tipline.db.sqlite"
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
