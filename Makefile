@@ -6,10 +6,17 @@ TIPLINE := $(VENV)/bin/tipline
 export TIPLINE_DATA_DIR ?= ./var
 PORT ?= 8000
 APT_PACKAGES := postgresql chromium fonts-dejavu-core
+# Compilers for the one dependency built from source (pdqhash, Meta's PDQ through Cython).
+BUILD_PACKAGES := g++
 
 .PHONY: run test test-sqlite test-postgres lint setup system-deps bench clean messages
 
 $(VENV)/.installed: pyproject.toml
+	@missing=""; for p in $(BUILD_PACKAGES); do command -v $$p >/dev/null 2>&1 || dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
 	@test -x $(PY) || $$(scripts/find-python312) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'

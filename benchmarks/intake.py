@@ -799,11 +799,12 @@ def env_overrides(values: dict[str, str | None]) -> Iterator[None]:
                 os.environ[k] = v
 
 
+# Both measured changes are now the defaults in src/ (tipline.db.sqlite, persistent
+# connections); the experiments turn them off again, to compare against the old behaviour.
 EXPERIMENTS = {
-    "persistent-conn": "keep SQLite connections between requests (CONN_MAX_AGE=600; "
-    "settings.py forces 0)",
-    "serialised-writes": "write transactions wait on a thread lock + flock(DATA_DIR/"
-    "sqlite-write.lock) taken before BEGIN IMMEDIATE, instead of polling SQLite's busy handler",
+    "no-persistent-conn": "open a new SQLite connection per request (CONN_MAX_AGE=0), as before",
+    "busy-handler": "Django's own SQLite backend: writers poll SQLite's busy handler instead of "
+    "queueing on tipline.db.sqlite's thread lock + flock",
 }
 
 OVERLAY_SETTINGS = """\
@@ -811,75 +812,10 @@ OVERLAY_SETTINGS = """\
 from tipline.settings import *  # noqa: F403
 
 EXPERIMENTS = {experiments!r}
-if "persistent-conn" in EXPERIMENTS:
-    DATABASES["default"]["CONN_MAX_AGE"] = 600  # noqa: F405
-if "serialised-writes" in EXPERIMENTS:
-    DATABASES["default"]["ENGINE"] = "tipline_bench_sqlite"  # noqa: F405
-"""
-
-OVERLAY_BACKEND = """\
-# Written by benchmarks/intake.py --experiment serialised-writes.
-import fcntl
-import os
-import threading
-
-from django.conf import settings
-from django.db.backends.sqlite3 import base
-
-_thread_lock = threading.Lock()
-_fd = None
-
-
-def _lock_fd():
-    global _fd
-    if _fd is None:
-        _fd = os.open(settings.DATA_DIR / "sqlite-write.lock", os.O_RDWR | os.O_CREAT, 0o600)
-    return _fd
-
-
-class DatabaseWrapper(base.DatabaseWrapper):
-    _holding = False
-
-    def _start_transaction_under_autocommit(self):
-        # One writer per process (thread lock), then one per machine (flock): waiters block in
-        # the kernel and wake as soon as the lock is free, in place of SQLite's busy handler,
-        # which sleeps 1, 2, 5 ... 100 ms between tries and lets newcomers overtake.
-        _thread_lock.acquire()
-        try:
-            fcntl.flock(_lock_fd(), fcntl.LOCK_EX)
-        except BaseException:
-            _thread_lock.release()
-            raise
-        self._holding = True
-        try:
-            super()._start_transaction_under_autocommit()
-        except BaseException:
-            self._release()
-            raise
-
-    def _release(self):
-        if self._holding:
-            self._holding = False
-            fcntl.flock(_lock_fd(), fcntl.LOCK_UN)
-            _thread_lock.release()
-
-    def _commit(self):
-        try:
-            super()._commit()
-        finally:
-            self._release()
-
-    def _rollback(self):
-        try:
-            super()._rollback()
-        finally:
-            self._release()
-
-    def _close(self):
-        try:
-            super()._close()
-        finally:
-            self._release()
+if "no-persistent-conn" in EXPERIMENTS:
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+if "busy-handler" in EXPERIMENTS:
+    DATABASES["default"]["ENGINE"] = "django.db.backends.sqlite3"  # noqa: F405
 """
 
 
@@ -901,12 +837,10 @@ class BenchServer(LiveServer):
 
 def write_overlay(root: Path, experiments: list[str]) -> Path:
     overlay = root / "overlay"
-    (overlay / "tipline_bench_sqlite").mkdir(parents=True)
+    overlay.mkdir(parents=True)
     (overlay / "tipline_bench_settings.py").write_text(
         OVERLAY_SETTINGS.format(experiments=sorted(experiments))
     )
-    (overlay / "tipline_bench_sqlite" / "__init__.py").write_text("")
-    (overlay / "tipline_bench_sqlite" / "base.py").write_text(OVERLAY_BACKEND)
     return overlay
 
 

@@ -11,7 +11,18 @@ from pathlib import Path
 import pytest
 
 TIPLINE = [sys.executable, "-m", "tipline.cli"]
-OUR_COMMANDS = ["audit", "keys", "retention", "serve", "staff", "storage", "triage"]
+OUR_COMMANDS = [
+    "audit",
+    "hash",
+    "hashes",
+    "keys",
+    "match",
+    "retention",
+    "serve",
+    "staff",
+    "storage",
+    "triage",
+]
 
 
 def run(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:

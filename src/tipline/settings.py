@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "tipline.staff",
     "tipline.console",
     "tipline.triage",
+    "tipline.matching",
 ]
 
 MIDDLEWARE = [

@@ -25,6 +25,7 @@ from tipline.cases.sealing import KeyDestroyed, open_text, report_key
 from tipline.cases.states import KeyPurpose
 from tipline.cases.transitions import classification_snapshot
 from tipline.cases.triage_step import StoredReason, stored_reasons
+from tipline.matching.models import FileMatch
 
 if TYPE_CHECKING:
     from tipline.staff.models import StaffUser
@@ -46,6 +47,34 @@ class CaseNote:
 
 
 @dataclass(frozen=True)
+class KnownMatch:
+    bank: str
+    classification: str
+    distance: int
+    kind: str
+
+
+def _known(files: tuple[selectors.EvidenceSummary, ...]) -> dict[uuid.UUID, tuple[KnownMatch, ...]]:
+    found: dict[uuid.UUID, list[KnownMatch]] = {}
+    rows = (
+        FileMatch.objects.filter(evidence_id__in=[f.id for f in files])
+        .select_related("entry__bank")
+        .order_by("distance", "id")
+    )
+    for row in rows:
+        entry = row.entry
+        found.setdefault(row.evidence_id, []).append(
+            KnownMatch(
+                bank=entry.bank.name,
+                classification=entry.classification or entry.bank.default_classification,
+                distance=row.distance,
+                kind=entry.kind,
+            )
+        )
+    return {file_id: tuple(matches) for file_id, matches in found.items()}
+
+
+@dataclass(frozen=True)
 class CaseFile:
     report: Report
     details: dict[str, Any]
@@ -60,6 +89,8 @@ class CaseFile:
     triage: TriageResult | None = None
     reasons: tuple[StoredReason, ...] = ()
     cluster: linking.Cluster | None = None
+    # File id -> the bank entries it matched (known material): never shown until revealed.
+    known: dict[uuid.UUID, tuple[KnownMatch, ...]] = field(default_factory=dict)
     # The content key was destroyed by retention: answers, messages, files and notes are gone.
     erased: bool = False
 
@@ -140,6 +171,7 @@ def case_open(*, actor: StaffUser, report: Report, with_contact: bool = False) -
         triage=TriageResult.objects.filter(report=report).first(),
         reasons=reasons,
         cluster=linking.cluster_of(report, ReportPolicy.visible(actor)),
+        known=_known(files),
     )
 
 

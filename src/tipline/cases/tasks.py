@@ -24,19 +24,22 @@ from tipline.cases.states import KeyPurpose
 from tipline.cases.triage_step import report_triage
 from tipline.evidence.previews import make_preview
 from tipline.evidence.validate import IMAGE_TYPES
+from tipline.matching.evidence import match_report_files
 
 log = logging.getLogger(__name__)
 
 
 @task()
 def process_report(report_id: str) -> int:
-    """After intake or a reporter's message: previews of new images, then triage and linking.
+    """After intake or a reporter's message: previews of new images, hashing and matching new
+    files against the hash banks, then triage and linking.
 
     Returns how many previews were made.
     """
     rid = uuid.UUID(report_id)
     made = make_previews(rid)
-    report_triage(rid)
+    known = match_report_files(rid)
+    report_triage(rid, known_files=known)
     return made
 
 

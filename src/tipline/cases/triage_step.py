@@ -71,8 +71,11 @@ def _stored(score: Score, doc: document.Document) -> list[dict[str, Any]]:
     return stored
 
 
-def report_triage(report_id: uuid.UUID) -> Score | None:
-    """Score and link the report; None if its content was erased meanwhile."""
+def report_triage(report_id: uuid.UUID, *, known_files: int = 0) -> Score | None:
+    """Score and link the report; None if its content was erased meanwhile.
+
+    ``known_files`` is how many of its files matched a hash bank (``signal.known_hash``).
+    """
     try:
         key = report_key(report_id, KeyPurpose.CONTENT)
     except KeyDestroyed:
@@ -89,7 +92,10 @@ def report_triage(report_id: uuid.UUID) -> Score | None:
         score = engine.score(
             doc.text,
             signals=signals_for(
-                category=report.category, details=details, linked_reports=len(linked)
+                category=report.category,
+                details=details,
+                linked_reports=len(linked),
+                known_hashes=known_files,
             ),
         )
         TriageResult.objects.update_or_create(

@@ -146,6 +146,7 @@ def case_page(
         "may_write": ReportPolicy.may_claim(user),
         "contact": contact_fields(case.contact),
         "revealed": set(revealed),
+        "known": case.known,
         "message_form": message_form or HotlineMessageForm(),
         "may_claim": ReportPolicy.may_claim(user) and report.assigned_to_id is None,
         "assign_form": (

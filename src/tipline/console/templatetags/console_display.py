@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 from django import template
 from django.utils.translation import gettext as _
@@ -61,3 +63,9 @@ def country_name(code: str) -> str:
 def compact_json(value: object) -> str:
     """Audit details as JSON (what the chain seals), not as a Python repr."""
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(", ", ": "))
+
+
+@register.filter
+def get_item(mapping: Mapping[Any, Any], key: object) -> Any:
+    """``mapping[key]`` in a template (None when absent), e.g. a file's known-material matches."""
+    return mapping.get(key) if mapping else None

@@ -1,0 +1,367 @@
+"""Hash bank actions (writes, audited) and selectors (reads, including the matcher's).
+
+Every write runs in a transaction that also writes its audit entry. Imports are written in
+batches, one transaction (and one audit entry, counts only) per batch: a single transaction over
+a 1 GB list would hold SQLite's one write lock for minutes and make report submissions wait;
+batches keep each lock short, and since re-importing is idempotent an interrupted import is
+finished by running it again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.db.models import Count, Q, Value
+from django.db.models.functions import Coalesce, NullIf
+from django.utils import timezone
+
+from tipline.audit.chain import record
+from tipline.matching.models import (
+    CLASSIFICATIONS,
+    BankEntry,
+    HashBank,
+    HashKind,
+    InvalidHash,
+    normalise_hash,
+)
+
+METADATA_MAX_BYTES = 1024
+BATCH_SIZE = 5000
+
+
+class BankError(Exception):
+    """A bank action refused; the message is fit for an operator."""
+
+
+class BankNotFound(BankError):
+    pass
+
+
+@dataclass(frozen=True)
+class EntryRecord:
+    """One validated hash, as an importer read it. ``position`` is its line (or item) number."""
+
+    position: int
+    kind: HashKind
+    value: str
+    classification: str = ""
+    quality: int | None = None
+    metadata: dict[str, object] = field(default_factory=dict)
+
+
+def make_record(
+    *,
+    position: int,
+    kind: str,
+    value: str,
+    classification: str = "",
+    quality: str | int | None = None,
+    metadata: dict[str, object] | None = None,
+) -> EntryRecord:
+    """Validate one hash from an import; raise InvalidHash with the reason if it cannot be kept."""
+    hash_kind, hex_value = normalise_hash(kind, value)
+    classification = classification.strip()
+    if classification and classification not in CLASSIFICATIONS:
+        raise InvalidHash(
+            f"unknown classification {classification[:20]!r} "
+            f"(expected one of {', '.join(CLASSIFICATIONS)})"
+        )
+    parsed_quality: int | None = None
+    if quality is not None and str(quality).strip() != "":
+        try:
+            parsed_quality = int(str(quality).strip())
+        except ValueError:
+            raise InvalidHash("quality is not a whole number") from None
+        if not 0 <= parsed_quality <= 100:
+            raise InvalidHash("quality must be between 0 and 100")
+        if hash_kind != HashKind.PDQ:
+            raise InvalidHash("quality applies to PDQ hashes only")
+    metadata = metadata or {}
+    if len(json.dumps(metadata, ensure_ascii=False).encode()) > METADATA_MAX_BYTES:
+        raise InvalidHash(f"metadata larger than {METADATA_MAX_BYTES} bytes")
+    return EntryRecord(
+        position=position,
+        kind=hash_kind,
+        value=hex_value,
+        classification=classification,
+        quality=parsed_quality,
+        metadata=metadata,
+    )
+
+
+@dataclass
+class WriteCounts:
+    added: int = 0
+    updated: int = 0
+    skipped: int = 0
+
+
+# --- actions -------------------------------------------------------------------------------------
+
+
+def bank_create(
+    *,
+    actor: str,
+    name: str,
+    default_classification: str,
+    source: str = "",
+    licence_note: str = "",
+) -> HashBank:
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise BankError("a bank name is 1 to 100 characters")
+    if default_classification not in CLASSIFICATIONS:
+        raise BankError(
+            f"unknown classification {default_classification!r} "
+            f"(expected one of {', '.join(CLASSIFICATIONS)})"
+        )
+    with transaction.atomic():
+        if HashBank.objects.filter(name=name).exists():
+            raise BankError(f"a hash bank named {name!r} already exists")
+        bank = HashBank.objects.create(
+            name=name,
+            source=source.strip()[:200],
+            licence_note=licence_note.strip(),
+            default_classification=default_classification,
+        )
+        record(
+            actor=actor,
+            action="hashes.bank_create",
+            target_type="hash_bank",
+            target_id=bank.pk,
+            details={"default_classification": default_classification},
+        )
+    return bank
+
+
+def entries_add(
+    *, actor: str, bank: HashBank, records: Iterable[EntryRecord], source_format: str = ""
+) -> WriteCounts:
+    """Add or refresh one batch of entries in one transaction with one audit entry.
+
+    A value already in the bank is updated (classification, quality, metadata) and re-activated
+    if it had been removed; an identical active one is counted as skipped.
+    """
+    now = timezone.now()
+    counts = WriteCounts()
+    with transaction.atomic():
+        batch = list(records)
+        if not batch:
+            return counts
+        seen: dict[tuple[str, str], BankEntry] = {}
+        for kind in {r.kind for r in batch}:
+            values = {r.value for r in batch if r.kind == kind}
+            for entry in BankEntry.objects.filter(bank=bank, kind=kind, value__in=values):
+                seen[(entry.kind, entry.value)] = entry
+        creates: dict[tuple[str, str], BankEntry] = {}
+        updates: dict[int, BankEntry] = {}
+        for rec in batch:
+            key = (rec.kind.value, rec.value)
+            existing = seen.get(key)
+            if existing is None:
+                seen[key] = creates[key] = BankEntry(
+                    bank=bank,
+                    kind=rec.kind.value,
+                    value=rec.value,
+                    classification=rec.classification,
+                    quality=rec.quality,
+                    metadata=rec.metadata,
+                    added_at=now,
+                )
+                counts.added += 1
+                continue
+            entry = existing
+            unchanged = (
+                entry.removed_at is None
+                and entry.classification == rec.classification
+                and entry.quality == rec.quality
+                and entry.metadata == rec.metadata
+            )
+            if unchanged:
+                counts.skipped += 1
+                continue
+            if entry.removed_at is not None:
+                entry.removed_at = None
+                entry.added_at = now
+            entry.classification = rec.classification
+            entry.quality = rec.quality
+            entry.metadata = rec.metadata
+            if entry.pk is not None:
+                updates[entry.pk] = entry
+            counts.updated += 1
+        BankEntry.objects.bulk_create(creates.values())
+        BankEntry.objects.bulk_update(
+            updates.values(),
+            ["classification", "quality", "metadata", "removed_at", "added_at"],
+            batch_size=1000,
+        )
+        record(
+            actor=actor,
+            action="hashes.import",
+            target_type="hash_bank",
+            target_id=bank.pk,
+            details={
+                "format": source_format,
+                "added": counts.added,
+                "updated": counts.updated,
+                "skipped": counts.skipped,
+            },
+        )
+    return counts
+
+
+def entry_remove(*, actor: str, bank_name: str, value: str, kind: str | None = None) -> BankEntry:
+    """Mark one active entry removed. A 64-digit value is PDQ or SHA-256; say which if both."""
+    text = value.strip().lower()
+    if kind:
+        kinds = [normalise_hash(kind, text)[0]]
+    else:
+        kinds = [k for k in HashKind if _fits(k, text)]
+        if not kinds:
+            raise BankError("not a hash value: expected 32, 40 or 64 hexadecimal digits")
+    with transaction.atomic():
+        bank = bank_get(name=bank_name)
+        matches = list(
+            BankEntry.objects.select_for_update().filter(
+                bank=bank, kind__in=kinds, value=text, removed_at=None
+            )
+        )
+        if not matches:
+            raise BankError(f"no active entry with that value in {bank.name!r}")
+        if len(matches) > 1:
+            raise BankError("the value is both a PDQ and a SHA-256 entry; give --kind")
+        entry = matches[0]
+        entry.removed_at = timezone.now()
+        entry.save(update_fields=["removed_at"])
+        record(
+            actor=actor,
+            action="hashes.remove",
+            target_type="hash_bank",
+            target_id=bank.pk,
+            details={"removed": 1, "kind": entry.kind},
+        )
+    return entry
+
+
+def export_recorded(*, actor: str, bank: HashBank, export_format: str, entries: int) -> None:
+    """Audit an export: a licensed list leaving the system is worth a line in the log."""
+    with transaction.atomic():
+        record(
+            actor=actor,
+            action="hashes.export",
+            target_type="hash_bank",
+            target_id=bank.pk,
+            details={"format": export_format, "entries": entries},
+        )
+
+
+def _fits(kind: HashKind, text: str) -> bool:
+    try:
+        normalise_hash(kind, text)
+    except InvalidHash:
+        return False
+    return True
+
+
+# --- selectors -----------------------------------------------------------------------------------
+
+
+def bank_get(*, name: str) -> HashBank:
+    bank = HashBank.objects.filter(name=name).first()
+    if bank is None:
+        raise BankNotFound(f"no hash bank named {name!r}")
+    return bank
+
+
+def bank_entries(*, bank: HashBank) -> Iterator[BankEntry]:
+    """The bank's active entries in insertion order, streamed."""
+    return (
+        BankEntry.objects.filter(bank=bank, removed_at=None)
+        .order_by("id")
+        .iterator(chunk_size=5000)
+    )
+
+
+@dataclass(frozen=True)
+class StatsRow:
+    bank: str
+    kind: str
+    classification: str  # effective: the bank's default when the entry has none
+    active: int
+    removed: int
+
+
+def bank_stats(*, bank_name: str | None = None) -> list[StatsRow]:
+    entries = BankEntry.objects.all()
+    if bank_name is not None:
+        entries = entries.filter(bank=bank_get(name=bank_name))
+    rows = (
+        entries.annotate(
+            effective=Coalesce(NullIf("classification", Value("")), "bank__default_classification")
+        )
+        .values("bank__name", "kind", "effective")
+        .annotate(
+            active=Count("id", filter=Q(removed_at=None)),
+            removed=Count("id", filter=Q(removed_at__isnull=False)),
+        )
+        .order_by("bank__name", "kind", "effective")
+    )
+    return [
+        StatsRow(r["bank__name"], r["kind"], r["effective"], r["active"], r["removed"])
+        for r in rows
+    ]
+
+
+def active_pdq() -> Iterator[tuple[int, bytes]]:
+    """Every active PDQ entry as (entry id, 32 raw bytes), streamed, for building the index."""
+    rows = (
+        BankEntry.objects.filter(kind=HashKind.PDQ, removed_at=None)
+        .order_by("id")
+        .values_list("id", "value")
+        .iterator(chunk_size=10_000)
+    )
+    for entry_id, value in rows:
+        yield entry_id, bytes.fromhex(value)
+
+
+def exact_lookup(kind: str, value: str) -> list[BankEntry]:
+    """Active entries (with their bank) holding exactly this hash; [] for a malformed value."""
+    try:
+        hash_kind, hex_value = normalise_hash(kind, value)
+    except InvalidHash:
+        return []
+    return list(
+        BankEntry.objects.filter(kind=hash_kind, value=hex_value, removed_at=None)
+        .select_related("bank")
+        .order_by("id")
+    )
+
+
+@dataclass(frozen=True)
+class PdqChanges:
+    """PDQ entries (re)activated and removed at or after ``since``; ``as_of`` is the next since.
+
+    An entry written by a transaction that commits after this call but stamped before ``as_of``
+    is missed; callers should pass ``as_of`` minus a margin (a minute) and treat adds and removes
+    as idempotent.
+    """
+
+    as_of: dt.datetime
+    added: list[tuple[int, bytes]]
+    removed: list[tuple[int, bytes]]
+
+
+def entries_changed_since(ts: dt.datetime) -> PdqChanges:
+    as_of = timezone.now()
+    pdq = BankEntry.objects.filter(kind=HashKind.PDQ).order_by("id")
+    added = pdq.filter(added_at__gte=ts, removed_at=None).values_list("id", "value")
+    removed = pdq.filter(removed_at__gte=ts).values_list("id", "value")
+    return PdqChanges(
+        as_of=as_of,
+        added=[(i, bytes.fromhex(v)) for i, v in added],
+        removed=[(i, bytes.fromhex(v)) for i, v in removed],
+    )

@@ -1,0 +1,58 @@
+"""`tipline match FILE...`: which bank entries each file matches, one JSON object per line.
+
+Scripts rely on the shape: ``file``, ``sha256``, ``matches`` (each ``bank``, ``entry``,
+``kind``, ``classification``, ``distance``). The exit status is 0 whether or not anything
+matched, and non-zero only when a file could not be read.
+"""
+
+from __future__ import annotations
+
+import json
+from argparse import ArgumentParser
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from tipline.matching import matcher
+from tipline.matching.hashing import hash_file
+
+
+class Command(BaseCommand):
+    help = "Match files against the hash banks (exact MD5/SHA-1/SHA-256, PDQ within the radius)."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("files", nargs="+", metavar="FILE", type=Path)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        unreadable = 0
+        for path in options["files"]:
+            try:
+                hashes = hash_file(path)
+            except OSError as exc:
+                unreadable += 1
+                self.stdout.write(
+                    json.dumps({"file": str(path), "error": exc.strerror or type(exc).__name__})
+                )
+                continue
+            record: dict[str, Any] = {
+                "file": str(path),
+                "sha256": hashes.sha256,
+                "matches": [
+                    {
+                        "bank": m.bank,
+                        "entry": m.entry_id,
+                        "kind": m.kind,
+                        "classification": m.classification,
+                        "distance": m.distance,
+                    }
+                    for m in matcher.match_hashes(hashes)
+                ],
+            }
+            if hashes.pdq is not None:
+                record["pdq"] = hashes.pdq
+            if hashes.refused_reason is not None:
+                record["error"] = hashes.refused_reason
+            self.stdout.write(json.dumps(record))
+        if unreadable:
+            raise CommandError(f"{unreadable} file(s) could not be read")
