@@ -23,8 +23,9 @@ from tests.browser.conftest import Watched, watch
 from tests.browser.test_console_casework import create_analyst, sign_in_and_enrol
 from tests.browser.test_console_sign_in import check_console, shoot
 from tests.live import TIPLINE, LiveServer
+from tests.pdq_data import pdq_data
 
-PDQ_DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "pdq"
+PDQ_DATA = pdq_data()
 ORIGINAL_PDQ = "d8f8f0cce0f4a84f0e370a22028f67f0b36e2ed596623e1d33e6b39c4e9c9b22"
 
 pytestmark = pytest.mark.skipif(not PDQ_DATA.is_dir(), reason="PDQ reference photos not present")

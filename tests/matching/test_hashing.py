@@ -17,9 +17,10 @@ import pytest
 from django.conf import LazySettings
 from PIL import Image
 
+from tests.pdq_data import pdq_data
 from tipline.matching.hashing import FileHashes, hamming, hash_bytes, hash_file
 
-PDQ_DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "pdq"
+PDQ_DATA = pdq_data()
 needs_pdq_data = pytest.mark.skipif(
     not PDQ_DATA.is_dir(), reason=f"PDQ reference images not present at {PDQ_DATA}"
 )
