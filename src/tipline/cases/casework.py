@@ -117,13 +117,14 @@ def case_open(*, actor: StaffUser, report: Report, with_contact: bool = False) -
     """Decrypt a report for ``actor`` (obtained through the access function) and audit it."""
     with transaction.atomic():
         erased = False
+        triage = TriageResult.objects.filter(report=report).first()
         try:
             details = selectors.report_details(report)
             messages = selectors.report_thread(report)
             files = selectors.report_files(report)
             # Internal notes are the hotline's own working papers: not for a liaison.
             notes = _notes(report) if ReportPolicy.may_annotate(actor) else ()
-            reasons = stored_reasons(report)
+            reasons = stored_reasons(report, triage)
         except KeyDestroyed:
             erased = True
             details, messages, files, notes, reasons = {}, (), (), (), ()
@@ -168,7 +169,7 @@ def case_open(*, actor: StaffUser, report: Report, with_contact: bool = False) -
         referrals=selectors.report_referrals(report),
         links=selectors.linked_reports(report, ReportPolicy.visible(actor)),
         erased=erased,
-        triage=TriageResult.objects.filter(report=report).first(),
+        triage=triage,
         reasons=reasons,
         cluster=linking.cluster_of(report, ReportPolicy.visible(actor)),
         known=_known(files),

@@ -127,9 +127,8 @@ def report_triage(report_id: uuid.UUID, *, known_files: int = 0) -> Score | None
     return score
 
 
-def stored_reasons(report: Report) -> tuple[StoredReason, ...]:
-    """The sealed reasons of the report's latest score (for the case view, which audits it)."""
-    row = TriageResult.objects.filter(report=report).first()
+def stored_reasons(report: Report, row: TriageResult | None) -> tuple[StoredReason, ...]:
+    """The sealed reasons of ``row``, the report's latest score (the case view audits this)."""
     if row is None:
         return ()
     key = report_key(report.id, KeyPurpose.CONTENT)
