@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 TIPLINE := $(VENV)/bin/tipline
 export TIPLINE_DATA_DIR ?= ./var
 PORT ?= 8000
-APT_PACKAGES := postgresql chromium fonts-dejavu-core
+APT_PACKAGES := postgresql chromium fonts-dejavu-core poppler-utils
 # Compilers for the one dependency built from source (pdqhash, Meta's PDQ through Cython).
 BUILD_PACKAGES := g++
 

@@ -53,6 +53,8 @@ INSTALLED_APPS = [
     "tipline.console",
     "tipline.triage",
     "tipline.matching",
+    "tipline.locker",
+    "tipline.guidance",
 ]
 
 MIDDLEWARE = [

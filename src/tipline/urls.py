@@ -17,5 +17,10 @@ urlpatterns = [
     path("", root),
     path("api/v1/", include("tipline.api.urls")),
     path("console/", include("tipline.console.urls")),
-    *i18n_patterns(path("", include("tipline.intake.urls")), prefix_default_language=True),
+    *i18n_patterns(
+        path("", include("tipline.intake.urls")),
+        path("help/", include("tipline.guidance.urls")),
+        path("locker/", include("tipline.locker.urls")),
+        prefix_default_language=True,
+    ),
 ]

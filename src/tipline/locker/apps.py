@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class LockerConfig(AppConfig):
+    name = "tipline.locker"
+    label = "locker"
