@@ -6,10 +6,13 @@ TIPLINE := $(VENV)/bin/tipline
 export TIPLINE_DATA_DIR ?= ./var
 PORT ?= 8000
 APT_PACKAGES := postgresql chromium fonts-dejavu-core poppler-utils
-# Compilers for the one dependency built from source (pdqhash, Meta's PDQ through Cython).
-BUILD_PACKAGES := g++
+# Compilers for the dependencies built from source (pdqhash, Meta's PDQ through Cython; vpdq,
+# Meta's vPDQ, with CMake against the FFmpeg development libraries), and ffmpeg itself: its
+# ffprobe checks a video's headers before vpdq decodes it, and the tests make videos with it.
+BUILD_PACKAGES := g++ cmake pkg-config libavcodec-dev libavformat-dev libavutil-dev \
+	libswscale-dev libavdevice-dev libavfilter-dev libswresample-dev ffmpeg
 
-.PHONY: run test test-sqlite test-postgres lint setup system-deps bench clean messages
+.PHONY: run test test-sqlite test-postgres lint setup system-deps bench clean messages axe
 
 $(VENV)/.installed: pyproject.toml
 	@missing=""; for p in $(BUILD_PACKAGES); do command -v $$p >/dev/null 2>&1 || dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -46,14 +49,23 @@ system-deps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
+# axe-core (accessibility rules) for the browser tests, pinned by package-lock.json; `npm ci`
+# installs exactly that version, and nothing is fetched while the tests run.
+AXE_DIR := tests/browser/axe
+$(AXE_DIR)/node_modules/.installed: $(AXE_DIR)/package.json $(AXE_DIR)/package-lock.json
+	cd $(AXE_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+axe: $(AXE_DIR)/node_modules/.installed
+
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy src
 
-test-sqlite: $(VENV)/.installed system-deps messages
+test-sqlite: $(VENV)/.installed system-deps messages axe
 	$(VENV)/bin/pytest -q
 
-test-postgres: $(VENV)/.installed system-deps messages
+test-postgres: $(VENV)/.installed system-deps messages axe
 	scripts/with-postgres -- $(VENV)/bin/pytest -q
 
 test: lint test-sqlite test-postgres

@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 from django.conf import LazySettings
+from django.conf import settings as django_settings
+from django.utils import translation
 
 from tests.live import LiveServer
 
@@ -14,6 +16,16 @@ def _own_data_root(settings: LazySettings, tmp_path: Path) -> None:
     """Each test gets its own key and evidence folders (SecureDrop does the same)."""
     settings.KEY_DIR = tmp_path / "keys"
     settings.EVIDENCE_DIR = tmp_path / "evidence"
+
+
+@pytest.fixture(autouse=True)
+def _english_between_tests() -> Iterator[None]:
+    """A test-client request to /fr/ or /hi/ leaves that language active in this thread (Django
+    does not switch back after a response); messages checked by the next test would then be
+    French. Every test starts and ends in the default language."""
+    translation.activate(django_settings.LANGUAGE_CODE)
+    yield
+    translation.activate(django_settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(scope="session")

@@ -29,6 +29,8 @@ pytestmark = pytest.mark.django_db
 
 # Console pages about reports: the middleware sends every anonymous request to sign in.
 ANON = {"GET": 302, "POST": 302}
+# Evidence locker pages behind a session token: without one, POST gets the open page (403).
+LOCKED = {"GET": 405, "POST": 403}
 # route pattern -> (example path, {method: expected status for an anonymous visitor})
 MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     "": ("/", {"GET": 302}),
@@ -36,11 +38,36 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     "api/v1/followup/status": ("/api/v1/followup/status", {"GET": 405, "POST": 404}),
     "api/v1/followup/messages": ("/api/v1/followup/messages", {"GET": 405, "POST": 404}),
     "api/v1/openapi.json": ("/api/v1/openapi.json", {"GET": 200, "POST": 405}),
+    # Staff and partners only: a bearer token (tipline.partners); anonymous callers get 401.
+    "api/v1/match": ("/api/v1/match", {"GET": 405, "POST": 401, "PUT": 405}),
     "<lang>/": ("/en/", {"GET": 200, "POST": 405}),
     "<lang>/report/<slug:code>/": ("/en/report/other/", {"GET": 200, "POST": 400, "PUT": 405}),
     "<lang>/follow-up/": ("/en/follow-up/", {"GET": 200, "POST": 400}),
     "<lang>/follow-up/message/": ("/en/follow-up/message/", {"GET": 405, "POST": 400}),
     "<lang>/emergency/": ("/en/emergency/", {"GET": 200, "POST": 405}),
+    # The installable app: service worker and manifest at the root, the offline page per language.
+    "sw.js": ("/sw.js", {"GET": 200, "POST": 405, "PUT": 405}),
+    "manifest.webmanifest": ("/manifest.webmanifest", {"GET": 200, "POST": 405}),
+    "<lang>/offline/": ("/en/offline/", {"GET": 200, "POST": 405}),
+    "<lang>/help/": ("/en/help/", {"GET": 200, "POST": 405}),
+    "<lang>/help/assistant/": ("/en/help/assistant/", {"GET": 200, "POST": 405}),
+    "<lang>/help/<slug:slug>/": ("/en/help/what-to-gather/", {"GET": 200, "POST": 405}),
+    # Evidence locker: pages inside a locker answer only a POST with a live session token; any
+    # other post gets the open page with 403 (no session is the same as a forged or expired one).
+    "<lang>/locker/": ("/en/locker/", {"GET": 200, "POST": 405}),
+    "<lang>/locker/create/": ("/en/locker/create/", {"GET": 200, "POST": 400}),
+    "<lang>/locker/open/": ("/en/locker/open/", {"GET": 200, "POST": 400}),
+    "<lang>/locker/lock/": ("/en/locker/lock/", {"GET": 405, "POST": 200}),
+    "<lang>/locker/mine/": ("/en/locker/mine/", LOCKED),
+    "<lang>/locker/settings/": ("/en/locker/settings/", LOCKED),
+    "<lang>/locker/import/": ("/en/locker/import/", LOCKED),
+    "<lang>/locker/incidents/": ("/en/locker/incidents/", LOCKED),
+    "<lang>/locker/incidents/save/": ("/en/locker/incidents/save/", LOCKED),
+    "<lang>/locker/timeline/": ("/en/locker/timeline/", LOCKED),
+    "<lang>/locker/timeline/responsible/": ("/en/locker/timeline/responsible/", LOCKED),
+    "<lang>/locker/export/pdf/": ("/en/locker/export/pdf/", LOCKED),
+    "<lang>/locker/export/zip/": ("/en/locker/export/zip/", LOCKED),
+    "<lang>/locker/hand-over/": ("/en/locker/hand-over/", LOCKED),
     # Staff console: anonymous visitors get the sign-in page, or are sent to it.
     "console/": ("/console/", {"GET": 302, "POST": 302}),
     "console/sign-in/": ("/console/sign-in/", {"GET": 200, "POST": 200, "PUT": 405}),
@@ -153,7 +180,7 @@ def test_anonymous_visitor(client: Client, route: str) -> None:
 
 def test_public_code_never_imports_staff_code() -> None:
     root = Path(__file__).resolve().parents[1] / "src" / "tipline"
-    for package in ("intake", "api"):
+    for package in ("intake", "api", "guidance", "locker"):
         for source in (root / package).rglob("*.py"):
             text = source.read_text()
             assert "tipline.console" not in text, source

@@ -13,6 +13,8 @@ import pytest
 TIPLINE = [sys.executable, "-m", "tipline.cli"]
 OUR_COMMANDS = [
     "audit",
+    "credentials",
+    "evidence",
     "hash",
     "hashes",
     "keys",

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "tipline.console",
     "tipline.triage",
     "tipline.matching",
+    "tipline.partners",
     "tipline.locker",
     "tipline.guidance",
 ]
@@ -66,6 +67,8 @@ MIDDLEWARE = [
     # Above the session and CSRF middleware, so that it sees (and drops) any cookie they would
     # set on a public page: only /console/ responses may carry cookies.
     "tipline.web.middleware.PrivacyHeadersMiddleware",
+    # Neutral tab title (?neutral=1): keeps the preference on every same-site link of the page.
+    "tipline.web.middleware.NeutralLinksMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "tipline.web.middleware.CrossSiteWriteGuardMiddleware",
     # Sessions exist only for the staff console: its cookies are scoped to /console/ and public
@@ -207,12 +210,27 @@ DATA_UPLOAD_MAX_NUMBER_FILES = TIPLINE_MAX_FILES
 # Guessing receipts: at most this many failed follow-up look-ups per minute, counted for the
 # whole site because no client address is kept to count per client.
 TIPLINE_RECEIPT_FAILURES_PER_MINUTE = _env_int("TIPLINE_RECEIPT_FAILURES_PER_MINUTE", 60)
+# Hash look-ups per partner or staff API credential per minute (`POST /api/v1/match`).
+TIPLINE_API_LOOKUPS_PER_MINUTE = _env_int("TIPLINE_API_LOOKUPS_PER_MINUTE", 6000)
 TIPLINE_QUICK_EXIT_URL = os.environ.get(
     "TIPLINE_QUICK_EXIT_URL", "https://www.google.com/search?q=weather"
 )
 TIPLINE_HOTLINE_NAME = os.environ.get("TIPLINE_HOTLINE_NAME", "Tipline")
 # A folder of the hotline's own triage rule files (*.yaml), loaded after the shipped ones.
 TIPLINE_TRIAGE_RULES_DIR = os.environ.get("TIPLINE_TRIAGE_RULES_DIR", "")
+
+# Evidence locker: Argon2id cost of opening a locker with its passphrase (RFC 9106's second
+# recommended option: 64 MiB, 3 passes), and how long an opened locker stays open while idle.
+TIPLINE_LOCKER_ARGON2 = {
+    "time_cost": _env_int("TIPLINE_LOCKER_ARGON2_TIME_COST", 3),
+    "memory_kib": _env_int("TIPLINE_LOCKER_ARGON2_MEMORY_KIB", 64 * 1024),
+    "parallelism": _env_int("TIPLINE_LOCKER_ARGON2_PARALLELISM", 1),
+}
+TIPLINE_LOCKER_IDLE_MINUTES = _env_int("TIPLINE_LOCKER_IDLE_MINUTES", 20)
+# Failed locker opens per minute, site-wide (each costs an Argon2 run); then a minute's pause.
+TIPLINE_LOCKER_OPEN_FAILURES_PER_MINUTE = _env_int("TIPLINE_LOCKER_OPEN_FAILURES_PER_MINUTE", 60)
+# One export file imported into a locker (WhatsApp exports with media are often over 20 MB).
+TIPLINE_LOCKER_MAX_IMPORT_BYTES = _env_int("TIPLINE_LOCKER_MAX_IMPORT_BYTES", 50 * 1024 * 1024)
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "no-referrer"
@@ -226,6 +244,8 @@ SECURE_CSP = {
     "font-src": [CSP.SELF],
     "connect-src": [CSP.SELF],
     "manifest-src": [CSP.SELF],
+    # The service worker (/sw.js) that keeps guidance readable offline.
+    "worker-src": [CSP.SELF],
     "form-action": [CSP.SELF],
     "base-uri": [CSP.NONE],
     "frame-ancestors": [CSP.NONE],

@@ -228,6 +228,7 @@ def test_openapi_describes_every_form_field(client: Client) -> None:
         "/api/v1/reports",
         "/api/v1/followup/status",
         "/api/v1/followup/messages",
+        "/api/v1/match",
     }
     properties = spec["paths"]["/api/v1/reports"]["post"]["requestBody"]["content"][
         "application/json"
@@ -282,3 +283,14 @@ def test_a_retried_follow_up_message_is_added_once(client: Client) -> None:
             post(client, body, url, HTTP_IDEMPOTENCY_KEY="message-retry-key-01").status_code == 201
         )
     assert Message.objects.count() == 1
+
+
+def test_the_country_is_stored_on_the_report_and_an_unknown_one_refused(client: Client) -> None:
+    body = {"category": "cyberstalking", "what_happened": "Daily messages.", "country": "GB"}
+    response = post(client, body)
+    assert response.status_code == 201, response.content
+    assert report_by_receipt(response.json()["receipt"]).country == "GB"
+    for bad in ("XX", "gb'; --", "G" * 5000):
+        refused = post(client, {**body, "country": bad})
+        assert refused.status_code == 400
+        assert "country" in refused.json()["errors"]

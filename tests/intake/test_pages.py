@@ -17,7 +17,10 @@ def test_public_pages_are_private_by_default(client: Client, path: str) -> None:
     response = client.get(path)
     assert response.status_code == 200
     assert not response.cookies
-    assert response["Cache-Control"] == "no-store"
+    # The emergency page is the one public page the service worker keeps for offline reading,
+    # so it may be cached (revalidated each time); every other page is never stored.
+    expected = "no-cache" if path == "/en/emergency/" else "no-store"
+    assert response["Cache-Control"] == expected
     csp = response["Content-Security-Policy"]
     assert "default-src 'none'" in csp
     assert "script-src 'self'" in csp
@@ -99,6 +102,15 @@ def test_language_links_on_a_missing_page_go_to_that_languages_home(client: Clie
     html = client.get("/en/no-such-page/").content.decode()
     assert 'href="/fr/"' in html
     assert 'href="/hi/"' in html
+
+
+def test_switching_language_keeps_the_assistants_answers_but_not_a_huge_query(
+    client: Client,
+) -> None:
+    html = client.get("/en/help/assistant/?node=child&country=GB").content.decode()
+    assert 'href="/fr/help/assistant/?node=child&amp;country=GB"' in html
+    huge = client.get("/en/help/assistant/?node=" + "x" * 5000).content.decode()
+    assert 'href="/fr/help/assistant/"' in huge
 
 
 def test_the_site_icon_is_local(client: Client) -> None:

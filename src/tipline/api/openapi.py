@@ -1,4 +1,4 @@
-"""OpenAPI 3.1 description of the anonymous API, generated from the form definitions.
+"""OpenAPI 3.1 description of the API, generated from the form definitions and view constants.
 
 Generating it from ReportForm keeps the schema and the validation from drifting apart.
 """
@@ -10,8 +10,11 @@ from typing import Any, cast
 from django import forms
 from django.conf import settings
 
+from tipline.api.match import MAX_QUERIES
 from tipline.cases import categories
 from tipline.intake.forms import ReportForm
+from tipline.matching import matcher
+from tipline.matching.models import HEX_LENGTH, HashKind
 
 
 def _field_schema(name: str, field: forms.Field) -> dict[str, Any]:
@@ -115,6 +118,145 @@ def _json(schema: dict[str, Any]) -> dict[str, Any]:
     return {"content": {"application/json": {"schema": schema}}}
 
 
+def _match_operation() -> dict[str, Any]:
+    """POST /api/v1/match, described from the same constants the view checks."""
+    radius = matcher.radius()
+    max_distance = {
+        "type": "integer",
+        "minimum": 0,
+        "maximum": radius,
+        "default": radius,
+        "description": "Largest PDQ Hamming distance to report (exact hashes always match at 0).",
+    }
+    hash_item = {
+        "oneOf": [
+            {
+                "type": "object",
+                "required": ["type", "value"],
+                "additionalProperties": False,
+                "properties": {
+                    "type": {"const": kind.value},
+                    "value": {"type": "string", "pattern": f"^[0-9A-Fa-f]{{{length}}}$"},
+                },
+            }
+            for kind, length in HEX_LENGTH.items()
+        ]
+    }
+    found = {
+        "type": "array",
+        "items": {
+            "type": "object",
+            "required": ["bank", "entry", "type", "classification", "distance"],
+            "properties": {
+                "bank": {"type": "string"},
+                "entry": {"type": "integer"},
+                "type": {"type": "string", "enum": list(HashKind.values)},
+                "classification": {"type": "string"},
+                "distance": {"type": "integer", "minimum": 0, "maximum": radius},
+            },
+        },
+    }
+    by_hashes = {
+        "type": "object",
+        "required": ["results"],
+        "properties": {
+            "results": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["type", "value", "matches"],
+                    "properties": {
+                        "type": {"type": "string"},
+                        "value": {"type": "string"},
+                        "matches": found,
+                    },
+                },
+            }
+        },
+    }
+    nullable_string = {"type": ["string", "null"]}
+    by_file = {
+        "type": "object",
+        "required": ["file", "matches"],
+        "properties": {
+            "file": {
+                "type": "object",
+                "properties": {
+                    "size": {"type": "integer"},
+                    "kind": {"type": "string"},
+                    "sha256": {"type": "string"},
+                    "md5": {"type": "string"},
+                    "sha1": {"type": "string"},
+                    "pdq": nullable_string,
+                    "pdq_quality": {"type": ["integer", "null"]},
+                    "pdq_refused": nullable_string,
+                },
+            },
+            "matches": found,
+        },
+    }
+    refusal = {"content": {"application/json": {"schema": {"type": "object"}}}}
+    return {
+        "post": {
+            "summary": "Look hashes or a file up in the hash banks (staff and partners)",
+            "description": (
+                f"Send up to {MAX_QUERIES} hashes as JSON, or one file as multipart/form-data "
+                f"(part 'file', at most {settings.TIPLINE_MAX_FILE_BYTES} bytes; hashed in "
+                "memory, never stored). Every look-up is audited (counts, not hash values). "
+                "Needs a token with the 'match' scope."
+            ),
+            "security": [{"bearer": []}],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["hashes"],
+                            "additionalProperties": False,
+                            "properties": {
+                                "hashes": {
+                                    "type": "array",
+                                    "minItems": 1,
+                                    "maxItems": MAX_QUERIES,
+                                    "items": hash_item,
+                                },
+                                "max_distance": max_distance,
+                            },
+                        }
+                    },
+                    "multipart/form-data": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["file"],
+                            "additionalProperties": False,
+                            "properties": {
+                                "file": {"type": "string", "format": "binary"},
+                                "max_distance": max_distance,
+                            },
+                        }
+                    },
+                },
+            },
+            "responses": {
+                "200": {
+                    "description": "Matches per hash, or the file's hashes and its matches",
+                    **_json({"oneOf": [by_hashes, by_file]}),
+                },
+                "400": {"description": "Validation errors per field", **_json(_ERRORS)},
+                "401": {
+                    "description": "Missing, malformed, unknown or revoked token (all alike)",
+                    **refusal,
+                },
+                "403": {"description": "The token lacks the 'match' scope", **refusal},
+                "413": {"description": "Body or file too large", **_json(_ERRORS)},
+                "415": {"description": "Not JSON or multipart", **_json(_ERRORS)},
+                "429": {"description": "This token's look-ups per minute are used up", **refusal},
+            },
+        }
+    }
+
+
 def schema() -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
@@ -124,7 +266,8 @@ def schema() -> dict[str, Any]:
             "description": (
                 "For mobile apps. No authentication, no cookies, no client address recorded. "
                 "The receipt returned on submission is the only key to the report: it is shown "
-                "once and stored only as a keyed hash."
+                "once and stored only as a keyed hash. The one exception, /api/v1/match, is for "
+                "staff and partners and needs a bearer token."
             ),
         },
         "paths": {
@@ -203,5 +346,15 @@ def schema() -> dict[str, Any]:
                     },
                 }
             },
+            "/api/v1/match": _match_operation(),
+        },
+        "components": {
+            "securitySchemes": {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "An API token (tl_...) from `tipline credentials create`.",
+                }
+            }
         },
     }

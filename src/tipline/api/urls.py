@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tipline.api import views
+from tipline.api import match, views
 
 app_name = "api"
 
@@ -8,5 +8,6 @@ urlpatterns = [
     path("reports", views.reports, name="reports"),
     path("followup/status", views.followup_status, name="followup_status"),
     path("followup/messages", views.followup_messages, name="followup_messages"),
+    path("match", match.match, name="match"),
     path("openapi.json", views.openapi, name="openapi"),
 ]

@@ -110,6 +110,7 @@ def reports(request: HttpRequest) -> JsonResponse:
         contact=form.contact(),
         uploads=uploads,
         submission_token=idempotency_key,
+        country=form.cleaned_data.get("country") or "",
     )
     response = JsonResponse({"receipt": created.receipt}, status=201)
     if created.replayed:

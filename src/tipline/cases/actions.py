@@ -128,8 +128,14 @@ def report_create(
     contact: dict[str, str] | None,
     uploads: Sequence[ValidatedUpload] = (),
     submission_token: str | None = None,
+    country: str = "",
 ) -> CreatedReport:
-    """File a report. With a submission token already used, return the first report instead."""
+    """File a report. With a submission token already used, return the first report instead.
+
+    ``country`` is the ISO 3166-1 alpha-2 code the reporter chose ("" for not said).
+    """
+    if country and (len(country) != 2 or not country.isascii() or not country.isupper()):
+        raise ValueError("country must be an ISO 3166-1 alpha-2 code or empty")
     cat = categories.get(category)
     if uploads and not cat.allows_files:
         raise ValueError(f"category {category} does not accept files")
@@ -145,6 +151,7 @@ def report_create(
         category=cat.code,
         channel=channel,
         language=language,
+        country=country,
         tier=cat.default_tier.value,
         priority=cat.default_priority,
         payload=seal_json(content_key, details, context=f"report:{report_id}:payload"),

@@ -12,11 +12,11 @@ from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
+from tipline import countries
 from tipline.cases import categories
 from tipline.cases.policies import CASEWORK_ROLES
 from tipline.cases.queue import ANY_STATE, Cursor, QueueFilters
 from tipline.cases.states import ReportState
-from tipline.console import countries
 from tipline.staff.models import StaffUser
 
 

@@ -33,6 +33,7 @@ from tipline.console.fields import (
     decision_row,
 )
 from tipline.console.forms import AssignForm, HotlineMessageForm, QueueFilterForm
+from tipline.guidance import jurisdictions
 from tipline.staff.models import StaffUser
 from tipline.triage import engine
 
@@ -139,7 +140,12 @@ def case_page(
         "now": now,
         "deadline": deadline,
         "overdue": now > deadline,
-        "fields": answered_fields(case.details, _marks(case)),
+        # A hand-over from the evidence locker carries its log as structured data, shown by
+        # console/_evidence_log.html rather than as one more answer.
+        "fields": answered_fields(
+            {k: v for k, v in case.details.items() if k != "evidence_log"}, _marks(case)
+        ),
+        "evidence_log": case.details.get("evidence_log"),
         "has_contact": report.contact is not None and report.contact_erased_at is None,
         "contact_erased": report.contact_erased_at is not None,
         "may_see_contact": ReportPolicy.may_see_contact(user),
@@ -154,6 +160,8 @@ def case_page(
             if ReportPolicy.may_assign_others(user)
             else None
         ),
+        # Where the report could be referred, from the reporter's chosen country (None if unsaid).
+        "referral": jurisdictions.get(report.country),
         **_decision_context(user, report, case, forms),
     }
     return no_store(render(request, "console/case.html", context, status=status))

@@ -122,6 +122,18 @@ def identifier_digest(kind: str, canonical: str) -> str:
     ).hexdigest()
 
 
+def credential_digest(token: str) -> str:
+    """Keyed digest of an API token (tipline.partners): the only form in which it is stored.
+
+    Tokens carry 256 random bits, so a fast keyed hash is enough (as for receipts); the key file
+    outside the database means a copied database yields no usable credential.
+    """
+    key = _key_from_file(Path(settings.KEY_DIR) / "receipt.key")
+    return hashlib.blake2b(
+        token.encode(), key=key, digest_size=32, person=b"tipline-apitoken"
+    ).hexdigest()
+
+
 def audit_key() -> bytes:
     """Key of the audit log's HMAC chain: without it a chain cannot be rewritten to fit."""
     return _key_from_file(Path(settings.KEY_DIR) / "audit.key")

@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, URLValidator
 from django.utils.translation import gettext_lazy as _
 
+from tipline import countries
 from tipline.cases import categories
 
 MAX_TEXT = 20_000
@@ -219,6 +220,11 @@ class SubmissionTokenField(forms.CharField):
         return text if SUBMISSION_TOKEN.match(text or "") else ""
 
 
+def _country_choices() -> list[tuple[str, Any]]:
+    # A callable, so the names follow the language of each request.
+    return [("", _("Prefer not to say")), *countries.by_name()]
+
+
 class ReportForm(forms.Form):
     submission = SubmissionTokenField()
     what_happened = CleanCharField(
@@ -238,6 +244,16 @@ class ReportForm(forms.Form):
         help_text=_("The website, app or game, for example Instagram or Roblox."),
         max_length=MAX_SHORT,
         required=False,
+    )
+    # Stored as an ISO 3166-1 code on the report so analysts know where it could be referred.
+    # Only what the reporter picks: no location is ever looked up.
+    country = forms.ChoiceField(
+        label=_("Which country is this happening in? (optional)"),
+        help_text=_("It helps us pass your report to the right police or hotline."),
+        required=False,
+        choices=_country_choices,
+        widget=countries.QuickSelect,
+        error_messages={"invalid_choice": _("Choose a country from the list.")},
     )
     urls = UrlLinesField(
         label=_("Web addresses (URLs)"),

@@ -84,6 +84,7 @@ def report(request: HttpRequest, code: str) -> HttpResponse:
                 contact=form.contact(),
                 uploads=uploads,
                 submission_token=form.cleaned_data["submission"] or None,
+                country=form.cleaned_data.get("country") or "",
             )
             context = {
                 "receipt": created.receipt,

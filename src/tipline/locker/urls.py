@@ -1,7 +1,28 @@
-"""Public URLconf of the evidence locker (trust domain 1)."""
+"""Public URLconf of the evidence locker (trust domain 1).
 
-from django.urls import URLPattern
+Every page inside an opened locker answers a POST that carries the session token in a hidden
+field, so no URL here ever holds a secret (nothing in browser history or server logs).
+"""
+
+from django.urls import URLPattern, path
+
+from tipline.locker import exports, pages, timeline_views, views
 
 app_name = "locker"
 
-urlpatterns: list[URLPattern] = []
+urlpatterns: list[URLPattern] = [
+    path("", views.home, name="home"),
+    path("create/", views.create, name="create"),
+    path("open/", views.open_locker, name="open"),
+    path("mine/", views.page, name="page"),
+    path("lock/", views.lock, name="lock"),
+    path("settings/", views.settings_page, name="settings"),
+    path("import/", pages.import_file, name="import"),
+    path("incidents/", pages.incidents, name="incidents"),
+    path("incidents/save/", pages.incident_save, name="incident_save"),
+    path("timeline/", timeline_views.timeline, name="timeline"),
+    path("timeline/responsible/", timeline_views.responsible, name="responsible"),
+    path("export/pdf/", exports.export_pdf, name="export_pdf"),
+    path("export/zip/", exports.export_zip, name="export_zip"),
+    path("hand-over/", pages.hand_over, name="handover"),
+]

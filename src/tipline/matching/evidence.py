@@ -1,7 +1,8 @@
 """Hashing and matching the files of a report (run by the intake task, inside the worker).
 
-Each file is decrypted once, hashed (MD5, SHA-1, PDQ; SHA-256 was taken at intake) and the
-hashes are added to its sealed metadata, so a later re-match never needs the content again.
+Each file is decrypted once, hashed (MD5, SHA-1, PDQ, a video's vPDQ frames; SHA-256 was taken
+at intake) and the hashes are added to its sealed metadata, so a later re-match never needs the
+content again. (Intake accepts no video today; the video path serves files added otherwise.)
 Matches are stored as ``FileMatch`` rows and audited (bank, classification and distance only).
 """
 
@@ -19,6 +20,7 @@ from tipline.cases.states import KeyPurpose
 from tipline.matching import matcher
 from tipline.matching.hashing import hash_bytes
 from tipline.matching.models import FileMatch
+from tipline.matching.video import frames_to_json
 
 
 def match_report_files(report_id: uuid.UUID) -> int:
@@ -35,10 +37,12 @@ def match_report_files(report_id: uuid.UUID) -> int:
         data = crypto.open_sealed(
             key, storage.read_object(evidence.object_id), context=f"file:{evidence.id}:data"
         )
-        hashes = hash_bytes(data, content_type=meta.get("content_type"))
+        hashes = hash_bytes(data, content_type=meta.get("content_type"), vpdq=True)
         meta.update(
             md5=hashes.md5, sha1=hashes.sha1, pdq=hashes.pdq, pdq_quality=hashes.pdq_quality
         )
+        if hashes.vpdq is not None:
+            meta["vpdq"] = frames_to_json(hashes.vpdq)
         found = matcher.match_hashes(hashes)
         with transaction.atomic():
             EvidenceFile.objects.filter(id=evidence.id).update(
@@ -65,6 +69,7 @@ def match_report_files(report_id: uuid.UUID) -> int:
                                 "kind": m.kind,
                                 "class": m.classification,
                                 "distance": m.distance,
+                                **({} if m.frames is None else {"frames": m.frames}),
                             }
                             for m in found[:20]
                         ],

@@ -17,13 +17,17 @@ side exceeds 512 px with Pillow's `thumbnail` defaults (bicubic, reducing gap 2)
 reference does. With that, `pdqhash` reproduces the reference vectors bit for bit (tests/matching/
 test_hashing.py); bilinear, box and nearest resampling do not, and skipping the shrink lands 4-12
 bits away.
+
+Video gets vPDQ (`matching.video`: frame hashes from a sandboxed child process) only when the
+caller asks with ``vpdq=True``: decoding a video takes seconds of a core, which the CLI and the
+worker's task can spend and a web request should not without deciding to.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
@@ -33,6 +37,8 @@ import numpy as np
 import pdqhash
 from django.conf import settings
 from PIL import Image, ImageOps, UnidentifiedImageError
+
+from tipline.matching.video import VideoFrame, VideoRefused, hash_video_bytes, hash_video_file
 
 Kind = Literal["image", "video", "other"]
 
@@ -57,7 +63,8 @@ class FileHashes:
     kind: Kind
     pdq: str | None = None  # 64 hex digits, first hash bit = most significant bit
     pdq_quality: int | None = None  # 0-100; Meta treats below 50 (or 80 for strict) as unreliable
-    refused_reason: str | None = None  # why an image (or empty file) could not be hashed with PDQ
+    refused_reason: str | None = None  # why an image or video (or empty file) has no PDQ/vPDQ
+    vpdq: tuple[VideoFrame, ...] | None = None  # video frames' PDQ, when asked for
 
 
 class ImageRefused(Exception):
@@ -71,20 +78,25 @@ def hamming(a_hex: str, b_hex: str) -> int:
     return (int(a_hex, 16) ^ int(b_hex, 16)).bit_count()
 
 
-def hash_bytes(data: bytes, *, content_type: str | None = None) -> FileHashes:
+def hash_bytes(data: bytes, *, content_type: str | None = None, vpdq: bool = False) -> FileHashes:
     """All hashes of one file held in memory.
 
     `content_type` is what the caller already sniffed from the same bytes (intake does); without
     it the bytes are sniffed here. It only chooses the path; decoding is pixel-limited either way.
+    With `vpdq`, a video's frames are hashed too (see the module docstring).
     """
     digests = _Digests()
     digests.update(data)
-    return _finish(digests, head=data[:_SNIFF_BYTES], body=[data], content_type=content_type)
+    hashes = _finish(digests, head=data[:_SNIFF_BYTES], body=[data], content_type=content_type)
+    if vpdq and hashes.kind == "video" and hashes.refused_reason is None:
+        return _with_vpdq(hashes, lambda: hash_video_bytes(data))
+    return hashes
 
 
-def hash_file(path: Path) -> FileHashes:
+def hash_file(path: Path, *, vpdq: bool = False) -> FileHashes:
     """All hashes of a file on disk, read in chunks; only an image's bytes are kept in memory.
 
+    With `vpdq`, a video's frames are hashed too, by a child process reading the same path.
     Raises OSError if the file cannot be read at all.
     """
     digests = _Digests()
@@ -99,7 +111,17 @@ def hash_file(path: Path) -> FileHashes:
                 kind = _kind_of(_sniff(head))
             if kind == "image":
                 body.append(chunk)
-    return _finish(digests, head=head, body=body, content_type=None)
+    hashes = _finish(digests, head=head, body=body, content_type=None)
+    if vpdq and hashes.kind == "video" and hashes.refused_reason is None:
+        return _with_vpdq(hashes, lambda: hash_video_file(path))
+    return hashes
+
+
+def _with_vpdq(hashes: FileHashes, frames_of: Callable[[], tuple[VideoFrame, ...]]) -> FileHashes:
+    try:
+        return replace(hashes, vpdq=frames_of())
+    except VideoRefused as refused:
+        return replace(hashes, refused_reason=str(refused))
 
 
 def _finish(
@@ -115,8 +137,7 @@ def _finish(
         return replace(base, refused_reason="empty file")
     kind = _kind_of(content_type or _sniff(head))
     if kind != "image":
-        # Video: vPDQ (frame hashes) is not computed yet; the cryptographic hashes still match.
-        return replace(base, kind=kind)
+        return replace(base, kind=kind)  # a video's vPDQ is added by the callers that ask
     try:
         rgb = decode_for_pdq(b"".join(body))
     except ImageRefused as refused:

@@ -5,12 +5,18 @@ quick) or built from the banks when missing. Before each look-up the index takes
 added or removed since its last refresh if that was more than ``REFRESH_SECONDS`` ago, so a new
 or withdrawn bank hash counts within a second without a rebuild; the changes are kept in the
 index's small delta and tombstones until the next save.
+
+A video matches through its vPDQ frame hashes: each distinct frame hash of usable quality is
+looked up like a photo's PDQ, and each bank entry is reported once, with its best distance and
+how many sampled frames matched it (a still from a known video, or a known photo shown in one).
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -23,6 +29,7 @@ from tipline.matching import banks
 from tipline.matching.hashing import FileHashes
 from tipline.matching.index import PdqIndex
 from tipline.matching.models import BankEntry
+from tipline.matching.video import VideoFrame, distinct_hashes
 
 REFRESH_SECONDS = 1.0
 # Entries committed just before a refresh may carry an earlier timestamp: look back this far.
@@ -35,7 +42,8 @@ class Match:
     bank: str
     kind: str  # pdq, md5, sha1, sha256
     classification: str  # the entry's, or its bank's default
-    distance: int  # 0 for exact hashes
+    distance: int  # 0 for exact hashes; a video's best frame distance
+    frames: int | None = None  # a video: how many sampled frames matched this entry
 
 
 class _Loaded:
@@ -107,7 +115,9 @@ def _refresh(index: PdqIndex) -> None:
         _state.since, _state.checked = changes.as_of, time.monotonic()
 
 
-def _describe(entries: list[tuple[BankEntry, int]]) -> list[Match]:
+def _describe(
+    entries: list[tuple[BankEntry, int]], frames: dict[int, int] | None = None
+) -> list[Match]:
     return [
         Match(
             entry_id=entry.pk,
@@ -115,6 +125,7 @@ def _describe(entries: list[tuple[BankEntry, int]]) -> list[Match]:
             kind=entry.kind,
             classification=entry.classification or entry.bank.default_classification,
             distance=distance,
+            frames=None if frames is None else frames[entry.pk],
         )
         for entry, distance in entries
     ]
@@ -139,14 +150,38 @@ def match_pdq(pdq_hex: str) -> list[Match]:
     return _describe(pairs)
 
 
+def match_frames(frames: Sequence[VideoFrame]) -> list[Match]:
+    """Bank PDQ entries that a video's frames match: best distance first, then most frames."""
+    # Static scenes repeat a hash for many seconds: look each up once, count every frame.
+    usable = distinct_hashes(frames)
+    repeats = Counter(f.pdq for f in frames)
+    best: dict[int, int] = {}
+    counts: Counter[int] = Counter()
+    with _use:
+        index = _current()
+        for pdq in usable:
+            for entry_id, distance in index.query(pdq, radius=radius()):
+                best[entry_id] = min(distance, best.get(entry_id, distance))
+                counts[entry_id] += repeats[pdq]
+    if not best:
+        return []
+    entries = BankEntry.objects.filter(pk__in=list(best), removed_at=None).select_related("bank")
+    pairs = sorted(
+        ((e, best[e.pk]) for e in entries), key=lambda p: (p[1], -counts[p[0].pk], p[0].pk)
+    )
+    return _describe(pairs, frames=dict(counts))
+
+
 def match_hashes(hashes: FileHashes) -> list[Match]:
-    """Every bank entry this file matches: exact cryptographic hashes first, then PDQ."""
+    """Every bank entry this file matches: exact cryptographic hashes first, then PDQ/vPDQ."""
     exact: list[tuple[BankEntry, int]] = []
     for kind, value in (("sha256", hashes.sha256), ("md5", hashes.md5), ("sha1", hashes.sha1)):
         exact += [(entry, 0) for entry in banks.exact_lookup(kind, value)]
     found = _describe(exact)
     if hashes.pdq:
         found += match_pdq(hashes.pdq)
+    if hashes.vpdq:
+        found += match_frames(hashes.vpdq)
     return found
 
 

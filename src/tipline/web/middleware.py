@@ -15,6 +15,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
+from tipline.web import neutral
+
 Handler = Callable[[HttpRequest], HttpResponse]
 
 _IDENTIFYING = (
@@ -110,6 +112,34 @@ class CrossSiteWriteGuardMiddleware:
         return self.get_response(request)
 
 
+# Public pages that hold no reporter input and may be kept for offline reading (by the browser
+# and the service worker, which caches nothing marked no-store): they are revalidated on every
+# visit instead. Everything else outside /static/ is no-store. The assistant is left out on
+# purpose: its address records the reporter's answers.
+OFFLINE_READABLE = frozenset(
+    {
+        "guidance:index",
+        "guidance:page",
+        "intake:emergency",
+        "offline",
+        "service_worker",
+        "manifest",
+    }
+)
+
+
+def _cache_control(request: HttpRequest, response: HttpResponse) -> str:
+    match = request.resolver_match
+    if (
+        request.method == "GET"
+        and response.status_code == 200
+        and match is not None
+        and match.view_name in OFFLINE_READABLE
+    ):
+        return "no-cache"
+    return "no-store"
+
+
 class PrivacyHeadersMiddleware:
     """No caching of anything a reporter typed; no cookies from public pages."""
 
@@ -119,10 +149,34 @@ class PrivacyHeadersMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         if not request.path.startswith(settings.STATIC_URL):
-            response["Cache-Control"] = "no-store"
+            response["Cache-Control"] = _cache_control(request, response)
             response.headers.setdefault(
                 "Permissions-Policy", "geolocation=(), camera=(), microphone=()"
             )
         if not request.path.startswith("/console/"):
             response.cookies.clear()
+        return response
+
+
+class NeutralLinksMiddleware:
+    """On a page asked for with ``?neutral=1``, every same-site link and form keeps it.
+
+    Rewriting the finished HTML (rather than every ``{% url %}`` in every template) means pages
+    added later keep the preference too. See tipline.web.neutral for the design.
+    """
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            neutral.is_neutral(request)
+            and not request.path.startswith(("/console/", "/api/", settings.STATIC_URL))
+            and not response.streaming
+            and response.get("Content-Type", "").startswith("text/html")
+        ):
+            response.content = neutral.rewrite(response.content.decode(response.charset))
+            if response.has_header("Content-Length"):
+                response["Content-Length"] = str(len(response.content))
         return response

@@ -11,7 +11,7 @@ from django import template
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from tipline.console import countries
+from tipline import countries
 
 register = template.Library()
 

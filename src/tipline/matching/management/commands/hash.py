@@ -1,7 +1,9 @@
 """`tipline hash FILE...`: every hash of each file, one JSON object per line.
 
 An image that cannot be decoded still gets its cryptographic hashes, plus an `error` saying why
-there is no PDQ. The command fails (exit 1, after every file) only when a file cannot be read.
+there is no PDQ. A video gets `vpdq`: its sampled frames, each ``{"frame", "timestamp", "pdq",
+"quality"}``; a video that cannot be decoded gets an `error` instead. The command fails (exit 1,
+after every file) only when a file cannot be read.
 """
 
 from __future__ import annotations
@@ -14,12 +16,14 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from tipline.matching.hashing import FileHashes, hash_file
+from tipline.matching.video import frames_to_json
 
 
 class Command(BaseCommand):
     help = (
-        "Print SHA-256, MD5, SHA-1 and, for images, PDQ hash and quality of each file, one JSON "
-        "object per line. Exits non-zero if any file cannot be read."
+        "Print SHA-256, MD5, SHA-1 and, for images, PDQ hash and quality (for videos, vPDQ frame "
+        "hashes) of each file, one JSON object per line. Exits non-zero if any file cannot be "
+        "read."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
@@ -29,7 +33,7 @@ class Command(BaseCommand):
         unreadable = 0
         for path in options["files"]:
             try:
-                record = _record(path, hash_file(path))
+                record = _record(path, hash_file(path, vpdq=True))
             except OSError as exc:
                 unreadable += 1
                 # strerror only ("No such file or directory"): the path is already in `file`.
@@ -50,6 +54,8 @@ def _record(path: Path, hashes: FileHashes) -> dict[str, Any]:
     if hashes.pdq is not None:
         record["pdq"] = hashes.pdq
         record["pdq_quality"] = hashes.pdq_quality
+    if hashes.vpdq is not None:
+        record["vpdq"] = frames_to_json(hashes.vpdq)
     if hashes.refused_reason is not None:
         record["error"] = hashes.refused_reason
     return record

@@ -1,7 +1,8 @@
 """`tipline match FILE...`: which bank entries each file matches, one JSON object per line.
 
 Scripts rely on the shape: ``file``, ``sha256``, ``matches`` (each ``bank``, ``entry``,
-``kind``, ``classification``, ``distance``). The exit status is 0 whether or not anything
+``kind``, ``classification``, ``distance``; for a video also ``frames``, how many sampled
+frames matched, and the file's ``vpdq_frames``). The exit status is 0 whether or not anything
 matched, and non-zero only when a file could not be read.
 """
 
@@ -19,7 +20,10 @@ from tipline.matching.hashing import hash_file
 
 
 class Command(BaseCommand):
-    help = "Match files against the hash banks (exact MD5/SHA-1/SHA-256, PDQ within the radius)."
+    help = (
+        "Match files against the hash banks (exact MD5/SHA-1/SHA-256; PDQ of images and of "
+        "video frames within the radius)."
+    )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("files", nargs="+", metavar="FILE", type=Path)
@@ -28,7 +32,7 @@ class Command(BaseCommand):
         unreadable = 0
         for path in options["files"]:
             try:
-                hashes = hash_file(path)
+                hashes = hash_file(path, vpdq=True)
             except OSError as exc:
                 unreadable += 1
                 self.stdout.write(
@@ -38,21 +42,27 @@ class Command(BaseCommand):
             record: dict[str, Any] = {
                 "file": str(path),
                 "sha256": hashes.sha256,
-                "matches": [
-                    {
-                        "bank": m.bank,
-                        "entry": m.entry_id,
-                        "kind": m.kind,
-                        "classification": m.classification,
-                        "distance": m.distance,
-                    }
-                    for m in matcher.match_hashes(hashes)
-                ],
+                "matches": [_match(m) for m in matcher.match_hashes(hashes)],
             }
             if hashes.pdq is not None:
                 record["pdq"] = hashes.pdq
+            if hashes.vpdq is not None:
+                record["vpdq_frames"] = len(hashes.vpdq)
             if hashes.refused_reason is not None:
                 record["error"] = hashes.refused_reason
             self.stdout.write(json.dumps(record))
         if unreadable:
             raise CommandError(f"{unreadable} file(s) could not be read")
+
+
+def _match(m: matcher.Match) -> dict[str, Any]:
+    found: dict[str, Any] = {
+        "bank": m.bank,
+        "entry": m.entry_id,
+        "kind": m.kind,
+        "classification": m.classification,
+        "distance": m.distance,
+    }
+    if m.frames is not None:
+        found["frames"] = m.frames
+    return found

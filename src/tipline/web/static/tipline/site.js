@@ -1,19 +1,74 @@
 // Progressive enhancement only: every page works without this file.
+// Nothing here ever writes what a reporter types to any storage: an unfinished report lives
+// only in the page's memory. The only thing kept (sessionStorage, this tab only) is the
+// neutral-title preference, a display choice.
 (function () {
   "use strict";
-  // Quick exit: replace this page in history so "Back" does not return here; Escape twice too.
-  function leave(url) { try { document.body.innerHTML = ""; } catch (e) {} window.location.replace(url); }
+  var NEUTRAL_KEY = "tipline.neutral";
+  var body = document.body;
+  var params = new URLSearchParams(window.location.search);
+
+  function session(action, value) {
+    // Private modes or disabled storage throw: the preference is then simply not kept.
+    try {
+      if (action === "get") return window.sessionStorage.getItem(NEUTRAL_KEY) === "1";
+      if (action === "set") window.sessionStorage.setItem(NEUTRAL_KEY, "1");
+      if (action === "clear") window.sessionStorage.removeItem(NEUTRAL_KEY);
+    } catch (e) {}
+    return false;
+  }
+
+  // Neutral tab title: the server honours ?neutral=1; this keeps it for the tab (see neutral.py).
+  if (params.get("neutral") === "1") session("set");
+  if (params.get("neutral") === "0") session("clear");
+  var neutral = params.get("neutral") === "1" || (params.get("neutral") !== "0" && session("get"));
+  if (neutral && params.get("neutral") !== "1") {
+    document.title = body.getAttribute("data-neutral-title") || "";
+    var icon = document.querySelector("link[data-icon]");
+    if (icon) icon.href = body.getAttribute("data-neutral-icon");
+    var toggle = document.querySelector("[data-neutral-toggle]");
+    if (toggle) {
+      var off = new URL(toggle.href);
+      off.searchParams.set("neutral", "0");
+      toggle.href = off.href;
+      toggle.textContent = toggle.getAttribute("data-off-label");
+    }
+  }
+
+  // Quick exit: the neutral site replaces this page *and* its history entry, so "Back" does not
+  // return here; Escape pressed twice does the same. The tab's preference is forgotten too.
   var exit = document.querySelector("[data-quick-exit]");
+  function leave() {
+    session("clear");
+    try { document.title = ""; document.body.innerHTML = ""; } catch (e) {}
+    window.location.replace(exit.href);
+  }
   if (exit) {
-    exit.addEventListener("click", function (ev) { ev.preventDefault(); leave(exit.href); });
+    exit.addEventListener("click", function (ev) { ev.preventDefault(); leave(); });
     var last = 0;
     document.addEventListener("keydown", function (ev) {
       if (ev.key !== "Escape") return;
       var now = Date.now();
-      if (now - last < 800) leave(exit.href);
+      if (now - last < 800) leave();
       last = now;
     });
   }
+
+  // Leave no trace in the tab's history: moving between our pages by link replaces the current
+  // entry instead of adding one, so a whole visit is one entry and the quick exit removes it.
+  // (Pages that answer a form post still add an entry: browsers allow no other way to post.)
+  document.addEventListener("click", function (ev) {
+    if (ev.defaultPrevented || ev.button !== 0 || ev.metaKey || ev.ctrlKey || ev.shiftKey || ev.altKey) return;
+    var link = ev.target instanceof Element ? ev.target.closest("a[href]") : null;
+    if (!link || link === exit || link.target || link.hasAttribute("download")) return;
+    if (link.origin !== window.location.origin || link.pathname.indexOf("/console/") === 0) return;
+    if (link.hash && link.pathname === window.location.pathname && link.search === window.location.search) return;
+    var url = new URL(link.href);
+    if (neutral && !url.searchParams.has("neutral")) url.searchParams.set("neutral", "1");
+    ev.preventDefault();
+    window.location.replace(url.href);
+  });
+
   // Contact details: open the section when the reporter chooses to be contacted.
   var details = document.querySelector(".contact-details");
   document.querySelectorAll("input[name=contact_choice]").forEach(function (radio) {
@@ -22,4 +77,12 @@
   // Move focus to the error summary so screen readers announce it.
   var errors = document.getElementById("form-errors");
   if (errors) errors.focus();
+
+  // Installable app: the service worker keeps guidance readable offline (see /sw.js).
+  var worker = body.getAttribute("data-sw");
+  if (worker && "serviceWorker" in navigator && window.isSecureContext) {
+    window.addEventListener("load", function () {
+      navigator.serviceWorker.register(worker, { scope: "/" }).catch(function () {});
+    });
+  }
 })();

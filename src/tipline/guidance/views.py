@@ -1,0 +1,117 @@
+"""Public guidance views (trust domain 1): thin adapters over the data loaders.
+
+Nothing here sets a cookie or keeps state: the assistant's position travels in the query
+string. A tampered parameter (unknown step, unknown country, huge value) gets a friendly page in
+the normal layout, never an error.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.views.decorators.http import require_GET
+
+from tipline import countries
+from tipline.cases import categories
+from tipline.guidance import assistant as tree_module
+from tipline.guidance import jurisdictions, library
+
+# A country answer meaning "not in the list": general advice, no numbers guessed.
+OTHER_COUNTRY = "other"
+MAX_PARAM = 64
+
+
+def _language() -> str:
+    return get_language() or settings.LANGUAGE_CODE
+
+
+def _not_found(request: HttpRequest, *, what: str) -> HttpResponse:
+    return render(request, "guidance/not_found.html", {"what": what}, status=404)
+
+
+@require_GET
+def index(request: HttpRequest) -> HttpResponse:
+    return render(request, "guidance/index.html", {"groups": library.index(_language())})
+
+
+@require_GET
+def page(request: HttpRequest, slug: str) -> HttpResponse:
+    shown = library.get(slug, _language()) if len(slug) <= MAX_PARAM else None
+    if shown is None:
+        return _not_found(request, what="page")
+    report_links = [categories.get(code) for code in shown.page.categories]
+    return render(request, "guidance/page.html", {"shown": shown, "report_links": report_links})
+
+
+def _param(request: HttpRequest, name: str) -> str | None:
+    """A query parameter, or None when it is absent, repeated oddly or far too long."""
+    value = request.GET.get(name, "")
+    return value if len(value) <= MAX_PARAM else None
+
+
+def _country_choices() -> list[tuple[str, str]]:
+    known = [(code, countries.name(code)) for code in jurisdictions.load()]
+    return sorted(known, key=lambda item: countries.sort_key(item[1]))
+
+
+def _ending_context(ending: tree_module.Ending, country_param: str) -> dict[str, Any]:
+    language = _language()
+    context: dict[str, Any] = {
+        "ending": ending,
+        "title": ending.title.get(language),
+        "text": ending.text.get(language),
+        "category": categories.get(ending.category) if ending.category else None,
+        "page": library.get(ending.page, language) if ending.page else None,
+        "pages": [library.get(slug, language) for slug in ending.pages],
+        "country_choices": _country_choices(),
+        "other_country": OTHER_COUNTRY,
+        "country": None,
+        "country_other": False,
+        "country_unknown": False,
+        "agency": None,
+    }
+    if not ending.needs_country or not country_param:
+        return context
+    if country_param == OTHER_COUNTRY:
+        context["country_other"] = True
+        return context
+    country = jurisdictions.get(country_param)
+    if country is None:
+        context["country_unknown"] = True
+        return context
+    context["country"] = country
+    context["country_name"] = countries.name(country.code)
+    context["agency"] = country.agency(ending.agency) if ending.agency else None
+    return context
+
+
+@require_GET
+def assistant(request: HttpRequest) -> HttpResponse:
+    tree = tree_module.load()
+    node_param, country_param = _param(request, "node"), _param(request, "country")
+    step = tree.step(node_param or tree.start) if node_param is not None else None
+    if step is None:
+        return _not_found(request, what="step")
+    language = _language()
+    base = reverse("guidance:assistant")
+    context: dict[str, Any] = {"restart": base, "at_start": step.id == tree.start}
+    if isinstance(step, tree_module.Ending):
+        context.update(_ending_context(step, country_param or ""))
+        return render(request, "guidance/assistant_ending.html", context)
+    context.update(
+        {
+            "node": step,
+            "question": step.question.get(language),
+            "help": step.help.get(language) if step.help else None,
+            "answers": [
+                (answer.label.get(language), f"{base}?node={answer.next}")
+                for answer in step.answers
+            ],
+        }
+    )
+    return render(request, "guidance/assistant.html", context)

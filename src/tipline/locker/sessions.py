@@ -1,0 +1,145 @@
+"""Opening a locker and the short-lived sessions that keep it open, without any cookie.
+
+The public site sets no cookies, so an opened locker is a 128-bit token that travels only in a
+hidden field of POSTed forms (never in a URL: nothing in history or logs). The database keeps
+the token's keyed digest and the locker's data key sealed under a key derived from the token.
+A session ends after ``TIPLINE_LOCKER_IDLE_MINUTES`` without a request, or at once with "Lock
+now". Expired rows are deleted lazily, whenever any session is looked up or created, so no
+scheduled job is needed and a stale row never outlives the next visitor by more than a request.
+
+"Wrong passphrase" and "no such locker" are one answer (``LockerNotFound``) after the same work.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from tipline import crypto
+from tipline.crypto import passphrase as pp
+from tipline.locker.models import Locker, LockerSession, OpenThrottle
+
+
+class LockerNotFound(Exception):
+    """No locker opens with this passphrase. Deliberately the same for every cause."""
+
+
+class TooManyAttempts(Exception):
+    """Site-wide limit of failed opens reached this minute; try again in a minute."""
+
+
+class SessionInvalid(Exception):
+    """The session token is missing, malformed, unknown, expired or locked."""
+
+
+@dataclass(frozen=True)
+class Opened:
+    locker: Locker
+    key: bytes  # the locker's data key, for this request only
+    token: str  # the session token, to be put back into every form of the page
+
+
+def key_context(locker_id: uuid.UUID) -> str:
+    return f"locker:{locker_id}:key"
+
+
+def seal_data_key(locker_id: uuid.UUID, data_key: bytes, unlock_key: bytes) -> bytes:
+    inner = crypto.seal(unlock_key, data_key, context=key_context(locker_id))
+    return crypto.wrap_data_key(inner, context=key_context(locker_id))
+
+
+def idle_minutes() -> int:
+    return int(settings.TIPLINE_LOCKER_IDLE_MINUTES)
+
+
+def _idle() -> timedelta:
+    return timedelta(minutes=idle_minutes())
+
+
+def _forget_expired() -> None:
+    LockerSession.objects.filter(last_seen_at__lt=timezone.now() - _idle()).delete()
+
+
+def start(locker: Locker, data_key: bytes) -> Opened:
+    token = pp.new_session_token()
+    digest = pp.session_digest(token)
+    with transaction.atomic():
+        _forget_expired()
+        LockerSession.objects.create(
+            digest=digest,
+            locker=locker,
+            sealed_key=crypto.seal(
+                pp.session_key(token), data_key, context=f"locker-session:{digest}"
+            ),
+        )
+    return Opened(locker=locker, key=data_key, token=token)
+
+
+def _window() -> datetime:
+    return timezone.now().replace(second=0, microsecond=0)
+
+
+def _throttled() -> bool:
+    row = OpenThrottle.objects.filter(window_start=_window()).first()
+    return row is not None and row.failures >= settings.TIPLINE_LOCKER_OPEN_FAILURES_PER_MINUTE
+
+
+def _record_failure() -> None:
+    window = _window()
+    with transaction.atomic():
+        updated = OpenThrottle.objects.filter(window_start=window).update(
+            failures=F("failures") + 1
+        )
+        if not updated:
+            OpenThrottle.objects.get_or_create(window_start=window, defaults={"failures": 1})
+        OpenThrottle.objects.filter(window_start__lt=window - timedelta(minutes=10)).delete()
+
+
+def open_with_passphrase(passphrase: str) -> Opened:
+    """Open the locker this passphrase opens. Checked before Argon2 runs, to bound its cost."""
+    if _throttled():
+        raise TooManyAttempts
+    derived = pp.derive(passphrase)
+    locker = Locker.objects.filter(lookup_digest=derived.lookup).first()
+    try:
+        if locker is None:
+            raise LockerNotFound
+        inner = crypto.unwrap_data_key(bytes(locker.wrapped_key), context=key_context(locker.id))
+        data_key = crypto.open_sealed(derived.unlock_key, inner, context=key_context(locker.id))
+    except (LockerNotFound, crypto.DecryptionError):
+        _record_failure()
+        raise LockerNotFound from None
+    return start(locker, data_key)
+
+
+def resume(token: str) -> Opened:
+    """The locker a posted session token opens; ``SessionInvalid`` for any failure."""
+    if not token or len(token) > 64:
+        raise SessionInvalid
+    digest = pp.session_digest(token)
+    with transaction.atomic():
+        _forget_expired()
+        row = LockerSession.objects.select_related("locker").filter(digest=digest).first()
+        if row is not None:
+            LockerSession.objects.filter(pk=row.pk).update(last_seen_at=timezone.now())
+    if row is None:
+        raise SessionInvalid
+    try:
+        key = crypto.open_sealed(
+            pp.session_key(token), bytes(row.sealed_key), context=f"locker-session:{digest}"
+        )
+    except crypto.DecryptionError:
+        raise SessionInvalid from None
+    return Opened(locker=row.locker, key=key, token=token)
+
+
+def lock(token: str) -> None:
+    """End the session now ("Lock now"). An unknown token is not an error: it is locked."""
+    if token and len(token) <= 64:
+        LockerSession.objects.filter(digest=pp.session_digest(token)).delete()

@@ -1,0 +1,56 @@
+"""Authenticating an API request by its ``Authorization: Bearer <token>`` header.
+
+Every way of failing before the scope check raises the same ``Unauthorized`` (and the adapter
+answers each with the same 401), so probing tells a caller nothing about which tokens exist, were
+revoked, or belong to a deactivated staff member. The token is checked for shape first, so junk
+never reaches the database; then its keyed digest is looked up by equality on a unique column.
+The digest is keyed with a secret the caller does not know, so timing of that comparison cannot
+be steered towards a real digest; ``hmac.compare_digest`` re-checks it in constant time anyway.
+"""
+
+from __future__ import annotations
+
+import hmac
+
+from django.http import HttpRequest
+
+from tipline.crypto.box import credential_digest
+from tipline.partners.actions import TOKEN_PATTERN
+from tipline.partners.models import ApiCredential, CredentialKind
+
+
+class Unauthorized(Exception):
+    """No usable credential. Deliberately one error for every reason."""
+
+
+class Forbidden(Exception):
+    """A valid credential without the scope this route needs."""
+
+
+def _bearer(request: HttpRequest) -> str:
+    header = request.headers.get("Authorization", "")
+    scheme, _sep, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not TOKEN_PATTERN.fullmatch(token):
+        raise Unauthorized
+    return token
+
+
+def credential_for_request(request: HttpRequest, *, scope: str) -> ApiCredential:
+    """The live credential the request presents, if it holds ``scope``."""
+    token = _bearer(request)
+    digest = credential_digest(token)
+    credential = ApiCredential.objects.select_related("user").filter(token_digest=digest).first()
+    if credential is None or not hmac.compare_digest(credential.token_digest, digest):
+        raise Unauthorized
+    if credential.revoked_at is not None:
+        raise Unauthorized
+    if credential.kind == CredentialKind.STAFF and not _user_active(credential):
+        raise Unauthorized
+    if scope not in credential.scopes:
+        raise Forbidden
+    return credential
+
+
+def _user_active(credential: ApiCredential) -> bool:
+    user = credential.user
+    return user is not None and bool(getattr(user, "is_active", False))
