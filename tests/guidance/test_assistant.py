@@ -66,7 +66,8 @@ def _walk_pages(client: Client, url: str, trail: list[str], seen: list[str]) -> 
     assert response.status_code == 200, (url, trail)
     assert not response.cookies
     body = response.content.decode()
-    links = re.findall(r'href="(/en/help/assistant/\?node=[a-z_]+)"', body)
+    # Answers only: the "Previous question" and "Start again" links lead back up the tree.
+    links = re.findall(r'class="category" href="(/en/help/assistant/\?node=[^"]+)"', body)
     if not links:
         seen.append(url)
         return
@@ -151,7 +152,7 @@ def test_other_languages_fall_back_to_english_text_marked_lang_en(
     monkeypatch.setattr(assistant, "load", lambda: english_only)
     body = client.get("/hi/help/assistant/").content.decode()
     assert '<h1 lang="en">Question?</h1>' in body
-    assert 'href="/hi/help/assistant/?node=b"' in body
+    assert 'href="/hi/help/assistant/?node=b&amp;trail=' in body
 
 
 def test_a_translated_question_is_marked_with_its_language(client: Client) -> None:
@@ -216,3 +217,18 @@ def test_tree_mistakes_name_file_line_and_field(change: tuple[str, str], message
     with pytest.raises(GuidanceDataError) as caught:
         assistant.parse("t.yaml", TREE.replace(*change, 1))
     assert message in str(caught.value)
+
+
+def test_previous_question_goes_back_one_answer_and_a_tampered_trail_is_dropped(
+    client: Client,
+) -> None:
+    tree = assistant.load()
+    first = client.get("/en/help/assistant/").content.decode()
+    assert "Previous question" not in first
+    onward = re.findall(r'class="category" href="([^"]+)"', first)[0].replace("&amp;", "&")
+    second = client.get(onward).content.decode()
+    assert f'href="/en/help/assistant/?node={tree.start}">Previous question</a>' in second
+    for trail in ("nosuchstep", "x" * 5000, ",".join([tree.start] * 50), "<script>"):
+        response = client.get(f"/en/help/assistant/?node={tree.start}&trail={trail}")
+        assert response.status_code == 200
+        assert "Previous question" not in response.content.decode()

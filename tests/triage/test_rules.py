@@ -140,7 +140,7 @@ def test_language_must_match_file_name_and_rules(tmp_path: Path) -> None:
 
 
 def test_top_level_mistakes(tmp_path: Path) -> None:
-    assert _error(tmp_path, "- just a list\n").reason.startswith("the file must be a mapping")
+    assert _error(tmp_path, "- just a list\n").reason.startswith("expected a mapping")
     error = _error(tmp_path, HEADER.replace("version: 1", "version: 1\nauthor: me") + GOOD_RULE)
     assert (error.line, error.reason.startswith("unknown key 'author'")) == (3, True)
     assert _error(tmp_path, "language: en\nversion: 1\nrules: []\n").reason.startswith(

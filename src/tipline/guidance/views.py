@@ -8,6 +8,7 @@ the normal layout, never an error.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -24,6 +25,8 @@ from tipline.guidance import jurisdictions, library
 # A country answer meaning "not in the list": general advice, no numbers guessed.
 OTHER_COUNTRY = "other"
 MAX_PARAM = 64
+# The assistant is a few questions deep; a longer trail can only be tampered with.
+MAX_TRAIL = 20
 
 
 def _language() -> str:
@@ -52,6 +55,28 @@ def _param(request: HttpRequest, name: str) -> str | None:
     """A query parameter, or None when it is absent, repeated oddly or far too long."""
     value = request.GET.get(name, "")
     return value if len(value) <= MAX_PARAM else None
+
+
+def _trail(tree: tree_module.Tree, raw: str) -> list[str]:
+    """The questions answered so far, carried in the address (nothing is kept on the server).
+
+    It only drives the "Previous question" link: with JavaScript on, the site replaces history
+    entries (so Quick exit leaves no trail), and the browser's Back button cannot be relied on.
+    A tampered trail (unknown step, too long) is dropped, never an error.
+    """
+    if len(raw) > MAX_PARAM * MAX_TRAIL:
+        return []
+    steps = [part for part in raw.split(",") if part]
+    if len(steps) > MAX_TRAIL or any(part not in tree.nodes for part in steps):
+        return []
+    return steps
+
+
+def _previous_url(base: str, trail: list[str]) -> str:
+    if not trail:
+        return ""
+    query = {"node": trail[-1]} | ({"trail": ",".join(trail[:-1])} if len(trail) > 1 else {})
+    return f"{base}?{urlencode(query)}"
 
 
 def _country_choices() -> list[tuple[str, str]]:
@@ -99,17 +124,26 @@ def assistant(request: HttpRequest) -> HttpResponse:
         return _not_found(request, what="step")
     language = _language()
     base = reverse("guidance:assistant")
-    context: dict[str, Any] = {"restart": base, "at_start": step.id == tree.start}
+    trail = _trail(tree, request.GET.get("trail", ""))
+    context: dict[str, Any] = {
+        "restart": base,
+        "at_start": step.id == tree.start,
+        "previous": _previous_url(base, trail),
+    }
     if isinstance(step, tree_module.Ending):
         context.update(_ending_context(step, country_param or ""))
         return render(request, "guidance/assistant_ending.html", context)
+    onward = ",".join([*trail, step.id])
     context.update(
         {
             "node": step,
             "question": step.question.get(language),
             "help": step.help.get(language) if step.help else None,
             "answers": [
-                (answer.label.get(language), f"{base}?node={answer.next}")
+                (
+                    answer.label.get(language),
+                    f"{base}?{urlencode({'node': answer.next, 'trail': onward})}",
+                )
                 for answer in step.answers
             ],
         }

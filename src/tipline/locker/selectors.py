@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.utils.translation import gettext
+
 from tipline import crypto, storage
 from tipline.locker.models import EvidenceFile, Incident, IncidentVersion
 from tipline.locker.sealed import ctx, items_from_blob, open_json
@@ -186,7 +188,9 @@ def snapshot(
             originals[row.id] = original_bytes(opened, row)
     current = settings_of(opened)
     return Snapshot(
-        title=current.title,
+        # The report's heading. The locker's own "page title" setting is a disguise for the
+        # browser tab ("Recipes"), never a heading for the police or a court.
+        title=gettext("Evidence log"),
         created_at=opened.locker.created_at,
         evidence=[info.record for info in chosen],
         entries=entries,

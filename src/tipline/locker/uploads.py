@@ -7,36 +7,11 @@ never touch disk in plaintext; past the limit the whole request is abandoned and
 
 from __future__ import annotations
 
-import io
-from typing import Any
-
 from django.conf import settings
-from django.core.files.uploadedfile import InMemoryUploadedFile
-from django.core.files.uploadhandler import FileUploadHandler, StopUpload
+
+from tipline.web.uploads import BoundedMemoryUploadHandler
 
 
-class LockerUploadHandler(FileUploadHandler):
-    def new_file(self, *args: Any, **kwargs: Any) -> None:
-        super().new_file(*args, **kwargs)
-        self.buffer = io.BytesIO()
-        self.size = 0
-
-    def receive_data_chunk(self, raw_data: bytes, start: int) -> None:
-        self.size += len(raw_data)
-        if self.size > settings.TIPLINE_LOCKER_MAX_IMPORT_BYTES:
-            self.request.upload_too_large = True  # type: ignore[union-attr]
-            raise StopUpload(connection_reset=False)
-        self.buffer.write(raw_data)
-        return None
-
-    def file_complete(self, file_size: int) -> InMemoryUploadedFile:
-        self.buffer.seek(0)
-        return InMemoryUploadedFile(
-            file=self.buffer,
-            field_name=self.field_name,
-            name=self.file_name,
-            content_type=self.content_type,
-            size=file_size,
-            charset=self.charset,
-            content_type_extra=self.content_type_extra,
-        )
+class LockerUploadHandler(BoundedMemoryUploadHandler):
+    def limit(self) -> int:
+        return int(settings.TIPLINE_LOCKER_MAX_IMPORT_BYTES)

@@ -27,16 +27,15 @@ from tipline.triage.normalise import Normalised, normalise
 from tipline.triage.rules import (
     FAMILIES,
     RE2_SET_OPTIONS,
-    Mapping,
     Matcher,
     Rule,
     RuleError,
     RuleSet,
-    Sequence_,
     load_yaml,
 )
 from tipline.triage.rules import load as load_rules
 from tipline.triage.types import Reason, Score, Signal, Span
+from tipline.yamlfile import Mapping, Sequence_
 
 DATA = Path(__file__).resolve().parent / "data"
 NEGATION_WINDOW_WORDS = 4

@@ -17,10 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import re2
-import yaml
 
+from tipline import yamlfile
 from tipline.cases.categories import Tier
 from tipline.triage.normalise import normalise
+from tipline.yamlfile import DataFileError, InvalidAt, Mapping, Sequence_
 
 FAMILIES = (
     "imminent_danger",
@@ -58,86 +59,17 @@ RE2_SET_OPTIONS = re2.Options()
 RE2_SET_OPTIONS.max_mem = 512 << 20
 
 
-class RuleError(Exception):
+class RuleError(DataFileError):
     """A mistake in a rule or scoring file; str() is `path:line: reason`."""
 
-    def __init__(self, path: str | Path, line: int, reason: str) -> None:
-        super().__init__(f"{path}:{line}: {reason}")
-        self.path = str(path)
-        self.line = line
-        self.reason = reason
 
-
-class _Invalid(Exception):
-    def __init__(self, line: int, reason: str) -> None:
-        super().__init__(reason)
-        self.line = line
-        self.reason = reason
-
-
-# --- YAML with line numbers ------------------------------------------------------------------
-
-
-class Mapping(dict[str, Any]):
-    """A YAML mapping that remembers its own line and the line of each value."""
-
-    line: int
-    lines: dict[str, int]
-
-
-class Sequence_(list[Any]):
-    """A YAML sequence that remembers its own line and the line of each item."""
-
-    line: int
-    lines: list[int]
-
-
-class _LineLoader(yaml.SafeLoader):
-    pass
-
-
-def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> Mapping:
-    loader.flatten_mapping(node)
-    mapping = Mapping()
-    mapping.line = node.start_mark.line + 1
-    mapping.lines = {}
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        line = key_node.start_mark.line + 1
-        if not isinstance(key, str):
-            raise _Invalid(line, f"keys must be text, not {key!r}")
-        if key in mapping:
-            raise _Invalid(line, f"duplicate key {key!r}")
-        mapping[key] = loader.construct_object(value_node, deep=True)
-        mapping.lines[key] = line
-    return mapping
-
-
-def _construct_sequence(loader: _LineLoader, node: yaml.SequenceNode) -> Sequence_:
-    sequence = Sequence_(loader.construct_object(child, deep=True) for child in node.value)
-    sequence.line = node.start_mark.line + 1
-    sequence.lines = [child.start_mark.line + 1 for child in node.value]
-    return sequence
-
-
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+# Raised inside a document's checks; load() attaches the file's path.
+_Invalid = InvalidAt
 
 
 def load_yaml(path: Path, data: bytes) -> Mapping:
     """Parse one file with SafeLoader semantics, raising RuleError with the file and line."""
-    try:
-        document = yaml.load(data, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
-    except _Invalid as error:
-        raise RuleError(path, error.line, error.reason) from None
-    except yaml.MarkedYAMLError as error:
-        line = error.problem_mark.line + 1 if error.problem_mark else 1
-        raise RuleError(path, line, f"YAML syntax: {error.problem or error}") from None
-    except yaml.YAMLError as error:
-        raise RuleError(path, 1, f"YAML: {error}") from None
-    if not isinstance(document, Mapping):
-        raise RuleError(path, 1, "the file must be a mapping (key: value) at the top level")
-    return document
+    return yamlfile.load_yaml(path, data, error=RuleError)
 
 
 # --- compiled rules ------------------------------------------------------------------------------

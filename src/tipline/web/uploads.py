@@ -20,6 +20,10 @@ class UploadTooLarge(Exception):
 
 
 class BoundedMemoryUploadHandler(FileUploadHandler):
+    def limit(self) -> int:
+        """Bytes one file may have; subclasses with a different limit override this."""
+        return int(settings.TIPLINE_MAX_FILE_BYTES)
+
     def new_file(self, *args: Any, **kwargs: Any) -> None:
         super().new_file(*args, **kwargs)
         self.buffer = io.BytesIO()
@@ -27,7 +31,7 @@ class BoundedMemoryUploadHandler(FileUploadHandler):
 
     def receive_data_chunk(self, raw_data: bytes, start: int) -> None:
         self.size += len(raw_data)
-        if self.size > settings.TIPLINE_MAX_FILE_BYTES:
+        if self.size > self.limit():
             self.request.upload_too_large = True  # type: ignore[union-attr]
             raise StopUpload(connection_reset=False)
         self.buffer.write(raw_data)

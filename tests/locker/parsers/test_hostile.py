@@ -229,3 +229,15 @@ def test_telegram_full_export_with_a_non_list_messages_field_is_not_a_crash() ->
     data = b'{"chats": {"list": [{"name": "X", "messages": 7}]}}'
     result = parse(data)
     assert result.items == []
+
+
+def test_an_email_date_with_an_impossible_year_is_read_without_a_time() -> None:
+    # Found by benchmarks/evidence_fuzz.py: the standard library's Date parsing raised
+    # OverflowError (a twenty-digit year), which escaped parse().
+    data = fixture("harassment.eml")
+    start = data.index(b"\nDate: ") + 1
+    end = data.index(b"\n", start)
+    data = data[:start] + b"Date: Thu, 14 Mar 99999999999999999999 18:49:58 +0000\r" + data[end:]
+    result = parse(data)
+    assert result.items[0].timestamp is None
+    assert any("Date" in warning for warning in result.warnings)

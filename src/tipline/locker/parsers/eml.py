@@ -29,6 +29,7 @@ _DKIM_TAG = re.compile(r"(?:^|;)\s*([ds])\s*=\s*([^;\s]+)")
 _EMAIL_ERRORS = (
     email.errors.MessageError,
     ValueError,
+    OverflowError,
     TypeError,
     IndexError,
     AttributeError,
@@ -94,7 +95,12 @@ def html_to_text(html: str) -> str:
 
 
 def _header(message: Message, name: str) -> str:
-    value = message.get(name)
+    try:
+        value = message.get(name)
+    except (ValueError, OverflowError):
+        # Structured headers (Date) are parsed when fetched and can overflow on hostile values;
+        # keep the text exactly as written instead.
+        value = next((v for k, v in message.raw_items() if k.lower() == name.lower()), None)
     return " ".join(str(value).split()) if value is not None else ""
 
 
@@ -168,7 +174,13 @@ def _sender(message: EmailMessage) -> tuple[str, tuple[str, ...]]:
 
 
 def _date(message: EmailMessage, warnings: list[str]) -> datetime | None:
-    header = message.get("Date")
+    try:
+        header = message.get("Date")
+    except (ValueError, OverflowError):
+        # The standard library parses Date when it is fetched; a year with twenty digits
+        # overflows there (found by benchmarks/evidence_fuzz.py).
+        warnings.append("The e-mail's Date header could not be read; it has no time.")
+        return None
     if header is None:
         warnings.append("The e-mail has no Date header; it has no time on the timeline.")
         return None
