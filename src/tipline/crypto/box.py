@@ -142,7 +142,13 @@ def audit_key() -> bytes:
 def ensure_keys() -> list[Path]:
     """Create every key file that is missing; return their paths (for `tipline keys init`)."""
     key_dir = Path(settings.KEY_DIR)
-    paths = [key_dir / f"kek-{KEK_ID}.key", key_dir / "receipt.key", key_dir / "audit.key"]
+    paths = [
+        key_dir / f"kek-{KEK_ID}.key",
+        key_dir / "receipt.key",
+        key_dir / "audit.key",
+        # The evidence locker's server-wide passphrase salt (tipline.crypto.passphrase).
+        key_dir / "locker.key",
+    ]
     for path in paths:
         _key_from_file(path)
     return paths
