@@ -14,13 +14,9 @@ same ``ReportNotFound``: a guessed or leaked id tells a liaison or an auditor no
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F
-from django.utils import timezone
 
 from tipline import crypto
 from tipline.cases import receipts
@@ -42,36 +38,14 @@ class TooManyAttempts(Exception):
     """Site-wide limit of failed receipt look-ups reached; try again in a minute."""
 
 
-def _window_start() -> datetime:
-    now = timezone.now()
-    return now.replace(second=0, microsecond=0)
-
-
-def _throttled() -> bool:
-    limit = settings.TIPLINE_RECEIPT_FAILURES_PER_MINUTE
-    row = ReceiptThrottle.objects.filter(window_start=_window_start()).first()
-    return row is not None and row.failures >= limit
-
-
-def _record_failure() -> None:
-    window = _window_start()
-    with transaction.atomic():
-        updated = ReceiptThrottle.objects.filter(window_start=window).update(
-            failures=F("failures") + 1
-        )
-        if not updated:
-            ReceiptThrottle.objects.get_or_create(window_start=window, defaults={"failures": 1})
-        ReceiptThrottle.objects.filter(window_start__lt=window - timedelta(minutes=10)).delete()
-
-
 def report_by_receipt(receipt: str) -> Report:
-    if _throttled():
+    if ReceiptThrottle.throttled(settings.TIPLINE_RECEIPT_FAILURES_PER_MINUTE):
         raise TooManyAttempts
     normalised = receipts.normalise(receipt)
     digest = crypto.receipt_digest(normalised or _IMPOSSIBLE)
     report = Report.objects.filter(receipt_digest=digest).first()
     if report is None or normalised is None:
-        _record_failure()
+        ReceiptThrottle.record_failure()
         raise ReportNotFound
     return report
 

@@ -23,6 +23,7 @@ from tipline.cases.states import (
     Outcome,
     ReportState,
 )
+from tipline.throttle import MinuteThrottle
 
 CATEGORY_CHOICES = [(c.code, c.label) for c in categories.CATEGORIES]
 TIER_CHOICES = [(t.value, t.value) for t in categories.Tier]
@@ -175,14 +176,8 @@ class SubmissionToken(models.Model):
         return f"Submission token for report {self.report_id}"
 
 
-class ReceiptThrottle(models.Model):
+class ReceiptThrottle(MinuteThrottle):
     """Failed receipt look-ups per minute for the whole site (no per-client state exists)."""
-
-    window_start = models.DateTimeField(unique=True)
-    failures = models.PositiveIntegerField(default=0)
-
-    def __str__(self) -> str:
-        return f"{self.failures} failures from {self.window_start:%H:%M}"
 
 
 class Classification(models.Model):

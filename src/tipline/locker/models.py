@@ -16,6 +16,8 @@ import uuid
 from django.db import models
 from django.utils import timezone
 
+from tipline.throttle import MinuteThrottle
+
 
 class Locker(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -93,15 +95,8 @@ class IncidentVersion(models.Model):
         return f"incident {self.incident_id} version {self.number}"
 
 
-class OpenThrottle(models.Model):
+class OpenThrottle(MinuteThrottle):
     """Failed locker opens per minute for the whole site (no per-client state exists).
 
-    Each attempt costs an Argon2 derivation (64 MiB); past the limit every open is refused for
-    the rest of the minute, right or wrong, so the throttle is not an oracle either.
+    Each attempt costs an Argon2 derivation (64 MiB), so the limit also bounds that cost.
     """
-
-    window_start = models.DateTimeField(unique=True)
-    failures = models.PositiveIntegerField(default=0)
-
-    def __str__(self) -> str:
-        return f"{self.failures} failed opens from {self.window_start:%H:%M}"

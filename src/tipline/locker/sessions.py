@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from tipline import crypto
@@ -81,29 +80,9 @@ def start(locker: Locker, data_key: bytes) -> Opened:
     return Opened(locker=locker, key=data_key, token=token)
 
 
-def _window() -> datetime:
-    return timezone.now().replace(second=0, microsecond=0)
-
-
-def _throttled() -> bool:
-    row = OpenThrottle.objects.filter(window_start=_window()).first()
-    return row is not None and row.failures >= settings.TIPLINE_LOCKER_OPEN_FAILURES_PER_MINUTE
-
-
-def _record_failure() -> None:
-    window = _window()
-    with transaction.atomic():
-        updated = OpenThrottle.objects.filter(window_start=window).update(
-            failures=F("failures") + 1
-        )
-        if not updated:
-            OpenThrottle.objects.get_or_create(window_start=window, defaults={"failures": 1})
-        OpenThrottle.objects.filter(window_start__lt=window - timedelta(minutes=10)).delete()
-
-
 def open_with_passphrase(passphrase: str) -> Opened:
     """Open the locker this passphrase opens. Checked before Argon2 runs, to bound its cost."""
-    if _throttled():
+    if OpenThrottle.throttled(settings.TIPLINE_LOCKER_OPEN_FAILURES_PER_MINUTE):
         raise TooManyAttempts
     derived = pp.derive(passphrase)
     locker = Locker.objects.filter(lookup_digest=derived.lookup).first()
@@ -113,7 +92,7 @@ def open_with_passphrase(passphrase: str) -> Opened:
         inner = crypto.unwrap_data_key(bytes(locker.wrapped_key), context=key_context(locker.id))
         data_key = crypto.open_sealed(derived.unlock_key, inner, context=key_context(locker.id))
     except (LockerNotFound, crypto.DecryptionError):
-        _record_failure()
+        OpenThrottle.record_failure()
         raise LockerNotFound from None
     return start(locker, data_key)
 
