@@ -22,6 +22,7 @@ from typing import Literal
 
 from django.utils.safestring import SafeString, mark_safe
 
+from tipline.locker.parsers.i18n import _ as gettext
 from tipline.locker.pattern import Marker, Pattern, week_label
 
 Period = Literal["day", "week", "month"]
@@ -91,7 +92,7 @@ def render(
     if not found:
         body = (
             f'<text x="{WIDTH // 2}" y="{HEIGHT // 2}" text-anchor="middle" fill="{INK}" '
-            f'font-size="14">No dated items yet.</text>'
+            f'font-size="14">{_text(gettext("No dated items yet."))}</text>'
         )
         return mark_safe(head + body + "</svg>")  # noqa: S308 - every text above is escaped
     parts = [head]
@@ -156,7 +157,7 @@ def render(
 def describe(found: Sequence[Bar], *, period: Period, markers: Sequence[Marker]) -> str:
     """The chart in words (for <desc>, screen readers and the PDF's text layer)."""
     if not found:
-        return "No dated items yet."
+        return gettext("No dated items yet.")
     total = sum(b.count for b in found)
     busiest = max(found, key=lambda b: b.count)
     words = [
@@ -168,7 +169,7 @@ def describe(found: Sequence[Bar], *, period: Period, markers: Sequence[Marker])
             "Markers: " + "; ".join(f"{m.label} on {m.day.isoformat()}" for m in markers) + "."
         )
     else:
-        words.append("No escalation markers.")
+        words.append(gettext("No escalation markers."))
     return " ".join(words)
 
 

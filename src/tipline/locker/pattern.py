@@ -36,6 +36,8 @@ from typing import Any, Literal
 import re2
 import yaml
 
+from tipline.locker.parsers.i18n import _ as gettext
+from tipline.locker.parsers.i18n import in_language
 from tipline.locker.types import Snapshot, TimelineEntry
 from tipline.triage import engine
 from tipline.triage.normalise import normalise
@@ -125,10 +127,10 @@ def timeline(entries: Sequence[TimelineEntry], naive_zone: tzinfo = UTC) -> list
 def time_as_written(timestamp: datetime | None) -> str:
     """'2026-01-03 14:05:00 +01:00' when the offset is known, '… (local, no offset)' if not."""
     if timestamp is None:
-        return "no time"
+        return gettext("no time")
     written = timestamp.strftime("%Y-%m-%d %H:%M:%S")
     if timestamp.tzinfo is None or timestamp.utcoffset() is None:
-        return f"{written} (phone time, offset unknown)"
+        return gettext("%(time)s (phone time, offset unknown)") % {"time": written}
     offset = timestamp.isoformat()[19:].lstrip(".0123456789") or "+00:00"
     return f"{written} {offset}"
 
@@ -297,15 +299,20 @@ def markers(
             by_week.setdefault(day - timedelta(days=day.weekday()), entry)
     for monday, count, average in rising_weeks(per_week, min_count=min_count):
         weeks_before = min(RISING_WINDOW, per_week.index((monday, count)))
-        reason = (
-            f"{count} messages in the week of {monday.isoformat()} ({week_label(monday)}): "
-            f"at least {RISING_FACTOR:g} times the average of {average:.1f} a week "
-            f"in the {weeks_before} week(s) before."
-        )
+        reason = gettext(
+            "%(count)s messages in the week of %(day)s (%(week)s): at least %(factor)s times "
+            "the average of %(average)s a week in the %(weeks)s week(s) before."
+        ) % {
+            "count": count,
+            "day": monday.isoformat(),
+            "week": week_label(monday),
+            "factor": f"{RISING_FACTOR:g}",
+            "average": f"{average:.1f}",
+            "weeks": weeks_before,
+        }
         entry = by_week[monday]
-        found.append(
-            Marker("frequency", "Rising frequency", entry, monday, reason, "frequency", None)
-        )
+        label = gettext("Rising frequency")
+        found.append(Marker("frequency", label, entry, monday, reason, "frequency", None))
     missing = set(_TEXT_KINDS)
     families = _rule_families()
     for entry in focus:
@@ -317,7 +324,8 @@ def markers(
         for kind, rule, reason, span in hits:
             missing.discard(kind)
             day = local_day(entry.item.timestamp, naive_zone) if entry.item.timestamp else date.min
-            found.append(Marker(kind, kinds[kind]["label"], entry, day, reason, rule, span))
+            label = in_language(kinds[kind]["label"])
+            found.append(Marker(kind, label, entry, day, reason, rule, span))
     order = {id(e): n for n, e in enumerate(focus)}
     found.sort(key=lambda m: order.get(id(m.entry), len(order)))
     return found
@@ -338,7 +346,7 @@ def _text_hits(
             continue
         span = _phrase_span(spec["matcher"], text)
         if span is not None:
-            hits.append((kind, f"markers.{kind}", spec["description"], span))
+            hits.append((kind, f"markers.{kind}", in_language(spec["description"]), span))
     return hits
 
 
@@ -373,8 +381,11 @@ def _marker_kinds() -> dict[str, dict[str, Any]]:
         raise ValueError(f"{MARKERS_FILE}: kinds must be exactly {', '.join(_TEXT_KINDS)}")
     loaded: dict[str, dict[str, Any]] = {}
     for kind, spec in kinds.items():
-        if not isinstance(spec, dict) or not isinstance(spec.get("label"), str):
-            raise ValueError(f"{MARKERS_FILE}: {kind} needs a label")
+        if not isinstance(spec, dict) or _texts(spec.get("label")) is None:
+            raise ValueError(f"{MARKERS_FILE}: {kind} needs a label (text or {{en: ..., fr: ...}})")
+        description = _texts(spec.get("description", spec["label"]))
+        if description is None:
+            raise ValueError(f"{MARKERS_FILE}: {kind}: description must be text or by language")
         if not set(spec) <= {"label", "description", "families", "phrases"}:
             raise ValueError(f"{MARKERS_FILE}: {kind}: unknown key")
         if not set(spec.get("families") or ()) <= set(FAMILIES):
@@ -389,12 +400,23 @@ def _marker_kinds() -> dict[str, dict[str, Any]]:
             pattern = f"(?:^|[^{_WORD}])({'|'.join(alternatives)})(?:[^{_WORD}]|$)"
             matcher = re2.compile(pattern.encode(), RE2_OPTIONS)
         loaded[kind] = {
-            "label": spec["label"],
+            "label": _texts(spec["label"]),
             "families": tuple(spec.get("families") or ()),
-            "description": str(spec.get("description", spec["label"])),
+            "description": description,
             "matcher": matcher,
         }
     return loaded
+
+
+def _texts(value: Any) -> dict[str, str] | None:
+    """Plain text (English only) or a `{en: ..., fr: ..., hi: ...}` map with English in it."""
+    if isinstance(value, str):
+        value = {"en": value}
+    if not isinstance(value, dict) or not isinstance(value.get("en"), str):
+        return None
+    if not all(isinstance(text, str) and text.strip() for text in value.values()):
+        return None
+    return {str(language): text for language, text in value.items()}
 
 
 # --- everything at once --------------------------------------------------------------------

@@ -13,6 +13,7 @@ import zlib
 
 import pytest
 from django.conf import LazySettings
+from django.utils import translation
 from PIL import Image, ImageFile
 
 from tests.locker.parsers.conftest import fixture
@@ -241,3 +242,23 @@ def test_an_email_date_with_an_impossible_year_is_read_without_a_time() -> None:
     result = parse(data)
     assert result.items[0].timestamp is None
     assert any("Date" in warning for warning in result.warnings)
+
+
+def test_refusals_and_warnings_come_out_in_the_request_language() -> None:
+    # The import page shows these to victims as they are, so they follow the active language.
+    with translation.override("fr"), pytest.raises(ParseError) as refused:
+        parse(b"\x00\x01 not an export", "notes.bin")
+    assert str(refused.value).startswith("Nous ne reconnaissons pas ce fichier.")
+    with translation.override("fr"), pytest.raises(ParseError) as nested:
+        parse(b'{"messages": ' + b"[" * 100 + b"]" * 100 + b"}")
+    assert str(nested.value) == "Le fichier JSON est imbriqué sur plus de 64 niveaux\u00a0; refusé."
+    data = b'{"name": "X", "type": "personal_chat", "id": 1, "messages": [{"id": 1, "type": ' \
+        b'"message", "date": "2024-03-10T19:01:00", "from": "S", "text": "caf\xe9"}]}'
+    with translation.override("hi"):
+        warnings = parse(data).warnings
+    assert warnings == [
+        "1 अक्षर सही UTF-8 टेक्स्ट नहीं थे और \ufffd के रूप में दिखाए गए हैं; बाकी फ़ाइल सामान्य "
+        "रूप से पढ़ी गई।"
+    ]
+    with pytest.raises(ParseError, match="We do not recognise this file"):
+        parse(b"\x00\x01 not an export", "notes.bin")

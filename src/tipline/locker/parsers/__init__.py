@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from tipline.locker.parsers import eml, meta, screenshot, sms, telegram, whatsapp
 from tipline.locker.parsers.common import decode_text, load_json
+from tipline.locker.parsers.i18n import _, gettext_noop
 from tipline.locker.parsers.limits import limit, megabytes
 from tipline.locker.types import Format, ParseError, ParseResult
 
@@ -62,14 +63,17 @@ def parse(data: bytes, filename: str = "") -> ParseResult:
     most = limit("MAX_INPUT_BYTES")
     if len(data) > most:
         raise ParseError(
-            f"The file is {megabytes(len(data))}; the largest file we import is "
-            f"{megabytes(most)}. Export a shorter period, or without media."
+            _(
+                "The file is %(size)s; the largest file we import is %(most)s. "
+                "Export a shorter period, or without media."
+            )
+            % {"size": megabytes(len(data)), "most": megabytes(most)}
         )
     if not data or data.isspace():
-        raise ParseError("The file is empty.")
+        raise ParseError(_("The file is empty."))
     result = _parse_known(data, filename)
     if not result.items:
-        result.warnings.append("The file was read, but it holds no messages or items.")
+        result.warnings.append(_("The file was read, but it holds no messages or items."))
     return result
 
 
@@ -82,17 +86,18 @@ def _parse_known(data: bytes, filename: str) -> ParseResult:
             return telegram.parse_telegram(document, warnings)
         if meta.looks_like_meta(document):
             return meta.parse_meta(document, warnings)
-        raise ParseError(_UNKNOWN)
+        raise ParseError(_(_UNKNOWN))
     if data.startswith((_ZIP, _EMPTY_ZIP)):
         # The only archives we read; the parser says why one is refused (damaged, no chat...).
         return whatsapp.parse_whatsapp_zip(data, filename)
     fmt = detect(data, filename)
     if fmt is None:
-        raise ParseError(_UNKNOWN)
+        raise ParseError(_(_UNKNOWN))
     return _PARSERS[fmt](data, filename)
 
 
-_UNKNOWN = (
+# Marked here, translated where raised: the language is the request's, not the import's.
+_UNKNOWN = gettext_noop(
     "We do not recognise this file. We read e-mails (.eml), WhatsApp chat exports (.txt or "
     ".zip), Telegram Desktop JSON, Instagram/Facebook message JSON, SMS Backup & Restore XML, "
     "and screenshots (PNG, JPEG, WebP)."

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from tipline.locker.parsers.i18n import _
 from tipline.locker.parsers.limits import limit, megabytes
 from tipline.locker.types import ParseError
 
@@ -42,8 +43,12 @@ def decode_text(data: bytes, warnings: list[str]) -> str:
         text = data.decode("utf-8-sig", errors="replace")
         broken = text.count("\ufffd") - data.count("\xef\xbf\xbd".encode("latin-1"))
         warnings.append(
-            f"{max(broken, 1)} character(s) were not valid UTF-8 text and are shown as \ufffd; "
-            "the rest of the file was read normally."
+            _(
+                "%(count)s character(s) were not valid UTF-8 text and are shown as %(mark)s; "
+                "the rest of the file was read normally."
+            )
+            # The mark is passed in: xgettext would not read the escape as the character.
+            % {"count": max(broken, 1), "mark": "\ufffd"}
         )
         return text
 
@@ -88,22 +93,29 @@ def json_depth(data: bytes) -> int:
 def load_json(data: bytes, warnings: list[str]) -> Any:
     nesting = limit("MAX_NESTING")
     if json_depth(data) > nesting:
-        raise ParseError(f"The JSON file is nested more than {nesting} levels deep; refused.")
+        raise ParseError(
+            _("The JSON file is nested more than %(levels)s levels deep; refused.")
+            % {"levels": nesting}
+        )
     text = decode_text(data, warnings)
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:
         raise ParseError(
-            f"The JSON file is damaged (line {error.lineno}, column {error.colno}): {error.msg}."
+            _("The JSON file is damaged (line %(line)s, column %(column)s): %(reason)s.")
+            % {"line": error.lineno, "column": error.colno, "reason": error.msg}
         ) from None
     except RecursionError:  # pragma: no cover - json_depth refuses this first
-        raise ParseError("The JSON file is nested too deeply; refused.") from None
+        raise ParseError(_("The JSON file is nested too deeply; refused.")) from None
 
 
 def check_item_count(count: int) -> None:
     most = limit("MAX_ITEMS")
     if count > most:
-        raise ParseError(f"The file holds more than {most:,} items; split it and import parts.")
+        raise ParseError(
+            _("The file holds more than %(count)s items; split it and import parts.")
+            % {"count": f"{most:,}"}
+        )
 
 
 ARCHIVE_SUFFIXES = (".zip", ".jar", ".apk", ".7z", ".rar", ".tar", ".gz", ".tgz", ".bz2", ".xz")
@@ -121,10 +133,13 @@ def _check_member_name(name: str) -> None:
     parts = normal.split("/")
     if normal.startswith("/") or re.match(r"^[A-Za-z]:", normal) or ".." in parts:
         raise ParseError(
-            "The zip file contains a file with an unsafe path (absolute, or using “..”); refused."
+            _(
+                "The zip file contains a file with an unsafe path (absolute, or using “..”); "
+                "refused."
+            )
         )
     if "\x00" in name:
-        raise ParseError("The zip file contains a file with an unsafe name; refused.")
+        raise ParseError(_("The zip file contains a file with an unsafe name; refused."))
 
 
 def read_zip(data: bytes) -> list[ZipMember]:
@@ -139,22 +154,24 @@ def read_zip(data: bytes) -> list[ZipMember]:
         EOFError,
         NotImplementedError,
     ):
-        raise ParseError("The zip file is damaged and cannot be opened.") from None
+        raise ParseError(_("The zip file is damaged and cannot be opened.")) from None
     with archive:
         infos = archive.infolist()
         if len(infos) > limit("MAX_ZIP_MEMBERS"):
             raise ParseError(
-                f"The zip file holds more than {limit('MAX_ZIP_MEMBERS'):,} files; refused."
+                _("The zip file holds more than %(count)s files; refused.")
+                % {"count": f"{limit('MAX_ZIP_MEMBERS'):,}"}
             )
         total_limit = limit("MAX_ZIP_TOTAL_BYTES")
         if sum(info.file_size for info in infos) > total_limit:
             raise ParseError(
-                f"The zip file would unpack to more than {megabytes(total_limit)}; refused."
+                _("The zip file would unpack to more than %(size)s; refused.")
+                % {"size": megabytes(total_limit)}
             )
         names = [info.filename for info in infos]
         if len(set(names)) != len(names):
             # Two entries with one name read differently in different unzip tools.
-            raise ParseError("The zip file contains two files with the same name; refused.")
+            raise ParseError(_("The zip file contains two files with the same name; refused."))
         members: list[ZipMember] = []
         total = 0
         for info in infos:
@@ -162,14 +179,14 @@ def read_zip(data: bytes) -> list[ZipMember]:
             if info.is_dir():
                 continue
             if stat.S_ISLNK(info.external_attr >> 16):
-                raise ParseError("The zip file contains a symbolic link; refused.")
+                raise ParseError(_("The zip file contains a symbolic link; refused."))
             if info.flag_bits & 0x1:
-                raise ParseError("The zip file is password-protected; export it again without.")
+                raise ParseError(_("The zip file is password-protected; export it again without."))
             if info.filename.lower().endswith(ARCHIVE_SUFFIXES):
-                raise ParseError("The zip file contains another archive inside it; refused.")
+                raise ParseError(_("The zip file contains another archive inside it; refused."))
             body = _read_member(archive, info, total_limit - total)
             if body.startswith(_ARCHIVE_MAGIC):
-                raise ParseError("The zip file contains another archive inside it; refused.")
+                raise ParseError(_("The zip file contains another archive inside it; refused."))
             total += len(body)
             members.append(ZipMember(info.filename, body))
         return members
@@ -180,7 +197,7 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int) -
     small = limit("ZIP_RATIO_MIN_BYTES")
     if info.file_size >= small and info.file_size > ratio * max(info.compress_size, 1):
         raise ParseError(
-            "The zip file expands far more than real exports do (a zip bomb); refused."
+            _("The zip file expands far more than real exports do (a zip bomb); refused.")
         )
     # The declared sizes are checked above, but they are the attacker's word; the reads below
     # stop at the budget whatever the header says.
@@ -206,12 +223,12 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int) -
         RuntimeError,
     ):
         raise ParseError(
-            "A file inside the zip is damaged or uses an unsupported method."
+            _("A file inside the zip is damaged or uses an unsupported method.")
         ) from None
     if got > min(budget, info.file_size):
-        raise ParseError("The zip file expands beyond what its directory declares; refused.")
+        raise ParseError(_("The zip file expands beyond what its directory declares; refused."))
     if got >= small and got > ratio * max(info.compress_size, 1):
         raise ParseError(
-            "The zip file expands far more than real exports do (a zip bomb); refused."
+            _("The zip file expands far more than real exports do (a zip bomb); refused.")
         )
     return b"".join(chunks)

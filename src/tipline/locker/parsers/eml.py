@@ -19,6 +19,7 @@ from email.message import EmailMessage, Message
 from html.parser import HTMLParser
 
 from tipline.locker.parsers.common import clean_name
+from tipline.locker.parsers.i18n import _
 from tipline.locker.types import Item, ParseError, ParseResult
 
 _HEADER_LINE = re.compile(rb"[!-9;-~]{1,76}:")
@@ -116,12 +117,12 @@ def parse_eml(data: bytes, filename: str = "") -> ParseResult:
     except ParseError:
         raise
     except _EMAIL_ERRORS:
-        raise ParseError("The e-mail file is damaged and could not be read.") from None
+        raise ParseError(_("The e-mail file is damaged and could not be read.")) from None
 
 
 def _read(message: EmailMessage | Message, warnings: list[str]) -> ParseResult:
     if not isinstance(message, EmailMessage):
-        raise ParseError("The e-mail file could not be read.")
+        raise ParseError(_("The e-mail file could not be read."))
     sender, identifiers = _sender(message)
     stamp = _date(message, warnings)
     meta: dict[str, str] = {}
@@ -179,14 +180,14 @@ def _date(message: EmailMessage, warnings: list[str]) -> datetime | None:
     except (ValueError, OverflowError):
         # The standard library parses Date when it is fetched; a year with twenty digits
         # overflows there (found by benchmarks/evidence_fuzz.py).
-        warnings.append("The e-mail's Date header could not be read; it has no time.")
+        warnings.append(_("The e-mail's Date header could not be read; it has no time."))
         return None
     if header is None:
-        warnings.append("The e-mail has no Date header; it has no time on the timeline.")
+        warnings.append(_("The e-mail has no Date header; it has no time on the timeline."))
         return None
     stamp = getattr(header, "datetime", None)
     if not isinstance(stamp, datetime):
-        warnings.append("The e-mail's Date header could not be read; it has no time.")
+        warnings.append(_("The e-mail's Date header could not be read; it has no time."))
         return None
     # "-0000" means "UTC, local zone unknown" (RFC 5322 3.3); the library returns it naive.
     return stamp if stamp.tzinfo is not None else stamp.replace(tzinfo=UTC)
@@ -201,7 +202,7 @@ def _body(message: EmailMessage, warnings: list[str]) -> str:
     except (LookupError, UnicodeError, ValueError, KeyError, AttributeError):
         payload = part.get_payload(decode=True)
         content = payload.decode("utf-8", errors="replace") if isinstance(payload, bytes) else ""
-        warnings.append("The e-mail body's character set could not be read; shown as UTF-8.")
+        warnings.append(_("The e-mail body's character set could not be read; shown as UTF-8."))
     if not isinstance(content, str):
         return ""
     content = content.replace("\r\n", "\n")

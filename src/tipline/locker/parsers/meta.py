@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tipline.locker.parsers.common import check_item_count, clean_name
+from tipline.locker.parsers.i18n import _
 from tipline.locker.types import Item, Kind, ParseError, ParseResult
 
 _MEDIA_KEYS = ("photos", "videos", "audio_files", "gifs", "files", "media")
@@ -44,7 +45,7 @@ def _str(value: Any) -> str:
 
 def parse_meta(document: Any, warnings: list[str]) -> ParseResult:
     if not looks_like_meta(document):
-        raise ParseError("This JSON file is not an Instagram or Facebook message export.")
+        raise ParseError(_("This JSON file is not an Instagram or Facebook message export."))
     messages = document["messages"]
     check_item_count(len(messages))
     title = _str(document.get("title")) or _str(document.get("threadName"))
@@ -57,9 +58,11 @@ def parse_meta(document: Any, warnings: list[str]) -> ParseResult:
         else:
             items.append(item)
     if skipped:
-        warnings.append(f"{skipped} message(s) had no readable time and were skipped.")
+        warnings.append(
+            _("%(count)s message(s) had no readable time and were skipped.") % {"count": skipped}
+        )
     if not items and skipped:
-        raise ParseError("No messages could be read from this file.")
+        raise ParseError(_("No messages could be read from this file."))
     # Meta lists the newest first; the timeline reads oldest first.
     items.sort(key=lambda item: item.timestamp or datetime.min.replace(tzinfo=UTC))
     return ParseResult("meta", items, warnings=warnings)

@@ -18,6 +18,7 @@ from datetime import datetime
 from PIL import Image, ImageFile, UnidentifiedImageError
 
 from tipline.locker.parsers.common import clean_name
+from tipline.locker.parsers.i18n import _
 from tipline.locker.parsers.limits import max_image_pixels
 from tipline.locker.types import Item, ParseError, ParseResult
 
@@ -62,14 +63,14 @@ def parse_screenshot(data: bytes, filename: str = "") -> ParseResult:
     limit = max_image_pixels()
     if data.startswith(b"\x89PNG") and not data.endswith(_PNG_END):
         # Pillow decodes a PNG cut after its pixel data; the missing end still means a bad copy.
-        raise ParseError("The image is damaged or truncated and cannot be read.")
+        raise ParseError(_("The image is damaged or truncated and cannot be read."))
     try:
         with _strict_decoding(), python_warnings.catch_warnings():
             python_warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data), formats=list(_FORMATS)) as image:
                 width, height = image.size
                 if width * height > limit:
-                    raise ParseError("The image has too many pixels to process safely.")
+                    raise ParseError(_("The image has too many pixels to process safely."))
                 image_format = image.format or ""
                 image.load()
                 # After load(): PNG keeps its eXIf chunk after the image data.
@@ -77,9 +78,9 @@ def parse_screenshot(data: bytes, filename: str = "") -> ParseResult:
     except ParseError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ParseError("The image has too many pixels to process safely.") from None
+        raise ParseError(_("The image has too many pixels to process safely.")) from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError, TypeError):
-        raise ParseError("The image is damaged or truncated and cannot be read.") from None
+        raise ParseError(_("The image is damaged or truncated and cannot be read.")) from None
     meta = {"width": str(width), "height": str(height), "format": image_format}
     stamp = None
     try:

@@ -28,6 +28,7 @@ from defusedxml import (
 from defusedxml.ElementTree import iterparse
 
 from tipline.locker.parsers.common import check_item_count, clean_name
+from tipline.locker.parsers.i18n import _
 from tipline.locker.parsers.limits import limit
 from tipline.locker.types import Item, Kind, ParseError, ParseResult
 
@@ -75,7 +76,10 @@ def parse_sms_backup(data: bytes, filename: str = "") -> ParseResult:
             if event == "start":
                 stack.append(element)
                 if len(stack) > nesting:
-                    raise ParseError(f"The XML is nested more than {nesting} levels deep.")
+                    raise ParseError(
+                        _("The XML is nested more than %(levels)s levels deep.")
+                        % {"levels": nesting}
+                    )
                 continue
             stack.pop()
             if element.tag in ("sms", "mms", "call"):
@@ -91,25 +95,32 @@ def parse_sms_backup(data: bytes, filename: str = "") -> ParseResult:
                 element.clear()
     except DTDForbidden:
         raise ParseError(
-            "The XML declares a DTD (<!DOCTYPE>); refused, because DTDs carry entity "
-            "expansion and external-entity attacks. SMS Backup & Restore files have none."
+            _(
+                "The XML declares a DTD (<!DOCTYPE>); refused, because DTDs carry entity "
+                "expansion and external-entity attacks. SMS Backup & Restore files have none."
+            )
         ) from None
     except EntitiesForbidden:
-        raise ParseError("The XML declares entities (entity expansion); refused.") from None
+        raise ParseError(_("The XML declares entities (entity expansion); refused.")) from None
     except ExternalReferenceForbidden:
-        raise ParseError("The XML refers to an external entity; refused.") from None
+        raise ParseError(_("The XML refers to an external entity; refused.")) from None
     except DefusedXmlException:
-        raise ParseError("The XML uses unsafe features; refused.") from None
+        raise ParseError(_("The XML uses unsafe features; refused.")) from None
     except XMLParseError as error:
         line, column = error.position
-        raise ParseError(f"The XML is damaged at line {line}, column {column}.") from None
+        raise ParseError(
+            _("The XML is damaged at line %(line)s, column %(column)s.")
+            % {"line": line, "column": column}
+        ) from None
     except (LookupError, UnicodeError):
         # The XML declaration names an encoding Python does not know, or the bytes do not fit it.
-        raise ParseError("The XML declares a character encoding we cannot read.") from None
+        raise ParseError(_("The XML declares a character encoding we cannot read.")) from None
     if skipped:
-        warnings.append(f"{skipped} entr(ies) had no readable date and were skipped.")
+        warnings.append(
+            _("%(count)s entr(ies) had no readable date and were skipped.") % {"count": skipped}
+        )
     if not items and skipped:
-        raise ParseError("No messages or calls could be read from this file.")
+        raise ParseError(_("No messages or calls could be read from this file."))
     return ParseResult("sms-backup", items, media=media, warnings=warnings)
 
 
@@ -198,7 +209,10 @@ def _mms(element: Element, stamp: datetime, media: dict[str, bytes], warnings: l
             try:
                 media.setdefault(name, base64.b64decode(encoded, validate=False))
             except (binascii.Error, ValueError):
-                warnings.append(f"An MMS attachment (“{name}”) is damaged and was not kept.")
+                warnings.append(
+                    _("An MMS attachment (“%(name)s”) is damaged and was not kept.")
+                    % {"name": name}
+                )
     kind: Kind = "mms"
     identifiers: tuple[str, ...]
     if direction == "sent":

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tipline.locker.parsers.common import check_item_count, clean_name
+from tipline.locker.parsers.i18n import _
 from tipline.locker.types import Item, Kind, ParseError, ParseResult
 
 # `thumbnail` is a preview of `file`, not a second attachment.
@@ -37,7 +38,7 @@ def looks_like_telegram(document: Any) -> bool:
 
 def parse_telegram(document: Any, warnings: list[str]) -> ParseResult:
     if not looks_like_telegram(document):
-        raise ParseError("This JSON file is not a Telegram Desktop export.")
+        raise ParseError(_("This JSON file is not a Telegram Desktop export."))
     chats = _chats(document)
     check_item_count(
         sum(len(chat["messages"]) for chat in chats if isinstance(chat.get("messages"), list))
@@ -56,9 +57,12 @@ def parse_telegram(document: Any, warnings: list[str]) -> ParseResult:
             else:
                 items.append(item)
     if skipped:
-        warnings.append(f"{skipped} entr(ies) had no readable date or were not messages; skipped.")
+        warnings.append(
+            _("%(count)s entr(ies) had no readable date or were not messages; skipped.")
+            % {"count": skipped}
+        )
     if not items and skipped:
-        raise ParseError("No Telegram messages could be read from this file.")
+        raise ParseError(_("No Telegram messages could be read from this file."))
     return ParseResult("telegram", items, warnings=warnings)
 
 

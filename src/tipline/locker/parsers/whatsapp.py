@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from tipline.locker.parsers.common import check_item_count, clean_name, decode_text, read_zip
+from tipline.locker.parsers.i18n import _
 from tipline.locker.types import Item, Kind, ParseError, ParseResult
 
 _MARKS = "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff"
@@ -82,7 +83,7 @@ def parse_whatsapp_zip(data: bytes, filename: str = "") -> ParseResult:
     members = read_zip(data)
     chat = chat_member_name([m.name for m in members])
     if chat is None:
-        raise ParseError("The zip file does not contain a WhatsApp chat (_chat.txt).")
+        raise ParseError(_("The zip file does not contain a WhatsApp chat (_chat.txt)."))
     warnings: list[str] = []
     media: dict[str, bytes] = {}
     for member in members:
@@ -90,7 +91,10 @@ def parse_whatsapp_zip(data: bytes, filename: str = "") -> ParseResult:
             continue
         name = clean_name(member.name)
         if name in media:
-            warnings.append(f"Two files in the zip are called “{name}”; the first was kept.")
+            warnings.append(
+                _("Two files in the zip are called “%(name)s”; the first was kept.")
+                % {"name": name}
+            )
             continue
         media[name] = member.data
     text_bytes = next(m.data for m in members if m.name == chat)
@@ -99,8 +103,8 @@ def parse_whatsapp_zip(data: bytes, filename: str = "") -> ParseResult:
     missing = sorted({a for item in result.items for a in item.attachments} - media.keys())
     if missing:
         warnings.append(
-            f"{len(missing)} attached file(s) named in the chat are not in the zip "
-            f"(e.g. “{missing[0]}”)."
+            _("%(count)s attached file(s) named in the chat are not in the zip (e.g. “%(name)s”).")
+            % {"count": len(missing), "name": missing[0]}
         )
     return ParseResult("whatsapp", result.items, media=media, warnings=warnings)
 
@@ -125,7 +129,7 @@ def parse_whatsapp(data: bytes, *, conversation: str, warnings: list[str]) -> Pa
             style = (bool(found["br"]), found["sep"], found["ap"] is not None)
             heads.append(_Line(index, found, style))
     if not heads:
-        raise ParseError("No WhatsApp messages were found in the file.")
+        raise ParseError(_("No WhatsApp messages were found in the file."))
     orders = _decide_orders(heads, warnings)
     stamps: dict[int, datetime] = {}
     bad = 0
@@ -137,14 +141,17 @@ def parse_whatsapp(data: bytes, *, conversation: str, warnings: list[str]) -> Pa
             stamps[head.index] = stamp
     if bad:
         warnings.append(
-            f"{bad} line(s) began like a message but with an impossible date or time; they were "
-            "kept as text of the message above."
+            _(
+                "%(count)s line(s) began like a message but with an impossible date or time; "
+                "they were kept as text of the message above."
+            )
+            % {"count": bad}
         )
     first = min(stamps, default=None)
     if first is None:
-        raise ParseError("No WhatsApp messages with a valid date were found in the file.")
+        raise ParseError(_("No WhatsApp messages with a valid date were found in the file."))
     if any(line.strip(" \t" + _MARKS) for line in lines[:first]):
-        raise ParseError("The file does not start with a WhatsApp message line.")
+        raise ParseError(_("The file does not start with a WhatsApp message line."))
     check_item_count(len(stamps))
     items = _items(lines, stamps, heads, conversation)
     return ParseResult("whatsapp", items, warnings=warnings)
@@ -213,8 +220,10 @@ def _decide_orders(heads: list[_Line], warnings: list[str]) -> dict[tuple[bool, 
         orders[style] = _decide_order(matches, warnings)
     if len(groups) > 1:
         warnings.append(
-            "The file mixes date formats from different phone settings; each kind of line was "
-            "read on its own terms. Check the dates against the phone."
+            _(
+                "The file mixes date formats from different phone settings; each kind of line "
+                "was read on its own terms. Check the dates against the phone."
+            )
         )
     return orders
 
@@ -226,8 +235,10 @@ def _decide_order(matches: list[re.Match[str]], warnings: list[str]) -> str:
     month_first = any(int(m["b"]) > 12 for m in matches)
     if day_first and month_first:
         warnings.append(
-            "Some dates are written day-first and others month-first in the same style; each "
-            "was read the way its values allow. Check the dates against the phone."
+            _(
+                "Some dates are written day-first and others month-first in the same style; "
+                "each was read the way its values allow. Check the dates against the phone."
+            )
         )
         return "either"
     if day_first or month_first:
@@ -236,16 +247,20 @@ def _decide_order(matches: list[re.Match[str]], warnings: list[str]) -> str:
     mdy = _inversions(matches, "mdy")
     if mdy < dmy:
         warnings.append(
-            "The dates could be read either day-first or month-first; they were read "
-            "month-first because that keeps the messages in time order."
+            _(
+                "The dates could be read either day-first or month-first; they were read "
+                "month-first because that keeps the messages in time order."
+            )
         )
         return "mdy"
     if dmy < mdy:
         return "dmy"
     if any(int(m["a"]) != int(m["b"]) for m in matches):
         warnings.append(
-            "The dates could be read either day-first or month-first; they were read "
-            "day-first. Check one date against the phone."
+            _(
+                "The dates could be read either day-first or month-first; they were read "
+                "day-first. Check one date against the phone."
+            )
         )
     return "dmy"
 
