@@ -77,15 +77,25 @@ def files(opened: Opened) -> list[FileInfo]:
     return out
 
 
-def file_row(opened: Opened, file_id: object) -> EvidenceFile:
+def _in_locker[Row: (EvidenceFile, Incident)](
+    model: type[Row], opened: Opened, raw_id: object
+) -> Row:
+    """The access rule for every id a victim sends: it must name a row of *this* locker.
+
+    Malformed, missing and another locker's ids get the same NotInLocker.
+    """
     try:
-        number = int(str(file_id))
+        number = int(str(raw_id))
     except ValueError:
         raise NotInLocker from None
-    row = EvidenceFile.objects.filter(locker=opened.locker, id=number).first()
+    row = model._default_manager.filter(locker=opened.locker, id=number).first()
     if row is None:
         raise NotInLocker
     return row
+
+
+def file_row(opened: Opened, file_id: object) -> EvidenceFile:
+    return _in_locker(EvidenceFile, opened, file_id)
 
 
 def original_bytes(opened: Opened, row: EvidenceFile) -> bytes:
@@ -106,14 +116,7 @@ def _entries(opened: Opened, row: EvidenceFile) -> list[TimelineEntry]:
 
 
 def incident_row(opened: Opened, incident_id: object) -> Incident:
-    try:
-        number = int(str(incident_id))
-    except ValueError:
-        raise NotInLocker from None
-    row = Incident.objects.filter(locker=opened.locker, id=number).first()
-    if row is None:
-        raise NotInLocker
-    return row
+    return _in_locker(Incident, opened, incident_id)
 
 
 def _version(opened: Opened, row: IncidentVersion) -> IncidentVersionData:
