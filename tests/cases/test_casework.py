@@ -11,6 +11,7 @@ from tipline.audit.chain import verify
 from tipline.audit.models import AuditEntry
 from tipline.cases import actions, casework
 from tipline.cases.models import Report
+from tipline.cases.policies import NotAllowed
 from tipline.cases.selectors import reporter_view
 from tipline.cases.states import MessageAuthor, PublicStatus, ReportState
 from tipline.cases.tasks import process_report
@@ -59,7 +60,7 @@ def test_claiming_leaves_a_later_state_alone() -> None:
 def test_a_report_someone_else_holds_cannot_be_claimed() -> None:
     report = factories.report().report
     actions.report_claim(actor=member(name="ana"), report=report)
-    with pytest.raises(actions.NotAllowed):
+    with pytest.raises(NotAllowed):
         actions.report_claim(actor=member(name="bo"), report=report)
     report.refresh_from_db()
     assert report.assigned_to is not None
@@ -70,7 +71,7 @@ def test_a_report_someone_else_holds_cannot_be_claimed() -> None:
 @pytest.mark.parametrize("role", ["liaison", "auditor"])
 def test_roles_without_casework_cannot_claim(role: str) -> None:
     report = factories.report().report
-    with pytest.raises(actions.NotAllowed):
+    with pytest.raises(NotAllowed):
         actions.report_claim(actor=member(role), report=report)
     assert not AuditEntry.objects.filter(action="report.claim").exists()
 
@@ -99,7 +100,7 @@ def test_supervisors_and_admins_assign_and_unassign(role: str) -> None:
 @pytest.mark.parametrize("role", ["analyst", "liaison", "auditor"])
 def test_other_roles_cannot_assign(role: str) -> None:
     report = factories.report().report
-    with pytest.raises(actions.NotAllowed):
+    with pytest.raises(NotAllowed):
         actions.report_assign(actor=member(role), report=report, assignee=member())
     report.refresh_from_db()
     assert report.assigned_to is None
@@ -109,7 +110,7 @@ def test_other_roles_cannot_assign(role: str) -> None:
 @pytest.mark.parametrize("role", ["liaison", "auditor"])
 def test_reports_go_only_to_people_who_work_on_them(role: str) -> None:
     report = factories.report().report
-    with pytest.raises(actions.NotAllowed):
+    with pytest.raises(NotAllowed):
         actions.report_assign(actor=member("supervisor"), report=report, assignee=member(role))
 
 

@@ -11,7 +11,6 @@ from django.utils import timezone
 
 from tests import factories
 from tipline.audit.models import AuditEntry
-from tipline.cases.actions import NotAllowed
 from tipline.cases.linking import (
     cluster_merge,
     cluster_of,
@@ -20,7 +19,7 @@ from tipline.cases.linking import (
     linked_report_ids,
 )
 from tipline.cases.models import Decision, Referral, Report, ReportIdentifier, ReportLink
-from tipline.cases.policies import ReportPolicy
+from tipline.cases.policies import NotAllowed, ReportPolicy
 from tipline.cases.selectors import report_details
 from tipline.staff.models import StaffUser
 from tipline.triage.identifiers import extract

@@ -21,8 +21,8 @@ from tipline import storage
 from tipline.audit.chain import verify
 from tipline.audit.models import AuditEntry
 from tipline.cases import retention, selectors
-from tipline.cases.actions import NotAllowed
 from tipline.cases.models import EvidenceFile, Message, Report, ReportKey
+from tipline.cases.policies import NotAllowed
 from tipline.cases.sealing import KeyDestroyed
 from tipline.cases.states import Outcome, ReportState, state_for
 from tipline.cases.tasks import ensure_retention_scheduled, process_report, retention_run

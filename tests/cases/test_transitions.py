@@ -10,9 +10,8 @@ from tests import factories
 from tipline.audit.chain import verify
 from tipline.audit.models import AuditEntry
 from tipline.cases import actions, review, selectors, transitions, workflow
-from tipline.cases.actions import NotAllowed
 from tipline.cases.models import Decision, Note, Referral, Report
-from tipline.cases.policies import ReportPolicy
+from tipline.cases.policies import NotAllowed, ReportPolicy
 from tipline.cases.states import DecisionStatus, Outcome, PublicStatus, ReportState
 
 pytestmark = pytest.mark.django_db

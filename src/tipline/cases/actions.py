@@ -26,7 +26,7 @@ from tipline import crypto, storage
 from tipline.audit.chain import record
 from tipline.cases import categories, receipts
 from tipline.cases.models import EvidenceFile, Message, Report, ReportKey, SubmissionToken
-from tipline.cases.policies import ReportPolicy
+from tipline.cases.policies import NotAllowed, ReportPolicy
 from tipline.cases.sealing import (
     KeyDestroyed,
     new_report_keys,
@@ -35,16 +35,13 @@ from tipline.cases.sealing import (
     seal_text,
 )
 from tipline.cases.states import KeyPurpose, MessageAuthor, ReportState
+from tipline.cases.tasks import process_report
 from tipline.evidence.validate import ValidatedUpload
 
 if TYPE_CHECKING:
     from tipline.staff.models import StaffUser
 
 SUBMISSION_TOKEN_TTL = timedelta(hours=24)
-
-
-class NotAllowed(Exception):
-    """The acting staff member may see the report but may not make this change to it."""
 
 
 @dataclass(frozen=True)
@@ -183,8 +180,6 @@ def _enqueue_processing(report_id: uuid.UUID) -> None:
     # With the database task backend the task row commits in the same transaction as the report,
     # so work is never lost between the two. Payloads carry ids only, never content. The task
     # makes previews and (re)scores and links the report.
-    from tipline.cases.tasks import process_report
-
     process_report.enqueue(str(report_id))
 
 

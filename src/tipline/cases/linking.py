@@ -26,9 +26,8 @@ from django.utils.translation import gettext as _
 
 from tipline import crypto
 from tipline.audit.chain import record
-from tipline.cases.actions import NotAllowed
 from tipline.cases.models import Report, ReportIdentifier, ReportLink
-from tipline.cases.policies import ReportPolicy
+from tipline.cases.policies import NotAllowed, ReportPolicy
 from tipline.cases.review import report_link
 
 if TYPE_CHECKING:

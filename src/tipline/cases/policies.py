@@ -27,6 +27,10 @@ CASEWORK_ROLES = frozenset({Role.ANALYST, Role.SUPERVISOR, Role.ADMIN})
 ASSIGNING_ROLES = frozenset({Role.SUPERVISOR, Role.ADMIN})
 
 
+class NotAllowed(Exception):
+    """The acting staff member may see the report but may not make this change to it."""
+
+
 def _referred_to(agency: str) -> Q:
     return Q(pk__in=Referral.objects.filter(agency=agency).values("report_id"))
 

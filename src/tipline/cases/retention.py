@@ -29,9 +29,8 @@ from django.utils.translation import gettext as _
 from tipline import storage
 from tipline.audit.chain import record
 from tipline.cases import workflow
-from tipline.cases.actions import NotAllowed
 from tipline.cases.models import EvidenceFile, Report, ReportKey
-from tipline.cases.policies import ReportPolicy
+from tipline.cases.policies import NotAllowed, ReportPolicy
 from tipline.cases.states import KeyPurpose, Outcome, ReportState
 
 if TYPE_CHECKING:

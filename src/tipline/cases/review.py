@@ -19,10 +19,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tipline.audit.chain import record
-from tipline.cases.actions import NotAllowed
 from tipline.cases.classification import VOCABULARIES
 from tipline.cases.models import Classification, Note, Report, ReportLink
-from tipline.cases.policies import ReportPolicy
+from tipline.cases.policies import NotAllowed, ReportPolicy
 from tipline.cases.sealing import KeyDestroyed, report_key, seal_text
 from tipline.cases.states import KeyPurpose, ReportState
 from tipline.cases.transitions import classification_snapshot

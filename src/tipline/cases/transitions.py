@@ -27,10 +27,9 @@ from django.utils.translation import gettext as _
 
 from tipline.audit.chain import record
 from tipline.cases import workflow
-from tipline.cases.actions import NotAllowed
 from tipline.cases.classification import ILLEGAL, VOCABULARIES
 from tipline.cases.models import Classification, Decision, Referral, Report
-from tipline.cases.policies import ReportPolicy
+from tipline.cases.policies import NotAllowed, ReportPolicy
 from tipline.cases.states import DecisionStatus, Outcome, ReportState, state_for
 
 if TYPE_CHECKING:

@@ -16,8 +16,8 @@ from django.views.decorators.http import require_POST
 
 from tipline.cases import linking, retention, review, transitions
 from tipline.cases.access import ReportNotFound, report_for_staff
-from tipline.cases.actions import NotAllowed
 from tipline.cases.models import Report
+from tipline.cases.policies import NotAllowed
 from tipline.cases.states import Outcome
 from tipline.console.case_forms import ClassificationForm, DecisionForm, LinkForm, NoteForm
 from tipline.console.reports import case_page, refused, with_report

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 from tipline.cases import actions, casework, categories, queue
 from tipline.cases.access import ReportNotFound, evidence_for_staff, report_for_staff
 from tipline.cases.models import Report
-from tipline.cases.policies import ReportPolicy
+from tipline.cases.policies import NotAllowed, ReportPolicy
 from tipline.cases.states import DecisionStatus, MessageAuthor, Outcome, ReportState
 from tipline.console.case_forms import ClassificationForm, DecisionForm, LinkForm, NoteForm
 from tipline.console.fields import (
@@ -251,7 +251,7 @@ def case_contact(request: HttpRequest, user: StaffUser, report: Report) -> HttpR
 def case_claim(request: HttpRequest, user: StaffUser, report: Report) -> HttpResponse:
     try:
         actions.report_claim(actor=user, report=report)
-    except actions.NotAllowed as exc:
+    except NotAllowed as exc:
         return refused(request, report, str(exc))
     if request.POST.get("back") == "queue":
         return HttpResponseRedirect(reverse("console:queue"))
@@ -266,7 +266,7 @@ def case_assign(request: HttpRequest, user: StaffUser, report: Report) -> HttpRe
         return refused(request, report, _("choose someone from the list"))
     try:
         actions.report_assign(actor=user, report=report, assignee=form.cleaned_data["assignee"])
-    except actions.NotAllowed as exc:
+    except NotAllowed as exc:
         return refused(request, report, str(exc))
     return HttpResponseRedirect(reverse("console:case", args=[report.id]))
 
@@ -281,7 +281,7 @@ def case_message(request: HttpRequest, user: StaffUser, report: Report) -> HttpR
         actions.message_add(
             report=report, author=MessageAuthor.HOTLINE, body=form.cleaned_data["body"], actor=user
         )
-    except actions.NotAllowed as exc:
+    except NotAllowed as exc:
         return refused(request, report, str(exc))
     return HttpResponseRedirect(reverse("console:case", args=[report.id]) + "#thread")
 
