@@ -46,3 +46,21 @@ def fresh_server(tmp_path: Path) -> Iterator[LiveServer]:
     server.start()
     yield server
     server.stop()
+
+
+def _forget_matcher_index() -> None:
+    # The matcher keeps one loaded index per process (production never needs to forget it: it
+    # takes in bank changes as deltas); tests point DATA_DIR elsewhere and must drop it.
+    from tipline.matching import matcher
+
+    with matcher._state.lock:
+        matcher._state.index, matcher._state.since, matcher._state.checked = None, None, 0.0
+
+
+@pytest.fixture
+def own_index(settings: LazySettings, tmp_path: Path) -> Iterator[None]:
+    """A fresh PDQ index under this test's own DATA_DIR."""
+    settings.DATA_DIR = tmp_path / "data"
+    _forget_matcher_index()
+    yield
+    _forget_matcher_index()

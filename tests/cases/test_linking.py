@@ -12,7 +12,6 @@ from django.utils import timezone
 from tests import factories
 from tipline.audit.models import AuditEntry
 from tipline.cases.linking import (
-    cluster_merge,
     cluster_of,
     cluster_split,
     identifiers_record,
@@ -20,6 +19,7 @@ from tipline.cases.linking import (
 )
 from tipline.cases.models import Decision, Referral, Report, ReportIdentifier, ReportLink
 from tipline.cases.policies import NotAllowed, ReportPolicy
+from tipline.cases.review import report_link
 from tipline.cases.selectors import report_details
 from tipline.staff.models import StaffUser
 from tipline.triage.identifiers import extract
@@ -125,7 +125,7 @@ def test_split_detaches_the_report_and_leaves_the_rest_linked() -> None:
     b = filed(handles=["@night_owl"])
     c = filed(handles=["@night_owl"])
     d = filed(handles=["@lone_wolf"])
-    cluster_merge(actor=analyst, report=a, other=d)
+    report_link(actor=analyst, report=a, other=d)
 
     result = cluster_split(actor=analyst, report=a)
 
@@ -163,15 +163,15 @@ def test_merge_joins_two_clusters() -> None:
     b1, b2 = filed(handles=["@lone_wolf"]), filed(handles=["@lone_wolf"])
     assert cluster_of(a1, everything()).size == 2
 
-    assert cluster_merge(actor=analyst, report=a2, other=b1) is True
-    assert cluster_merge(actor=analyst, report=b1, other=a2) is False  # already linked
+    assert report_link(actor=analyst, report=a2, other=b1) is True
+    assert report_link(actor=analyst, report=b1, other=a2) is False  # already linked
 
     cluster = cluster_of(a1, everything())
     assert cluster.report_ids == {a1.pk, a2.pk, b1.pk, b2.pk}
     assert cluster.shared_kinds["link"] == 1
     assert AuditEntry.objects.filter(action="report.link").count() == 1
     with pytest.raises(NotAllowed):
-        cluster_merge(actor=member("liaison"), report=a1, other=b2)
+        report_link(actor=member("liaison"), report=a1, other=b2)
 
 
 def refer(report: Report, agency: str = AGENCY) -> None:
@@ -212,7 +212,7 @@ def test_a_manual_link_to_a_hidden_report_is_not_followed() -> None:
     seen = filed(handles=["@night_owl"])
     hidden = filed(handles=["@lone_wolf"])
     refer(seen)
-    cluster_merge(actor=analyst, report=seen, other=hidden)
+    report_link(actor=analyst, report=seen, other=hidden)
     assert cluster_of(seen, ReportPolicy.visible(liaison)).report_ids == {seen.pk}
 
 

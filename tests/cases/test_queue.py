@@ -11,11 +11,12 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tests import factories
-from tipline.cases import actions, categories
+from tipline.cases import actions
 from tipline.cases.models import Report
 from tipline.cases.queue import Cursor, QueueFilters, queue_page
 from tipline.cases.states import ReportState
 from tipline.staff.models import StaffUser
+from tipline.triage import tiers
 
 pytestmark = pytest.mark.django_db
 
@@ -58,11 +59,11 @@ def test_deadlines_and_overdue_come_from_the_tier_table() -> None:
     assert p4.deadline == p4.created_at + timedelta(days=30)
     assert not p4.overdue(now)
     assert {
-        categories.Tier.P1: timedelta(hours=1),
-        categories.Tier.P2: timedelta(hours=24),
-        categories.Tier.P3: timedelta(days=7),
-        categories.Tier.P4: timedelta(days=30),
-    } == categories.DEADLINES
+        tiers.Tier.P1: timedelta(hours=1),
+        tiers.Tier.P2: timedelta(hours=24),
+        tiers.Tier.P3: timedelta(days=7),
+        tiers.Tier.P4: timedelta(days=30),
+    } == tiers.DEADLINES
 
 
 def test_filters_by_category_state_assignee_and_date() -> None:

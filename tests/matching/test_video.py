@@ -10,7 +10,6 @@ import io
 import json
 import struct
 import subprocess
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,10 +22,11 @@ from tests import factories
 from tests.pdq_data import pdq_data
 from tipline.audit.models import AuditEntry
 from tipline.cases.models import EvidenceFile
-from tipline.cases.sealing import open_json, report_key
+from tipline.cases.sealing import report_key
 from tipline.cases.states import KeyPurpose
+from tipline.crypto.sealed import open_json
 from tipline.evidence.validate import ValidatedUpload
-from tipline.matching import banks, matcher
+from tipline.matching import banks
 from tipline.matching.evidence import match_report_files
 from tipline.matching.hashing import hamming, hash_bytes, hash_file
 from tipline.matching.models import FileMatch
@@ -82,15 +82,6 @@ def clips(tmp_path_factory: pytest.TempPathFactory) -> Clips:
     ffmpeg("-i", str(original), "-vf", "scale=384:288", "-c:v", "libvpx-vp9", "-crf", "40",
            "-b:v", "0", str(copy))  # fmt: skip
     return Clips(frames=frames, original=original, copy=copy)
-
-
-@pytest.fixture
-def own_index(settings: LazySettings, tmp_path: Path) -> Iterator[None]:
-    """The matcher keeps one index per process, under DATA_DIR: each test gets a fresh one."""
-    settings.DATA_DIR = tmp_path / "data"
-    matcher.reset()
-    yield
-    matcher.reset()
 
 
 def test_frames_are_the_photos_pdq_with_number_time_and_quality(clips: Clips) -> None:

@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
-from django.conf import LazySettings
 
-from tipline.matching import matcher
 from tipline.partners import actions
 from tipline.partners.models import Scope
 
 
 @pytest.fixture(autouse=True)
-def _own_index(settings: LazySettings, tmp_path: Path) -> Iterator[None]:
-    """The matcher keeps one index per process, under DATA_DIR: give each test a fresh one."""
-    settings.DATA_DIR = tmp_path / "data"
-    matcher.reset()
-    yield
-    matcher.reset()
+def _own_index(own_index: None) -> None:
+    """Every partner test matches against an index of its own (tests/conftest.py)."""
 
 
 @pytest.fixture

@@ -12,10 +12,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tipline.cases.categories import Tier
 from tipline.triage import engine
 from tipline.triage.engine import DATA, Engine
 from tipline.triage.rules import RuleError
+from tipline.triage.tiers import Tier
 from tipline.triage.types import Score, Signal
 
 

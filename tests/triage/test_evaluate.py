@@ -7,7 +7,6 @@ from collections import Counter
 
 import pytest
 
-from tipline.cases.categories import Tier
 from tipline.triage.evaluate import (
     DEV_SET,
     Example,
@@ -17,6 +16,7 @@ from tipline.triage.evaluate import (
     render,
     summary,
 )
+from tipline.triage.tiers import Tier
 
 
 def _examples(*pairs: tuple[str, str]) -> list[Example]:

@@ -27,15 +27,11 @@ from tipline.audit.chain import record
 from tipline.cases import categories, receipts
 from tipline.cases.models import EvidenceFile, Message, Report, ReportKey, SubmissionToken
 from tipline.cases.policies import NotAllowed, ReportPolicy
-from tipline.cases.sealing import (
-    KeyDestroyed,
-    new_report_keys,
-    report_key,
-    seal_json,
-    seal_text,
-)
+from tipline.cases.sealing import KeyDestroyed, new_report_keys, report_key
+from tipline.cases.selectors import report_locked
 from tipline.cases.states import KeyPurpose, MessageAuthor, ReportState
 from tipline.cases.tasks import process_report
+from tipline.crypto.sealed import seal_json, seal_text
 from tipline.evidence.validate import ValidatedUpload
 
 if TYPE_CHECKING:
@@ -61,7 +57,9 @@ def _replayed_report(token: str) -> CreatedReport | None:
     if row is None or row.sealed_receipt is None:
         return None
     receipt = crypto.open_sealed(
-        crypto.submission_key(token), bytes(row.sealed_receipt), context=f"submission:{digest}"
+        crypto.submission_key(token),
+        bytes(row.sealed_receipt),
+        context=crypto.context("submission", digest),
     ).decode()
     return CreatedReport(report=row.report, receipt=receipt, replayed=True)
 
@@ -71,7 +69,11 @@ def _token_row(
 ) -> SubmissionToken:
     digest = crypto.submission_digest(token)
     sealed = (
-        crypto.seal(crypto.submission_key(token), receipt.encode(), context=f"submission:{digest}")
+        crypto.seal(
+            crypto.submission_key(token),
+            receipt.encode(),
+            context=crypto.context("submission", digest),
+        )
         if receipt
         else None
     )
@@ -95,7 +97,7 @@ def _file_rows(
     for upload in uploads:
         file_id = uuid.uuid4()
         object_id = storage.write_object(
-            crypto.seal(key, upload.data, context=f"file:{file_id}:data")
+            crypto.seal(key, upload.data, context=crypto.context("file", file_id, "data"))
         )
         meta = {
             "name": upload.name,
@@ -110,7 +112,7 @@ def _file_rows(
                 report_id=report_id,
                 message_id=message_id,
                 object_id=object_id,
-                meta=seal_json(key, meta, context=f"file:{file_id}:meta"),
+                meta=seal_json(key, meta, context=crypto.context("file", file_id, "meta")),
             )
         )
     return rows
@@ -151,9 +153,11 @@ def report_create(
         country=country,
         tier=cat.default_tier.value,
         priority=cat.default_priority,
-        payload=seal_json(content_key, details, context=f"report:{report_id}:payload"),
+        payload=seal_json(
+            content_key, details, context=crypto.context("report", report_id, "payload")
+        ),
         contact=(
-            seal_json(contact_key, contact, context=f"report:{report_id}:contact")
+            seal_json(contact_key, contact, context=crypto.context("report", report_id, "contact"))
             if contact
             else None
         ),
@@ -211,14 +215,14 @@ def message_add(
         id=message_id,
         report=report,
         author=author,
-        body=seal_text(key, body, context=f"message:{message_id}:body"),
+        body=seal_text(key, body, context=crypto.context("message", message_id, "body")),
     )
     files = _file_rows(report_id=report.id, key=key, uploads=uploads, message_id=message_id)
     try:
         with transaction.atomic():
             # Retention deletes the key under this row lock: re-check it here, so a message
             # racing an erasure is refused rather than stored under a key that is gone.
-            _locked(report)
+            report_locked(report)
             if not ReportKey.objects.filter(
                 report_id=report.id, purpose=KeyPurpose.CONTENT
             ).exists():
@@ -257,11 +261,6 @@ def _replayed_message(report: Report, token: str) -> Message | None:
     return row.message if row is not None else None
 
 
-def _locked(report: Report) -> Report:
-    # Re-read under a row lock so two people claiming at once cannot both win.
-    return Report.objects.select_for_update().get(pk=report.pk)
-
-
 def _take(report: Report, assignee: StaffUser) -> dict[str, Any]:
     """Assign, and move a NEW report to IN_REVIEW; returns the audit details of the change."""
     previous = report.assigned_to.username if report.assigned_to else None
@@ -282,7 +281,7 @@ def report_claim(*, actor: StaffUser, report: Report) -> Report:
     if not ReportPolicy.may_claim(actor):
         raise NotAllowed(_("this role does not work on reports"))
     with transaction.atomic():
-        report = _locked(report)
+        report = report_locked(report)
         if report.assigned_to_id not in (None, actor.pk):
             raise NotAllowed(_("someone else is working on this report"))
         details = _take(report, actor)
@@ -303,7 +302,7 @@ def report_assign(*, actor: StaffUser, report: Report, assignee: StaffUser | Non
     if assignee is not None and not ReportPolicy.may_be_assigned(assignee):
         raise NotAllowed(_("reports go only to active analysts, supervisors and administrators"))
     with transaction.atomic():
-        report = _locked(report)
+        report = report_locked(report)
         if assignee is None:
             details: dict[str, Any] = {
                 "from": report.assigned_to.username if report.assigned_to else None,

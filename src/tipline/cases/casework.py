@@ -21,10 +21,11 @@ from tipline.audit.chain import record
 from tipline.cases import linking, selectors
 from tipline.cases.models import Decision, EvidenceFile, Note, Referral, Report, TriageResult
 from tipline.cases.policies import ReportPolicy
-from tipline.cases.sealing import KeyDestroyed, open_text, report_key
+from tipline.cases.sealing import KeyDestroyed, report_key
 from tipline.cases.states import KeyPurpose
 from tipline.cases.transitions import classification_snapshot
 from tipline.cases.triage_step import StoredReason, stored_reasons
+from tipline.crypto.sealed import open_text
 from tipline.matching.models import FileMatch
 
 if TYPE_CHECKING:
@@ -101,7 +102,7 @@ def _notes(report: Report) -> tuple[CaseNote, ...]:
         CaseNote(
             author=note.author.username,
             created_at=note.created_at,
-            body=open_text(key, note.body, context=f"note:{note.id}:body"),
+            body=open_text(key, note.body, context=crypto.context("note", note.id, "body")),
         )
         for note in Note.objects.filter(report=report)
         .select_related("author")
@@ -185,7 +186,7 @@ def file_preview(*, actor: StaffUser, evidence: EvidenceFile) -> bytes:
         data = crypto.open_sealed(
             key,
             storage.read_object(evidence.preview_object_id),
-            context=f"file:{evidence.id}:preview",
+            context=crypto.context("file", evidence.id, "preview"),
         )
         record(
             actor=actor.username,

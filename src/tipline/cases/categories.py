@@ -8,28 +8,11 @@ in Markdown data files; the short panels here are what a reporter needs beside t
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
-from enum import StrEnum
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-
-class Tier(StrEnum):
-    P1 = "P1"  # immediate: minutes
-    P2 = "P2"  # same day
-    P3 = "P3"  # days
-    P4 = "P4"  # routine
-
-
-# How long a report of each tier may wait before someone has looked at it. The console shows the
-# deadline and whether it has passed; the metrics issue counts the breaches.
-DEADLINES: dict[Tier, timedelta] = {
-    Tier.P1: timedelta(hours=1),
-    Tier.P2: timedelta(hours=24),
-    Tier.P3: timedelta(days=7),
-    Tier.P4: timedelta(days=30),
-}
+from tipline.triage.tiers import Tier
 
 
 @dataclass(frozen=True)

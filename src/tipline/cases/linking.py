@@ -28,7 +28,6 @@ from tipline import crypto
 from tipline.audit.chain import record
 from tipline.cases.models import Report, ReportIdentifier, ReportLink
 from tipline.cases.policies import NotAllowed, ReportPolicy
-from tipline.cases.review import report_link
 
 if TYPE_CHECKING:
     from tipline.staff.models import StaffUser
@@ -162,15 +161,6 @@ def cluster_of(report: Report, visible: QuerySet[Report], limit: int = CLUSTER_L
         shared_kinds=shared_kinds,
         truncated=truncated,
     )
-
-
-def cluster_merge(*, actor: StaffUser, report: Report, other: Report) -> bool:
-    """Join the clusters of two reports (both obtained through the access function).
-
-    A manual link between the two is enough: clusters are components, so everything connected
-    to either report becomes one cluster. False if they were already linked by hand.
-    """
-    return report_link(actor=actor, report=report, other=other)
 
 
 @dataclass(frozen=True)

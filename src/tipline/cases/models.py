@@ -24,9 +24,10 @@ from tipline.cases.states import (
     ReportState,
 )
 from tipline.throttle import MinuteThrottle
+from tipline.triage import tiers
 
 CATEGORY_CHOICES = [(c.code, c.label) for c in categories.CATEGORIES]
-TIER_CHOICES = [(t.value, t.value) for t in categories.Tier]
+TIER_CHOICES = [(t.value, t.value) for t in tiers.Tier]
 
 
 class Report(models.Model):

@@ -24,10 +24,10 @@ from typing import TYPE_CHECKING
 
 from django.db.models import Q, QuerySet
 
-from tipline.cases import categories
 from tipline.cases.models import Report
 from tipline.cases.policies import ReportPolicy
 from tipline.cases.states import ReportState
+from tipline.triage import tiers
 
 if TYPE_CHECKING:
     from tipline.staff.models import StaffUser
@@ -40,7 +40,7 @@ OPEN_STATES = (
     ReportState.AWAITING_SECOND_REVIEW.value,
 )
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_TIERS = {t.value for t in categories.Tier}
+_TIERS = {t.value for t in tiers.Tier}
 
 
 @dataclass(frozen=True)
@@ -96,7 +96,7 @@ class QueueRow:
 
     @property
     def deadline(self) -> datetime:
-        return self.created_at + categories.DEADLINES[categories.Tier(self.tier)]
+        return self.created_at + tiers.DEADLINES[tiers.Tier(self.tier)]
 
     def waited(self, now: datetime) -> timedelta:
         return now - self.created_at

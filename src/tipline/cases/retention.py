@@ -31,6 +31,7 @@ from tipline.audit.chain import record
 from tipline.cases import workflow
 from tipline.cases.models import EvidenceFile, Report, ReportKey
 from tipline.cases.policies import NotAllowed, ReportPolicy
+from tipline.cases.selectors import report_locked
 from tipline.cases.states import KeyPurpose, Outcome, ReportState
 
 if TYPE_CHECKING:
@@ -251,7 +252,7 @@ def report_set_legal_hold(*, actor: StaffUser, report: Report, hold: bool) -> Re
     if not ReportPolicy.may_set_legal_hold(actor):
         raise NotAllowed(_("only supervisors and administrators set legal holds"))
     with transaction.atomic():
-        report = Report.objects.select_for_update().get(pk=report.pk)
+        report = report_locked(report)
         if report.legal_hold == hold:
             return report
         report.legal_hold = hold

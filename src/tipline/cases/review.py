@@ -18,13 +18,16 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tipline import crypto
 from tipline.audit.chain import record
 from tipline.cases.classification import VOCABULARIES
 from tipline.cases.models import Classification, Note, Report, ReportLink
 from tipline.cases.policies import NotAllowed, ReportPolicy
-from tipline.cases.sealing import KeyDestroyed, report_key, seal_text
+from tipline.cases.sealing import KeyDestroyed, report_key
+from tipline.cases.selectors import report_locked
 from tipline.cases.states import KeyPurpose, ReportState
 from tipline.cases.transitions import classification_snapshot
+from tipline.crypto.sealed import seal_text
 
 if TYPE_CHECKING:
     from tipline.staff.models import StaffUser
@@ -43,7 +46,7 @@ def classification_set(
         if value and value not in vocabulary.values:
             raise ValueError(f"{value!r} is not a {name} code")
     with transaction.atomic():
-        report = Report.objects.select_for_update().get(pk=report.pk)
+        report = report_locked(report)
         if report.state != ReportState.IN_REVIEW:
             raise NotAllowed(_("classification can change only while the report is in review"))
         if not ReportPolicy.may_decide(actor, report):
@@ -87,7 +90,7 @@ def note_add(*, actor: StaffUser, report: Report, body: str) -> Note:
         id=note_id,
         report=report,
         author=actor,
-        body=seal_text(key, body, context=f"note:{note_id}:body"),
+        body=seal_text(key, body, context=crypto.context("note", note_id, "body")),
     )
     with transaction.atomic():
         note.save(force_insert=True)

@@ -1,4 +1,4 @@
-"""Per-report keys and sealed JSON: the bridge between case models and tipline.crypto.
+"""Per-report keys: the bridge between case models and tipline.crypto.
 
 Every sealed value names its context (record id and field), so a blob cannot be replayed into
 another report or field. Keys are unwrapped per call and never cached beyond it.
@@ -6,9 +6,7 @@ another report or field. Keys are unwrapped per call and never cached beyond it.
 
 from __future__ import annotations
 
-import json
 import uuid
-from typing import Any
 
 from tipline import crypto
 from tipline.cases.models import ReportKey
@@ -27,7 +25,7 @@ def new_report_keys(report_id: uuid.UUID) -> tuple[bytes, bytes, list[ReportKey]
         ReportKey(
             report_id=report_id,
             purpose=purpose,
-            wrapped=crypto.wrap_data_key(key, context=f"report:{report_id}:{purpose}"),
+            wrapped=crypto.wrap_data_key(key, context=crypto.context("report", report_id, purpose)),
             kek_id=KEK_ID,
         )
         for purpose, key in ((KeyPurpose.CONTENT, content), (KeyPurpose.CONTACT, contact))
@@ -39,20 +37,6 @@ def report_key(report_id: uuid.UUID, purpose: KeyPurpose) -> bytes:
     row = ReportKey.objects.filter(report_id=report_id, purpose=purpose).first()
     if row is None:
         raise KeyDestroyed(f"{purpose} key of report {report_id} was destroyed")
-    return crypto.unwrap_data_key(bytes(row.wrapped), context=f"report:{report_id}:{purpose}")
-
-
-def seal_json(key: bytes, value: Any, *, context: str) -> bytes:
-    return crypto.seal(key, json.dumps(value, ensure_ascii=False).encode(), context=context)
-
-
-def open_json(key: bytes, blob: bytes | memoryview, *, context: str) -> Any:
-    return json.loads(crypto.open_sealed(key, bytes(blob), context=context))
-
-
-def seal_text(key: bytes, text: str, *, context: str) -> bytes:
-    return crypto.seal(key, text.encode(), context=context)
-
-
-def open_text(key: bytes, blob: bytes | memoryview, *, context: str) -> str:
-    return crypto.open_sealed(key, bytes(blob), context=context).decode()
+    return crypto.unwrap_data_key(
+        bytes(row.wrapped), context=crypto.context("report", report_id, purpose)
+    )

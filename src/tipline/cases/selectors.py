@@ -9,9 +9,11 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
+from tipline import crypto
 from tipline.cases.models import Decision, EvidenceFile, Message, Referral, Report, ReportLink
-from tipline.cases.sealing import KeyDestroyed, open_json, open_text, report_key
+from tipline.cases.sealing import KeyDestroyed, report_key
 from tipline.cases.states import KeyPurpose, MessageAuthor, PublicStatus, public_status
+from tipline.crypto.sealed import open_json, open_text
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,7 @@ class ReporterView:
 
 
 def _file_summary(key: bytes, evidence: EvidenceFile) -> FileSummary:
-    meta = open_json(key, evidence.meta, context=f"file:{evidence.id}:meta")
+    meta = open_json(key, evidence.meta, context=crypto.context("file", evidence.id, "meta"))
     return FileSummary(
         name=meta["name"],
         content_type=meta["content_type"],
@@ -69,7 +71,9 @@ def reporter_view(report: Report) -> ReporterView:
                 ThreadMessage(
                     author=MessageAuthor(message.author),
                     created_at=message.created_at,
-                    body=open_text(key, message.body, context=f"message:{message.id}:body"),
+                    body=open_text(
+                        key, message.body, context=crypto.context("message", message.id, "body")
+                    ),
                     files=tuple(files_by_message.get(message.id, ())),
                 )
             )
@@ -85,7 +89,9 @@ def reporter_view(report: Report) -> ReporterView:
 def report_details(report: Report) -> dict[str, Any]:
     """The decrypted submission (for staff views and tests). Raises KeyDestroyed if shredded."""
     key = report_key(report.id, KeyPurpose.CONTENT)
-    details: dict[str, Any] = open_json(key, report.payload, context=f"report:{report.id}:payload")
+    details: dict[str, Any] = open_json(
+        key, report.payload, context=crypto.context("report", report.id, "payload")
+    )
     return details
 
 
@@ -93,7 +99,9 @@ def report_contact(report: Report) -> dict[str, str] | None:
     if report.contact is None:
         return None
     key = report_key(report.id, KeyPurpose.CONTACT)
-    contact: dict[str, str] = open_json(key, report.contact, context=f"report:{report.id}:contact")
+    contact: dict[str, str] = open_json(
+        key, report.contact, context=crypto.context("report", report.id, "contact")
+    )
     return contact
 
 
@@ -175,3 +183,9 @@ def report_decisions(report: Report) -> tuple[Decision, ...]:
 
 def report_referrals(report: Report) -> tuple[Referral, ...]:
     return tuple(Referral.objects.filter(report=report).order_by("created_at"))
+
+
+def report_locked(report: Report) -> Report:
+    """The report re-read under a row lock, inside the caller's transaction, so that two people
+    changing it at once (two claims, a decision and an erasure) take turns on fresh values."""
+    return Report.objects.select_for_update().get(pk=report.pk)

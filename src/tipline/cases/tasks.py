@@ -19,9 +19,10 @@ from tipline import crypto, storage
 from tipline.audit.chain import SYSTEM
 from tipline.cases import retention
 from tipline.cases.models import EvidenceFile, Report, ReportKey
-from tipline.cases.sealing import KeyDestroyed, open_json, report_key
+from tipline.cases.sealing import KeyDestroyed, report_key
 from tipline.cases.states import KeyPurpose
 from tipline.cases.triage_step import report_triage
+from tipline.crypto.sealed import open_json
 from tipline.evidence.previews import make_preview
 from tipline.evidence.validate import IMAGE_TYPES
 from tipline.matching.evidence import match_report_files

@@ -30,14 +30,11 @@ from tipline.cases import workflow
 from tipline.cases.classification import ILLEGAL, VOCABULARIES
 from tipline.cases.models import Classification, Decision, Referral, Report
 from tipline.cases.policies import NotAllowed, ReportPolicy
+from tipline.cases.selectors import report_locked
 from tipline.cases.states import DecisionStatus, Outcome, ReportState, state_for
 
 if TYPE_CHECKING:
     from tipline.staff.models import StaffUser
-
-
-def _locked(report: Report) -> Report:
-    return Report.objects.select_for_update().get(pk=report.pk)
 
 
 def _require_state(report: Report, *states: ReportState) -> None:
@@ -120,7 +117,7 @@ def report_decide(
     if outcome != Outcome.REFERRED and agency:
         raise NotAllowed(_("an agency is named only for a referral"))
     with transaction.atomic():
-        report = _locked(report)
+        report = report_locked(report)
         _require_state(report, ReportState.IN_REVIEW)
         if not ReportPolicy.may_decide(actor, report):
             raise NotAllowed(_("claim the report before deciding it"))
@@ -169,7 +166,7 @@ def report_decide(
 def report_confirm(*, actor: StaffUser, report: Report) -> Decision:
     """The second analyst confirms the pending decision; the report is actioned or closed."""
     with transaction.atomic():
-        report = _locked(report)
+        report = report_locked(report)
         _require_state(report, ReportState.AWAITING_SECOND_REVIEW)
         decision = _pending(report)
         if not ReportPolicy.may_review(actor, decision.proposed_by_id):
@@ -195,7 +192,7 @@ def _back_to_review(
     *, actor: StaffUser, report: Report, status: DecisionStatus, action: str
 ) -> Decision:
     with transaction.atomic():
-        report = _locked(report)
+        report = report_locked(report)
         _require_state(report, ReportState.AWAITING_SECOND_REVIEW)
         decision = _pending(report)
         if status == DecisionStatus.RETURNED:
@@ -252,7 +249,7 @@ def report_reopen(*, actor: StaffUser, report: Report) -> Report:
     if not ReportPolicy.may_reopen(actor):
         raise NotAllowed(_("only supervisors and administrators reopen reports"))
     with transaction.atomic():
-        report = _locked(report)
+        report = report_locked(report)
         _require_state(report, ReportState.ACTIONED, ReportState.CLOSED)
         if report.content_erased_at is not None:
             raise NotAllowed(_("the report's content was erased under the retention policy"))

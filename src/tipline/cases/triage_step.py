@@ -16,11 +16,13 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from tipline import crypto
 from tipline.audit.chain import SYSTEM, record
 from tipline.cases import linking
 from tipline.cases.models import EvidenceFile, Message, Report, TriageResult
-from tipline.cases.sealing import KeyDestroyed, open_json, open_text, report_key, seal_json
+from tipline.cases.sealing import KeyDestroyed, report_key
 from tipline.cases.states import KeyPurpose, MessageAuthor
+from tipline.crypto.sealed import open_json, open_text, seal_json
 from tipline.triage import document, engine, identifiers
 from tipline.triage.signals import signals_for
 from tipline.triage.types import Score
@@ -40,15 +42,17 @@ class StoredReason:
 
 
 def _inputs(report: Report, key: bytes) -> tuple[dict[str, Any], list[tuple[str, str]], list[str]]:
-    details: dict[str, Any] = open_json(key, report.payload, context=f"report:{report.id}:payload")
+    details: dict[str, Any] = open_json(
+        key, report.payload, context=crypto.context("report", report.id, "payload")
+    )
     messages = [
-        (str(m.id), open_text(key, m.body, context=f"message:{m.id}:body"))
+        (str(m.id), open_text(key, m.body, context=crypto.context("message", m.id, "body")))
         for m in Message.objects.filter(report=report, author=MessageAuthor.REPORTER).order_by(
             "created_at"
         )
     ]
     hashes = [
-        open_json(key, f.meta, context=f"file:{f.id}:meta")["sha256"]
+        open_json(key, f.meta, context=crypto.context("file", f.id, "meta"))["sha256"]
         for f in EvidenceFile.objects.filter(report=report)
     ]
     return details, messages, hashes
@@ -104,7 +108,9 @@ def report_triage(report_id: uuid.UUID, *, known_files: int = 0) -> Score | None
                 "score": score.score,
                 "tier": score.tier.value,
                 "rules_version": score.rules_version,
-                "reasons": seal_json(key, _stored(score, doc), context=f"triage:{report.id}"),
+                "reasons": seal_json(
+                    key, _stored(score, doc), context=crypto.context("triage", report.id)
+                ),
                 "scored_at": timezone.now(),
             },
         )
@@ -132,7 +138,7 @@ def stored_reasons(report: Report, row: TriageResult | None) -> tuple[StoredReas
     if row is None:
         return ()
     key = report_key(report.id, KeyPurpose.CONTENT)
-    entries = open_json(key, row.reasons, context=f"triage:{report.id}")
+    entries = open_json(key, row.reasons, context=crypto.context("triage", report.id))
     return tuple(
         StoredReason(
             rule=e["rule"],

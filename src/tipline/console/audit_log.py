@@ -10,9 +10,9 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from tipline.audit import chain
-from tipline.audit.policies import AuditPolicy
 from tipline.audit.selectors import AuditFilters, audit_page
-from tipline.console.reports import no_store, not_found, staff_of
+from tipline.console.shared import no_store, not_found, staff_of
+from tipline.staff.policies import AuditPolicy
 
 
 class AuditFilterForm(forms.Form):

@@ -6,8 +6,8 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from tipline.audit.policies import AuditPolicy
 from tipline.staff.models import StaffUser
+from tipline.staff.policies import AuditPolicy
 
 
 def console(request: HttpRequest) -> dict[str, Any]:

@@ -20,7 +20,8 @@ from tipline.cases.models import Report
 from tipline.cases.policies import NotAllowed
 from tipline.cases.states import Outcome
 from tipline.console.case_forms import ClassificationForm, DecisionForm, LinkForm, NoteForm
-from tipline.console.reports import case_page, refused, with_report
+from tipline.console.case_page import case_page
+from tipline.console.shared import refused, with_report
 from tipline.staff.models import StaffUser
 
 

@@ -17,19 +17,12 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tipline.console import session
 from tipline.console.forms import CodeForm, SignInForm
+from tipline.console.shared import staff_of
 from tipline.staff import actions, selectors
-from tipline.staff.models import StaffUser
 
 
 def _failed() -> str:
     return _("Sign-in failed. Check your details, or wait and try again.")
-
-
-def _signed_in_user(request: HttpRequest) -> StaffUser:
-    # ConsoleAccessMiddleware lets only current, verified staff reach the views that call this.
-    user = request.user
-    assert isinstance(user, StaffUser)  # noqa: S101 - guaranteed by the middleware
-    return user
 
 
 @require_http_methods(["GET", "POST"])
@@ -136,21 +129,21 @@ def enrol(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET"])
 def home(request: HttpRequest) -> HttpResponse:
-    user = _signed_in_user(request)
+    user = staff_of(request)
     return render(request, "console/home.html", {"staff": user})
 
 
 @require_POST
 def sign_out(request: HttpRequest) -> HttpResponse:
     if session.is_current(request):
-        actions.sign_out(user=_signed_in_user(request))
+        actions.sign_out(user=staff_of(request))
     logout(request)
     return HttpResponseRedirect(reverse("console:sign_in") + "?done=out")
 
 
 @require_POST
 def sign_out_everywhere(request: HttpRequest) -> HttpResponse:
-    actions.sign_out_everywhere(user=_signed_in_user(request))
+    actions.sign_out_everywhere(user=staff_of(request))
     logout(request)
     return HttpResponseRedirect(reverse("console:sign_in") + "?done=everywhere")
 

@@ -27,14 +27,20 @@ from tipline.crypto.box import (
     unwrap_data_key,
     wrap_data_key,
 )
+from tipline.crypto.sealed import context, open_json, open_text, seal_json, seal_text
 
 __all__ = [
     "DecryptionError",
+    "context",
     "identifier_digest",
     "new_data_key",
+    "open_json",
     "open_sealed",
+    "open_text",
     "receipt_digest",
     "seal",
+    "seal_json",
+    "seal_text",
     "submission_digest",
     "submission_key",
     "unwrap_data_key",

@@ -185,7 +185,3 @@ def index(language: str) -> list[tuple[Promise, list[Shown]]]:
         if members:
             groups.append((label, members))
     return groups
-
-
-def for_category(code: str, language: str) -> list[Shown]:
-    return [s for slug in slugs() if (s := get(slug, language)) and code in s.page.categories]

@@ -23,9 +23,10 @@ from django.utils import timezone
 
 from tipline import crypto, storage
 from tipline.crypto import passphrase as pp
+from tipline.crypto.sealed import seal_json
 from tipline.locker import sessions
 from tipline.locker.models import EvidenceFile, Incident, IncidentVersion, Locker
-from tipline.locker.sealed import ctx, items_blob, seal_json
+from tipline.locker.sealed import ctx, items_blob
 from tipline.locker.types import ParseResult
 
 

@@ -1,4 +1,4 @@
-"""Sealed JSON for the locker and the (de)serialisation of the shared types.
+"""Contexts of the locker's sealed values and the (de)serialisation of the shared types.
 
 Every sealed value names its locker and record in its context, so a blob copied into another
 locker or field fails to open.
@@ -15,16 +15,9 @@ from tipline import crypto
 from tipline.locker.types import Item, ParseResult
 
 
-def seal_json(key: bytes, value: Any, *, context: str) -> bytes:
-    return crypto.seal(key, json.dumps(value, ensure_ascii=False).encode(), context=context)
-
-
-def open_json(key: bytes, blob: bytes | memoryview, *, context: str) -> Any:
-    return json.loads(crypto.open_sealed(key, bytes(blob), context=context))
-
-
 def ctx(locker_id: uuid.UUID, what: str) -> str:
-    return f"locker:{locker_id}:{what}"
+    """The context of a value inside a locker (``locker:<id>:<what>``)."""
+    return crypto.context("locker", locker_id, what)
 
 
 def _when(value: datetime | None) -> str | None:

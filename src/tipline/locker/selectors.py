@@ -13,8 +13,9 @@ from typing import Any
 from django.utils.translation import gettext
 
 from tipline import crypto, storage
+from tipline.crypto.sealed import open_json
 from tipline.locker.models import EvidenceFile, Incident, IncidentVersion
-from tipline.locker.sealed import ctx, items_from_blob, open_json
+from tipline.locker.sealed import ctx, items_from_blob
 from tipline.locker.sessions import Opened
 from tipline.locker.types import (
     EvidenceRecord,
@@ -92,10 +93,6 @@ def _in_locker[Row: (EvidenceFile, Incident)](
     if row is None:
         raise NotInLocker
     return row
-
-
-def file_row(opened: Opened, file_id: object) -> EvidenceFile:
-    return _in_locker(EvidenceFile, opened, file_id)
 
 
 def original_bytes(opened: Opened, row: EvidenceFile) -> bytes:

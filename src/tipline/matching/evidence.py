@@ -15,8 +15,9 @@ from django.db import transaction
 from tipline import crypto, storage
 from tipline.audit.chain import SYSTEM, record
 from tipline.cases.models import EvidenceFile
-from tipline.cases.sealing import KeyDestroyed, open_json, report_key, seal_json
+from tipline.cases.sealing import KeyDestroyed, report_key
 from tipline.cases.states import KeyPurpose
+from tipline.crypto.sealed import open_json, seal_json
 from tipline.matching import matcher
 from tipline.matching.hashing import hash_bytes
 from tipline.matching.models import FileMatch

@@ -183,9 +183,3 @@ def match_hashes(hashes: FileHashes) -> list[Match]:
     if hashes.vpdq:
         found += match_frames(hashes.vpdq)
     return found
-
-
-def reset() -> None:
-    """Forget the loaded index (tests; after `tipline hashes` rebuilt the file)."""
-    with _state.lock:
-        _state.index, _state.since, _state.checked = None, None, 0.0

@@ -7,7 +7,7 @@ it, so the console can highlight the words where the analyst reads them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,23 +55,3 @@ def build(details: dict[str, Any], messages: Iterable[tuple[str, str]] = ()) -> 
         segments.append(Segment(name, at, at + len(value)))
         at += len(value)
     return Document(text="".join(text), segments=tuple(segments))
-
-
-def marks_for(
-    document: Document, spans: Sequence[tuple[int, int]]
-) -> dict[str, list[tuple[int, int]]]:
-    """Spans grouped by segment name, in local offsets, sorted and without overlaps."""
-    found: dict[str, list[tuple[int, int]]] = {}
-    for start, end in spans:
-        where = document.locate(start, end)
-        if where is not None:
-            found.setdefault(where[0], []).append((where[1], where[2]))
-    for name, ranges in found.items():
-        merged: list[tuple[int, int]] = []
-        for start, end in sorted(ranges):
-            if merged and start <= merged[-1][1]:
-                merged[-1] = (merged[-1][0], max(merged[-1][1], end))
-            else:
-                merged.append((start, end))
-        found[name] = merged
-    return found

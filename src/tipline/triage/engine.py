@@ -22,7 +22,6 @@ from typing import Any
 
 import re2
 
-from tipline.cases.categories import Tier
 from tipline.triage.normalise import Normalised, normalise
 from tipline.triage.rules import (
     FAMILIES,
@@ -34,6 +33,7 @@ from tipline.triage.rules import (
     load_yaml,
 )
 from tipline.triage.rules import load as load_rules
+from tipline.triage.tiers import Tier
 from tipline.triage.types import Reason, Score, Signal, Span
 from tipline.yamlfile import Mapping, Sequence_
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tipline.cases.categories import Tier
+from tipline.triage.tiers import Tier
 
 TIERS: tuple[Tier, ...] = (Tier.P1, Tier.P2, Tier.P3, Tier.P4)
 DEV_SET = Path(__file__).resolve().parent / "data" / "dev.jsonl"

@@ -19,8 +19,8 @@ from typing import Any
 import re2
 
 from tipline import yamlfile
-from tipline.cases.categories import Tier
 from tipline.triage.normalise import normalise
+from tipline.triage.tiers import Tier
 from tipline.yamlfile import DataFileError, InvalidAt, Mapping, Sequence_
 
 FAMILIES = (

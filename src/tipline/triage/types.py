@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from tipline.cases.categories import DEADLINES, Tier
+from tipline.triage.tiers import DEADLINES, Tier
 
 
 @dataclass(frozen=True)

@@ -19,9 +19,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from tipline.cases.categories import Tier
 from tipline.triage import engine
 from tipline.triage.evaluate import DEV_SET, evaluate, load, render, summary
+from tipline.triage.tiers import Tier
 from tipline.triage.types import Score
 
 MAX_INPUT = 1024 * 1024  # bytes read from standard input for `score`
