@@ -91,6 +91,7 @@ def report(request: HttpRequest, code: str) -> HttpResponse:
                 "category": category,
                 "files": len(uploads),
                 "replayed": created.replayed,
+                "country": form.cleaned_data.get("country") or "",
             }
             return render(request, "intake/receipt.html", context)
         return render(

@@ -1,4 +1,4 @@
-"""Emergency numbers from the jurisdiction table, for any public template."""
+"""Emergency numbers and after-report help from the guidance data, for any public template."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 from django import template
 
 from tipline import countries
+from tipline.guidance import after_report as after_report_data
 from tipline.guidance import jurisdictions
 
 register = template.Library()
@@ -20,3 +21,9 @@ def emergency_countries() -> list[dict[str, Any]]:
         for code, entry in jurisdictions.load().items()
     ]
     return sorted(rows, key=lambda row: countries.sort_key(row["name"]))
+
+
+@register.simple_tag
+def after_report(category: str, country: str = "") -> after_report_data.AfterReport:
+    """``{% after_report category.code country as help %}`` for the receipt page."""
+    return after_report_data.for_report(category, country)
