@@ -232,3 +232,20 @@ def test_previous_question_goes_back_one_answer_and_a_tampered_trail_is_dropped(
         response = client.get(f"/en/help/assistant/?node={tree.start}&trail={trail}")
         assert response.status_code == 200
         assert "Previous question" not in response.content.decode()
+
+
+def test_previous_question_stays_after_a_country_is_chosen(client: Client) -> None:
+    """The country picker is a GET form of its own: it must carry the answers so far."""
+    tree = assistant.load()
+    ending = next(node for node in tree.endings.values() if node.needs_country)
+    parent = next(
+        node.id
+        for node in tree.nodes.values()
+        if any(answer.next == ending.id for answer in node.answers)
+    )
+    page = client.get(f"/en/help/assistant/?node={ending.id}&trail={parent}").content.decode()
+    assert f'name="trail" value="{parent}"' in page
+    chosen = client.get(
+        f"/en/help/assistant/?node={ending.id}&trail={parent}&country=GB"
+    ).content.decode()
+    assert f'href="/en/help/assistant/?node={parent}">Previous question</a>' in chosen

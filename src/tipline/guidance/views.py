@@ -129,6 +129,8 @@ def assistant(request: HttpRequest) -> HttpResponse:
         "restart": base,
         "at_start": step.id == tree.start,
         "previous": _previous_url(base, trail),
+        # The country picker is a GET form: it carries the trail so "Previous question" stays.
+        "trail": ",".join(trail),
     }
     if isinstance(step, tree_module.Ending):
         context.update(_ending_context(step, country_param or ""))
