@@ -192,7 +192,9 @@ def test_report_and_follow_up(open_page: OpenPage, tmp_path: Path, code: str, js
     if code in UPLOAD:
         expect(page.locator("main")).to_contain_text("1 file was received and encrypted.")
     if code == "child_in_danger":
-        expect(page.locator(".notice.warning")).to_contain_text("call the emergency number now")
+        expect(page.locator(".notice.warning")).to_contain_text(
+            "If the child is still in danger, call now"
+        )
 
     # Type it the way a person copying from paper might: lower case, spaces instead of dashes.
     typed = receipt.lower().replace("-", " ") if not js else receipt
@@ -323,6 +325,8 @@ def test_child_in_danger_shows_emergency_numbers_before_the_form(
     goto(w, "/en/report/child_in_danger/")
     banner = page.locator("main .danger-banner")
     expect(banner).to_be_visible()
+    # The list is one tap away (collapsed so the form's first question fits a phone's screen).
+    banner.get_by_text("Emergency numbers by country").click()
     for number in ("911", "999", "112", "000", "111"):
         # Tappable on a phone: one touch starts the call.
         expect(banner.locator(f'a[href="tel:{number}"]').first).to_be_visible()

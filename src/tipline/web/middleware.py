@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
+from tipline.cases import categories
 from tipline.web import neutral
 
 Handler = Callable[[HttpRequest], HttpResponse]
@@ -140,6 +141,20 @@ def _cache_control(request: HttpRequest, response: HttpResponse) -> str:
     return "no-store"
 
 
+def _permissions_policy(request: HttpRequest) -> str:
+    """No page may use the location, camera or microphone, except the report form for a child in
+    danger, whose "Use my current location" button (web/static/tipline/locate.js) may ask for the
+    location on the reporter's press only."""
+    match = request.resolver_match
+    if (
+        match is not None
+        and match.view_name == "intake:report"
+        and match.kwargs.get("code") in categories.EMERGENCY_FIRST
+    ):
+        return "geolocation=(self), camera=(), microphone=()"
+    return "geolocation=(), camera=(), microphone=()"
+
+
 class PrivacyHeadersMiddleware:
     """No caching of anything a reporter typed; no cookies from public pages."""
 
@@ -150,9 +165,7 @@ class PrivacyHeadersMiddleware:
         response = self.get_response(request)
         if not request.path.startswith(settings.STATIC_URL):
             response["Cache-Control"] = _cache_control(request, response)
-            response.headers.setdefault(
-                "Permissions-Policy", "geolocation=(), camera=(), microphone=()"
-            )
+            response.headers.setdefault("Permissions-Policy", _permissions_policy(request))
         if not request.path.startswith("/console/"):
             response.cookies.clear()
         return response
