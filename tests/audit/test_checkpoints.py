@@ -355,6 +355,7 @@ def test_an_unreachable_place_is_reported_and_the_others_still_get_it(
     out = io.StringIO()
     with pytest.raises(CommandError, match="not sent everywhere"):
         call_command("audit", "checkpoint", stdout=out)
+    assert "tipline-audit-checkpoint v1 seq=1 " in out.getvalue()  # signed all the same
     assert "file: failed" in out.getvalue()
     assert "syslog: failed" in out.getvalue()
     assert "email: skipped" in out.getvalue()
@@ -456,3 +457,25 @@ def test_postgresql_refuses_truncate() -> None:
         with pytest.raises(DatabaseError, match=r"append-only \(TRUNCATE refused\)"):
             cursor.execute("TRUNCATE audit_auditentry")
     assert verify().entries == 2
+
+
+def test_a_replaced_signing_key_refuses_old_checkpoints_until_the_log_is_moved(
+    settings: LazySettings, tmp_path: Path
+) -> None:
+    entries(3)
+    checkpoint()
+    old_pem = tmp_path / "old.pem"
+    old_pem.write_text(_pubkey_pem())
+    new_keys = tmp_path / "new-keys"
+    new_keys.mkdir(mode=0o700)
+    (new_keys / "audit.key").write_bytes((Path(settings.KEY_DIR) / "audit.key").read_bytes())
+    (new_keys / "audit.key").chmod(0o600)
+    settings.KEY_DIR = new_keys  # the same MAC key, a new signing key
+    with pytest.raises(CommandError, match="no checkpoint taken: .* is signed by key"):
+        checkpoint()
+    moved = tmp_path / "old-checkpoints.log"
+    checkpoints.log_path().rename(moved)
+    assert "seq=3" in checkpoint()
+    assert "matches 1 signed checkpoint(s)" in verify_command(
+        "--against", str(moved), "--pubkey", str(old_pem)
+    )

@@ -59,6 +59,10 @@ class CheckpointInvalid(Exception):
     """A checkpoint is malformed, signed by another key, or its signature does not verify."""
 
 
+class CheckpointLogUnreadable(CheckpointInvalid):
+    """The local checkpoint log exists but cannot be read (a mount down, wrong permissions)."""
+
+
 @dataclass(frozen=True)
 class Checkpoint:
     seq: int
@@ -134,9 +138,13 @@ def read(path: Path) -> list[Located]:
         stream.seek(0)
         if _HEADER.match(first):
             # A saved message: its body is usually quoted-printable, which splits the line.
-            lines = _mail_text(email.message_from_binary_file(stream, policy=email.policy.default))
-        else:
-            lines = [raw.decode("utf-8", errors="replace") for raw in stream]
+            message = email.message_from_binary_file(stream, policy=email.policy.default)
+            return _checkpoints_in(_mail_text(message), path)
+        # Streamed: a syslog file can be large.
+        return _checkpoints_in((raw.decode("utf-8", errors="replace") for raw in stream), path)
+
+
+def _checkpoints_in(lines: Iterable[str], path: Path) -> list[Located]:
     found: list[Located] = []
     for number, line in enumerate(lines, start=1):
         source = f"{path}:{number}"
@@ -225,7 +233,13 @@ def log_path() -> Path:
 def local() -> list[Located]:
     """The checkpoints in this installation's own checkpoint log ([] before the first)."""
     path = log_path()
-    return read(path) if path.exists() else []
+    try:
+        return read(path)
+    except FileNotFoundError:
+        return []
+    except OSError as exc:
+        # Unreadable is not "empty": treating it so would let a checkpoint skip the check.
+        raise CheckpointLogUnreadable(f"cannot read {path}: {exc.strerror}") from None
 
 
 def take(*, now: datetime | None = None) -> Checkpoint:
@@ -235,7 +249,12 @@ def take(*, now: datetime | None = None) -> Checkpoint:
     extends the previous checkpoint (a truncation since then raises chain.AuditBroken). Without a
     previous checkpoint the whole chain is walked. Publishing is the caller's (``sinks.publish``).
     """
-    previous = _newest_local()
+    try:
+        previous = _newest_local()
+    except CheckpointLogUnreadable:
+        # The other places (syslog, e-mail) still deserve a checkpoint: walk the whole chain
+        # instead, and let the file's failed delivery be reported by the caller.
+        previous = None
     since = (previous.seq, previous.head) if previous is not None else None
     result = chain.verify(since=since)
     return sign(seq=result.head_seq, head=result.head_hash, now=now or timezone.now())
