@@ -471,7 +471,7 @@ def test_a_replaced_signing_key_refuses_old_checkpoints_until_the_log_is_moved(
     (new_keys / "audit.key").write_bytes((Path(settings.KEY_DIR) / "audit.key").read_bytes())
     (new_keys / "audit.key").chmod(0o600)
     settings.KEY_DIR = new_keys  # the same MAC key, a new signing key
-    with pytest.raises(CommandError, match="no checkpoint taken: .* is signed by key"):
+    with pytest.raises(CommandError, match=r"no checkpoint taken: .* is signed by key"):
         checkpoint()
     moved = tmp_path / "old-checkpoints.log"
     checkpoints.log_path().rename(moved)
