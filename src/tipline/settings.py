@@ -267,3 +267,34 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": "WARNING"},
 }
+
+# Audit checkpoints (tipline.audit.checkpoints): the audit chain's head, signed with the Ed25519
+# key keys/audit-signing.key, appended to a log in this folder, sent to syslog and, with
+# recipients, by e-mail. The data directory is only the default: point the folder at another disk
+# or a remote mount, because a copy beside the database shares its fate (docs/deployment.md).
+TIPLINE_AUDIT_CHECKPOINT_DIR = Path(
+    os.environ.get("TIPLINE_AUDIT_CHECKPOINT_DIR", DATA_DIR / "audit-checkpoints")
+).resolve()
+# Entries newer than the newest checkpoint can be removed unseen: this bounds that window.
+TIPLINE_AUDIT_CHECKPOINT_MINUTES = _env_int("TIPLINE_AUDIT_CHECKPOINT_MINUTES", 60)
+# "" = /dev/log when present; "off"; a Unix socket path; udp:HOST:PORT or tcp:HOST:PORT.
+TIPLINE_AUDIT_SYSLOG = os.environ.get("TIPLINE_AUDIT_SYSLOG", "")
+TIPLINE_AUDIT_CHECKPOINT_EMAIL = [
+    a.strip() for a in os.environ.get("TIPLINE_AUDIT_CHECKPOINT_EMAIL", "").split(",") if a.strip()
+]
+# Outgoing mail (so far only checkpoints and audit alerts to an auditor), through Django's
+# mailers; STARTTLS with TIPLINE_SMTP_STARTTLS=1, SMTP sign-in when a user is given.
+MAILERS = {
+    "default": {
+        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "OPTIONS": {
+            "host": os.environ.get("TIPLINE_SMTP_HOST", "localhost"),
+            "port": _env_int("TIPLINE_SMTP_PORT", 25),
+            "username": os.environ.get("TIPLINE_SMTP_USER") or None,
+            "password": os.environ.get("TIPLINE_SMTP_PASSWORD") or None,
+            "use_tls": os.environ.get("TIPLINE_SMTP_STARTTLS", "") == "1",
+            "timeout": 30,
+        },
+    }
+}
+DEFAULT_FROM_EMAIL = os.environ.get("TIPLINE_MAIL_FROM", "tipline@localhost")

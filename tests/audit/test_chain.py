@@ -8,32 +8,12 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 
+from tests.audit.tampering import entries as _entries
+from tests.audit.tampering import raw as _raw
 from tipline.audit.chain import GENESIS, AuditBroken, head, record, verify
 from tipline.audit.models import AuditEntry
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _entries(n: int = 5) -> None:
-    for i in range(n):
-        with transaction.atomic():
-            record(
-                actor="analyst1",
-                action="report.view",
-                target_type="report",
-                target_id=i,
-                details={"field": "payload"},
-            )
-
-
-def _raw(sql: str, params: list[object]) -> None:
-    """Tamper as someone with database access would (the trigger is dropped first on PG)."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("ALTER TABLE audit_auditentry DISABLE TRIGGER USER")
-        cursor.execute(sql, params)
-        if connection.vendor == "postgresql":
-            cursor.execute("ALTER TABLE audit_auditentry ENABLE TRIGGER USER")
 
 
 def test_an_intact_chain_verifies_and_links() -> None:

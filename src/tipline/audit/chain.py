@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -104,28 +104,46 @@ _VERIFIED_FIELDS = (
 )
 
 
-def _rows() -> Iterator[Any]:
+def _rows(after_id: int = 0) -> Iterator[Any]:
     # Named tuples, not model instances: building a million AuditEntry objects was a third of
     # verify's time (benchmarks/console.py). ``iterator`` streams through a server-side cursor
     # on PostgreSQL, so memory stays flat however long the log is.
     return (
-        AuditEntry.objects.order_by("id")
+        AuditEntry.objects.filter(id__gt=after_id)
+        .order_by("id")
         .values_list(*_VERIFIED_FIELDS, named=True)
         .iterator(chunk_size=10_000)
     )
 
 
-def verify(progress: Any = None) -> VerifyResult:
+def verify(
+    progress: Any = None,
+    *,
+    anchors: Mapping[int, str] | None = None,
+    since: tuple[int, str] | None = None,
+) -> VerifyResult:
     """Walk the chain in insertion order; raise AuditBroken at the first bad entry.
 
     Rows are read in primary-key (insertion) order, so a row whose ``seq`` was changed to move it
     elsewhere in the chain, a deleted row (a gap), an inserted row (a repeated or foreign seq or a
     MAC made without the key) and an edited row (a MAC mismatch) are all caught at that row.
+
+    The MAC alone cannot show a missing tail, nor a chain rebuilt by someone holding
+    ``audit.key``. ``anchors`` (entry number -> head hash, from signed checkpoints) closes that
+    gap up to the newest anchor: the entry at each anchor must carry exactly that hash, and the
+    log must reach the highest anchored entry. ``since`` (an anchor already checked) starts the
+    walk after that entry instead of at the genesis, once the entry is found with that hash.
     """
     key = audit_key()
-    expected_seq, prev_hash = 1, GENESIS
+    expected = dict(anchors or {})
+    expected_seq, prev_hash, after_id = 1, GENESIS, 0
+    if since is not None:
+        after_id = _anchor_row_id(*since)
+        expected_seq, prev_hash = since[0] + 1, since[1]
+    if expected.pop(0, GENESIS) != GENESIS:
+        raise AuditBroken(0, "a checkpoint of the empty log names a hash other than the genesis")
     count = 0
-    for row in _rows():
+    for row in _rows(after_id):
         # A row has every attribute _content reads, under the same names as on AuditEntry.
         entry = cast("AuditEntry", row)
         if entry.seq != expected_seq:
@@ -134,12 +152,43 @@ def verify(progress: Any = None) -> VerifyResult:
             raise AuditBroken(entry.seq, "does not follow the previous entry")
         if not hmac.compare_digest(entry.entry_hash, _mac(key, prev_hash, _content(entry))):
             raise AuditBroken(entry.seq, "content does not match its hash")
+        anchored = expected.get(entry.seq)
+        if anchored is not None and not hmac.compare_digest(entry.entry_hash, anchored):
+            raise AuditBroken(
+                entry.seq,
+                f"hash differs from the checkpoint of entry {entry.seq}: the log was rewritten"
+                " up to here",
+            )
         prev_hash = entry.entry_hash
         expected_seq += 1
         count += 1
         if progress is not None:
             progress(count)
-    return VerifyResult(entries=count, head_seq=expected_seq - 1, head_hash=prev_hash)
+    head_seq = expected_seq - 1
+    beyond = [seq for seq in expected if seq > head_seq]
+    if beyond:
+        raise AuditBroken(
+            head_seq + 1,
+            f"missing: the log ends at entry {head_seq} but the checkpoint of entry"
+            f" {max(beyond)} shows it reached that far (entries were deleted from the end)",
+        )
+    return VerifyResult(entries=count, head_seq=head_seq, head_hash=prev_hash)
+
+
+def _anchor_row_id(seq: int, entry_hash: str) -> int:
+    """Primary key of the anchored entry, after checking it still carries the anchored hash."""
+    if seq == 0:
+        if entry_hash != GENESIS:
+            raise AuditBroken(0, "a checkpoint of the empty log names a hash but the genesis")
+        return 0
+    found = AuditEntry.objects.filter(seq=seq).values_list("id", "entry_hash").first()
+    if found is None:
+        raise AuditBroken(
+            seq, f"missing: the checkpoint of entry {seq} is no longer in the log (truncated)"
+        )
+    if not hmac.compare_digest(found[1], entry_hash):
+        raise AuditBroken(seq, f"hash differs from the checkpoint of entry {seq}: rewritten")
+    return int(found[0])
 
 
 def head() -> tuple[int, str]:

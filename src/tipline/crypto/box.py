@@ -148,6 +148,7 @@ def ensure_keys() -> list[Path]:
         key_dir / "audit.key",
         # The evidence locker's server-wide passphrase salt (tipline.crypto.passphrase).
         key_dir / "locker.key",
+        key_dir / "audit-signing.key",  # Ed25519 seed of audit checkpoints (crypto/signing.py)
     ]
     for path in paths:
         _key_from_file(path)

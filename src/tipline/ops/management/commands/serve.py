@@ -17,6 +17,7 @@ from typing import Any
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from tipline.audit.tasks import ensure_checkpoints_scheduled
 from tipline.cases.tasks import ensure_retention_scheduled
 
 
@@ -35,6 +36,7 @@ class Command(BaseCommand):
         call_command("collectstatic", interactive=False, verbosity=0)
         # The daily retention run re-enqueues itself; this starts the chain (or restarts it).
         ensure_retention_scheduled()
+        ensure_checkpoints_scheduled()  # signed audit-chain heads, hourly (audit/tasks.py)
         python = sys.executable
         web = [
             python,
