@@ -8,14 +8,14 @@ after every file) only when a file cannot be read.
 
 from __future__ import annotations
 
-import json
 from argparse import ArgumentParser
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
-from tipline.matching.hashing import FileHashes, hash_file
+from tipline.matching.hashing import FileHashes
+from tipline.matching.management.files import print_each
 from tipline.matching.video import frames_to_json
 
 
@@ -30,17 +30,7 @@ class Command(BaseCommand):
         parser.add_argument("files", nargs="+", metavar="FILE", type=Path)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        unreadable = 0
-        for path in options["files"]:
-            try:
-                record = _record(path, hash_file(path, vpdq=True))
-            except OSError as exc:
-                unreadable += 1
-                # strerror only ("No such file or directory"): the path is already in `file`.
-                record = {"file": str(path), "error": exc.strerror or type(exc).__name__}
-            self.stdout.write(json.dumps(record))
-        if unreadable:
-            raise CommandError(f"{unreadable} file(s) could not be read")
+        print_each(self.stdout, options["files"], _record)
 
 
 def _record(path: Path, hashes: FileHashes) -> dict[str, Any]:

@@ -8,15 +8,15 @@ matched, and non-zero only when a file could not be read.
 
 from __future__ import annotations
 
-import json
 from argparse import ArgumentParser
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
 from tipline.matching import matcher
-from tipline.matching.hashing import hash_file
+from tipline.matching.hashing import FileHashes
+from tipline.matching.management.files import print_each
 
 
 class Command(BaseCommand):
@@ -29,30 +29,22 @@ class Command(BaseCommand):
         parser.add_argument("files", nargs="+", metavar="FILE", type=Path)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        unreadable = 0
-        for path in options["files"]:
-            try:
-                hashes = hash_file(path, vpdq=True)
-            except OSError as exc:
-                unreadable += 1
-                self.stdout.write(
-                    json.dumps({"file": str(path), "error": exc.strerror or type(exc).__name__})
-                )
-                continue
-            record: dict[str, Any] = {
-                "file": str(path),
-                "sha256": hashes.sha256,
-                "matches": [_match(m) for m in matcher.match_hashes(hashes)],
-            }
-            if hashes.pdq is not None:
-                record["pdq"] = hashes.pdq
-            if hashes.vpdq is not None:
-                record["vpdq_frames"] = len(hashes.vpdq)
-            if hashes.refused_reason is not None:
-                record["error"] = hashes.refused_reason
-            self.stdout.write(json.dumps(record))
-        if unreadable:
-            raise CommandError(f"{unreadable} file(s) could not be read")
+        print_each(self.stdout, options["files"], _record)
+
+
+def _record(path: Path, hashes: FileHashes) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "file": str(path),
+        "sha256": hashes.sha256,
+        "matches": [_match(m) for m in matcher.match_hashes(hashes)],
+    }
+    if hashes.pdq is not None:
+        record["pdq"] = hashes.pdq
+    if hashes.vpdq is not None:
+        record["vpdq_frames"] = len(hashes.vpdq)
+    if hashes.refused_reason is not None:
+        record["error"] = hashes.refused_reason
+    return record
 
 
 def _match(m: matcher.Match) -> dict[str, Any]:
