@@ -192,9 +192,18 @@ def test_phone_number_senders_are_identifiers() -> None:
     assert item.identifiers == ("+447700900123",)
 
 
-def test_text_before_the_first_message_is_refused() -> None:
-    with pytest.raises(ParseError):
-        parse(b"31/02/2023, 21:06 - Sam: impossible\n25/12/2023, 21:05 - Sam: a\n")
+def test_text_before_the_first_message_is_kept_as_an_undated_note() -> None:
+    # Was refused ("does not start with a WhatsApp message line"); now nothing is lost.
+    result = parse(b"31/02/2023, 21:06 - Sam: impossible\n25/12/2023, 21:05 - Sam: a\n")
+    note, message = result.items
+    assert (note.kind, note.timestamp, note.text) == (
+        "system",
+        None,
+        "31/02/2023, 21:06 - Sam: impossible",
+    )
+    assert message.text == "a"
+    assert any("above the first message" in w for w in result.warnings)
+    assert any("impossible date" in w for w in result.warnings)
 
 
 def test_a_long_export_parses_quickly() -> None:

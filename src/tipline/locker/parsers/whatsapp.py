@@ -1,12 +1,15 @@
 """WhatsApp chat exports: Android and iOS, as .txt or as a .zip with media.
 
-Android: `12/03/2024, 09:15 - Name: text`; iOS: `[12/03/2024, 09:15:02] Name: text`; each in
-many locale variants (d/m/y, m/d/y, y-m-d; `/`, `.` or `-`; 12-hour clocks with AM/PM or a.m./p.m.
-and a narrow no-break space, or 24-hour), with CRLF line ends and U+200E marks. A line that does
-not start with a date is the continuation of the message above.
+Which lines start a message, and what time they carry, is `whatsapp_lines`' job: it knows the
+shapes phones in many languages, calendars and app versions have written. Here the file is
+recognised by the share of its lines that start a message (not by its first line, which may be a
+title), message lines become items, and every other line is kept as text: a line below a message
+continues it; lines above the first message become one undated note. Lines that look like the
+start of a message but cannot be read are kept as text too, and the victim is told.
 
-The export carries no time zone, so timestamps are naive: the phone's local time as written.
-Which field is the day is decided per line style from the values (a first field above 12 means
+The export carries no time zone, so timestamps are naive: the phone's local time as written,
+converted to the Gregorian calendar when the phone wrote another one (with a warning). Which
+field is the day is decided per line style from the values (a first field above 12 means
 day-first; a second above 12 means month-first); when the values never say, the order that keeps
 the messages in time order wins, and day-first otherwise, with a warning either way.
 """
@@ -15,25 +18,20 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from dataclasses import dataclass
 from datetime import datetime
 
+from tipline.locker.parsers import whatsapp_lines as wl
 from tipline.locker.parsers.common import check_item_count, clean_name, decode_text, read_zip
 from tipline.locker.parsers.i18n import _
 from tipline.locker.types import Item, Kind, ParseError, ParseResult
 
-_MARKS = "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff"
-_SPACE = r"[ \u00a0\u202f]"
-HEADER = re.compile(
-    rf"[{_MARKS}]*(?P<br>\[)?"
-    r"(?P<a>\d{1,4})(?P<sep>[./-])(?P<b>\d{1,2})(?P=sep)(?P<c>\d{1,4})\.?,?"
-    rf"{_SPACE}+"
-    r"(?P<H>\d{1,2})[:.](?P<M>\d{2})(?:[:.](?P<S>\d{2}))?"
-    rf"(?:{_SPACE}?(?P<ap>[AaPp])\.?{_SPACE}?[Mm]\.?)?"
-    rf"(?:(?P<close>\])[ {_MARKS}]|{_SPACE}[-\u2013]{_SPACE})"
-    r"(?P<rest>.*)",
-    re.DOTALL,
-)
+_MARKS = wl.MARKS
+# A file is a chat when at least this share of its first lines start a message (the rest are
+# multi-line messages and a title); a long pasted letter in the first lines is still read
+# because the first MIN_HEADS message lines are enough on their own.
+MIN_SHARE = 0.2
+MIN_HEADS = 10
+DETECT_LINES = 400
 _ATTACHED = re.compile(r"<attached: ([^>\n]{1,255})>")
 _FILE_ATTACHED = re.compile(
     r"^[\u200e]?([^\n]{1,255}?\.\w{1,5}) \((?:file attached|Datei angehängt|archivo adjunto|"
@@ -48,23 +46,25 @@ _OMITTED = re.compile(
 _CALL = re.compile(r"^(Missed )?(group )?(voice|video) call", re.IGNORECASE)
 _DELETED = re.compile(r"^(?:This message was deleted|You deleted this message)", re.IGNORECASE)
 _PHONE = re.compile(r"^\+?[\d ()\-\u00a0]{7,24}$")
-_CHAT_NAME = re.compile(r"^WhatsApp Chat (?:with|-) (.+?)(?:\.txt|\.zip)?$", re.IGNORECASE)
-_STRIP = str.maketrans("", "", _MARKS)
-
-
-@dataclass(slots=True)
-class _Line:
-    index: int
-    match: re.Match[str]
-    style: tuple[bool, str, bool]
+# "WhatsApp Chat with X", "Chat de WhatsApp con X", "Discussion WhatsApp avec X", ...
+_CHAT_NAME = re.compile(
+    r"^.{0,40}?WhatsApp.{0,20}? (?:with|-|con|avec|mit|com|met|s uživatelem|ile"
+    r"|\u0441 \u043a\u043e\u043d\u0442\u0430\u043a\u0442\u043e\u043c) "  # Russian
+    r"(.+?)(?:\.txt|\.zip)?$",
+    re.IGNORECASE,
+)
+_STRIP = wl.STRIP_MARKS
+_HAS_MARK = wl.HAS_MARK.search
+_WIDE_COLON = "\uff1a "
 
 
 def looks_like_whatsapp(text: str) -> bool:
-    """The first non-blank line is a WhatsApp message line."""
-    for line in text[:4096].splitlines():
-        if line.strip(" \t" + _MARKS):
-            return HEADER.match(line) is not None
-    return False
+    """Enough of the first lines start a message (a title or a long message may come first)."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")[:DETECT_LINES]
+    heads, _weak = wl.read_lines(lines)
+    if len(heads) >= MIN_HEADS:
+        return True
+    return bool(heads) and wl.share(lines) >= MIN_SHARE
 
 
 def chat_member_name(names: list[str]) -> str | None:
@@ -74,7 +74,7 @@ def chat_member_name(names: list[str]) -> str | None:
         if clean_name(name) == "_chat.txt":
             return name
     for name in texts:
-        if clean_name(name).lower().startswith("whatsapp"):
+        if "whatsapp" in clean_name(name).lower():
             return name
     return texts[0] if len(texts) == 1 else None
 
@@ -121,24 +121,23 @@ def parse_whatsapp_text(data: bytes, filename: str = "") -> ParseResult:
 def parse_whatsapp(data: bytes, *, conversation: str, warnings: list[str]) -> ParseResult:
     text = decode_text(data, warnings)
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    heads: list[_Line] = []
-    match = HEADER.match
-    for index, line in enumerate(lines):
-        found = match(line)
-        if found is not None and bool(found["br"]) == bool(found["close"]):
-            style = (bool(found["br"]), found["sep"], found["ap"] is not None)
-            heads.append(_Line(index, found, style))
+    heads, weak = wl.read_lines(lines)
     if not heads:
         raise ParseError(_("No WhatsApp messages were found in the file."))
     orders = _decide_orders(heads, warnings)
     stamps: dict[int, datetime] = {}
+    by_index: dict[int, re.Match[str]] = {}
+    calendars: set[str] = set()
     bad = 0
+    timestamp = wl.timestamp
     for head in heads:
-        stamp = _timestamp(head.match, orders[head.style])
-        if stamp is None:
+        found = timestamp(head.match, orders[head.style])
+        if found is None:
             bad += 1
         else:
-            stamps[head.index] = stamp
+            stamps[head.index] = found[0]
+            by_index[head.index] = head.match
+            calendars.add(found[1])
     if bad:
         warnings.append(
             _(
@@ -147,20 +146,72 @@ def parse_whatsapp(data: bytes, *, conversation: str, warnings: list[str]) -> Pa
             )
             % {"count": bad}
         )
-    first = min(stamps, default=None)
-    if first is None:
+    if not stamps:
         raise ParseError(_("No WhatsApp messages with a valid date were found in the file."))
-    if any(line.strip(" \t" + _MARKS) for line in lines[:first]):
-        raise ParseError(_("The file does not start with a WhatsApp message line."))
+    _warn_unread(lines, by_index, weak, warnings)
+    _warn_calendars(calendars, warnings)
     check_item_count(len(stamps))
-    items = _items(lines, stamps, heads, conversation)
+    items = _preamble(lines, min(stamps), conversation, warnings)
+    items.extend(_items(lines, stamps, by_index, conversation))
     return ParseResult("whatsapp", items, warnings=warnings)
 
 
+def _warn_unread(
+    lines: list[str], read: dict[int, re.Match[str]], weak: int, warnings: list[str]
+) -> None:
+    """Say how many lines looked like a message's start but were kept as text."""
+    near = wl.NEAR_MISS.match
+    missed = [
+        n for n, line in enumerate(lines) if n not in read and line[:1].isdigit() and near(line)
+    ]
+    count = max(len(missed), weak)
+    if count:
+        warnings.append(
+            _(
+                "%(count)s line(s) looked like the start of a message but could not be read "
+                "(first at line %(line)s); they were kept as text of the message above."
+            )
+            % {"count": count, "line": (missed[0] + 1) if missed else "?"}
+        )
+
+
+_CALENDAR_WARNINGS = {
+    "buddhist": "The phone wrote Buddhist-era years; they were converted to the usual calendar.",
+    "japanese": "The phone wrote Japanese era years; they were converted to the usual calendar.",
+    "persian": "The phone wrote Persian (solar Hijri) dates; they were converted to the usual "
+    "calendar.",
+    "hijri": "The phone wrote Islamic (Hijri) dates; they were converted to the usual calendar "
+    "with the Umm al-Qura tables. Check one date against the phone.",
+}
+
+
+def _warn_calendars(calendars: set[str], warnings: list[str]) -> None:
+    for calendar in sorted(calendars - {"gregorian"}):
+        warnings.append(_(_CALENDAR_WARNINGS[calendar]))
+
+
+def _preamble(lines: list[str], first: int, conversation: str, warnings: list[str]) -> list[Item]:
+    """Lines above the first message (a title, a pasted note): one undated note, never lost."""
+    kept = [line.translate(_STRIP).rstrip() for line in lines[:first]]
+    text = "\n".join(kept).strip()
+    if not text:
+        return []
+    warnings.append(
+        _(
+            "%(count)s line(s) above the first message (a title, perhaps) were kept as a note "
+            "without a time."
+        )
+        % {"count": sum(1 for line in kept if line.strip())}
+    )
+    return [Item("whatsapp", "system", None, "", text, conversation)]
+
+
 def _items(
-    lines: list[str], stamps: dict[int, datetime], heads: list[_Line], conversation: str
+    lines: list[str],
+    stamps: dict[int, datetime],
+    by_index: dict[int, re.Match[str]],
+    conversation: str,
 ) -> list[Item]:
-    by_index = {head.index: head.match for head in heads if head.index in stamps}
     starts = sorted(stamps)
     items: list[Item] = []
     for position, start in enumerate(starts):
@@ -174,15 +225,20 @@ def _items(
 
 def _item(stamp: datetime, rest: str, conversation: str) -> Item:
     sender, colon, body = rest.partition(": ")
+    if not colon and _WIDE_COLON in rest.split("\n", 1)[0]:
+        sender, colon, body = rest.partition(_WIDE_COLON)  # Chinese and Japanese
     if not colon and rest.endswith(":") and "\n" not in rest:
         sender, colon, body = rest[:-1], ":", ""
-    sender = sender.translate(_STRIP).strip()
+    # Most senders carry no marks; translating only those that do keeps 100,000 lines fast.
+    sender = (sender.translate(_STRIP) if _HAS_MARK(sender) else sender).strip()
     if not colon or not sender or len(sender) > 100 or "\n" in sender:
         return Item("whatsapp", "system", stamp, "", rest.translate(_STRIP).strip(), conversation)
     marked = body.startswith("\u200e")
     body = body.lstrip(_MARKS)
-    attachments = tuple(
-        clean_name(name) for name in _ATTACHED.findall(body) + _FILE_ATTACHED.findall(body)
+    attachments = (
+        tuple(clean_name(n) for n in _ATTACHED.findall(body) + _FILE_ATTACHED.findall(body))
+        if "<" in body or "(" in body
+        else ()
     )
     meta: dict[str, str] = {}
     kind: Kind = "message"
@@ -210,14 +266,11 @@ def _item(stamp: datetime, rest: str, conversation: str) -> Item:
     )
 
 
-# Orders: "ymd", "dmy", "mdy", or "either" (the values prove both orders: mixed locales).
-def _decide_orders(heads: list[_Line], warnings: list[str]) -> dict[tuple[bool, str, bool], str]:
-    groups: dict[tuple[bool, str, bool], list[re.Match[str]]] = defaultdict(list)
+def _decide_orders(heads: list[wl.Head], warnings: list[str]) -> dict[wl.Style, str]:
+    groups: dict[wl.Style, list[re.Match[str]]] = defaultdict(list)
     for head in heads:
         groups[head.style].append(head.match)
-    orders: dict[tuple[bool, str, bool], str] = {}
-    for style, matches in groups.items():
-        orders[style] = _decide_order(matches, warnings)
+    orders = {style: wl.decide_order(matches, warnings) for style, matches in groups.items()}
     if len(groups) > 1:
         warnings.append(
             _(
@@ -226,77 +279,3 @@ def _decide_orders(heads: list[_Line], warnings: list[str]) -> dict[tuple[bool, 
             )
         )
     return orders
-
-
-def _decide_order(matches: list[re.Match[str]], warnings: list[str]) -> str:
-    if all(len(m["a"]) >= 3 for m in matches):
-        return "ymd"
-    day_first = any(int(m["a"]) > 12 for m in matches)
-    month_first = any(int(m["b"]) > 12 for m in matches)
-    if day_first and month_first:
-        warnings.append(
-            _(
-                "Some dates are written day-first and others month-first in the same style; "
-                "each was read the way its values allow. Check the dates against the phone."
-            )
-        )
-        return "either"
-    if day_first or month_first:
-        return "dmy" if day_first else "mdy"
-    dmy = _inversions(matches, "dmy")
-    mdy = _inversions(matches, "mdy")
-    if mdy < dmy:
-        warnings.append(
-            _(
-                "The dates could be read either day-first or month-first; they were read "
-                "month-first because that keeps the messages in time order."
-            )
-        )
-        return "mdy"
-    if dmy < mdy:
-        return "dmy"
-    if any(int(m["a"]) != int(m["b"]) for m in matches):
-        warnings.append(
-            _(
-                "The dates could be read either day-first or month-first; they were read "
-                "day-first. Check one date against the phone."
-            )
-        )
-    return "dmy"
-
-
-def _inversions(matches: list[re.Match[str]], order: str) -> int:
-    """How often a message would be dated before the one above it, read in `order`."""
-    count = 0
-    previous: tuple[int, int, int] | None = None
-    for m in matches:
-        a, b, c = int(m["a"]), int(m["b"]), int(m["c"])
-        key = (c, b, a) if order == "dmy" else (c, a, b)
-        if previous is not None and key < previous:
-            count += 1
-        previous = key
-    return count
-
-
-def _timestamp(m: re.Match[str], order: str) -> datetime | None:
-    a, b, c = int(m["a"]), int(m["b"]), int(m["c"])
-    hour, minute = int(m["H"]), int(m["M"])
-    second = int(m["S"]) if m["S"] else 0
-    if m["ap"]:
-        if not 1 <= hour <= 12:
-            return None
-        hour = hour % 12 + (12 if m["ap"] in "Pp" else 0)
-    if len(m["a"]) >= 3:
-        year, month, day = a, b, c
-    elif order == "mdy" or (order == "either" and b > 12):
-        month, day, year = a, b, c
-    else:
-        day, month, year = a, b, c
-    if len(m["c"]) <= 2 and len(m["a"]) <= 2:
-        year += 2000
-    elif len(m["c"]) == 3 or (len(m["a"]) == 3):
-        return None
-    try:
-        return datetime(year, month, day, hour, minute, second)
-    except ValueError:
-        return None
