@@ -22,6 +22,12 @@ TOKENS = [
     b"<part ct='image/png' data='@@'/>", b"From: ", b"Date: ", b"Received: ", b"=?utf-8?b?",
     b"Content-Type: multipart/mixed; boundary=x\n", b"--x\n", b"IEND", b"IDAT", b"PK\x03\x04",
     b"\x00" * 8, b"\xff\xd9", b"99999999999999999999",
+    # WhatsApp shapes of issue 13: calendars, scripts, clock words, separators.
+    b" BE", "\u0647\u0640".encode(), "\u060c ".encode(), "\u0645".encode(),
+    "\u0662\u0660\u0662\u0664".encode(), "\u06f1\u06f4\u06f0\u06f2".encode(), b"R6", b"H31",
+    "\u5348\u5f8c".encode(), "\u4e0b\u5348".encode(), "\uc624\ud6c4 ".encode(), b" klo ",
+    "\u0905\u092a\u0930\u093e\u0939\u094d\u0928".encode(), "\u200f".encode(), "\uff1a".encode(),
+    b"2567", b"1402", b"1445", b". ",
 ]
 
 
@@ -51,7 +57,9 @@ def mutated(draw: st.DrawFn, seeds: list[bytes]) -> bytes:
     return bytes(data)
 
 
-_NUMBER = st.integers(0, 40).map(str) | st.sampled_from(["2024", "99", "1999", "00", "007"])
+_NUMBER = st.integers(0, 40).map(str) | st.sampled_from(
+    ["2024", "99", "1999", "00", "007", "2567", "1402", "1445", "1500", "\u0662\u0664", "R6", "H31"]
+)
 
 
 @st.composite
@@ -64,13 +72,20 @@ def whatsapp_text(draw: st.DrawFn) -> bytes:
         clock = f"{draw(st.integers(0, 25))}:{draw(st.integers(0, 61)):02d}"
         if draw(st.booleans()):
             clock += f":{draw(st.integers(0, 61)):02d}"
-        clock += draw(st.sampled_from(["", " AM", "\u202fPM", " p. m.", " a.m."]))
+        clock += draw(
+            st.sampled_from(["", " AM", "\u202fPM", " p. m.", " a.m.", " \u0645", " \u5348\u5f8c"])
+        )
+        if draw(st.booleans()):
+            clock = draw(st.sampled_from(["\u4e0b\u5348", "\uc624\ud6c4 ", ""])) + clock
+        between = draw(st.sampled_from([", ", "\u060c ", " ", " klo "]))
+        era = draw(st.sampled_from(["", " BE", " \u0647\u0640"]))
         sender = draw(st.sampled_from(["Sam", "+44 7700 900123", "\u202a+1 555\u202c", "", "A: B"]))
         text = draw(st.text(max_size=40))
+        when = f"{a}{sep}{b}{sep}{c}{era}{between}{clock}"
         if draw(st.booleans()):
-            line = f"[{a}{sep}{b}{sep}{c}, {clock}] {sender}: {text}"
-        else:
-            line = f"{a}{sep}{b}{sep}{c}, {clock} - {sender}: {text}"
+            when = f"{clock}, {a}{sep}{b}{sep}{c}"  # time first, as copied from WhatsApp Web
+        closer = draw(st.sampled_from(["] ", " - ", ": ", " "]))
+        line = f"[{when}] {sender}: {text}" if closer == "] " else f"{when}{closer}{sender}: {text}"
         lines.append(draw(st.sampled_from(["", "\u200e"])) + line)
         if draw(st.booleans()):
             lines.append(draw(st.text(max_size=30)))
@@ -190,12 +205,17 @@ ALL_SEEDS = [
 ]
 
 
+def _variant_seeds() -> list[bytes]:
+    """The WhatsApp shapes of issue 13 (fixtures/whatsapp/*.txt)."""
+    return [path.read_bytes() for path in sorted((FIXTURES / "whatsapp").glob("*.txt"))]
+
+
 def import_paths() -> dict[str, st.SearchStrategy[bytes]]:
     """One strategy per import path: structure-aware generation plus mutated fixtures."""
     seeds = {name: fixture(name) for name in ALL_SEEDS}
     return {
         "whatsapp-txt": whatsapp_text()
-        | mutated([seeds["whatsapp_android.txt"], seeds["whatsapp_ios.txt"]]),
+        | mutated([seeds["whatsapp_android.txt"], seeds["whatsapp_ios.txt"], *_variant_seeds()]),
         "whatsapp-zip": whatsapp_zip() | mutated([seeds["WhatsApp Chat - Sam Carter.zip"]]),
         "telegram": chat_json() | mutated([seeds["telegram_chat.json"],
                                            seeds["telegram_full_export.json"]]),
