@@ -343,7 +343,7 @@ def test_markers_file_is_checked(monkeypatch: pytest.MonkeyPatch, tmp_path: obje
     finally:
         monkeypatch.undo()
         pattern._marker_kinds.cache_clear()
-    assert set(pattern._marker_kinds()) == {"threat", "location", "family"}
+    assert set(pattern._marker_kinds()) == {"threat", "location", "presence", "family"}
 
 
 # --- hostile input -------------------------------------------------------------------------

@@ -37,7 +37,7 @@ BAR = "#1f4e79"
 MARK = "#a4001d"
 INK = "#1a1a1a"
 GRID = "#c8c8c8"
-_LETTERS = {"frequency": "R", "threat": "T", "location": "L", "family": "F"}
+_LETTERS = {"frequency": "R", "threat": "T", "location": "L", "presence": "P", "family": "F"}
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _ID = re.compile(r"[^a-z0-9-]")
 

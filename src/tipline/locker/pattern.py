@@ -53,8 +53,8 @@ RISING_WINDOW = 4
 # Days without items are listed (as 0) only when the first and last day are closer than this.
 MAX_FILLED_DAYS = 366 * 30
 
-MarkerKind = Literal["frequency", "threat", "location", "family"]
-_TEXT_KINDS: tuple[MarkerKind, ...] = ("threat", "location", "family")
+MarkerKind = Literal["frequency", "threat", "location", "presence", "family"]
+_TEXT_KINDS: tuple[MarkerKind, ...] = ("threat", "location", "presence", "family")
 # Word boundaries as the triage rules use them: a phrase never matches inside a longer word.
 _WORD = r"\p{L}\p{M}\p{N}_"
 _PHONE = re.compile(r"\+?[\d\s().\-]{6,}")
@@ -344,18 +344,26 @@ def _text_hits(
         if rule_hit is not None and rule_hit.span is not None:
             hits.append((kind, rule_hit.rule, engine.describe(rule_hit.rule), rule_hit.span))
             continue
-        span = _phrase_span(spec["matcher"], text)
+        span = _phrase_span(spec["matcher"], text, spec["unless"])
         if span is not None:
             hits.append((kind, f"markers.{kind}", in_language(spec["description"]), span))
     return hits
 
 
-def _phrase_span(matcher: Any, text: str) -> Span | None:
+def _phrase_span(matcher: Any, text: str, unless: Any = None) -> Span | None:
     if matcher is None:
         return None
     norm = normalise(text)
     data = norm.text.encode()
-    match = matcher.search(data)
+    searched = data
+    if unless is not None:
+        # Idioms are blanked out (same length, so offsets hold) before the phrases are sought.
+        blanked = bytearray(data)
+        for found in unless.finditer(data):
+            start, end = found.span(1)
+            blanked[start:end] = b" " * (end - start)
+        searched = bytes(blanked)
+    match = matcher.search(searched)
     if match is None:
         return None
     start, end = match.span(1)
@@ -386,7 +394,7 @@ def _marker_kinds() -> dict[str, dict[str, Any]]:
         description = _texts(spec.get("description", spec["label"]))
         if description is None:
             raise ValueError(f"{MARKERS_FILE}: {kind}: description must be text or by language")
-        if not set(spec) <= {"label", "description", "families", "phrases"}:
+        if not set(spec) <= {"label", "description", "families", "phrases", "unless"}:
             raise ValueError(f"{MARKERS_FILE}: {kind}: unknown key")
         if not set(spec.get("families") or ()) <= set(FAMILIES):
             raise ValueError(f"{MARKERS_FILE}: {kind}: unknown triage family")
@@ -394,18 +402,25 @@ def _marker_kinds() -> dict[str, dict[str, Any]]:
         words = [p for language in phrases.values() for p in language]
         if not all(isinstance(p, str) and p.strip() for p in words):
             raise ValueError(f"{MARKERS_FILE}: {kind}: every phrase must be text")
-        matcher = None
-        if words:
-            alternatives = sorted({phrase_pattern(p) for p in words}, key=len, reverse=True)
-            pattern = f"(?:^|[^{_WORD}])({'|'.join(alternatives)})(?:[^{_WORD}]|$)"
-            matcher = re2.compile(pattern.encode(), RE2_OPTIONS)
+        idioms = [p for language in (spec.get("unless") or {}).values() for p in language]
+        if not all(isinstance(p, str) and p.strip() for p in idioms):
+            raise ValueError(f"{MARKERS_FILE}: {kind}: every 'unless' idiom must be text")
         loaded[kind] = {
             "label": _texts(spec["label"]),
             "families": tuple(spec.get("families") or ()),
             "description": description,
-            "matcher": matcher,
+            "matcher": _phrases_matcher(words),
+            "unless": _phrases_matcher(idioms),
         }
     return loaded
+
+
+def _phrases_matcher(words: list[str]) -> Any:
+    if not words:
+        return None
+    alternatives = sorted({phrase_pattern(p) for p in words}, key=len, reverse=True)
+    pattern = f"(?:^|[^{_WORD}])({'|'.join(alternatives)})(?:[^{_WORD}]|$)"
+    return re2.compile(pattern.encode(), RE2_OPTIONS)
 
 
 def _texts(value: Any) -> dict[str, str] | None:

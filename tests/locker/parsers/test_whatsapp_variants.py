@@ -116,3 +116,10 @@ def test_an_unknown_clock_word_is_not_read_as_a_24_hour_time() -> None:
     # "9:05 XM" must not silently become 09:05: the line is not a message line at all.
     with pytest.raises(ParseError, match=r"recognise|No WhatsApp messages"):
         parse(b"12/03/2024, 9:05 XM - Sam: hi\n")
+
+
+def test_a_year_first_date_ending_in_an_era_is_refused_not_a_crash() -> None:
+    # Regression (benchmarks/evidence_fuzz.py): int("H31") raised ValueError.
+    assert to_date("2024", "3", "H31", None, "ymd") is None
+    with pytest.raises(ParseError):
+        parse(b"2024/3/H31, 10:00 - Sam: hi\n")

@@ -251,6 +251,8 @@ _ERA_START = {"h": 1989, "r": 2019}  # Heisei 1 = 1989, Reiwa 1 = 2019
 def to_date(a: str, b: str, c: str, era: str | None, order: str) -> tuple[date, Calendar] | None:
     """The Gregorian date and the calendar it was written in; None when impossible."""
     if len(a) >= 3:
+        if not c.isdigit():
+            return None  # "2024/3/H31": a year first and an era last (found by fuzzing)
         year_text, month, day = a, int(b), int(c)
     elif order == "mdy" or (order == "either" and int(b) > 12):
         month, day, year_text = int(a), int(b), c
