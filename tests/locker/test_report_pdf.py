@@ -123,7 +123,7 @@ def test_incident_log_shows_the_current_text_and_the_history(text: str) -> None:
     flat = _flat(text)
     assert "Incident 1 (edited; 1 earlier version kept)" in flat
     current = flat.index("followed me to the station")
-    earlier = flat.index("Earlier version, written 2026-03-01 10:00:00 +00:00")
+    earlier = flat.index("Earlier version, written 2026-03-01 10:00 UTC")
     assert current < earlier
     assert "He waited outside my building." in flat[earlier:]
 

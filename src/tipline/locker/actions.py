@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from tipline import crypto, storage
 from tipline.crypto import passphrase as pp
-from tipline.crypto.sealed import seal_json
+from tipline.crypto.sealed import open_json, seal_json
 from tipline.locker import sessions
 from tipline.locker.models import EvidenceFile, Incident, IncidentVersion, Locker
 from tipline.locker.sealed import ctx, items_blob
@@ -56,13 +56,21 @@ def locker_create(*, passphrase: str) -> sessions.Opened:
     return sessions.start(locker, data_key)
 
 
-def locker_settings_update(*, opened: sessions.Opened, title: str, responsible: list[str]) -> None:
+def locker_settings_update(
+    *,
+    opened: sessions.Opened,
+    title: str,
+    responsible: list[str],
+    time_zone: str | None = None,
+) -> None:
+    """Seal the settings; `time_zone` None keeps the zone already chosen (if any)."""
     locker = opened.locker
-    locker.settings = seal_json(
-        opened.key,
-        {"title": title, "responsible": responsible},
-        context=ctx(locker.id, "settings"),
-    )
+    current = open_json(opened.key, locker.settings, context=ctx(locker.id, "settings"))
+    data: dict[str, Any] = {"title": title, "responsible": responsible}
+    zone = time_zone if time_zone is not None else current.get("time_zone")
+    if zone:
+        data["time_zone"] = zone
+    locker.settings = seal_json(opened.key, data, context=ctx(locker.id, "settings"))
     with transaction.atomic():
         locker.save(update_fields=["settings"])
 

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.http import QueryDict
+from django.utils import dateformat, timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from tipline.crypto import passphrase as pp
 from tipline.intake.forms import MAX_SHORT, MAX_TEXT, CleanCharField, SubmissionTokenField
+from tipline.locker import incident_dates
 
 MAX_PASSPHRASE = 200
 MAX_IDENTIFIERS = 50
@@ -129,11 +135,10 @@ class ImportForm(forms.Form):
 class IncidentForm(forms.Form):
     session = SessionField()
     incident = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
-    occurred_at = forms.DateTimeField(
-        label=_("When did it happen?"),
-        help_text=_("Date and time, for example 2026-03-14 21:30. Leave empty if you don't know."),
+    occurred_at = CleanCharField(
+        label=_("When did it happen?"),  # the help text names the zone: see __init__
         required=False,
-        input_formats=["%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d", "%d/%m/%Y %H:%M"],
+        max_length=incident_dates.MAX_CHARS,
     )
     platform = CleanCharField(
         label=_("Where did it happen?"),
@@ -166,13 +171,77 @@ class IncidentForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )
 
-    def __init__(self, *args: Any, evidence: list[tuple[int, str]], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        evidence: list[tuple[int, str]],
+        zone: ZoneInfo,
+        now: datetime | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
+        self.zone = zone
+        self.now = now or timezone.now()
         field = self.fields["evidence"]
         if isinstance(field, forms.TypedMultipleChoiceField):
             field.choices = evidence
         if not evidence:
             del self.fields["evidence"]
+        self.fields["occurred_at"].help_text = _(
+            "As you would say it, for example “14 March 2024 at 11pm” or “yesterday 9pm”, "
+            "in %(zone)s time (change it in Settings). We show you how we read it before it is "
+            "saved. Leave empty if you don't know."
+        ) % {"zone": zone.key}
+
+    def clean_occurred_at(self) -> datetime | None:
+        """The moment, aware in the locker's zone. A reading the victim has not seen yet is
+        shown back (the field is rewritten as YYYY-MM-DD HH:MM) and the form asks again."""
+        text = self.cleaned_data.get("occurred_at") or ""
+        if not text:
+            return None
+        try:
+            when = datetime.strptime(text, incident_dates.CANONICAL).replace(tzinfo=self.zone)
+        except ValueError:
+            when = None
+        if when is not None:
+            if when > self.now + timedelta(minutes=5):
+                raise ValidationError(self._future_message(), code="future")
+            return when
+        try:
+            when = incident_dates.read(
+                text, zone=self.zone, now=self.now, language=get_language() or "en"
+            )
+        except incident_dates.InTheFuture:
+            raise ValidationError(self._future_message(), code="future") from None
+        except incident_dates.NotADate:
+            raise ValidationError(
+                _(
+                    "We could not read this as a date. Try for example “14 March 2024 at "
+                    "11pm”, “yesterday 9pm” or 2024-03-14 23:00."
+                ),
+                code="unreadable",
+            ) from None
+        local = when.astimezone(self.zone)
+        data = self.data.copy() if isinstance(self.data, QueryDict) else dict(self.data)
+        data[self.add_prefix("occurred_at")] = local.strftime(incident_dates.CANONICAL)
+        self.data = data  # the page shows the reading in the field, ready to be confirmed
+        raise ValidationError(
+            _(
+                "We read this as %(day)s, %(when)s. If that is right, press the button again "
+                "to save; if not, correct it."
+            )
+            % {
+                "day": dateformat.format(local, "l j F Y"),
+                "when": incident_dates.clock(when, self.zone),
+            },
+            code="confirm",
+        )
+
+    @staticmethod
+    def _future_message() -> str:
+        return str(
+            _("This is later than now. Write down when it happened, or leave the date empty.")
+        )
 
 
 class SettingsForm(forms.Form):
@@ -186,6 +255,20 @@ class SettingsForm(forms.Form):
         max_length=60,
         required=False,
     )
+    time_zone = forms.ChoiceField(
+        label=_("Your time zone"),
+        help_text=_(
+            "Dates you write in the incident log are read in this zone, and the PDF shows them "
+            "with its name. It starts as the hotline's zone, never your browser's."
+        ),
+        required=False,
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["time_zone"]
+        if isinstance(field, forms.ChoiceField):
+            field.choices = [(n, n.replace("_", " ")) for n in incident_dates.zone_names()]
 
 
 class ResponsibleForm(forms.Form):

@@ -7,6 +7,8 @@ name (the navigation buttons), and acted on when the submit button's name is pre
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
@@ -17,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from tipline.evidence.validate import clean_filename
 from tipline.intake.forms import new_submission_token
-from tipline.locker import actions, handover, selectors, sessions
+from tipline.locker import actions, handover, incident_dates, selectors, sessions
 from tipline.locker.forms import HandoverForm, ImportForm, IncidentForm
 from tipline.locker.types import ParseError
 from tipline.locker.uploads import LockerUploadHandler
@@ -99,8 +101,9 @@ def _incidents_page(
     saved: bool = False,
 ) -> HttpResponse:
     choices = _evidence_choices(opened)
+    zone = _zone(opened)
     if form is None:
-        form = IncidentForm(initial={"session": opened.token}, evidence=choices)
+        form = IncidentForm(initial={"session": opened.token}, evidence=choices, zone=zone)
     context = {
         "form": form,
         "incidents": list(reversed(selectors.incidents(opened))),
@@ -108,7 +111,12 @@ def _incidents_page(
         "saved": saved,
         "editing": (form.is_bound and form.data.get("incident")) or form.initial.get("incident"),
     }
-    return locker_page(request, opened, "locker/incidents.html", context, status=status)
+    with timezone.override(zone):  # the log shows times in the locker's zone
+        return locker_page(request, opened, "locker/incidents.html", context, status=status)
+
+
+def _zone(opened: sessions.Opened) -> ZoneInfo:
+    return incident_dates.zone_of(selectors.settings_of(opened).time_zone)
 
 
 @csrf_exempt
@@ -129,7 +137,9 @@ def incidents(request: HttpRequest) -> HttpResponse:
                 "session": opened.token,
                 "incident": incident.id,
                 "occurred_at": (
-                    timezone.localtime(current.occurred_at).strftime("%Y-%m-%d %H:%M")
+                    current.occurred_at.astimezone(_zone(opened)).strftime(
+                        incident_dates.CANONICAL
+                    )
                     if current.occurred_at
                     else ""
                 ),
@@ -140,6 +150,7 @@ def incidents(request: HttpRequest) -> HttpResponse:
                 "evidence": list(current.evidence_ids),
             },
             evidence=_evidence_choices(opened),
+            zone=_zone(opened),
         )
         return _incidents_page(request, opened, form)
     return _incidents_page(request, opened)
@@ -151,7 +162,7 @@ def incident_save(request: HttpRequest) -> HttpResponse:
     opened = session_or_page(request)
     if isinstance(opened, HttpResponse):
         return opened
-    form = IncidentForm(request.POST, evidence=_evidence_choices(opened))
+    form = IncidentForm(request.POST, evidence=_evidence_choices(opened), zone=_zone(opened))
     if not form.is_valid():
         return _incidents_page(request, opened, form, status=400)
     data = form.cleaned_data

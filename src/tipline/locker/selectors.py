@@ -14,6 +14,7 @@ from django.utils.translation import gettext
 
 from tipline import crypto, storage
 from tipline.crypto.sealed import open_json
+from tipline.locker import incident_dates
 from tipline.locker.models import EvidenceFile, Incident, IncidentVersion
 from tipline.locker.sealed import ctx, items_from_blob
 from tipline.locker.sessions import Opened
@@ -34,6 +35,8 @@ from tipline.locker.types import (
 class Settings:
     title: str
     responsible: tuple[str, ...]
+    # The victim's zone for the dates they write (IANA name); the server's zone until chosen.
+    time_zone: str
 
 
 @dataclass(frozen=True)
@@ -48,7 +51,11 @@ class NotInLocker(Exception):
 
 def settings_of(opened: Opened) -> Settings:
     data = open_json(opened.key, opened.locker.settings, context=ctx(opened.locker.id, "settings"))
-    return Settings(title=str(data["title"]), responsible=tuple(data["responsible"]))
+    return Settings(
+        title=str(data["title"]),
+        responsible=tuple(data["responsible"]),
+        time_zone=incident_dates.zone_of(data.get("time_zone")).key,
+    )
 
 
 def _meta(opened: Opened, row: EvidenceFile) -> dict[str, Any]:
@@ -184,7 +191,8 @@ def snapshot(
     for info in chosen:
         row = rows[info.record.id]
         entries.extend(_entries(opened, row))
-        if with_originals:
+        # Screenshots are always read: the PDF shows them as pictures, not only by hash.
+        if with_originals or info.record.format == "screenshot":
             originals[row.id] = original_bytes(opened, row)
     current = settings_of(opened)
     return Snapshot(
@@ -197,4 +205,5 @@ def snapshot(
         incidents=incidents(opened),
         responsible=current.responsible,
         originals=originals,
+        time_zone=current.time_zone,
     )

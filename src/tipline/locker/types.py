@@ -120,3 +120,6 @@ class Snapshot:
     responsible: tuple[str, ...] = ()
     # Original bytes by evidence id, only filled for the ZIP export.
     originals: Mapping[int, bytes] = field(default_factory=dict)
+    # The locker's time zone (IANA name): the incident dates were written in it, and the PDF
+    # prints them in it with its name.
+    time_zone: str = "UTC"

@@ -185,12 +185,21 @@ def settings_page(request: HttpRequest) -> HttpResponse:
         return opened
     current = selectors.settings_of(opened)
     if "save" not in request.POST:
-        form = SettingsForm(initial={"session": opened.token, "title": current.title})
+        form = SettingsForm(
+            initial={
+                "session": opened.token,
+                "title": current.title,
+                "time_zone": current.time_zone,
+            }
+        )
         return locker_page(request, opened, "locker/settings.html", {"form": form})
     form = SettingsForm(request.POST)
     if not form.is_valid():
         return locker_page(request, opened, "locker/settings.html", {"form": form}, status=400)
     actions.locker_settings_update(
-        opened=opened, title=form.cleaned_data["title"], responsible=list(current.responsible)
+        opened=opened,
+        title=form.cleaned_data["title"],
+        responsible=list(current.responsible),
+        time_zone=form.cleaned_data["time_zone"] or None,
     )
     return locker_page(request, opened, "locker/settings.html", {"form": form, "saved": True})

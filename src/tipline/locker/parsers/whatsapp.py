@@ -22,7 +22,7 @@ from datetime import datetime
 
 from tipline.locker.parsers import whatsapp_lines as wl
 from tipline.locker.parsers.common import check_item_count, clean_name, decode_text, read_zip
-from tipline.locker.parsers.i18n import _
+from tipline.locker.parsers.i18n import _, gettext_noop
 from tipline.locker.types import Item, Kind, ParseError, ParseResult
 
 _MARKS = wl.MARKS
@@ -175,13 +175,21 @@ def _warn_unread(
         )
 
 
+# Marked here, translated where used: the language is the request's.
 _CALENDAR_WARNINGS = {
-    "buddhist": "The phone wrote Buddhist-era years; they were converted to the usual calendar.",
-    "japanese": "The phone wrote Japanese era years; they were converted to the usual calendar.",
-    "persian": "The phone wrote Persian (solar Hijri) dates; they were converted to the usual "
-    "calendar.",
-    "hijri": "The phone wrote Islamic (Hijri) dates; they were converted to the usual calendar "
-    "with the Umm al-Qura tables. Check one date against the phone.",
+    "buddhist": gettext_noop(
+        "The phone wrote Buddhist-era years; they were converted to the usual calendar."
+    ),
+    "japanese": gettext_noop(
+        "The phone wrote Japanese era years; they were converted to the usual calendar."
+    ),
+    "persian": gettext_noop(
+        "The phone wrote Persian (solar Hijri) dates; they were converted to the usual calendar."
+    ),
+    "hijri": gettext_noop(
+        "The phone wrote Islamic (Hijri) dates; they were converted to the usual calendar "
+        "with the Umm al-Qura tables. Check one date against the phone."
+    ),
 }
 
 
