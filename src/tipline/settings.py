@@ -231,6 +231,9 @@ TIPLINE_LOCKER_IDLE_MINUTES = _env_int("TIPLINE_LOCKER_IDLE_MINUTES", 20)
 TIPLINE_LOCKER_OPEN_FAILURES_PER_MINUTE = _env_int("TIPLINE_LOCKER_OPEN_FAILURES_PER_MINUTE", 60)
 # One export file imported into a locker (WhatsApp exports with media are often over 20 MB).
 TIPLINE_LOCKER_MAX_IMPORT_BYTES = _env_int("TIPLINE_LOCKER_MAX_IMPORT_BYTES", 50 * 1024 * 1024)
+# The time zone a new evidence locker reads typed incident dates in, until its owner picks one
+# (an IANA name; the same for every browser, so it says nothing about where a victim is).
+TIPLINE_LOCKER_TIME_ZONE = os.environ.get("TIPLINE_LOCKER_TIME_ZONE", TIME_ZONE)
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "no-referrer"

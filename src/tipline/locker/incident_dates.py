@@ -72,9 +72,15 @@ def zone_names() -> list[str]:
 
 
 def default_zone() -> str:
-    """The server's zone (settings.TIME_ZONE): the same for every browser, so it gives away
-    nothing about the victim and does not change with the phone they happen to use."""
-    return str(settings.TIME_ZONE)
+    """The hotline's zone (TIPLINE_LOCKER_TIME_ZONE, else TIME_ZONE): the same for every
+    browser, so it gives away nothing about the victim and does not change with the phone they
+    happen to use."""
+    name = str(getattr(settings, "TIPLINE_LOCKER_TIME_ZONE", "") or settings.TIME_ZONE)
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return "UTC"
+    return name
 
 
 def zone_of(name: str | None) -> ZoneInfo:
