@@ -187,7 +187,8 @@ def test_the_export_is_audited_with_the_package_digest(tmp_path: Path) -> None:
     entry = AuditEntry.objects.filter(action="referral.export").get()
     assert entry.actor == "cli"
     assert entry.target_id == str(report.id)
-    assert entry.details["sha256"] == hashlib.sha256(package.read_bytes()).hexdigest()
+    b2sum = subprocess.run(["b2sum", str(package)], capture_output=True, text=True, check=True)
+    assert entry.details["blake2b"] == b2sum.stdout.split()[0]
     assert entry.details["size"] == package.stat().st_size
     with zipfile.ZipFile(package) as archive:
         assert json.loads(archive.read("report.json"))["package"]["id"] == entry.details["package"]

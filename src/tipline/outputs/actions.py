@@ -9,8 +9,9 @@ content was shredded or whose referral disappeared while it was being built.
 
 Every refusal that concerns the report (no key, shredded, not referred) is audited as
 ``referral.refused`` with its reason; a successful export is ``referral.export`` (command line)
-or ``referral.download`` (a liaison in the console), with the package id, its SHA-256 and size,
-and the signing key id, so a package an agency holds can be matched to the entry that released it.
+or ``referral.download`` (a liaison in the console), with the package id, its BLAKE2b-512
+(``b2sum``) and size, and the signing key id, so a package an agency holds can be matched to
+the entry that released it.
 """
 
 from __future__ import annotations
@@ -101,7 +102,7 @@ def _export(
                     "agency": agency.name,
                     "referral": str(referral.id),
                     "package": str(built.package_id),
-                    "sha256": built.sha256,
+                    "blake2b": built.blake2b,
                     "size": built.size,
                     "files": built.files,
                     "recipient": agency.age_recipient,

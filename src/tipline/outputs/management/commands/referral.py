@@ -104,7 +104,7 @@ class Command(BaseCommand):
                 partial.unlink(missing_ok=True)
         self.stdout.write(f"{out}  {built.size} bytes, {built.files} evidence file(s)")
         self.stdout.write(f"{out}.minisig  key id {built.key_id}")
-        self.stdout.write(f"sha256 {built.sha256}  package {built.package_id}")
+        self.stdout.write(f"blake2b {built.blake2b}  package {built.package_id}")
 
     def _verify(self, options: dict[str, Any]) -> None:
         try:
