@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 TIPLINE := $(VENV)/bin/tipline
 export TIPLINE_DATA_DIR ?= ./var
 PORT ?= 8000
-APT_PACKAGES := postgresql chromium fonts-dejavu-core poppler-utils openssl
+APT_PACKAGES := postgresql chromium fonts-dejavu-core poppler-utils openssl age minisign
 # Compilers for the dependencies built from source (pdqhash, Meta's PDQ through Cython; vpdq,
 # Meta's vPDQ, with CMake against the FFmpeg development libraries), and ffmpeg itself: its
 # ffprobe checks a video's headers before vpdq decodes it, and the tests make videos with it.
@@ -41,8 +41,9 @@ setup: $(VENV)/.installed messages
 run: setup
 	PORT=$(PORT) $(TIPLINE) serve --port $(PORT)
 
-# Debian packages the tests use: a real PostgreSQL server, a real Chromium, and OpenSSL (an
-# independent check of signed audit checkpoints).
+# Debian packages the tests use: a real PostgreSQL server, a real Chromium, OpenSSL (an
+# independent check of signed audit checkpoints), and age and minisign (what an agency uses to
+# decrypt and verify a referral package, without Tipline).
 system-deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \

@@ -134,6 +134,10 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
         f"/console/reports/{uuid.uuid4()}/legal-hold/",
         ANON,
     ),
+    "console/reports/<uuid:report_id>/referral-package": (
+        f"/console/reports/{uuid.uuid4()}/referral-package",
+        ANON,
+    ),
 }
 SIGN_IN = "/console/sign-in/"
 
@@ -262,6 +266,10 @@ ROLE_MATRIX: dict[str, tuple[str, dict[str, str], dict[str, int]]] = {
         {},
         {"supervisor": 302, "admin": 302, "analyst": 403, "liaison": 403, "*": 404},
     ),
+    # Only a liaison of the agency the report was referred to gets a package; AGENCY has no age
+    # key here, so even they are refused with the reason (tests/console/test_referral_package.py
+    # downloads one for real).
+    R + "referral-package": ("POST", {}, {"casework": 403, "liaison": 403, "*": 404}),
 }
 
 

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "tipline.partners",
     "tipline.locker",
     "tipline.guidance",
+    "tipline.outputs",
 ]
 
 MIDDLEWARE = [

@@ -372,3 +372,44 @@ class ReportIdentifier(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} identifier of report {self.report_id}"
+
+
+class AgencyDelivery(models.TextChoices):
+    # The agency's liaison signs in to the console and downloads the package.
+    CONSOLE = "console", "console download by the agency's liaison"
+    # The signed, encrypted package is e-mailed to the agency's address.
+    EMAIL = "email", "e-mail to the agency"
+
+
+class Agency(models.Model):
+    """A law-enforcement agency reports may be referred to (managed by administrators).
+
+    ``age_recipient`` is the agency's age X25519 public key (``age1…``, checked by
+    ``tipline.crypto.age.recipient``): referral packages are encrypted to it and only the agency
+    can read them. Blank until the agency has sent one; no package is built without it.
+    ``name`` is what ``Referral.agency`` and a liaison's ``StaffUser.agency`` hold.
+    """
+
+    name = models.CharField(max_length=200, unique=True)
+    country = models.CharField(max_length=2, blank=True, default="")
+    contact = models.CharField(max_length=500, blank=True, default="")
+    age_recipient = models.CharField(max_length=100, blank=True, default="")
+    delivery = models.CharField(
+        max_length=16, choices=AgencyDelivery.choices, default=AgencyDelivery.CONSOLE
+    )
+    email = models.EmailField(blank=True, default="")
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name_plural = "agencies"
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(delivery="email") | ~models.Q(email=""),
+                name="agency_email_delivery_has_address",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

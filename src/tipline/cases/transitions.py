@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 from tipline.audit.chain import record
 from tipline.cases import workflow
 from tipline.cases.classification import ILLEGAL, VOCABULARIES
-from tipline.cases.models import Classification, Decision, Referral, Report
+from tipline.cases.models import Agency, Classification, Decision, Referral, Report
 from tipline.cases.policies import NotAllowed, ReportPolicy
 from tipline.cases.selectors import report_locked
 from tipline.cases.states import DecisionStatus, Outcome, ReportState, state_for
@@ -61,13 +61,16 @@ def needs_second_review(*, category: str, outcome: Outcome, classification: dict
 
 
 def agency_choices() -> list[str]:
-    """Where a report may be referred: configured agencies and those of liaison accounts."""
+    """Where a report may be referred: the agencies administrators manage (``Agency`` rows),
+    those still listed in workflow.toml (seeded into the table by migration 0007) and those of
+    liaison accounts."""
     from tipline.staff.models import Role, StaffUser
 
     liaisons = StaffUser.objects.filter(role=Role.LIAISON, is_active=True).values_list(
         "agency", flat=True
     )
-    return sorted(set(workflow.load().agencies) | {a for a in liaisons if a})
+    managed = Agency.objects.filter(active=True).values_list("name", flat=True)
+    return sorted(set(workflow.load().agencies) | set(managed) | {a for a in liaisons if a})
 
 
 def _pending(report: Report) -> Decision:

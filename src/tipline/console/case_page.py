@@ -29,6 +29,7 @@ from tipline.console.fields import (
 from tipline.console.forms import AssignForm, HotlineMessageForm
 from tipline.console.shared import no_store, staff_of
 from tipline.guidance import jurisdictions
+from tipline.outputs.policies import ReferralPackagePolicy
 from tipline.staff.models import StaffUser
 from tipline.triage import engine, tiers
 
@@ -80,6 +81,8 @@ def case_page(
         ),
         # Where the report could be referred, from the reporter's chosen country (None if unsaid).
         "referral": jurisdictions.get(report.country),
+        # The referral whose package this person may download (a liaison of its agency).
+        "package_referral": ReferralPackagePolicy.referral_for(user, report),
         **_decision_context(user, report, case, forms),
     }
     return no_store(render(request, "console/case.html", context, status=status))

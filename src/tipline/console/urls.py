@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from tipline.console import audit_log, decisions, reports, views
+from tipline.console import audit_log, decisions, referral_package, reports, views
 
 app_name = "console"
 
@@ -37,4 +37,9 @@ urlpatterns += [
     path(_case + "links/remove/", decisions.unlink, name="unlink"),
     path(_case + "legal-hold/", decisions.legal_hold, name="legal_hold"),
     path(_case + "cluster/split/", decisions.cluster_split, name="cluster_split"),
+    path(
+        _case + "referral-package",
+        referral_package.referral_package,
+        name="referral_package",
+    ),
 ]

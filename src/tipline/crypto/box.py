@@ -149,6 +149,7 @@ def ensure_keys() -> list[Path]:
         # The evidence locker's server-wide passphrase salt (tipline.crypto.passphrase).
         key_dir / "locker.key",
         key_dir / "audit-signing.key",  # Ed25519 seed of audit checkpoints (crypto/signing.py)
+        key_dir / "referral-signing.key",  # Ed25519 seed of referral packages (crypto/minisign.py)
     ]
     for path in paths:
         _key_from_file(path)
