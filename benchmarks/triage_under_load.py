@@ -86,6 +86,17 @@ def tasks_pending(server: LiveServer) -> int:
     return int(query(server, sql)[0][0])
 
 
+def wait_for_home(server: LiveServer, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(server.url + "/en/", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.5)
+    raise RuntimeError("the server did not start")
+
+
 def send_urgent(server: LiveServer, args: argparse.Namespace, acked: list[float]) -> None:
     """The urgent reports, one every ``--spacing`` seconds, while the main thread watches."""
     with httpx.Client(base_url=server.url, timeout=120) as client:
@@ -107,8 +118,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="tipline-triage-load-") as tmp:
         server = LiveServer(root=Path(tmp))
         server.setup()
-        server.start()
         try:
+            try:
+                server.start()
+            except RuntimeError:
+                wait_for_home(server, 120)  # a busy machine starts slowly; give it longer
             with httpx.Client(base_url=server.url, timeout=120) as client:
                 # Steady state: the web answers before the task workers have finished starting.
                 client.post(
