@@ -41,10 +41,24 @@ def server(tmp_path: Path) -> Iterator[LiveServer]:
     live = LiveServer(root=tmp_path / "server")
     live.setup()
     try:
-        live.start()
+        try:
+            live.start()
+        except RuntimeError:
+            _wait_for_home(live, 90)  # a busy machine (shared CI) starts slowly; give it longer
         yield live
     finally:
-        live.stop()  # also when it started too slowly: no server is left behind
+        live.stop()  # also when it did not start: no server is left behind
+
+
+def _wait_for_home(live: LiveServer, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(live.url + "/en/", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.5)
+    raise RuntimeError(f"server did not start; see {live.log_dir}")
 
 
 def _query(server: LiveServer, sql: str) -> list[tuple[Any, ...]]:
