@@ -7,8 +7,10 @@ from typing import Any
 
 from PIL import Image
 
-from tipline.cases import actions
+from tipline.cases import actions, media_step
+from tipline.cases.models import Report
 from tipline.cases.states import Channel
+from tipline.cases.tasks import process_media, triage_report
 from tipline.evidence.validate import ValidatedUpload, validate_upload
 
 
@@ -42,6 +44,13 @@ def report(
         contact=kw.pop("contact", None),
         uploads=kw.pop("uploads", ()),
     )
+
+
+def run_tasks(report: Report) -> None:
+    """What the two task workers do for a report, here and now: its media work, then triage."""
+    while media_step.pending_files(report.id):
+        process_media.call(str(report.id))
+    triage_report.call(str(report.id))
 
 
 # --- staff ---------------------------------------------------------------------------------------

@@ -22,7 +22,6 @@ from tests import factories
 from tests.console.helpers import signed_in
 from tipline.cases import actions, transitions
 from tipline.cases.states import Outcome
-from tipline.cases.tasks import process_report
 from tipline.staff.models import StaffUser
 
 pytestmark = pytest.mark.django_db
@@ -319,7 +318,7 @@ def test_each_role_signed_in(role: str) -> None:
         contact={"contact_email": "me@example.org"},
         uploads=[factories.upload()],
     )
-    process_report.call(str(created.report.id))
+    factories.run_tasks(created.report)
     report_id, file_id = created.report.id, created.report.files.get().id
     client = _member(role)
     if role.startswith("liaison"):

@@ -133,9 +133,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Two queues: "triage" (scoring, its own worker: never behind media work) and "default"
+# (previews, hashing and matching, one file per task run; the daily retention and audit
+# checkpoint runs).
 TASKS = {
     "default": {
         "BACKEND": os.environ.get("TIPLINE_TASK_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default", "triage"],
     }
 }
 

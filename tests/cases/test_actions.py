@@ -13,7 +13,7 @@ from tipline.cases.access import report_by_receipt
 from tipline.cases.models import EvidenceFile, Message, Report, ReportKey
 from tipline.cases.sealing import KeyDestroyed, report_key
 from tipline.cases.states import KeyPurpose, MessageAuthor, PublicStatus, ReportState
-from tipline.cases.tasks import process_report
+from tipline.cases.tasks import process_media
 
 pytestmark = pytest.mark.django_db
 
@@ -96,17 +96,19 @@ def test_messages_are_sealed_and_ordered() -> None:
     ]
 
 
-def test_processing_task_is_enqueued_with_ids_only() -> None:
+def test_processing_tasks_are_enqueued_with_ids_only() -> None:
     created = factories.report(uploads=[factories.upload()])
-    task = DBTaskResult.objects.get()
-    assert task.args_kwargs == {"args": [str(created.report.id)], "kwargs": {}}
+    tasks = DBTaskResult.objects.all()
+    assert {t.queue_name for t in tasks} == {"triage", "default"}
+    for task in tasks:
+        assert task.args_kwargs == {"args": [str(created.report.id)], "kwargs": {}}
 
 
 def test_preview_task_strips_metadata_and_gps() -> None:
     jpeg = factories.png_bytes(size=(2000, 1000), gps=True)
     assert b"PhoneMakerMARK" in jpeg
     created = factories.report(uploads=[factories.upload("photo.jpg", jpeg)])
-    assert process_report.call(str(created.report.id)) == 1
+    assert process_media.call(str(created.report.id)) is True
     evidence = EvidenceFile.objects.get(report=created.report)
     key = report_key(created.report.id, KeyPurpose.CONTENT)
     preview = crypto.open_sealed(

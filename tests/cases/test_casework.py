@@ -14,7 +14,6 @@ from tipline.cases.models import Report
 from tipline.cases.policies import NotAllowed
 from tipline.cases.selectors import reporter_view
 from tipline.cases.states import MessageAuthor, PublicStatus, ReportState
-from tipline.cases.tasks import process_report
 from tipline.staff.models import StaffUser
 
 pytestmark = pytest.mark.django_db
@@ -169,7 +168,7 @@ def test_contact_details_are_opened_only_on_request_and_audited() -> None:
 
 def test_a_preview_is_served_only_for_images_and_is_audited() -> None:
     created = factories.report(uploads=[factories.upload(), factories.upload("notes.txt", b"hi")])
-    process_report.call(str(created.report.id))
+    factories.run_tasks(created.report)
     image, text = created.report.files.order_by("preview_object_id").reverse()
     ana = member(name="ana")
     data = casework.file_preview(actor=ana, evidence=image)

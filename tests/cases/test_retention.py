@@ -25,7 +25,7 @@ from tipline.cases.models import EvidenceFile, Message, Report, ReportKey
 from tipline.cases.policies import NotAllowed
 from tipline.cases.sealing import KeyDestroyed
 from tipline.cases.states import Outcome, ReportState, state_for
-from tipline.cases.tasks import ensure_retention_scheduled, process_report, retention_run
+from tipline.cases.tasks import ensure_retention_scheduled, retention_run
 from tipline.staff.models import StaffUser
 
 pytestmark = pytest.mark.django_db
@@ -194,7 +194,7 @@ def test_erased_content_takes_its_evidence_objects_with_it_after_commit(
     django_capture_on_commit_callbacks: Callable[..., Any],
 ) -> None:
     report = closed(Outcome.DUPLICATE, 100, uploads=[factories.upload()])
-    process_report.call(str(report.id))
+    factories.run_tasks(report)
     evidence = EvidenceFile.objects.get(report=report)
     objects = [evidence.object_id, evidence.preview_object_id]
     kept = closed(Outcome.DUPLICATE, 10, uploads=[factories.upload()])

@@ -14,7 +14,6 @@ from tests.console.helpers import signed_in
 from tipline.audit.models import AuditEntry
 from tipline.cases.models import Report
 from tipline.cases.states import ReportState
-from tipline.cases.tasks import process_report
 
 pytestmark = pytest.mark.django_db
 
@@ -231,7 +230,7 @@ def test_a_message_from_the_console_appears_on_the_reporters_page() -> None:
 
 def test_files_are_listed_and_previews_are_blurred_until_revealed() -> None:
     created = factories.report(uploads=[factories.upload(), factories.upload("notes.txt", b"hi")])
-    process_report.call(str(created.report.id))
+    factories.run_tasks(created.report)
     image = created.report.files.exclude(preview_object_id="").get()
     client, _ = signed_in("ana")
     text = client.get(f"/console/reports/{created.report.id}/").content.decode()

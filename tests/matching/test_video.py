@@ -21,13 +21,14 @@ from PIL import Image
 from tests import factories
 from tests.pdq_data import pdq_data
 from tipline.audit.models import AuditEntry
+from tipline.cases.media_step import known_file_count
 from tipline.cases.models import EvidenceFile
 from tipline.cases.sealing import report_key
 from tipline.cases.states import KeyPurpose
+from tipline.cases.tasks import process_media
 from tipline.crypto.sealed import open_json
 from tipline.evidence.validate import ValidatedUpload
 from tipline.matching import banks
-from tipline.matching.evidence import match_report_files
 from tipline.matching.hashing import hamming, hash_bytes, hash_file
 from tipline.matching.models import FileMatch
 from tipline.matching.video import (
@@ -270,7 +271,8 @@ def test_intake_task_hashes_and_matches_a_video_file(clips: Clips) -> None:
     )
     created = factories.report(uploads=[upload])
     _bank("photos", C_PNG_PDQ)
-    assert match_report_files(created.report.id) == 1
+    assert process_media.call(str(created.report.id)) is True
+    assert known_file_count(created.report.id) == 1
     evidence = EvidenceFile.objects.get(report=created.report)
     match = FileMatch.objects.get(evidence=evidence)
     assert match.distance <= 31

@@ -30,7 +30,7 @@ from tipline.cases.policies import NotAllowed, ReportPolicy
 from tipline.cases.sealing import KeyDestroyed, new_report_keys, report_key
 from tipline.cases.selectors import report_locked
 from tipline.cases.states import KeyPurpose, MessageAuthor, ReportState
-from tipline.cases.tasks import process_report
+from tipline.cases.tasks import process_media, triage_report
 from tipline.crypto.sealed import seal_json, seal_text
 from tipline.evidence.validate import ValidatedUpload
 
@@ -171,7 +171,7 @@ def report_create(
             if submission_token:
                 _token_row(submission_token, report_id=report_id, receipt=receipt).save()
                 _forget_old_tokens()
-            _enqueue_processing(report_id)
+            _enqueue_processing(report_id, files=bool(files))
     except IntegrityError:
         # The same submission committed first in another request (a double click, a retry).
         if submission_token and (replay := _replayed_report(submission_token)):
@@ -180,11 +180,14 @@ def report_create(
     return CreatedReport(report=report, receipt=receipt)
 
 
-def _enqueue_processing(report_id: uuid.UUID) -> None:
-    # With the database task backend the task row commits in the same transaction as the report,
-    # so work is never lost between the two. Payloads carry ids only, never content. The task
-    # makes previews and (re)scores and links the report.
-    process_report.enqueue(str(report_id))
+def _enqueue_processing(report_id: uuid.UUID, *, files: bool) -> None:
+    # With the database task backend the task rows commit in the same transaction as the report,
+    # so work is never lost between the two. Payloads carry ids only, never content. Triage
+    # (score and links) has its own queue and worker, so media work never delays it; new files
+    # get previews, hashes and matching on the media queue (tasks.py says how it is bounded).
+    triage_report.enqueue(str(report_id))
+    if files:
+        process_media.enqueue(str(report_id))
 
 
 def message_add(
@@ -236,7 +239,8 @@ def message_add(
                 ).save()
             Report.objects.filter(id=report.id).update(updated_at=timezone.now())
             if author == MessageAuthor.REPORTER or files:
-                _enqueue_processing(report.id)  # new information: previews, score it again
+                # New information: score it again, and process its files.
+                _enqueue_processing(report.id, files=bool(files))
             if actor is not None:
                 record(
                     actor=actor.username,

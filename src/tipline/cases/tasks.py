@@ -1,11 +1,18 @@
-"""Background work: previews after intake, and the daily retention run.
+"""Background work: triage and media work after intake, and the daily retention run.
+
+Triage runs on its own queue (``TRIAGE_QUEUE``) with its own worker process, so no amount of
+media work (previews, hashing, matching: seconds per large image) delays the scoring of an urgent
+report; its tasks also carry a higher priority, for a deployment that runs one worker for every
+queue. Media work runs on the default queue one file per task run: a run re-enqueues its report
+at the back of the queue while files remain, so one report's heavy files take turns with other
+reports' instead of holding the worker. A file that matches a hash bank enqueues triage again,
+so ``signal.known_hash`` lands once the file is matched.
 
 Task arguments are ids only: task rows are not encrypted.
 """
 
 from __future__ import annotations
 
-import functools
 import logging
 import uuid
 from datetime import datetime, timedelta
@@ -15,67 +22,49 @@ from django.db import transaction
 from django.tasks import TaskResultStatus, task
 from django.utils import timezone
 
-from tipline import crypto, storage
 from tipline.audit.chain import SYSTEM
-from tipline.cases import retention
-from tipline.cases.models import EvidenceFile, Report, ReportKey
-from tipline.cases.sealing import KeyDestroyed, report_key
-from tipline.cases.states import KeyPurpose
+from tipline.cases import media_step, retention
 from tipline.cases.triage_step import report_triage
-from tipline.crypto.sealed import open_json
-from tipline.evidence.previews import make_preview
-from tipline.evidence.validate import IMAGE_TYPES
-from tipline.matching.evidence import match_report_files
 
 log = logging.getLogger(__name__)
 
+TRIAGE_QUEUE = "triage"
+MEDIA_QUEUE = "default"  # also the retention run's: a worker started without --queue-name
+TRIAGE_PRIORITY = 10  # above media (0), for a worker that serves both queues
 
-@task()
-def process_report(report_id: str) -> int:
-    """After intake or a reporter's message: previews of new images, hashing and matching new
-    files against the hash banks, then triage and linking.
 
-    Returns how many previews were made.
+@task(queue_name=TRIAGE_QUEUE, priority=TRIAGE_PRIORITY)
+def triage_report(report_id: str) -> str | None:
+    """Score and link the report (after intake, a reporter's message, or a known-hash match).
+
+    Returns the tier, or None if the report's content was erased meanwhile.
     """
     rid = uuid.UUID(report_id)
-    made = make_previews(rid)
-    known = match_report_files(rid)
-    report_triage(rid, known_files=known)
-    return made
+    score = report_triage(rid, known_files=media_step.known_file_count(rid))
+    return None if score is None else score.tier.value
 
 
-def make_previews(rid: uuid.UUID) -> int:
-    """Make metadata-free previews of the report's images. Returns how many were made."""
-    try:
-        key = report_key(rid, KeyPurpose.CONTENT)
-    except KeyDestroyed:
-        return 0
-    made = 0
-    for evidence in EvidenceFile.objects.filter(report_id=rid, preview_object_id=""):
-        meta = open_json(key, evidence.meta, context=f"file:{evidence.id}:meta")
-        if meta["content_type"] not in IMAGE_TYPES:
-            continue
-        data = crypto.open_sealed(
-            key, storage.read_object(evidence.object_id), context=f"file:{evidence.id}:data"
-        )
-        try:
-            preview = make_preview(data)
-        except (OSError, ValueError) as exc:
-            # Logged by id and exception type only: never file content or names.
-            log.warning("preview failed for file %s: %s", evidence.id, type(exc).__name__)
-            continue
-        object_id = storage.write_object(
-            crypto.seal(key, preview, context=f"file:{evidence.id}:preview")
-        )
-        with transaction.atomic():
-            # Retention may have erased the report meanwhile (it deletes keys under this lock).
-            Report.objects.select_for_update().filter(id=rid).first()
-            if not ReportKey.objects.filter(report_id=rid, purpose=KeyPurpose.CONTENT).exists():
-                transaction.on_commit(functools.partial(storage.delete_object, object_id))
-                return made
-            EvidenceFile.objects.filter(id=evidence.id).update(preview_object_id=object_id)
-        made += 1
-    return made
+@task(queue_name=MEDIA_QUEUE)
+def process_media(report_id: str) -> bool:
+    """Preview, hash and match the report's oldest unprocessed file; True if one was stored.
+
+    The next run is enqueued in the same transaction as this file's results, and triage too when
+    the file matched a bank: what follows is never lost between two commits.
+    """
+    rid = uuid.UUID(report_id)
+    pending = media_step.pending_files(rid)
+    if not pending:
+        return False
+    work = media_step.file_work(pending[0])
+    if work is None:
+        return False
+    with transaction.atomic():
+        stored = media_step.file_store(work)
+        if stored and work.matches:
+            triage_report.enqueue(report_id)
+        if len(pending) > 1:
+            process_media.enqueue(report_id)
+    return stored
 
 
 RETENTION_INTERVAL = timedelta(hours=24)

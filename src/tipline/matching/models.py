@@ -4,7 +4,7 @@ A bank is one list as it came from one source (ICCAM, NCMEC, Project VIC, a part
 with the terms it was shared under. An entry is one hash in it. Hash values of known material are
 not reporter content and not secret in the way a report is: they identify already-known files and
 are shared between hotlines and industry for exactly that purpose. So they sit in plain,
-indexed columns for exact lookup, unlike everything a reporter supplies (see tipline.cases).
+indexed columns for exact lookup, unlike everything a reporter supplies (sealed in the cases app).
 What a list's licence may restrict is redistribution, which is why exports are audited.
 
 Entries are never deleted by the importers: removing one sets ``removed_at``, so the PDQ index can

@@ -1,7 +1,7 @@
-"""`tipline serve`: the web server and the task worker together, as one foreground command.
+"""`tipline serve`: the web server and the task workers together, as one foreground command.
 
 Gunicorn runs without an access log and at warning level, so no request line (address, path,
-query string) is ever written. Stopping this command stops both children.
+query string) is ever written. Stopping this command stops every child.
 """
 
 from __future__ import annotations
@@ -18,18 +18,20 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from tipline.audit.tasks import ensure_checkpoints_scheduled
-from tipline.cases.tasks import ensure_retention_scheduled
+from tipline.cases.tasks import MEDIA_QUEUE, TRIAGE_QUEUE, ensure_retention_scheduled
 
 
 class Command(BaseCommand):
-    help = "Run the web server and the background task worker (Ctrl-C stops both)."
+    help = "Run the web server and the background task workers (Ctrl-C stops them all)."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
         parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_WORKERS", "4")))
         parser.add_argument("--threads", type=int, default=int(os.environ.get("WEB_THREADS", "2")))
-        parser.add_argument("--no-worker", action="store_true", help="do not start the task worker")
+        parser.add_argument(
+            "--no-worker", action="store_true", help="do not start the task workers"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         # Static files are served by the app itself (WhiteNoise): nothing loads from elsewhere.
@@ -62,8 +64,7 @@ class Command(BaseCommand):
         ]
         children = [subprocess.Popen(web)]  # noqa: S603 - fixed argv, our own interpreter
         if not options["no_worker"]:
-            worker = [python, "-m", "tipline.cli", "db_worker", "--interval", "0.5"]
-            children.append(subprocess.Popen(worker))  # noqa: S603
+            children += _task_workers(python)
         self.stdout.write(
             f"Tipline on http://{options['host']}:{options['port']}/ (Ctrl-C to stop)"
         )
@@ -85,3 +86,19 @@ class Command(BaseCommand):
                     child.wait(timeout=15)
                 except subprocess.TimeoutExpired:
                     child.kill()
+
+
+def _task_workers(python: str) -> list[subprocess.Popen[bytes]]:
+    """One worker for triage and one for media work, so triage never waits behind a large image.
+
+    Triage polls more often (the one-second promise rests on it; a poll is one short
+    transaction). The media worker keeps the normal CPU priority: lowered, it would hold
+    SQLite's write lock while waiting for a core, and every writer would wait with it.
+    """
+    db_worker = [python, "-m", "tipline.cli", "db_worker", "--no-startup-delay"]
+    triage = [*db_worker, "--queue-name", TRIAGE_QUEUE, "--interval", "0.2"]
+    media = [*db_worker, "--queue-name", MEDIA_QUEUE, "--interval", "0.5"]
+    return [
+        subprocess.Popen(triage),  # noqa: S603 - fixed argv, our own interpreter
+        subprocess.Popen(media),  # noqa: S603
+    ]
