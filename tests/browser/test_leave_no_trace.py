@@ -11,6 +11,7 @@ requests intercepted Chromium sends the form again without asking, as if the per
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -105,6 +106,10 @@ def _nav(page: Page, name: str) -> None:
 
 def _continue(w: Watched, heading: str = "Your evidence locker") -> None:
     """After a right passphrase: the page with only "Continue" (JavaScript presses it)."""
+    # Either page, once loaded (the code before this fix showed the locker at once).
+    expect(w.page.get_by_role("heading", level=1)).to_have_text(
+        re.compile(f"^({heading}|Your locker is ready|Your locker is open)$")
+    )
     onward = w.page.get_by_role("button", name="Continue to my locker")
     if not w.js and onward.count():
         onward.click()
