@@ -28,8 +28,9 @@ pytestmark = pytest.mark.django_db
 
 # Console pages about reports: the middleware sends every anonymous request to sign in.
 ANON = {"GET": 302, "POST": 302}
-# Evidence locker pages behind a session token: without one, POST gets the open page (403).
-LOCKED = {"GET": 405, "POST": 403}
+# Evidence locker pages behind a session token: without one, POST gets the open page (403);
+# GET (Back, Reload, a typed address) gets the open page too, showing nothing of the locker.
+LOCKED = {"GET": 200, "POST": 403, "PUT": 405}
 # route pattern -> (example path, {method: expected status for an anonymous visitor})
 MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     "": ("/", {"GET": 302}),
@@ -56,7 +57,12 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     "<lang>/locker/": ("/en/locker/", {"GET": 200, "POST": 405}),
     "<lang>/locker/create/": ("/en/locker/create/", {"GET": 200, "POST": 400}),
     "<lang>/locker/open/": ("/en/locker/open/", {"GET": 200, "POST": 400}),
-    "<lang>/locker/lock/": ("/en/locker/lock/", {"GET": 405, "POST": 200}),
+    # The page a right passphrase redirects to: without a live one-use ticket, the open page.
+    "<lang>/locker/continue/": ("/en/locker/continue/?t=x", {"GET": 200, "POST": 405}),
+    "<lang>/locker/lock/": ("/en/locker/lock/", {"GET": 200, "POST": 303}),
+    # The locker's quick exit always leaves for the neutral site, session or not.
+    "<lang>/locker/exit/": ("/en/locker/exit/", {"GET": 303, "POST": 303}),
+    "<lang>/locker/delete/": ("/en/locker/delete/", LOCKED),
     "<lang>/locker/mine/": ("/en/locker/mine/", LOCKED),
     "<lang>/locker/settings/": ("/en/locker/settings/", LOCKED),
     "<lang>/locker/import/": ("/en/locker/import/", LOCKED),

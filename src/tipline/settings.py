@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.utils.csp import CSP
@@ -254,7 +255,9 @@ SECURE_CSP = {
     "manifest-src": [CSP.SELF],
     # The service worker (/sw.js) that keeps guidance readable offline.
     "worker-src": [CSP.SELF],
-    "form-action": [CSP.SELF],
+    # Inside the evidence locker the quick exit is a form (it locks the locker first) whose answer
+    # redirects to the neutral site; form-action governs that redirect too.
+    "form-action": [CSP.SELF, "{0.scheme}://{0.netloc}".format(urlsplit(TIPLINE_QUICK_EXIT_URL))],
     "base-uri": [CSP.NONE],
     "frame-ancestors": [CSP.NONE],
 }

@@ -37,8 +37,9 @@ CHROMIUM_ARGS = [
 LOCAL_HOST = "127.0.0.1"
 SCREENSHOT_DIR = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 # Chromium logs "Failed to load resource" for any non-2xx response, including the documents we
-# expect to be 400 (form errors) or 404 (unknown receipt, missing page). Those are not bugs.
-_EXPECTED_DOCUMENT_STATUSES = ("status of 400", "status of 404")
+# expect to be 400 (form errors), 403 (a locker page posted after the locker was locked) or 404
+# (unknown receipt, missing page). Those are not bugs.
+_EXPECTED_DOCUMENT_STATUSES = ("status of 400", "status of 403", "status of 404")
 # The site has no icon yet, so Chromium's own /favicon.ico probe is answered 404 (same host).
 _FAVICON = "/favicon.ico"
 

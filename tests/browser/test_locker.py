@@ -72,8 +72,12 @@ def test_victim_keeps_a_locker_and_hands_it_over(
     expect(page.locator("#form-errors")).to_be_visible()  # must confirm it was written down
     page.get_by_label("I have written my passphrase down", exact=False).check()
     page.get_by_role("button", name="Create my locker").click()
+    # A redirect to a page that shows nothing but a button (JavaScript presses it).
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your locker is ready")
+    page.get_by_role("button", name="Continue to my locker").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Your evidence locker")
-    assert page.url == w.url("/en/locker/create/")  # no secret in any address
+    expect(page.locator(".notice.success")).to_contain_text("Your locker is ready")
+    assert page.url == w.url("/en/locker/mine/")  # no secret in any address
 
     for name in IMPORTS:
         nav(page, "Import")
@@ -147,6 +151,7 @@ def test_victim_keeps_a_locker_and_hands_it_over(
     expect(page.locator(".notice.success")).to_contain_text("Your locker is locked")
     page.get_by_label("Your passphrase").fill(passphrase.upper())
     page.get_by_role("button", name="Open").click()
+    page.get_by_role("button", name="Continue to my locker").click()
     expect(page.locator("#count-files")).to_have_text(str(len(IMPORTS)))
     shoot(page, screenshot_dir, "overview")
 
@@ -156,6 +161,9 @@ def test_victim_keeps_a_locker_and_hands_it_over(
     receipt = page.locator("#receipt").inner_text()
     assert len(receipt) >= 16
     shoot(page, screenshot_dir, "handed-over")
+    nav(page, "My locker")
+    expect(page.locator(".handovers")).to_contain_text(receipt)  # kept in the locker
+    shoot(page, screenshot_dir, "overview-receipts")
     w.check()
 
     create_analyst(server, "ana")

@@ -25,6 +25,18 @@ def token_of(html: str) -> str:
     return found.group(1)
 
 
+def continued(client: Client, answer: Any) -> str:
+    """Follow the redirect that answers a right passphrase; the session token it hands over.
+
+    The redirect goes to a page with only a "Continue" button: the token is in its hidden field.
+    """
+    assert answer.status_code == 303, answer.content[:2000]
+    assert answer["Location"].startswith("/en/locker/continue/?t="), answer["Location"]
+    page = client.get(answer["Location"])
+    assert page.status_code == 200
+    return token_of(page.content.decode())
+
+
 def create(client: Client, passphrase: str | None = None) -> tuple[str, str]:
     """Create a locker; returns (passphrase, session token)."""
     phrase = passphrase or pp.generate()
@@ -32,8 +44,12 @@ def create(client: Client, passphrase: str | None = None) -> tuple[str, str]:
         "/en/locker/create/",
         {"generated": phrase, "choice": "generated", "written_down": "on"},
     )
-    assert answer.status_code == 200, answer.content[:2000]
-    return phrase, token_of(answer.content.decode())
+    return phrase, continued(client, answer)
+
+
+def open_locker(client: Client, phrase: str) -> str:
+    """Open a locker with its passphrase; returns the session token."""
+    return continued(client, client.post("/en/locker/open/", {"passphrase": phrase}))
 
 
 def post(client: Client, route: str, token: str, **data: Any) -> Any:

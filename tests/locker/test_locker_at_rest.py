@@ -4,7 +4,7 @@ A real server (gunicorn + worker) gets a locker created, a chat imported, an inc
 edited, a neutral title and a person responsible set, exports made and the log handed over, each
 carrying a unique marker. Then every byte under its data directory (database, WAL, evidence
 store, keys), the PostgreSQL cluster when one is used, and its logs is searched for the markers,
-the passphrase and the session token.
+the passphrase, the session tokens and the hand-off tickets of the opening redirects.
 """
 
 from __future__ import annotations
@@ -22,6 +22,14 @@ from tests.test_privacy_at_rest import _haystacks, _read
 def _token(html: str) -> str:
     found = re.search(r'name="session" value="([^"]+)"', html)
     assert found, html[:1000]
+    return found.group(1)
+
+
+def _ticket(answer: httpx.Response) -> str:
+    """The hand-off ticket of the redirect that answers a right passphrase."""
+    assert answer.status_code == 303, answer.text[:500]
+    found = re.search(r"[?&]t=([^&]+)", answer.headers["location"])
+    assert found, answer.headers["location"]
     return found.group(1)
 
 
@@ -51,8 +59,8 @@ def test_locker_contents_never_reach_disk_or_logs_in_the_clear(fresh_server: Liv
             "/en/locker/create/",
             data={"generated": phrase.group(1), "choice": "generated", "written_down": "on"},
         )
-        assert made.status_code == 200, made.text[:500]
-        token = _token(made.text)
+        ticket = _ticket(made)
+        token = _token(web.get(made.headers["location"]).text)
         imported = web.post(
             "/en/locker/import/",
             data={"session": token, "upload": "1"},
@@ -99,10 +107,11 @@ def test_locker_contents_never_reach_disk_or_logs_in_the_clear(fresh_server: Liv
             },
         )
         assert sent.status_code == 200
-        assert 'id="receipt"' in sent.text
+        receipt = re.search(r'id="receipt"[^>]*>([^<]+)<', sent.text)
+        assert receipt  # kept in the locker too: sealed, like everything else in it
         reopened = web.post("/en/locker/open/", data={"passphrase": phrase.group(1)})
-        assert reopened.status_code == 200
-        second = _token(reopened.text)
+        second_ticket = _ticket(reopened)
+        second = _token(web.get(reopened.headers["location"]).text)
         web.post("/en/locker/lock/", data={"session": token})
 
     time.sleep(2)  # let the worker process the handed-over report, so its writes are searched
@@ -112,6 +121,9 @@ def test_locker_contents_never_reach_disk_or_logs_in_the_clear(fresh_server: Liv
     needles["passphrase word pair"] = " ".join(phrase.group(1).split()[:2]).encode()
     needles["session"] = token.encode()
     needles["second session"] = second.encode()
+    needles["receipt"] = receipt.group(1).encode()
+    needles["ticket"] = ticket.encode()
+    needles["second ticket"] = second_ticket.encode()
     searched = _haystacks(fresh_server)
     assert any("evidence" in p.parts for p in searched)
     found = []

@@ -138,3 +138,32 @@ def test_sending_the_same_hand_over_twice_files_one_report(client: Client) -> No
     assert "already reached us" in again
     assert Report.objects.count() == 1
     assert AuditEntry.objects.filter(action="locker.handover").count() == 1
+
+
+def test_the_hand_over_receipt_stays_in_the_locker_sealed(client: Client) -> None:
+    """Issue 13: the receipt was shown once and lost; it stays in the locker, under its key."""
+    token = _prepare(client)
+    form = post(client, "hand-over/", token).content.decode()
+    submission = re.search(r'name="submission" value="([^"]+)"', form)
+    assert submission
+    data = {"scope": "all", "confirm": "on", "send": "1", "submission": submission.group(1)}
+    sent = post(client, "hand-over/", token, **data).content.decode()
+    post(client, "hand-over/", token, **data)  # the same form twice: one receipt kept
+    found = re.search(r'id="receipt"[^>]*>([^<]+)<', sent)
+    assert found
+    receipt = found.group(1)
+    overview = post(client, "mine/", token).content.decode()
+    assert "Reports you handed over" in overview
+    assert overview.count(receipt) == 1
+    assert receipt in post(client, "hand-over/", token).content.decode()
+    # At rest it is sealed with the locker's key: not in the row's bytes, not openable without.
+    locker = Locker.objects.get()
+    assert locker.handovers is not None
+    assert receipt.encode() not in bytes(locker.handovers)
+    assert receipt.replace("-", "").encode() not in bytes(locker.handovers)
+    # A second hand-over adds a second receipt; both are listed, oldest first.
+    again = post(client, "hand-over/", token, scope="all", confirm="on", send="1")
+    second = re.search(r'id="receipt"[^>]*>([^<]+)<', again.content.decode())
+    assert second
+    listed = post(client, "mine/", token).content.decode()
+    assert listed.index(receipt) < listed.index(second.group(1))

@@ -24,7 +24,8 @@ def test_public_forms_turn_autofill_off(client: Client, path: str) -> None:
 
 
 def test_site_script_never_stores_form_data() -> None:
-    """site.js keeps only the neutral-title flag, in sessionStorage; no other storage API."""
+    """site.js keeps only the neutral-title flag in sessionStorage, and during a quick exit the
+    neutral site's address (removed by the next page at once); no other storage API."""
     from django.contrib.staticfiles import finders
 
     found = finders.find("tipline/site.js")
@@ -33,5 +34,7 @@ def test_site_script_never_stores_form_data() -> None:
         source = script.read()
     for api in ("localStorage", "indexedDB", "caches.", "document.cookie"):
         assert api not in source, api
-    assert source.count("sessionStorage.setItem(") == 1
+    assert source.count("sessionStorage.setItem(") == 2
     assert 'sessionStorage.setItem(NEUTRAL_KEY, "1")' in source
+    assert "sessionStorage.setItem(LEAVING_KEY, url)" in source
+    assert "sessionStorage.removeItem(LEAVING_KEY)" in source

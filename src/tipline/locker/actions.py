@@ -14,6 +14,7 @@ that is recorded. The one event that involves the hotline, a hand-over, is recor
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -28,6 +29,8 @@ from tipline.locker import sessions
 from tipline.locker.models import EvidenceFile, Incident, IncidentVersion, Locker
 from tipline.locker.sealed import ctx, items_blob
 from tipline.locker.types import ParseResult
+
+log = logging.getLogger(__name__)
 
 
 class PassphraseTaken(Exception):
@@ -167,3 +170,59 @@ def _add_version(opened: sessions.Opened, incident: Incident, text: IncidentText
             context=ctx(opened.locker.id, f"incident:{incident.id}:v{number}"),
         ),
     )
+
+
+# --- hand-over receipts ---------------------------------------------------------------------------
+
+
+def handover_remember(
+    *, opened: sessions.Opened, receipt: str, files: int, sent_at: datetime
+) -> None:
+    """Keep a hand-over's receipt in the locker, sealed, so the victim can find it again.
+
+    A replayed hand-over (the same form sent twice) gives the same receipt: it is kept once.
+    """
+    with transaction.atomic():
+        locker = Locker.objects.select_for_update().get(pk=opened.locker.pk)
+        context = ctx(locker.id, "handovers")
+        kept: list[dict[str, Any]] = (
+            list(open_json(opened.key, locker.handovers, context=context))
+            if locker.handovers is not None
+            else []
+        )
+        if any(entry["receipt"] == receipt for entry in kept):
+            return
+        kept.append({"receipt": receipt, "files": files, "sent_at": sent_at.isoformat()})
+        locker.handovers = seal_json(opened.key, kept, context=context)
+        locker.save(update_fields=["handovers"])
+    opened.locker.handovers = locker.handovers
+
+
+# --- deleting a locker ----------------------------------------------------------------------------
+
+
+def _delete_objects(object_ids: list[str]) -> None:
+    for object_id in object_ids:
+        try:
+            storage.delete_object(object_id)
+        except (storage.StorageError, OSError) as exc:
+            # Ciphertext whose key is gone; `tipline storage sweep` removes what is left.
+            log.warning("could not delete a locker object: %s", type(exc).__name__)
+
+
+def locker_delete(*, opened: sessions.Opened) -> None:
+    """Destroy the locker for good: its keys first (crypto-shredding), then its objects.
+
+    The data key exists only sealed in the locker row and in its session rows; deleting them
+    (every other row goes with them by cascade) leaves the sealed blobs unreadable by anyone,
+    passphrase or not. The evidence objects are then deleted once the transaction has committed,
+    so a rolled-back deletion keeps a whole locker.
+    """
+    with transaction.atomic():
+        object_ids: list[str] = []
+        for data_id, items_id in EvidenceFile.objects.filter(locker=opened.locker).values_list(
+            "object_id", "items_object_id"
+        ):
+            object_ids += [data_id, items_id]
+        Locker.objects.filter(pk=opened.locker.pk).delete()
+        transaction.on_commit(lambda: _delete_objects(object_ids))

@@ -9,11 +9,9 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import get_language
-from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
 
 from tipline.locker import selectors
-from tipline.locker.views import session_or_page
+from tipline.locker.views import locker_post, session_or_page
 
 
 def _attachment(data: bytes, *, content_type: str, filename: str) -> HttpResponse:
@@ -27,8 +25,7 @@ def _stamp() -> str:
     return timezone.now().strftime("%Y-%m-%d")
 
 
-@csrf_exempt
-@require_POST
+@locker_post
 def export_pdf(request: HttpRequest) -> HttpResponse:
     opened = session_or_page(request)
     if isinstance(opened, HttpResponse):
@@ -40,8 +37,7 @@ def export_pdf(request: HttpRequest) -> HttpResponse:
     return _attachment(pdf, content_type="application/pdf", filename=f"evidence-log-{_stamp()}.pdf")
 
 
-@csrf_exempt
-@require_POST
+@locker_post
 def export_zip(request: HttpRequest) -> HttpResponse:
     opened = session_or_page(request)
     if isinstance(opened, HttpResponse):

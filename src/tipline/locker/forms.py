@@ -120,6 +120,17 @@ class OpenForm(forms.Form):
     )
 
 
+class DeleteForm(forms.Form):
+    """The second confirmation before a locker is deleted: its passphrase, typed again."""
+
+    session = SessionField()
+    passphrase = forms.CharField(
+        label=_("Type your passphrase to delete this locker for ever"),
+        max_length=MAX_PASSPHRASE,
+        widget=PassphraseInput(),
+    )
+
+
 class ImportForm(forms.Form):
     session = SessionField()
     file = forms.FileField(

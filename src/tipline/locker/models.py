@@ -28,6 +28,10 @@ class Locker(models.Model):
     # Sealed JSON: {"title": neutral page title, "responsible": [identifiers]}.
     settings = models.BinaryField()
     created_at = models.DateTimeField(default=timezone.now)
+    # Sealed JSON list of the hand-overs made from this locker: receipt, time, file count. One
+    # column updated in place rather than a row per hand-over, so that neither a row's id nor
+    # its time can be lined up with the audit entry of the report it created.
+    handovers = models.BinaryField(null=True, default=None)
 
     def __str__(self) -> str:
         return f"locker {self.id}"
@@ -44,6 +48,23 @@ class LockerSession(models.Model):
 
     def __str__(self) -> str:
         return f"locker session {self.pk}"  # never the token or its digest
+
+
+class LockerHandoff(models.Model):
+    """A one-use, one-minute ticket from the passphrase POST to the page that continues it.
+
+    Opening answers with a redirect (so no history entry keeps the passphrase), and the page it
+    redirects to learns the new session's token from this ticket, which is then deleted.
+    """
+
+    digest = models.CharField(max_length=64, unique=True)
+    locker = models.ForeignKey(Locker, on_delete=models.CASCADE, related_name="handoffs")
+    # The session token sealed under a key derived from the ticket (and the locker key file).
+    sealed_token = models.BinaryField()
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self) -> str:
+        return f"locker hand-off {self.pk}"  # never the ticket or its digest
 
 
 class EvidenceFile(models.Model):

@@ -14,8 +14,6 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
 
 from tipline.evidence.validate import clean_filename
 from tipline.intake.forms import new_submission_token
@@ -23,7 +21,7 @@ from tipline.locker import actions, handover, incident_dates, selectors, session
 from tipline.locker.forms import HandoverForm, ImportForm, IncidentForm
 from tipline.locker.types import ParseError
 from tipline.locker.uploads import LockerUploadHandler
-from tipline.locker.views import locker_page, session_or_page
+from tipline.locker.views import locker_page, locker_post, session_or_page
 
 
 def _evidence_choices(opened: sessions.Opened) -> list[tuple[int, str]]:
@@ -50,8 +48,7 @@ def _import_page(
     return locker_page(request, opened, "locker/import.html", context, status=status)
 
 
-@csrf_exempt
-@require_POST
+@locker_post
 def import_file(request: HttpRequest) -> HttpResponse:
     # Before anything reads the body: the locker's own in-memory, bounded upload handler.
     request.upload_handlers = [LockerUploadHandler(request)]
@@ -119,8 +116,7 @@ def _zone(opened: sessions.Opened) -> ZoneInfo:
     return incident_dates.zone_of(selectors.settings_of(opened).time_zone)
 
 
-@csrf_exempt
-@require_POST
+@locker_post
 def incidents(request: HttpRequest) -> HttpResponse:
     opened = session_or_page(request)
     if isinstance(opened, HttpResponse):
@@ -156,8 +152,7 @@ def incidents(request: HttpRequest) -> HttpResponse:
     return _incidents_page(request, opened)
 
 
-@csrf_exempt
-@require_POST
+@locker_post
 def incident_save(request: HttpRequest) -> HttpResponse:
     opened = session_or_page(request)
     if isinstance(opened, HttpResponse):
@@ -188,8 +183,14 @@ def incident_save(request: HttpRequest) -> HttpResponse:
 # --- hand-over ------------------------------------------------------------------------------------
 
 
-@csrf_exempt
-@require_POST
+def _handover_page(
+    request: HttpRequest, opened: sessions.Opened, form: HandoverForm, *, status: int = 200
+) -> HttpResponse:
+    context = {"form": form, "handovers": selectors.handovers(opened)}
+    return locker_page(request, opened, "locker/handover.html", context, status=status)
+
+
+@locker_post
 def hand_over(request: HttpRequest) -> HttpResponse:
     opened = session_or_page(request)
     if isinstance(opened, HttpResponse):
@@ -200,10 +201,10 @@ def hand_over(request: HttpRequest) -> HttpResponse:
             initial={"session": opened.token, "submission": new_submission_token()},
             evidence=choices,
         )
-        return locker_page(request, opened, "locker/handover.html", {"form": form})
+        return _handover_page(request, opened, form)
     form = HandoverForm(request.POST, evidence=choices)
     if not form.is_valid():
-        return locker_page(request, opened, "locker/handover.html", {"form": form}, status=400)
+        return _handover_page(request, opened, form, status=400)
     chosen = set(form.cleaned_data["evidence"]) if form.cleaned_data["scope"] == "chosen" else None
     snapshot = selectors.snapshot(opened, with_originals=True, evidence_ids=chosen)
     from tipline.locker.report_pdf import build_pdf
@@ -215,9 +216,10 @@ def hand_over(request: HttpRequest) -> HttpResponse:
         build_pdf=build_pdf,
         submission_token=form.cleaned_data["submission"] or None,
     )
-    context = {
-        "receipt": created.receipt,
-        "files": created.report.files.count(),
-        "replayed": created.replayed,
-    }
+    files = created.report.files.count()
+    # The receipt stays in the locker, sealed with its key: shown once here, found again later.
+    actions.handover_remember(
+        opened=opened, receipt=created.receipt, files=files, sent_at=timezone.now()
+    )
+    context = {"receipt": created.receipt, "files": files, "replayed": created.replayed}
     return locker_page(request, opened, "locker/handover_done.html", context)

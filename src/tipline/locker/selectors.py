@@ -13,9 +13,10 @@ from typing import Any
 from django.utils.translation import gettext
 
 from tipline import crypto, storage
+from tipline.crypto import passphrase as pp
 from tipline.crypto.sealed import open_json
 from tipline.locker import incident_dates
-from tipline.locker.models import EvidenceFile, Incident, IncidentVersion
+from tipline.locker.models import EvidenceFile, Incident, IncidentVersion, Locker
 from tipline.locker.sealed import ctx, items_from_blob
 from tipline.locker.sessions import Opened
 from tipline.locker.types import (
@@ -40,6 +41,13 @@ class Settings:
 
 
 @dataclass(frozen=True)
+class HandedOver:
+    receipt: str
+    files: int
+    sent_at: datetime
+
+
+@dataclass(frozen=True)
 class FileInfo:
     record: EvidenceRecord
     warnings: list[str]
@@ -49,6 +57,11 @@ class NotInLocker(Exception):
     """The id names nothing in this locker (missing, malformed or another locker's)."""
 
 
+def passphrase_in_use(passphrase: str) -> bool:
+    """Whether a locker already opens with this passphrase (one Argon2 derivation)."""
+    return Locker.objects.filter(lookup_digest=pp.derive(passphrase).lookup).exists()
+
+
 def settings_of(opened: Opened) -> Settings:
     data = open_json(opened.key, opened.locker.settings, context=ctx(opened.locker.id, "settings"))
     return Settings(
@@ -56,6 +69,22 @@ def settings_of(opened: Opened) -> Settings:
         responsible=tuple(data["responsible"]),
         time_zone=incident_dates.zone_of(data.get("time_zone")).key,
     )
+
+
+def handovers(opened: Opened) -> list[HandedOver]:
+    """The receipts of the reports handed over from this locker, oldest first."""
+    blob = opened.locker.handovers
+    if blob is None:
+        return []
+    data = open_json(opened.key, blob, context=ctx(opened.locker.id, "handovers"))
+    return [
+        HandedOver(
+            receipt=str(entry["receipt"]),
+            files=int(entry["files"]),
+            sent_at=datetime.fromisoformat(entry["sent_at"]),
+        )
+        for entry in data
+    ]
 
 
 def _meta(opened: Opened, row: EvidenceFile) -> dict[str, Any]:

@@ -4,8 +4,15 @@ The public site sets no cookies, so an opened locker is a 128-bit token that tra
 hidden field of POSTed forms (never in a URL: nothing in history or logs). The database keeps
 the token's keyed digest and the locker's data key sealed under a key derived from the token.
 A session ends after ``TIPLINE_LOCKER_IDLE_MINUTES`` without a request, or at once with "Lock
-now". Expired rows are deleted lazily, whenever any session is looked up or created, so no
-scheduled job is needed and a stale row never outlives the next visitor by more than a request.
+now" or the locker's quick exit. Expired rows are deleted lazily, whenever any session is looked
+up or created, so no scheduled job is needed and a stale row never outlives the next visitor by
+more than a request.
+
+The passphrase POST (open or create) is answered with a redirect, so that no entry of the
+browser's history holds the passphrase for Back and Reload to send again. The page it redirects
+to learns the new session's token through a *hand-off ticket* in its address: another 128-bit
+value that works once, for ``HANDOFF_SECONDS``, and is deleted when used. The ticket is not the
+session token; what remains in the history list is a dead string (docs/threat-model.md).
 
 "Wrong passphrase" and "no such locker" are one answer (``LockerNotFound``) after the same work.
 """
@@ -22,7 +29,11 @@ from django.utils import timezone
 
 from tipline import crypto
 from tipline.crypto import passphrase as pp
-from tipline.locker.models import Locker, LockerSession, OpenThrottle
+from tipline.locker.models import Locker, LockerHandoff, LockerSession, OpenThrottle
+
+# Long enough for a slow phone to follow a redirect, short enough that a ticket left unused
+# (the page never arrived) is gone before anyone else holds the device.
+HANDOFF_SECONDS = 60
 
 
 class LockerNotFound(Exception):
@@ -62,7 +73,9 @@ def _idle() -> timedelta:
 
 
 def _forget_expired() -> None:
-    LockerSession.objects.filter(last_seen_at__lt=timezone.now() - _idle()).delete()
+    now = timezone.now()
+    LockerSession.objects.filter(last_seen_at__lt=now - _idle()).delete()
+    LockerHandoff.objects.filter(created_at__lt=now - timedelta(seconds=HANDOFF_SECONDS)).delete()
 
 
 def start(locker: Locker, data_key: bytes) -> Opened:
@@ -80,8 +93,8 @@ def start(locker: Locker, data_key: bytes) -> Opened:
     return Opened(locker=locker, key=data_key, token=token)
 
 
-def open_with_passphrase(passphrase: str) -> Opened:
-    """Open the locker this passphrase opens. Checked before Argon2 runs, to bound its cost."""
+def _unlock(passphrase: str) -> tuple[Locker, bytes]:
+    """The locker this passphrase opens and its data key. Throttled before Argon2 runs."""
     if OpenThrottle.throttled(settings.TIPLINE_LOCKER_OPEN_FAILURES_PER_MINUTE):
         raise TooManyAttempts
     derived = pp.derive(passphrase)
@@ -94,7 +107,59 @@ def open_with_passphrase(passphrase: str) -> Opened:
     except (LockerNotFound, crypto.DecryptionError):
         OpenThrottle.record_failure()
         raise LockerNotFound from None
-    return start(locker, data_key)
+    return locker, data_key
+
+
+def open_with_passphrase(passphrase: str) -> Opened:
+    """Open the locker this passphrase opens. Checked before Argon2 runs, to bound its cost."""
+    return start(*_unlock(passphrase))
+
+
+def passphrase_opens(opened: Opened, passphrase: str) -> bool:
+    """Whether ``passphrase`` opens this very locker (asked again before it is deleted)."""
+    try:
+        locker, _key = _unlock(passphrase)
+    except LockerNotFound:
+        return False
+    return locker.id == opened.locker.id
+
+
+def _handoff_context(digest: str) -> str:
+    return f"locker-handoff:{digest}"
+
+
+def hand_off(opened: Opened) -> str:
+    """A one-use ticket that gives this session's token to the page the redirect leads to."""
+    ticket = pp.new_session_token()
+    digest = pp.session_digest(ticket)
+    sealed = crypto.seal(
+        pp.session_key(ticket), opened.token.encode(), context=_handoff_context(digest)
+    )
+    with transaction.atomic():
+        _forget_expired()
+        LockerHandoff.objects.create(digest=digest, locker=opened.locker, sealed_token=sealed)
+    return ticket
+
+
+def take_handoff(ticket: str) -> Opened:
+    """The session a ticket hands over, once; ``SessionInvalid`` for a used, old or forged one."""
+    if not ticket or len(ticket) > 64:
+        raise SessionInvalid
+    digest = pp.session_digest(ticket)
+    with transaction.atomic():
+        _forget_expired()
+        row = LockerHandoff.objects.filter(digest=digest).first()
+        # Deleting by primary key and counting makes two concurrent uses yield one winner.
+        taken = row is not None and LockerHandoff.objects.filter(pk=row.pk).delete()[0] == 1
+    if row is None or not taken:
+        raise SessionInvalid
+    try:
+        token = crypto.open_sealed(
+            pp.session_key(ticket), bytes(row.sealed_token), context=_handoff_context(digest)
+        ).decode()
+    except crypto.DecryptionError:
+        raise SessionInvalid from None
+    return resume(token)
 
 
 def resume(token: str) -> Opened:
@@ -119,6 +184,6 @@ def resume(token: str) -> Opened:
 
 
 def lock(token: str) -> None:
-    """End the session now ("Lock now"). An unknown token is not an error: it is locked."""
+    """End the session now ("Lock now", quick exit). An unknown token is not an error."""
     if token and len(token) <= 64:
         LockerSession.objects.filter(digest=pp.session_digest(token)).delete()

@@ -13,14 +13,12 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
 
 from tipline.locker import actions, chart, pattern, selectors, sessions
 from tipline.locker.forms import ResponsibleForm
 from tipline.locker.pattern import Marker, Pattern
 from tipline.locker.types import TimelineEntry
-from tipline.locker.views import locker_page, session_or_page
+from tipline.locker.views import locker_page, locker_post, session_or_page
 
 PAGE_SIZE = 200
 
@@ -114,8 +112,7 @@ def _timeline_page(
     return locker_page(request, opened, "locker/timeline.html", context, status=status)
 
 
-@csrf_exempt
-@require_POST
+@locker_post
 def timeline(request: HttpRequest) -> HttpResponse:
     opened = session_or_page(request)
     if isinstance(opened, HttpResponse):
@@ -123,8 +120,7 @@ def timeline(request: HttpRequest) -> HttpResponse:
     return _timeline_page(request, opened)
 
 
-@csrf_exempt
-@require_POST
+@locker_post
 def responsible(request: HttpRequest) -> HttpResponse:
     opened = session_or_page(request)
     if isinstance(opened, HttpResponse):

@@ -1,7 +1,7 @@
 // Progressive enhancement only: every page works without this file.
 // Nothing here ever writes what a reporter types to any storage: an unfinished report lives
-// only in the page's memory. The only thing kept (sessionStorage, this tab only) is the
-// neutral-title preference, a display choice.
+// only in the page's memory. The only things kept (sessionStorage, this tab only) are the
+// neutral-title preference, a display choice, and for a moment during a quick exit, where to go.
 (function () {
   "use strict";
   var NEUTRAL_KEY = "tipline.neutral";
@@ -37,14 +37,71 @@
 
   // Quick exit: the neutral site replaces this page *and* its history entry, so "Back" does not
   // return here; Escape pressed twice does the same. The tab's preference is forgotten too.
+  // Inside the evidence locker the quick exit is a form (locker/_quick_exit.html): its session
+  // token is sent as a beacon so the server locks the locker before we leave.
+  var LEAVING_KEY = "tipline.leaving";
   var exit = document.querySelector("[data-quick-exit]");
+  var exitUrl = exit ? exit.getAttribute("data-exit-url") || exit.href : "";
+  function blank() {
+    try { document.title = ""; document.body.innerHTML = ""; } catch (e) {}
+  }
+  function ignore() {}
+  // A visit that posted a form (a report, the locker) left entries browsers do not let us
+  // replace: the form page, the answer. Then we go back to the visit's first page (Navigation
+  // API), which notes in sessionStorage that it must leave at once: it becomes the site's home
+  // page and opens the neutral site after itself, which drops every later entry for good. So
+  // "Back" after a quick exit never shows a form, a receipt or the locker.
+  function away(url) {
+    var nav = window.navigation;
+    var entries = [];
+    try { entries = nav && nav.currentEntry ? nav.entries() : []; } catch (e) {}
+    if (entries.length > 1 && entries[0].key !== nav.currentEntry.key) {
+      try {
+        window.sessionStorage.setItem(LEAVING_KEY, url);
+        var result = nav.traverseTo(entries[0].key);
+        result.committed.catch(ignore);
+        result.finished.catch(ignore);
+        return;
+      } catch (e) {}
+    }
+    window.location.replace(url);
+  }
   function leave() {
     session("clear");
-    try { document.title = ""; document.body.innerHTML = ""; } catch (e) {}
-    window.location.replace(exit.href);
+    if (exit.tagName === "FORM") {
+      try {
+        var data = new FormData(exit);
+        data.append("beacon", "1");
+        navigator.sendBeacon(exit.action, data);
+      } catch (e) {}
+    }
+    blank();
+    away(exitUrl);
   }
+  function continueLeaving() {
+    var url = null;
+    try {
+      url = window.sessionStorage.getItem(LEAVING_KEY);
+      window.sessionStorage.removeItem(LEAVING_KEY);
+    } catch (e) {}
+    if (!url) return false;
+    blank();
+    try { window.history.replaceState(null, "", "/" + (document.documentElement.lang || "") + "/"); } catch (e) {}
+    // Opened only once the page has loaded: a navigation started earlier would replace this
+    // entry and keep the later ones, instead of dropping them.
+    var go = function () { window.setTimeout(function () { window.location.assign(url); }, 0); };
+    if (document.readyState === "complete") go(); else window.addEventListener("load", go);
+    return true;
+  }
+  if (continueLeaving()) return;
+  // A locker page restored from the back/forward cache would show what it showed before the
+  // locker was locked: show nothing and ask the server again (it answers "open your locker").
+  window.addEventListener("pageshow", function (ev) {
+    if (!ev.persisted || continueLeaving()) return;
+    if (document.querySelector("[data-forget-on-restore]")) { blank(); window.location.reload(); }
+  });
   if (exit) {
-    exit.addEventListener("click", function (ev) { ev.preventDefault(); leave(); });
+    exit.addEventListener(exit.tagName === "FORM" ? "submit" : "click", function (ev) { ev.preventDefault(); leave(); });
     var last = 0;
     document.addEventListener("keydown", function (ev) {
       if (ev.key !== "Escape") return;
@@ -53,6 +110,11 @@
       last = now;
     });
   }
+
+  // Opening a locker leads to a page holding only a "Continue" button (locker/continue.html):
+  // press it. Sent before the page has finished loading, the form replaces that page's entry.
+  var onward = document.querySelector("form[data-continue]");
+  if (onward) onward.submit();
 
   // Leave no trace in the tab's history: moving between our pages by link replaces the current
   // entry instead of adding one, so a whole visit is one entry and the quick exit removes it.
