@@ -99,7 +99,7 @@ def test_uploads_over_the_cap_are_refused_at_once_while_text_reports_go_through(
         close_all(held)
     assert answer.startswith(b"HTTP/1.1 503")
     assert b"Retry-After: 60" in answer
-    assert b"Nothing was sent" in answer
+    assert b"Nothing was saved" in answer
     assert report.status_code == 201
 
 
@@ -286,7 +286,12 @@ def test_the_front_answers_on_the_public_port(server: LiveServer) -> None:
 
 def test_without_the_front_gunicorn_serves_the_port_itself(server: LiveServer) -> None:
     # A second server on the same (already set up) data directory, on a port and log of its own.
-    plain = LiveServer(root=server.root, extra_env=server.extra_env, starts=server.starts)
+    plain = LiveServer(
+        root=server.root,
+        database_url=server.database_url,
+        extra_env=server.extra_env,
+        starts=server.starts,
+    )
     plain.start(extra_args=["--no-front", "--no-worker"])
     try:
         assert httpx.get(plain.url + "/en/", timeout=5).headers["server"] == "gunicorn"

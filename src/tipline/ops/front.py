@@ -44,10 +44,10 @@ _PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
 _REQUEST_CONTEXT = re.compile(r", client: .*$")
 # Its timestamp looks like an IPv6 address to `scrub`; it is set aside first.
 _TIMESTAMP = re.compile(r"^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d ")
-BUSY_MESSAGE = "Tipline is busy. Nothing was sent: please try again in a minute."
+BUSY_MESSAGE = "Tipline is busy. Nothing was saved: please try again in a minute."
 LENGTH_REQUIRED_MESSAGE = (
     "Send the request with a Content-Length header: chunked uploads are not accepted. "
-    "Nothing was sent."
+    "Nothing was saved."
 )
 
 
