@@ -5,14 +5,17 @@ PY := $(VENV)/bin/python
 TIPLINE := $(VENV)/bin/tipline
 export TIPLINE_DATA_DIR ?= ./var
 PORT ?= 8000
-APT_PACKAGES := postgresql chromium fonts-dejavu-core poppler-utils openssl age minisign
+APT_PACKAGES := postgresql chromium fonts-dejavu-core poppler-utils openssl age minisign nginx
+# What `make run` needs besides Python: nginx, the front `tipline serve` puts before gunicorn
+# (it reads each request whole, so slow clients cannot hold the application; docs/deployment.md).
+RUN_PACKAGES := nginx
 # Compilers for the dependencies built from source (pdqhash, Meta's PDQ through Cython; vpdq,
 # Meta's vPDQ, with CMake against the FFmpeg development libraries), and ffmpeg itself: its
 # ffprobe checks a video's headers before vpdq decodes it, and the tests make videos with it.
 BUILD_PACKAGES := g++ cmake pkg-config libavcodec-dev libavformat-dev libavutil-dev \
 	libswscale-dev libavdevice-dev libavfilter-dev libswresample-dev ffmpeg
 
-.PHONY: run test test-sqlite test-postgres lint setup system-deps bench clean messages axe
+.PHONY: run run-deps test test-sqlite test-postgres lint setup system-deps bench clean messages axe
 
 $(VENV)/.installed: pyproject.toml
 	@missing=""; for p in $(BUILD_PACKAGES); do command -v $$p >/dev/null 2>&1 || dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -38,7 +41,16 @@ setup: $(VENV)/.installed messages
 	$(TIPLINE) keys init
 	$(TIPLINE) migrate --no-input
 
-run: setup
+run-deps:
+	@missing=""; for p in $(RUN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+# Port $(PORT) is nginx's; gunicorn listens on a unix socket in the data directory.
+# TIPLINE_NO_FRONT=1 serves gunicorn on the port instead (behind a front of your own).
+run: setup run-deps
 	PORT=$(PORT) $(TIPLINE) serve --port $(PORT)
 
 # Debian packages the tests use: a real PostgreSQL server, a real Chromium, OpenSSL (an

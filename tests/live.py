@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -49,6 +50,8 @@ class LiveServer:
     database_url: str | None = None
     proc: subprocess.Popen[bytes] | None = None
     starts: int = 0
+    # Settings for this server only, e.g. a shorter client timeout for the front.
+    extra_env: dict[str, str] = field(default_factory=dict)
 
     @property
     def data_dir(self) -> Path:
@@ -70,6 +73,7 @@ class LiveServer:
         env["TIPLINE_INSECURE_COOKIES"] = "1"  # the test server speaks plain http
         if self.database_url:
             env["DATABASE_URL"] = self.database_url
+        env.update(self.extra_env)
         return env
 
     def setup(self) -> None:
@@ -79,23 +83,24 @@ class LiveServer:
         for args in (["keys", "init"], ["migrate", "--no-input", "-v", "0"]):
             subprocess.run([*TIPLINE, *args], env=self.env(), check=True, capture_output=True)
 
-    def start(self, workers: int = 2) -> None:
+    def start(self, workers: int = 2, extra_args: Sequence[str] = ()) -> None:
         self.starts += 1
         out = open(self.log_dir / f"serve-{self.starts}.log", "wb")  # noqa: SIM115
         self.proc = subprocess.Popen(
-            [*TIPLINE, "serve", "--port", str(self.port), "--workers", str(workers)],
+            [*TIPLINE, "serve", "--port", str(self.port), "--workers", str(workers), *extra_args],
             env=self.env(),
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group, so kill() takes every child
         )
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 90  # a busy machine can take a minute to start it
         while time.monotonic() < deadline:
             try:
                 if httpx.get(self.url + "/en/", timeout=1).status_code == 200:
                     return
             except httpx.HTTPError:
                 time.sleep(0.1)
+        self.stop()  # leave no half-started children behind
         raise RuntimeError(f"server did not start; see {self.log_dir}")
 
     def stop(self) -> None:

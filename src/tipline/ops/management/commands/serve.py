@@ -1,7 +1,10 @@
 """`tipline serve`: the web server and the task workers together, as one foreground command.
 
-Gunicorn runs without an access log and at warning level, so no request line (address, path,
-query string) is ever written. Stopping this command stops every child.
+The web server is nginx (the front, tipline.ops.front) on the public port, reading each request
+completely before gunicorn, on a unix socket in the data directory, sees it; `--no-front` runs
+gunicorn on the public port instead, for deployments whose own front buffers whole requests.
+Neither keeps an access log, and gunicorn logs at warning level, so no request line (address,
+path, query string) is ever written. Stopping this command stops every child.
 """
 
 from __future__ import annotations
@@ -14,11 +17,13 @@ import time
 from argparse import ArgumentParser
 from typing import Any
 
+from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from tipline.audit.tasks import ensure_checkpoints_scheduled
 from tipline.cases.tasks import MEDIA_QUEUE, TRIAGE_QUEUE, ensure_retention_scheduled
+from tipline.ops import front
 
 
 class Command(BaseCommand):
@@ -32,6 +37,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-worker", action="store_true", help="do not start the task workers"
         )
+        self._add_front_arguments(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
         # Static files are served by the app itself (WhiteNoise): nothing loads from elsewhere.
@@ -40,29 +46,7 @@ class Command(BaseCommand):
         ensure_retention_scheduled()
         ensure_checkpoints_scheduled()  # signed audit-chain heads, hourly (audit/tasks.py)
         python = sys.executable
-        web = [
-            python,
-            "-m",
-            "gunicorn",
-            "tipline.wsgi:application",
-            "--bind",
-            f"{options['host']}:{options['port']}",
-            "--workers",
-            str(options["workers"]),
-            "--threads",
-            str(options["threads"]),
-            "--worker-class",
-            "gthread",
-            "--log-level",
-            "warning",
-            "--graceful-timeout",
-            "10",
-            "--forwarded-allow-ips",
-            "",
-            "--logger-class",
-            "tipline.web.gunicorn_logger.PrivateLogger",
-        ]
-        children = [subprocess.Popen(web)]  # noqa: S603 - fixed argv, our own interpreter
+        children = self._start_web(options)
         if not options["no_worker"]:
             children += _task_workers(python)
         self.stdout.write(
@@ -86,6 +70,95 @@ class Command(BaseCommand):
                     child.wait(timeout=15)
                 except subprocess.TimeoutExpired:
                     child.kill()
+
+    # --- The web server: gunicorn, behind the front unless --no-front ---------------------------
+
+    def _add_front_arguments(self, parser: ArgumentParser) -> None:
+        limits = front.FrontLimits()
+        parser.add_argument(
+            "--no-front",
+            action="store_true",
+            default=os.environ.get("TIPLINE_NO_FRONT") == "1",
+            help="serve gunicorn directly on --host/--port, without nginx in front (only behind "
+            "a front of your own that reads whole requests first; docs/deployment.md)",
+        )
+        parser.add_argument(
+            "--max-requests",
+            type=int,
+            default=int(os.environ.get("TIPLINE_FRONT_MAX_REQUESTS", limits.max_requests)),
+            help="front: requests in progress at once; more get an immediate 503",
+        )
+        parser.add_argument(
+            "--max-uploads",
+            type=int,
+            default=int(os.environ.get("TIPLINE_FRONT_MAX_UPLOADS", limits.max_uploads)),
+            help="front: requests with a body over 1 MB in progress at once (each may hold "
+            "TIPLINE_MAX_REQUEST_BYTES of memory); more get an immediate 503",
+        )
+        parser.add_argument(
+            "--client-timeout",
+            type=int,
+            default=int(os.environ.get("TIPLINE_FRONT_CLIENT_TIMEOUT", limits.client_timeout)),
+            help="front: seconds a client may stay silent before it is dropped",
+        )
+
+    def _gunicorn(self, bind: str, options: dict[str, Any]) -> list[str]:
+        return [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "tipline.wsgi:application",
+            "--bind",
+            bind,
+            "--workers",
+            str(options["workers"]),
+            "--threads",
+            str(options["threads"]),
+            "--worker-class",
+            "gthread",
+            "--log-level",
+            "warning",
+            "--graceful-timeout",
+            "10",
+            "--forwarded-allow-ips",
+            "",
+            "--logger-class",
+            "tipline.web.gunicorn_logger.PrivateLogger",
+        ]
+
+    def _start_web(self, options: dict[str, Any]) -> list[subprocess.Popen[bytes]]:
+        """Start gunicorn, and nginx in front of it; return the children to watch."""
+        if options["no_front"]:
+            public = front.listen_address(options["host"], options["port"])
+            return [subprocess.Popen(self._gunicorn(public, options))]  # noqa: S603 - fixed argv
+        try:
+            nginx = front.find_nginx()
+        except front.FrontError as error:
+            raise CommandError(str(error)) from error
+        paths = front.prepare(settings.DATA_DIR)
+        limits = front.FrontLimits(
+            max_requests=options["max_requests"],
+            max_uploads=options["max_uploads"],
+            client_timeout=options["client_timeout"],
+        )
+        config = front.render(
+            paths,
+            host=options["host"],
+            port=options["port"],
+            max_body=settings.TIPLINE_MAX_REQUEST_BYTES,
+            limits=limits,
+        )
+        front.write_config(paths, config)
+        web = subprocess.Popen(self._gunicorn(f"unix:{paths.socket}", options))  # noqa: S603
+        try:
+            front.wait_for_socket(paths, web, seconds=60)
+        except front.FrontError as error:
+            web.terminate()
+            raise CommandError(str(error)) from error
+        proxy = subprocess.Popen(front.argv(nginx, paths), stderr=subprocess.PIPE)  # noqa: S603
+        if proxy.stderr is not None:  # always: it is a pipe
+            front.relay_log(proxy.stderr, sys.stderr)
+        return [web, proxy]
 
 
 def _task_workers(python: str) -> list[subprocess.Popen[bytes]]:
