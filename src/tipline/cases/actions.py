@@ -15,7 +15,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
@@ -43,8 +43,11 @@ SUBMISSION_TOKEN_TTL = timedelta(hours=24)
 @dataclass(frozen=True)
 class CreatedReport:
     report: Report
-    receipt: str  # shown to the reporter; stored only as a digest (and, for a day, sealed)
+    # Shown to the reporter; stored only as a digest (and, for a day, sealed under the submission
+    # token). "" on a replay after the reporter left with Quick exit: see submission_withhold.
+    receipt: str
     replayed: bool = False  # the same submission arrived before: this is the first answer
+    first_sent_at: datetime | None = None  # on a replay, when the first one arrived
 
 
 def _replayed_report(token: str) -> CreatedReport | None:
@@ -54,14 +57,34 @@ def _replayed_report(token: str) -> CreatedReport | None:
         .filter(digest=digest, message__isnull=True)
         .first()
     )
-    if row is None or row.sealed_receipt is None:
+    if row is None:
         return None
-    receipt = crypto.open_sealed(
-        crypto.submission_key(token),
-        bytes(row.sealed_receipt),
-        context=crypto.context("submission", digest),
-    ).decode()
-    return CreatedReport(report=row.report, receipt=receipt, replayed=True)
+    receipt = (
+        crypto.open_sealed(
+            crypto.submission_key(token),
+            bytes(row.sealed_receipt),
+            context=crypto.context("submission", digest),
+        ).decode()
+        if row.sealed_receipt is not None
+        else ""
+    )
+    return CreatedReport(
+        report=row.report, receipt=receipt, replayed=True, first_sent_at=row.created_at
+    )
+
+
+def submission_withhold(*, submission_token: str) -> None:
+    """Never show this submission's receipt again (the reporter left with Quick exit).
+
+    The token row stays, so a form sent again still files nothing twice; only the sealed copy of
+    the receipt is destroyed. Whoever later presses Back and "resend" on the reporter's device
+    learns that something was sent, not its receipt, and not which form it was.
+    """
+    if not submission_token:
+        return
+    SubmissionToken.objects.filter(
+        digest=crypto.submission_digest(submission_token), message__isnull=True
+    ).update(sealed_receipt=None)
 
 
 def _token_row(
