@@ -213,9 +213,12 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024  # text fields of one request, files e
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
 DATA_UPLOAD_MAX_NUMBER_FILES = TIPLINE_MAX_FILES
 
-# Guessing receipts: at most this many failed follow-up look-ups per minute, counted for the
-# whole site because no client address is kept to count per client.
-TIPLINE_RECEIPT_FAILURES_PER_MINUTE = _env_int("TIPLINE_RECEIPT_FAILURES_PER_MINUTE", 60)
+# Guessing receipts (tipline/throttle.py): a keyed hash of the receipt picks one of
+# TIPLINE_RECEIPT_BUCKETS counters, each allowing this many failed look-ups per minute. No client
+# address is kept, and a guesser cannot aim at a reporter's bucket: to shut one reporter out they
+# must exhaust them all (4096 x 32 = 131,072 failures a minute, more than the server can answer).
+TIPLINE_RECEIPT_FAILURES_PER_MINUTE = _env_int("TIPLINE_RECEIPT_FAILURES_PER_MINUTE", 32)
+TIPLINE_RECEIPT_BUCKETS = _env_int("TIPLINE_RECEIPT_BUCKETS", 4096)
 # Hash look-ups per partner or staff API credential per minute (`POST /api/v1/match`).
 TIPLINE_API_LOOKUPS_PER_MINUTE = _env_int("TIPLINE_API_LOOKUPS_PER_MINUTE", 6000)
 TIPLINE_QUICK_EXIT_URL = os.environ.get(
@@ -233,8 +236,13 @@ TIPLINE_LOCKER_ARGON2 = {
     "parallelism": _env_int("TIPLINE_LOCKER_ARGON2_PARALLELISM", 1),
 }
 TIPLINE_LOCKER_IDLE_MINUTES = _env_int("TIPLINE_LOCKER_IDLE_MINUTES", 20)
-# Failed locker opens per minute, site-wide (each costs an Argon2 run); then a minute's pause.
-TIPLINE_LOCKER_OPEN_FAILURES_PER_MINUTE = _env_int("TIPLINE_LOCKER_OPEN_FAILURES_PER_MINUTE", 60)
+# Failed locker opens per minute in each of TIPLINE_LOCKER_OPEN_BUCKETS counters (a keyed hash
+# of the passphrase picks one, before Argon2 runs), as for receipts. Memory and CPU are bounded
+# apart from that: at most TIPLINE_LOCKER_ARGON2_SLOTS Argon2 runs at once on the machine (64 MiB
+# each); one more open or create is answered "try again" at once.
+TIPLINE_LOCKER_OPEN_FAILURES_PER_MINUTE = _env_int("TIPLINE_LOCKER_OPEN_FAILURES_PER_MINUTE", 10)
+TIPLINE_LOCKER_OPEN_BUCKETS = _env_int("TIPLINE_LOCKER_OPEN_BUCKETS", 1024)
+TIPLINE_LOCKER_ARGON2_SLOTS = _env_int("TIPLINE_LOCKER_ARGON2_SLOTS", 2)
 # One export file imported into a locker (WhatsApp exports with media are often over 20 MB).
 TIPLINE_LOCKER_MAX_IMPORT_BYTES = _env_int("TIPLINE_LOCKER_MAX_IMPORT_BYTES", 50 * 1024 * 1024)
 # The time zone a new evidence locker reads typed incident dates in, until its owner picks one

@@ -1,10 +1,13 @@
 """Access functions: the only way a user-supplied identifier becomes a report or a file.
 
 For reporters the identifier is the receipt. A missing report, a malformed receipt and a wrong
-receipt all raise the same ``ReportNotFound`` after the same work (digest and one indexed query),
-so neither the answer nor its timing tells them apart. Failures are counted site-wide per minute;
-past the limit every look-up is refused for the rest of the minute, right or wrong, so the throttle
-cannot be used as an oracle. No client address is involved at any point.
+receipt all raise the same ``ReportNotFound`` after the same work (digest, one counter update and
+one indexed query), so neither the answer nor its timing tells them apart. Failures are counted
+per minute in the receipt's bucket (``tipline.throttle``: the receipt's keyed digest picks one
+of ``TIPLINE_RECEIPT_BUCKETS``; malformed input has a bucket of its own). Past the bucket's
+budget every look-up in it is refused for the rest of the minute, right or wrong, before the
+database is asked, so the throttle cannot be used as an oracle; a guesser who does not know a
+receipt cannot aim at its bucket, so cannot shut its reporter out. No client address is involved.
 
 For staff the identifier is a UUID from a console URL. Whether it is malformed, names nothing, or
 names a report the person's role may not open (``tipline.cases.policies``), the answer is the
@@ -22,6 +25,7 @@ from tipline import crypto
 from tipline.cases import receipts
 from tipline.cases.models import EvidenceFile, ReceiptThrottle, Report
 from tipline.cases.policies import EvidenceFilePolicy, ReportPolicy
+from tipline.throttle import Throttled
 
 if TYPE_CHECKING:
     from tipline.staff.models import StaffUser
@@ -35,18 +39,25 @@ class ReportNotFound(Exception):
 
 
 class TooManyAttempts(Exception):
-    """Site-wide limit of failed receipt look-ups reached; try again in a minute."""
+    """This receipt's bucket has had its failed look-ups for the minute; try again in a minute."""
 
 
 def report_by_receipt(receipt: str) -> Report:
-    if ReceiptThrottle.throttled(settings.TIPLINE_RECEIPT_FAILURES_PER_MINUTE):
-        raise TooManyAttempts
     normalised = receipts.normalise(receipt)
     digest = crypto.receipt_digest(normalised or _IMPOSSIBLE)
-    report = Report.objects.filter(receipt_digest=digest).first()
-    if report is None or normalised is None:
-        ReceiptThrottle.record_failure()
-        raise ReportNotFound
+    buckets = int(settings.TIPLINE_RECEIPT_BUCKETS)
+    # The digest is a keyed hash, so its bits pick the bucket; no real receipt shares the
+    # malformed bucket, so a flood of junk cannot touch any reporter's.
+    bucket = int(digest[:16], 16) % buckets if normalised is not None else buckets
+    try:
+        with ReceiptThrottle.attempt(
+            bucket=bucket, budget=settings.TIPLINE_RECEIPT_FAILURES_PER_MINUTE
+        ):
+            report = Report.objects.filter(receipt_digest=digest).first()
+            if report is None or normalised is None:
+                raise ReportNotFound
+    except Throttled:
+        raise TooManyAttempts from None
     return report
 
 

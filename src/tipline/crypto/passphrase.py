@@ -134,6 +134,16 @@ def derive(passphrase: str) -> Derived:
     return Derived(lookup=lookup.hexdigest(), unlock_key=raw[32:])
 
 
+def throttle_bucket(passphrase: str, buckets: int) -> int:
+    """Which of ``buckets`` failure counters an open with this passphrase draws on
+    (``tipline.throttle``). Keyed, so a counter says nothing about a passphrase; cheap, so the
+    budget is checked before Argon2 runs."""
+    digest = hashlib.blake2b(
+        normalise(passphrase).encode(), key=_locker_key(), digest_size=8, person=b"tl-locker-bckt"
+    )
+    return int.from_bytes(digest.digest(), "big") % buckets
+
+
 def new_session_token() -> str:
     return secrets.token_urlsafe(16)  # 128 bits
 

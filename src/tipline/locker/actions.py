@@ -43,7 +43,8 @@ class AlreadyImported(Exception):
 
 def locker_create(*, passphrase: str) -> sessions.Opened:
     """Create a locker that only ``passphrase`` opens, and open it."""
-    derived = pp.derive(passphrase)
+    with sessions.argon2_slot():  # memory and CPU bound, as for opens
+        derived = pp.derive(passphrase)
     data_key = crypto.new_data_key()
     locker = Locker()
     locker.lookup_digest = derived.lookup

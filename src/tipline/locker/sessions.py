@@ -20,6 +20,8 @@ session token; what remains in the history list is a dead string (docs/threat-mo
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -27,7 +29,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from tipline import crypto
+from tipline import crypto, throttle
 from tipline.crypto import passphrase as pp
 from tipline.locker.models import Locker, LockerHandoff, LockerSession, OpenThrottle
 
@@ -41,7 +43,8 @@ class LockerNotFound(Exception):
 
 
 class TooManyAttempts(Exception):
-    """Site-wide limit of failed opens reached this minute; try again in a minute."""
+    """This passphrase's bucket has had its failed opens for the minute, or every Argon2 slot
+    is busy; try again shortly."""
 
 
 class SessionInvalid(Exception):
@@ -93,25 +96,46 @@ def start(locker: Locker, data_key: bytes) -> Opened:
     return Opened(locker=locker, key=data_key, token=token)
 
 
-def _unlock(passphrase: str) -> tuple[Locker, bytes]:
-    """The locker this passphrase opens and its data key. Throttled before Argon2 runs."""
-    if OpenThrottle.throttled(settings.TIPLINE_LOCKER_OPEN_FAILURES_PER_MINUTE):
-        raise TooManyAttempts
-    derived = pp.derive(passphrase)
-    locker = Locker.objects.filter(lookup_digest=derived.lookup).first()
+@contextmanager
+def argon2_slot() -> Iterator[None]:
+    """One of the machine's few Argon2 slots (64 MiB each), or ``TooManyAttempts`` at once."""
     try:
-        if locker is None:
-            raise LockerNotFound
-        inner = crypto.unwrap_data_key(bytes(locker.wrapped_key), context=key_context(locker.id))
-        data_key = crypto.open_sealed(derived.unlock_key, inner, context=key_context(locker.id))
-    except (LockerNotFound, crypto.DecryptionError):
-        OpenThrottle.record_failure()
-        raise LockerNotFound from None
+        with throttle.slot("locker-argon2", int(settings.TIPLINE_LOCKER_ARGON2_SLOTS)):
+            yield
+    except throttle.Busy:
+        raise TooManyAttempts from None
+
+
+def _unlock(passphrase: str) -> tuple[Locker, bytes]:
+    """The locker this passphrase opens and its data key.
+
+    The passphrase's bucket budget (``tipline.throttle``) and an Argon2 slot are both taken
+    before Argon2 runs, so neither a guesser nor a flood can make it run more than they allow.
+    """
+    bucket = pp.throttle_bucket(passphrase, int(settings.TIPLINE_LOCKER_OPEN_BUCKETS))
+    budget = int(settings.TIPLINE_LOCKER_OPEN_FAILURES_PER_MINUTE)
+    try:
+        with argon2_slot(), OpenThrottle.attempt(bucket=bucket, budget=budget):
+            derived = pp.derive(passphrase)
+            locker = Locker.objects.filter(lookup_digest=derived.lookup).first()
+            if locker is None:
+                raise LockerNotFound
+            try:
+                inner = crypto.unwrap_data_key(
+                    bytes(locker.wrapped_key), context=key_context(locker.id)
+                )
+                data_key = crypto.open_sealed(
+                    derived.unlock_key, inner, context=key_context(locker.id)
+                )
+            except crypto.DecryptionError:
+                raise LockerNotFound from None
+    except throttle.Throttled:
+        raise TooManyAttempts from None
     return locker, data_key
 
 
 def open_with_passphrase(passphrase: str) -> Opened:
-    """Open the locker this passphrase opens. Checked before Argon2 runs, to bound its cost."""
+    """Open the locker this passphrase opens (throttled before Argon2 runs: ``_unlock``)."""
     return start(*_unlock(passphrase))
 
 

@@ -201,6 +201,8 @@ def create(request: HttpRequest) -> HttpResponse:
     except actions.PassphraseTaken:
         form.add_error("own", _("Please choose a different passphrase."))
         return _create_form_page(request, form, status=400)
+    except sessions.TooManyAttempts:
+        return render(request, "locker/throttled.html", status=429)
     return _continue(request, opened, new="1")
 
 
