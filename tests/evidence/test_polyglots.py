@@ -73,8 +73,8 @@ def gif_with_comment(text: bytes) -> bytes:
 def webp_with(kind: bytes, body: bytes) -> bytes:
     webp = image("WEBP")
     chunk = kind + struct.pack("<I", len(body)) + body + b"\x00" * (len(body) & 1)
-    data = webp[:12] + webp[12:] + chunk
-    return b"RIFF" + struct.pack("<I", len(data) - 8) + data[8:]
+    data = webp + chunk
+    return b"RIFF" + struct.pack("<I", len(data) - 8) + data[8:]  # the RIFF size grows with it
 
 
 XMP = (
