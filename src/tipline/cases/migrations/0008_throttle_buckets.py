@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("cases", "0006_triage_and_identifiers"),
+        ("cases", "0007_agency"),
     ]
 
     operations = [
