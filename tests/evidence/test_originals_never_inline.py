@@ -2,11 +2,12 @@
 
 Whatever the validator lets through, the original bytes never reach a browser as a page or an
 image: the console shows previews re-drawn from pixels, and the only answers that carry
-originals is a download (``Content-Disposition: attachment``: the locker's ZIP export). Every
-route the project serves is walked -- taken from the URL resolver, so a new route is covered
-without editing this file -- with GET and POST, as every staff role, as a reporter holding the
-receipt (web and API) and as a victim holding a locker session. A marker that exists only in
-the originals' bytes (a PNG text chunk, a text file, a PDF) must appear in no other answer.
+originals are downloads (``Content-Disposition: attachment``: the locker's ZIP export, and
+referral packages, whose members are encrypted to the agency). Every route the project serves
+is walked -- taken from the URL resolver, so a new route is covered without editing this file --
+with GET and POST, as an analyst, an admin and an auditor, as a reporter holding the receipt
+(web and API) and as a victim holding a locker session. A marker that exists only in the
+originals' bytes (a PNG text chunk, a text file, a PDF) must appear in no other answer.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from tests import factories
 from tests.console.helpers import signed_in
 from tests.locker.locker_client import create, upload
 from tests.test_access_matrix import _routes
-from tipline.cases.tasks import process_report
 from tipline.evidence.validate import validate_upload
 
 pytestmark = pytest.mark.django_db
@@ -96,7 +96,7 @@ def test_no_route_serves_a_report_original_inline() -> None:
     created = factories.report(
         uploads=[validate_upload(name, data) for name, data in originals.items()]
     )
-    process_report.call(str(created.report.id))
+    factories.run_tasks(created.report)  # previews made, as the media worker would
     file_ids = [str(f.id) for f in created.report.files.all()]
     assert len(file_ids) == 3
     paths = _paths(report_id=str(created.report.id), file_id=file_ids[0])
