@@ -53,6 +53,11 @@ def shipped_limits(settings: LazySettings) -> None:
         setattr(settings, name, getattr(production, name))
 
 
+# Where a locker open leads (lockers answer every passphrase POST with a redirect).
+OPENED = "/en/locker/continue/?t="
+BUSY = "/en/locker/open/?problem=busy"
+
+
 def wrong_receipt() -> str:
     return receipts.generate()  # well formed, 80 random bits: matches no report
 
@@ -201,7 +206,7 @@ def test_a_victim_opens_their_locker_while_an_attacker_guesses(client: Client) -
         for _ in range(40):  # 200 wrong passphrases: the old site-wide limit was 60
             assert outcome(lambda: sessions.open_with_passphrase(pp.generate())) == "not found"
         answer = client.post("/en/locker/open/", {"passphrase": phrase})
-        assert answer.status_code == 200, f"locked out after round {round_}"
+        assert answer["Location"].startswith(OPENED), f"locked out after round {round_}"
     # Spread thin: no bucket came near its budget of ten.
     assert max(row.failures for row in OpenThrottle.objects.all()) < 6
 
@@ -254,13 +259,20 @@ def test_argon2_runs_are_bounded_machine_wide(
     held_slots(2)  # another worker is running two Argon2 derivations
     began = time.monotonic()
     busy = client.post("/en/locker/open/", {"passphrase": phrase})
-    assert busy.status_code == 429
+    assert busy["Location"] == BUSY
     assert time.monotonic() - began < 1  # answered at once, not queued on a thread
+    assert client.get(BUSY).status_code == 429
     made = client.post(
         "/en/locker/create/",
         {"generated": pp.generate(), "choice": "generated", "written_down": "on"},
     )
-    assert made.status_code == 429
+    assert made["Location"] == BUSY
+    # The create form's error page checks its phrase with Argon2 too: with no slot free it shows
+    # a new phrase (the safe answer) instead of waiting.
+    posted = pp.generate()
+    again = client.post("/en/locker/create/", {"generated": posted, "choice": "generated"})
+    assert again.status_code == 400
+    assert posted not in again.content.decode()
     # Nothing was counted against the passphrase's bucket: it was never tried.
     assert not OpenThrottle.objects.exists()
 
@@ -272,7 +284,7 @@ def test_with_slots_free_the_same_open_works(
     settings.TIPLINE_LOCKER_ARGON2_SLOTS = 2
     phrase, _token = create(client)
     held_slots(1)
-    assert client.post("/en/locker/open/", {"passphrase": phrase}).status_code == 200
+    assert client.post("/en/locker/open/", {"passphrase": phrase})["Location"].startswith(OPENED)
 
 
 def test_slots_admit_at_most_their_number_at_once(settings: LazySettings, tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ from tipline.crypto.sealed import open_json
 from tipline.locker import incident_dates
 from tipline.locker.models import EvidenceFile, Incident, IncidentVersion, Locker
 from tipline.locker.sealed import ctx, items_from_blob
-from tipline.locker.sessions import Opened
+from tipline.locker.sessions import Opened, TooManyAttempts, argon2_slot
 from tipline.locker.types import (
     EvidenceRecord,
     Snapshot,
@@ -58,8 +58,14 @@ class NotInLocker(Exception):
 
 
 def passphrase_in_use(passphrase: str) -> bool:
-    """Whether a locker already opens with this passphrase (one Argon2 derivation)."""
-    return Locker.objects.filter(lookup_digest=pp.derive(passphrase).lookup).exists()
+    """Whether a locker already opens with this passphrase (one Argon2 derivation, in one of the
+    machine's Argon2 slots; with none free the answer is "yes", which only shows a new phrase)."""
+    try:
+        with argon2_slot():
+            derived = pp.derive(passphrase)
+    except TooManyAttempts:
+        return True
+    return Locker.objects.filter(lookup_digest=derived.lookup).exists()
 
 
 def settings_of(opened: Opened) -> Settings:

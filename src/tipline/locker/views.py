@@ -201,8 +201,8 @@ def create(request: HttpRequest) -> HttpResponse:
     except actions.PassphraseTaken:
         form.add_error("own", _("Please choose a different passphrase."))
         return _create_form_page(request, form, status=400)
-    except sessions.TooManyAttempts:
-        return render(request, "locker/throttled.html", status=429)
+    except sessions.TooManyAttempts:  # every Argon2 slot busy: a redirect, as for opens
+        return see_other(request, reverse("locker:open"), problem=BUSY)
     return _continue(request, opened, new="1")
 
 
