@@ -3,7 +3,9 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 TIPLINE := $(VENV)/bin/tipline
-export TIPLINE_DATA_DIR ?= ./var
+# Where Tipline keeps its data and keys: var/ at the checkout's root, as settings.py does when
+# TIPLINE_DATA_DIR is unset (an absolute path, so no command depends on its current directory).
+export TIPLINE_DATA_DIR ?= $(CURDIR)/var
 PORT ?= 8000
 APT_PACKAGES := postgresql chromium fonts-dejavu-core poppler-utils openssl age minisign nginx
 # What `make run` needs besides Python: nginx, the front `tipline serve` puts before gunicorn

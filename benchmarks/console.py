@@ -94,12 +94,12 @@ def django_setup(database_url: str | None) -> Path:
         os.environ["DATABASE_URL"] = database_url
     import django
 
+    from tipline.crypto.keyfiles import init_keys
+
+    init_keys(data_dir / "keys", stored_data=None)  # before the settings, which read the secret
     django.setup()
     from django.core.management import call_command
 
-    from tipline.crypto.box import ensure_keys
-
-    ensure_keys()
     call_command("migrate", "--no-input", verbosity=0)
     return data_dir
 

@@ -93,13 +93,15 @@ def bench_locker_import(messages: int, runs: int) -> dict[str, object]:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tipline.settings")
     import django
 
+    from tipline.crypto.keyfiles import init_keys
+
+    init_keys(Path(data_dir) / "keys", stored_data=None)  # before the settings read the secret
     django.setup()
     from django.core.management import call_command
 
     from tipline.crypto import passphrase
     from tipline.locker import actions
 
-    call_command("keys", "init", verbosity=0)
     call_command("migrate", verbosity=0)
     data = whatsapp_export(messages)
     name = "WhatsApp Chat with Sam Carter.txt"

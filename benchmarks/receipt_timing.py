@@ -27,6 +27,10 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tipline.settings")
 
 import django
 
+from tipline.crypto.keyfiles import init_keys
+
+# Settings read keys and never create them: `tipline keys init` would do this.
+init_keys(Path(os.environ["TIPLINE_DATA_DIR"]) / "keys", stored_data=None)
 django.setup()
 
 from django.core.management import call_command  # noqa: E402

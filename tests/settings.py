@@ -1,13 +1,23 @@
-"""Test settings: a throw-away data directory per test run, then the real settings."""
+"""Test settings: a throw-away data directory per test run, with its keys, then the real settings.
+
+The data directory is always a fresh temporary one, even when TIPLINE_DATA_DIR is set (the
+Makefile exports the checkout's): tests never touch an installation's data or keys. Settings only
+read keys, so the test run creates them here, as `tipline keys init` would.
+"""
 
 import os
 import tempfile
+from pathlib import Path
+
+from tipline.crypto.keyfiles import init_keys
 
 # The test client and the live server speak plain http.
 os.environ.setdefault("TIPLINE_INSECURE_COOKIES", "1")
-os.environ.setdefault("TIPLINE_DATA_DIR", tempfile.mkdtemp(prefix="tipline-test-"))
+_DATA_DIR = Path(tempfile.mkdtemp(prefix="tipline-test-"))
+os.environ["TIPLINE_DATA_DIR"] = str(_DATA_DIR)
+init_keys(_DATA_DIR / "keys", stored_data=None)
 
-from tipline.settings import *  # noqa: F403
+from tipline.settings import *  # noqa: E402, F403
 
 # Tests create many sign-in hashes; keep hashing cheap here only (the live server uses Argon2).
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

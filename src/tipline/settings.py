@@ -1,7 +1,9 @@
 """Settings, read from the environment once, with embedded defaults.
 
-Everything Tipline keeps lives under ``TIPLINE_DATA_DIR`` (default ``./var``): the SQLite database,
-the encrypted evidence store and the key material. ``DATABASE_URL`` switches to PostgreSQL.
+Everything Tipline keeps lives under ``TIPLINE_DATA_DIR``: the SQLite database, the encrypted
+evidence store and the key material. ``DATABASE_URL`` switches to PostgreSQL. Importing the
+settings creates nothing: `tipline keys init` creates the data directory and the keys, and the
+start-up check (tipline.ops.keycheck) refuses to run without them.
 
 Anonymity shapes several choices here: no session or CSRF cookie on public pages, no access log,
 no error e-mails (they would carry request metadata), and logging that never formats a request.
@@ -10,13 +12,16 @@ no error e-mails (they would carry request metadata), and logging that never for
 from __future__ import annotations
 
 import os
+import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
-from tipline.crypto.keyfiles import load_or_create_secret
+from tipline.crypto.keyfiles import read_django_secret
 
 
 def _env_int(name: str, default: int) -> int:
@@ -24,15 +29,50 @@ def _env_int(name: str, default: int) -> int:
     return int(raw) if raw else default
 
 
+def checkout_root(package_dir: Path) -> Path | None:
+    """The checkout this package runs from (``src/tipline`` under a Tipline pyproject.toml).
+
+    An installed package (site-packages) has no such file above it and gets None.
+    """
+    root = package_dir.parent.parent
+    try:
+        project = tomllib.loads((root / "pyproject.toml").read_text())
+    except (OSError, tomllib.TOMLDecodeError):
+        return None
+    return root if project.get("project", {}).get("name") == "tipline" else None
+
+
+def data_dir(environ: Mapping[str, str], package_dir: Path) -> Path:
+    """Where Tipline keeps its data, whatever the current directory is.
+
+    ``TIPLINE_DATA_DIR`` wins (a relative value is taken from the current directory). Without it,
+    a checkout keeps its data in ``var/`` at its root (ignored by git), so that running a command
+    from ``src/tipline/`` or anywhere else finds the same data; an installed copy has no such
+    place and must be told.
+    """
+    configured = environ.get("TIPLINE_DATA_DIR", "")
+    if configured:
+        return Path(configured).resolve()
+    root = checkout_root(package_dir)
+    if root is None:
+        raise ImproperlyConfigured(
+            "TIPLINE_DATA_DIR is not set: set it to the folder that holds Tipline's database, "
+            "evidence and keys (for example /srv/tipline/data), then run `tipline keys init` "
+            "once to create the keys"
+        )
+    return root / "var"
+
+
 BASE_DIR = Path(__file__).resolve().parent
-DATA_DIR = Path(os.environ.get("TIPLINE_DATA_DIR", "./var")).resolve()
+DATA_DIR = data_dir(os.environ, BASE_DIR)
 KEY_DIR = DATA_DIR / "keys"
 EVIDENCE_DIR = DATA_DIR / "evidence"
 
 DEBUG = os.environ.get("TIPLINE_DEBUG", "") == "1"
 # The Django secret signs staff sessions and CSRF tokens; it lives with the other keys, never in
-# the repository, and is created on first start.
-SECRET_KEY = load_or_create_secret(KEY_DIR / "django-secret.key").hex()
+# the repository. Settings only read it ("" while it is missing or damaged: the start-up check
+# then names the file, and Django refuses to sign anything with an empty secret).
+SECRET_KEY = read_django_secret(KEY_DIR)
 ALLOWED_HOSTS = [
     h for h in os.environ.get("TIPLINE_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h
 ]
@@ -107,9 +147,9 @@ TEMPLATES = [
     },
 ]
 
-# Everything under the data directory is private to the service account.
+# Everything written under the data directory is private to the service account (the directory
+# itself is created 0700 by `tipline keys init`).
 os.umask(0o077)
-DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", f"sqlite:///{DATA_DIR / 'tipline.sqlite3'}"),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import io
+import shutil
 import socket
 import subprocess
 from collections.abc import Iterator
@@ -34,6 +35,7 @@ from tipline.audit.chain import verify
 from tipline.audit.models import AuditEntry
 from tipline.audit.tasks import checkpoint_run, ensure_checkpoints_scheduled
 from tipline.crypto import signing
+from tipline.crypto.keyfiles import init_keys
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -466,11 +468,12 @@ def test_a_replaced_signing_key_refuses_old_checkpoints_until_the_log_is_moved(
     checkpoint()
     old_pem = tmp_path / "old.pem"
     old_pem.write_text(_pubkey_pem())
+    # The signing key is lost: `tipline keys init` makes a new one (the same MAC key stays).
     new_keys = tmp_path / "new-keys"
-    new_keys.mkdir(mode=0o700)
-    (new_keys / "audit.key").write_bytes((Path(settings.KEY_DIR) / "audit.key").read_bytes())
-    (new_keys / "audit.key").chmod(0o600)
-    settings.KEY_DIR = new_keys  # the same MAC key, a new signing key
+    shutil.copytree(settings.KEY_DIR, new_keys)
+    (new_keys / "audit-signing.key").unlink()
+    init_keys(new_keys, stored_data="the database holds an audit log")
+    settings.KEY_DIR = new_keys
     with pytest.raises(CommandError, match=r"no checkpoint taken: .* is signed by key"):
         checkpoint()
     moved = tmp_path / "old-checkpoints.log"

@@ -1,12 +1,7 @@
-import os
-import stat
-from pathlib import Path
-
 import pytest
 
 from tipline import crypto
 from tipline.crypto.box import HEADER
-from tipline.crypto.keyfiles import KeyFileError, load_or_create_secret
 
 
 def test_seal_round_trips_and_hides_plaintext() -> None:
@@ -61,40 +56,6 @@ def test_wrapped_key_round_trips_only_in_its_context() -> None:
     assert crypto.unwrap_data_key(wrapped, context="report:abc:content") == data_key
     with pytest.raises(crypto.DecryptionError):
         crypto.unwrap_data_key(wrapped, context="report:abd:content")
-
-
-def test_key_files_are_created_private_and_reused(tmp_path: Path) -> None:
-    path = tmp_path / "keys" / "k.key"
-    first = load_or_create_secret(path)
-    assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
-    assert load_or_create_secret(path) == first
-
-
-def test_readable_key_file_is_refused(tmp_path: Path) -> None:
-    path = tmp_path / "k.key"
-    load_or_create_secret(path)
-    os.chmod(path, 0o644)
-    with pytest.raises(KeyFileError):
-        load_or_create_secret(path)
-
-
-def test_short_key_file_is_refused(tmp_path: Path) -> None:
-    path = tmp_path / "k.key"
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
-    os.write(fd, b"short")
-    os.close(fd)
-    with pytest.raises(KeyFileError):
-        load_or_create_secret(path)
-
-
-def test_symlinked_key_file_is_refused(tmp_path: Path) -> None:
-    real = tmp_path / "real.key"
-    load_or_create_secret(real)
-    link = tmp_path / "link.key"
-    link.symlink_to(real)
-    with pytest.raises(OSError, match=r"symbolic links|Too many levels"):
-        load_or_create_secret(link)
 
 
 def test_receipt_digest_is_keyed_and_stable() -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tipline.crypto import minisign
-from tipline.crypto.box import ensure_keys
+from tipline.crypto.keyfiles import KEY_FILES
 
 needs_minisign = pytest.mark.skipif(
     shutil.which("minisign") is None, reason="Debian's minisign is in APT_PACKAGES"
@@ -26,8 +26,8 @@ def _sign(data: bytes, comment: str = "timestamp:1\tfile:f.zip") -> str:
 
 
 def test_the_referral_key_is_its_own_file_made_by_keys_init() -> None:
-    paths = {path.name for path in ensure_keys()}
-    assert {"referral-signing.key", "audit-signing.key"} <= paths
+    names = {spec.name for spec in KEY_FILES}
+    assert {"referral-signing.key", "audit-signing.key"} <= names
     assert minisign.signing_key_path().stat().st_mode & 0o077 == 0
 
 

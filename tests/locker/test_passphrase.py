@@ -10,6 +10,7 @@ import pytest
 from django.conf import LazySettings
 
 from tipline.crypto import passphrase as pp
+from tipline.crypto.keyfiles import init_keys
 
 
 def test_generated_passphrases_have_at_least_80_bits_and_are_fresh() -> None:
@@ -72,6 +73,7 @@ def test_derive_separates_lookup_and_key_and_depends_on_everything(
     assert pp.derive("lantern orbit pickle mango velvet tundra crisp") != one
     # The server-wide salt and digest key live in a key file: another server, other values.
     settings.KEY_DIR = tmp_path / "other-keys"
+    init_keys(settings.KEY_DIR, stored_data=None)
     settings.TIPLINE_LOCKER_ARGON2 = {"time_cost": 1, "memory_kib": 8, "parallelism": 1}
     assert pp.derive("lantern orbit pickle mango velvet tundra crisp") != one
 

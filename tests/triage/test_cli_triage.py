@@ -8,10 +8,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tipline.crypto.keyfiles import init_keys
+
 TIPLINE = [sys.executable, "-m", "tipline.cli"]
 
 
 def run(*args: str, data_dir: Path, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
+    if not (data_dir / "keys").exists():
+        init_keys(data_dir / "keys", stored_data=None)  # `tipline keys init`: commands need keys
     env = dict(
         os.environ, TIPLINE_DATA_DIR=str(data_dir), DJANGO_SETTINGS_MODULE="tipline.settings"
     )

@@ -7,6 +7,7 @@ import subprocess
 from pathlib import Path
 
 from tests.live import TIPLINE
+from tipline.crypto.keyfiles import init_keys
 
 BROKEN = """\
 language: local
@@ -35,6 +36,7 @@ def test_a_broken_local_rule_file_stops_the_start(tmp_path: Path) -> None:
         TIPLINE_TRIAGE_RULES_DIR=str(rules),
     )
     env.pop("DATABASE_URL", None)
+    init_keys(tmp_path / "data" / "keys", stored_data=None)  # `tipline keys init`
     started = subprocess.run(
         [*TIPLINE, "check"], env=env, capture_output=True, text=True, check=False
     )

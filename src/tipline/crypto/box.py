@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from functools import cache
 from pathlib import Path
 
 from django.conf import settings
 from nacl import bindings
 from nacl.exceptions import CryptoError
 
-from tipline.crypto.keyfiles import load_or_create_secret
+from tipline.crypto import keyfiles
 
 MAGIC = b"TL"
 VERSION_XCHACHA = 1
@@ -19,7 +18,7 @@ HEADER = MAGIC + bytes([VERSION_XCHACHA])
 NONCE_BYTES = bindings.crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
 KEY_BYTES = bindings.crypto_aead_xchacha20poly1305_ietf_KEYBYTES
 TAG_BYTES = bindings.crypto_aead_xchacha20poly1305_ietf_ABYTES
-KEK_ID = 1
+KEK_ID = keyfiles.KEK_ID
 
 
 class DecryptionError(Exception):
@@ -58,13 +57,13 @@ def open_sealed(key: bytes, blob: bytes, *, context: str) -> bytes:
         raise DecryptionError("ciphertext failed authentication") from exc
 
 
-@cache
-def _key_from_file(path: Path) -> bytes:
-    return load_or_create_secret(path)
+def _key(name: str) -> bytes:
+    """A key file's bytes: read (once per process) and checked, never created here."""
+    return keyfiles.load_key(Path(settings.KEY_DIR), name)
 
 
 def _kek() -> bytes:
-    return _key_from_file(Path(settings.KEY_DIR) / f"kek-{KEK_ID}.key")
+    return _key(keyfiles.KEK)
 
 
 def wrap_data_key(data_key: bytes, *, context: str) -> bytes:
@@ -82,7 +81,7 @@ def receipt_digest(normalised_receipt: str) -> str:
     the key could not enumerate them, and without the key (outside the database) the digests are
     meaningless. A fast keyed hash keeps look-ups constant-time and cheap at intake volume.
     """
-    key = _key_from_file(Path(settings.KEY_DIR) / "receipt.key")
+    key = _key(keyfiles.RECEIPT)
     return hashlib.blake2b(
         normalised_receipt.encode(), key=key, digest_size=32, person=b"tipline-receipt"
     ).hexdigest()
@@ -90,7 +89,7 @@ def receipt_digest(normalised_receipt: str) -> str:
 
 def submission_digest(token: str) -> str:
     """Keyed digest of a one-time submission token (web form hidden field or Idempotency-Key)."""
-    key = _key_from_file(Path(settings.KEY_DIR) / "receipt.key")
+    key = _key(keyfiles.RECEIPT)
     return hashlib.blake2b(
         token.encode(), key=key, digest_size=32, person=b"tipline-submit"
     ).hexdigest()
@@ -102,7 +101,7 @@ def submission_key(token: str) -> bytes:
     It needs both the token (held only by the submitting browser or app) and the receipt key
     (outside the database), so a copy of the database cannot recover the receipt.
     """
-    key = _key_from_file(Path(settings.KEY_DIR) / "receipt.key")
+    key = _key(keyfiles.RECEIPT)
     return hashlib.blake2b(
         token.encode(), key=key, digest_size=32, person=b"tipline-subkey"
     ).digest()
@@ -116,7 +115,7 @@ def identifier_digest(kind: str, canonical: str) -> str:
     while the key stays out of the database's reach; it shares the receipt key's file, separated
     by BLAKE2b personalisation.
     """
-    key = _key_from_file(Path(settings.KEY_DIR) / "receipt.key")
+    key = _key(keyfiles.RECEIPT)
     return hashlib.blake2b(
         f"{kind}\n{canonical}".encode(), key=key, digest_size=32, person=b"tipline-ident"
     ).hexdigest()
@@ -128,7 +127,7 @@ def credential_digest(token: str) -> str:
     Tokens carry 256 random bits, so a fast keyed hash is enough (as for receipts); the key file
     outside the database means a copied database yields no usable credential.
     """
-    key = _key_from_file(Path(settings.KEY_DIR) / "receipt.key")
+    key = _key(keyfiles.RECEIPT)
     return hashlib.blake2b(
         token.encode(), key=key, digest_size=32, person=b"tipline-apitoken"
     ).hexdigest()
@@ -136,21 +135,4 @@ def credential_digest(token: str) -> str:
 
 def audit_key() -> bytes:
     """Key of the audit log's HMAC chain: without it a chain cannot be rewritten to fit."""
-    return _key_from_file(Path(settings.KEY_DIR) / "audit.key")
-
-
-def ensure_keys() -> list[Path]:
-    """Create every key file that is missing; return their paths (for `tipline keys init`)."""
-    key_dir = Path(settings.KEY_DIR)
-    paths = [
-        key_dir / f"kek-{KEK_ID}.key",
-        key_dir / "receipt.key",
-        key_dir / "audit.key",
-        # The evidence locker's server-wide passphrase salt (tipline.crypto.passphrase).
-        key_dir / "locker.key",
-        key_dir / "audit-signing.key",  # Ed25519 seed of audit checkpoints (crypto/signing.py)
-        key_dir / "referral-signing.key",  # Ed25519 seed of referral packages (crypto/minisign.py)
-    ]
-    for path in paths:
-        _key_from_file(path)
-    return paths
+    return _key(keyfiles.AUDIT)

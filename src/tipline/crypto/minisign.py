@@ -37,9 +37,9 @@ from nacl.exceptions import BadSignatureError
 from nacl.exceptions import ValueError as NaclValueError
 from nacl.signing import SigningKey, VerifyKey
 
-from tipline.crypto.keyfiles import load_or_create_secret
+from tipline.crypto import keyfiles
 
-SIGNING_KEY_FILE = "referral-signing.key"
+SIGNING_KEY_FILE = keyfiles.REFERRAL_SIGNING
 PUBLIC_ALGORITHM = b"Ed"
 PREHASHED = b"ED"
 LEGACY = b"Ed"
@@ -81,7 +81,7 @@ def signing_key_path() -> Path:
 
 @cache
 def _signing_key(path: Path) -> SigningKey:
-    return SigningKey(load_or_create_secret(path))
+    return SigningKey(keyfiles.load_key(path.parent, path.name))
 
 
 def _key() -> SigningKey:

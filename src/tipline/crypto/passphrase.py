@@ -45,7 +45,7 @@ from argon2.low_level import Type, hash_secret_raw
 from django.conf import settings
 from zxcvbn import zxcvbn  # type: ignore[import-untyped]
 
-from tipline.crypto.keyfiles import load_or_create_secret
+from tipline.crypto import keyfiles
 
 MIN_BITS = 80.0
 GENERATED_WORDS = 7
@@ -109,13 +109,8 @@ def _word_set() -> frozenset[str]:
     return frozenset(word_list())
 
 
-@cache
-def _key_from_file(path: Path) -> bytes:
-    return load_or_create_secret(path)
-
-
 def _locker_key() -> bytes:
-    return _key_from_file(Path(settings.KEY_DIR) / "locker.key")
+    return keyfiles.load_key(Path(settings.KEY_DIR), keyfiles.LOCKER)
 
 
 def derive(passphrase: str) -> Derived:

@@ -27,9 +27,9 @@ from nacl.exceptions import BadSignatureError
 from nacl.exceptions import ValueError as NaclValueError
 from nacl.signing import SigningKey, VerifyKey
 
-from tipline.crypto.keyfiles import load_or_create_secret
+from tipline.crypto import keyfiles
 
-SIGNING_KEY_FILE = "audit-signing.key"
+SIGNING_KEY_FILE = keyfiles.AUDIT_SIGNING
 PUBLIC_KEY_BYTES = 32
 SIGNATURE_BYTES = 64
 # DER prefix of an Ed25519 SubjectPublicKeyInfo (RFC 8410): SEQUENCE { SEQUENCE { OID 1.3.101.112 },
@@ -49,7 +49,7 @@ def signing_key_path() -> Path:
 
 @cache
 def _signing_key(path: Path) -> SigningKey:
-    return SigningKey(load_or_create_secret(path))
+    return SigningKey(keyfiles.load_key(path.parent, path.name))
 
 
 def public_key() -> bytes:

@@ -15,9 +15,11 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db.backends.sqlite3 import base
 
 _thread_lock = threading.Lock()
@@ -36,6 +38,17 @@ def _lock_fd() -> int:
 
 class DatabaseWrapper(base.DatabaseWrapper):
     _holding = False
+
+    def get_new_connection(self, conn_params: dict[str, Any]) -> Any:
+        # The data directory is made by `tipline keys init`, never on the side (SQLite would
+        # answer only "unable to open database file", and Django's checks connect first).
+        folder = Path(str(self.settings_dict["NAME"])).parent
+        if not self.is_in_memory_db() and not folder.is_dir():
+            raise ImproperlyConfigured(
+                f"the data directory {folder} does not exist: run `tipline keys init` to create "
+                "it and its keys (or set TIPLINE_DATA_DIR to the installation's data directory)"
+            )
+        return super().get_new_connection(conn_params)
 
     def _start_transaction_under_autocommit(self) -> None:
         _thread_lock.acquire()
