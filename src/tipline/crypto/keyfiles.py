@@ -123,6 +123,7 @@ class KeyState:
 
     path: Path
     problem: str | None = None
+    purpose: str = ""
 
 
 def spec_for(name: str) -> KeySpec:
@@ -335,7 +336,8 @@ def inspect(key_dir: Path, specs: tuple[KeySpec, ...] = KEY_FILES) -> list[KeySt
     else:
         states.append(KeyState(manifest_path))
     states.extend(
-        KeyState(key_dir / spec.name, _check_one(key_dir, spec, recorded)[1]) for spec in specs
+        KeyState(key_dir / spec.name, _check_one(key_dir, spec, recorded)[1], spec.purpose)
+        for spec in specs
     )
     return states
 

@@ -49,12 +49,14 @@ class Command(BaseCommand):
         except keyfiles.KeyFileError as exc:
             raise CommandError(f"no key was created or changed:\n{exc}") from exc
         for path, what in done:
-            self.stdout.write(f"{path}  {what}")
+            self.stdout.write(f"{path}  {what}  ({keyfiles.spec_for(path.name).purpose})")
 
     def _status(self) -> None:
         states = keyfiles.inspect(Path(settings.KEY_DIR))
         for state in states:
-            self.stdout.write(f"{state.path}  {'ok' if state.problem is None else 'PROBLEM'}")
+            verdict = "ok" if state.problem is None else "PROBLEM"
+            about = f"  ({state.purpose})" if state.purpose else ""
+            self.stdout.write(f"{state.path}  {verdict}{about}")
         problems = [state.problem for state in states if state.problem]
         if problems:
             raise CommandError("\n".join(problems))
