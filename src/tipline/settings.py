@@ -103,7 +103,6 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First, so that nothing below it can see, log or store the client's address.
     "tipline.web.middleware.ForgetClientMiddleware",
-    "tipline.web.middleware.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Above the session and CSRF middleware, so that it sees (and drops) any cookie they would
@@ -112,11 +111,17 @@ MIDDLEWARE = [
     # Neutral tab title (?neutral=1): keeps the preference on every same-site link of the page.
     "tipline.web.middleware.NeutralLinksMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # Inside the header middleware (its answers get the CSP and no-store): an error with an empty
+    # body becomes a page, and any error under /api/ JSON.
+    "tipline.web.middleware.ErrorBodiesMiddleware",
     "tipline.web.middleware.CrossSiteWriteGuardMiddleware",
     # Sessions exist only for the staff console: its cookies are scoped to /console/ and public
     # views never touch request.session, so no public response sets a cookie.
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # Before anything reads a body (CSRF reads console posts), after the locale is chosen so
+    # that its page is in the reporter's language.
+    "tipline.web.middleware.RequestSizeLimitMiddleware",
     "django.middleware.common.CommonMiddleware",
     # Public views are csrf_exempt (cookie-less; see CrossSiteWriteGuardMiddleware); console
     # forms use Django's CSRF token.
@@ -251,7 +256,9 @@ TIPLINE_MAX_REQUEST_BYTES = _env_int(
 TIPLINE_MAX_IMAGE_PIXELS = _env_int("TIPLINE_MAX_IMAGE_PIXELS", 40_000_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024  # text fields of one request, files excluded
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
-DATA_UPLOAD_MAX_NUMBER_FILES = TIPLINE_MAX_FILES
+# A hard cap only: files past TIPLINE_MAX_FILES are skipped by the upload handler, unbuffered, and
+# the form comes back with its words kept; past this cap the whole request is refused.
+DATA_UPLOAD_MAX_NUMBER_FILES = TIPLINE_MAX_FILES * 5
 
 # Guessing receipts (tipline/throttle.py): a keyed hash of the receipt picks one of
 # TIPLINE_RECEIPT_BUCKETS counters, each allowing this many failed look-ups per minute. No client

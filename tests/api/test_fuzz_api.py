@@ -1,16 +1,22 @@
 """Property-based fuzzing of the API against its own OpenAPI description.
 
 Schemathesis generates valid and invalid bodies from /api/v1/openapi.json and sends them to a
-real server; every answer must be documented, well-formed and never a server error.
+real server; every answer must be documented, well-formed and never a server error. Its strings
+are valid UTF-8, so a second pass plants lone surrogates (``"\ud800"``, which JSON can escape
+but which are not text) in the generated bodies: each must be a 400 naming the field.
 """
 
 from __future__ import annotations
 
+import json
 import subprocess
+from typing import Any
 
+import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from openapi_spec_validator import validate
 from schemathesis.checks import positive_data_acceptance
 
@@ -22,25 +28,25 @@ def test_the_openapi_description_is_valid_openapi_3_1() -> None:
     validate(openapi_schema())
 
 
-@pytest.mark.server
-def test_api_answers_every_generated_request_as_documented(
-    live_server_process: LiveServer,
-) -> None:
+def _operations_and_headers(server: LiveServer) -> tuple[list[Any], dict[str, str]]:
     # Driven with plain Hypothesis: schemathesis' pytest plugin does not support pytest 9 yet.
-    api = schemathesis.openapi.from_url(live_server_process.url + "/api/v1/openapi.json")
+    api = schemathesis.openapi.from_url(server.url + "/api/v1/openapi.json")
     operations = [result.ok() for result in api.get_all_operations()]
     assert len(operations) == 4
     # /api/v1/match needs a bearer token: a real one from the CLI, so the fuzzing reaches the
     # parser and the matcher (schemathesis also checks that a request without it gets 401).
     create = ["credentials", "create", "--name", "fuzz", "--kind", "partner", "--scope", "match"]
     created = subprocess.run(
-        [*TIPLINE, *create],
-        env=live_server_process.env(),
-        capture_output=True,
-        text=True,
-        check=True,
+        [*TIPLINE, *create], env=server.env(), capture_output=True, text=True, check=True
     )
-    headers = {"Authorization": "Bearer " + created.stdout.splitlines()[-1]}
+    return operations, {"Authorization": "Bearer " + created.stdout.splitlines()[-1]}
+
+
+@pytest.mark.server
+def test_api_answers_every_generated_request_as_documented(
+    live_server_process: LiveServer,
+) -> None:
+    operations, headers = _operations_and_headers(live_server_process)
     for operation in operations:
 
         @given(case=operation.as_strategy())
@@ -55,5 +61,70 @@ def test_api_answers_every_generated_request_as_documented(
             # JSON Schema cannot say (URL, e-mail and phone syntax, whitespace-only text, contact
             # details matching the contact choice), and those refusals are correct 400s.
             case.call_and_validate(headers=headers, excluded_checks=[positive_data_acceptance])
+
+        call()
+
+
+# Text with at least one lone surrogate among ordinary characters.
+_SURROGATE = st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF)
+_WITH_SURROGATE = st.tuples(st.text(max_size=5), _SURROGATE, st.text(max_size=5)).map("".join)
+
+
+def _plant(value: Any, choose: Any, path: str = "") -> tuple[Any, list[str]]:
+    """A copy of ``value`` with some strings (or keys) replaced by text holding a surrogate."""
+    if isinstance(value, str):
+        return (choose(_WITH_SURROGATE), [path]) if choose(st.booleans()) else (value, [])
+    planted: list[str] = []
+    if isinstance(value, dict):
+        copy = {}
+        for key, item in value.items():
+            new, paths = _plant(item, choose, f"{path}.{key}" if path else key)
+            copy[key] = new
+            planted += paths
+        return copy, planted
+    if isinstance(value, list):
+        items = []
+        for index, item in enumerate(value):
+            new, paths = _plant(item, choose, f"{path}.{index}")
+            items.append(new)
+            planted += paths
+        return items, planted
+    return value, []
+
+
+@pytest.mark.server
+def test_lone_surrogates_anywhere_in_a_json_body_are_a_400_naming_the_field(
+    live_server_process: LiveServer,
+) -> None:
+    operations, headers = _operations_and_headers(live_server_process)
+    for operation in operations:
+        if operation.method.upper() != "POST":
+            continue
+
+        @given(case=operation.as_strategy(), data=st.data())
+        @settings(
+            max_examples=40,
+            deadline=None,
+            database=None,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+        )
+        def call(case: schemathesis.Case, data: st.DataObject) -> None:
+            if not isinstance(case.body, dict) or case.media_type != "application/json":
+                return
+            # Sent by hand: schemathesis validates its bodies as UTF-8 and would stop here.
+            request = case.as_transport_kwargs(headers=headers)
+            body, planted = _plant(case.body, data.draw)
+            response = httpx.request(
+                request["method"],
+                request["url"],
+                headers={**headers, "Content-Type": "application/json"},
+                content=json.dumps(body).encode(),  # ensure_ascii: "\\ud800" escapes
+                timeout=30,
+            )
+            assert response.status_code < 500, response.text
+            if planted and response.status_code not in (401, 403, 415, 429):
+                assert response.status_code == 400, (planted, response.text)
+                named = set(response.json()["errors"])
+                assert named & {p[:40] for p in planted}, (planted, named)
 
         call()

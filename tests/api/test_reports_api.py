@@ -12,7 +12,7 @@ from tests.factories import png_bytes
 from tipline.cases import categories, selectors
 from tipline.cases.access import report_by_receipt
 from tipline.cases.models import EvidenceFile, Message, Report
-from tipline.intake.forms import ReportForm
+from tipline.reporting.forms import ReportForm
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/reports"
@@ -78,7 +78,12 @@ def test_lists_as_arrays_or_lines_and_defaults_for_unanswered_questions(client: 
         ({"category": "other", "what_happened": "x", "is_admin": True}, 400, "is_admin", "Unknown"),
         ({"category": "other"}, 400, "what_happened", "required"),
         ({"category": "csam", "what_happened": "x"}, 400, "urls", "required"),
-        ({"category": "other", "what_happened": "x" * 20_001}, 400, "what_happened", "at most"),
+        (
+            {"category": "other", "what_happened": "x" * 20_001},
+            400,
+            "what_happened",
+            "we can take 20000",
+        ),
         ({"category": "other", "what_happened": "x", "emails": ["@@"]}, 400, "emails", "e-mail"),
         (
             {"category": "other", "what_happened": "x", "victim_age_group": "9"},

@@ -17,14 +17,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import HttpRequest, JsonResponse
-from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from tipline.api.parsing import BadBody, json_object
+from tipline.api.parsing import BadBody, json_object, multipart_body
 from tipline.matching import banks, matcher
 from tipline.matching.hashing import FileHashes, hash_bytes
 from tipline.matching.models import HashKind, InvalidHash, normalise_hash
@@ -115,14 +113,8 @@ def _file_query(request: HttpRequest) -> Query:
     length = int(request.META.get("CONTENT_LENGTH") or 0)
     if length > settings.TIPLINE_MAX_FILE_BYTES + _MULTIPART_OVERHEAD:
         raise BadBody({"file": [_("The file is too large.")]}, status=413)
-    try:
-        fields, files = request.POST, request.FILES
-    except RequestDataTooBig:
-        raise BadBody({"__all__": [_("The body is too large.")]}, status=413) from None
-    except (MultiPartParserError, TooManyFieldsSent, TooManyFilesSent):
-        raise BadBody({"__all__": [_("The multipart body is malformed.")]}) from None
-    if getattr(request, "upload_too_large", False):
-        raise BadBody({"file": [_("The file is too large.")]}, status=413)
+    body = multipart_body(request, file_field="file")
+    fields, files = body.data, body.files
     errors: dict[str, list[str]] = {}
     for name in sorted((set(fields) | set(files)) - {"file", "max_distance"})[:10]:
         errors[name[:40]] = [_("Unknown field.")]

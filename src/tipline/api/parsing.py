@@ -1,4 +1,10 @@
-"""Turning a JSON body into form data, with a specific message for each wrong type."""
+"""Reading API bodies: JSON into form data and multipart through the site's one body reader,
+with a specific message, naming the field, for each thing that is wrong.
+
+Every JSON entry point goes through ``json_object``; every multipart one through
+``multipart_body``. Both answer with ``BadBody`` (``{"errors": {field: [messages]}}``), never
+with a page.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,8 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, QueryDict
 from django.utils.translation import gettext as _
 
+from tipline.web.body import Body, BodyRefused, read_body
+
 
 class BadBody(Exception):
     def __init__(self, errors: dict[str, list[str]], status: int = 400) -> None:
@@ -18,6 +26,7 @@ class BadBody(Exception):
 
 
 MAX_DEPTH_HINT = 2  # the API takes flat objects; deeper nesting is refused by type checks
+MAX_NAMED = 10  # at most this many fields named in one answer
 
 
 def json_object(request: HttpRequest) -> dict[str, Any]:
@@ -34,7 +43,58 @@ def json_object(request: HttpRequest) -> dict[str, Any]:
         raise BadBody({"__all__": [_("The body is not valid JSON.")]}) from None
     if not isinstance(value, dict):
         raise BadBody({"__all__": [_("The body must be a JSON object.")]})
+    refuse_surrogates(value)
     return value
+
+
+def _printable(name: str) -> str:
+    """A field name fit to echo: surrogates written as escapes, length bounded."""
+    return name.encode("utf-8", "backslashreplace").decode("utf-8")[:40]
+
+
+def _has_surrogate(text: str) -> bool:
+    return any("\ud800" <= ch <= "\udfff" for ch in text)
+
+
+def _surrogate_paths(value: Any, path: str) -> list[str]:
+    if isinstance(value, str):
+        return [path] if _has_surrogate(value) else []
+    found: list[str] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            where = f"{path}.{_printable(key)}" if path else _printable(key)
+            found += [where] if _has_surrogate(key) else _surrogate_paths(item, where)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found += _surrogate_paths(item, f"{path}.{index}")
+    return found
+
+
+def refuse_surrogates(value: dict[str, Any]) -> None:
+    """JSON may escape half of a UTF-16 pair (``"\\ud800"``); Python decodes it to a string that
+    is not text and cannot be encoded, so sealing it failed with a 500. Refuse it here, at the
+    edge, naming each field, before anything else looks at the body."""
+    paths = _surrogate_paths(value, "")
+    if paths:
+        message = _(
+            "This text contains an unpaired surrogate (an escape from \\ud800 to \\udfff "
+            "without its pair), which is not a character. Send valid UTF-8 or complete pairs."
+        )
+        raise BadBody({path: [message] for path in paths[:MAX_NAMED]})
+
+
+def multipart_body(request: HttpRequest, *, file_field: str) -> Body:
+    """Fields and files of a multipart body; a file that could not be taken is named by field."""
+    try:
+        body = read_body(request)
+    except BodyRefused as refused:
+        raise BadBody({"__all__": [refused.message]}, status=refused.status) from None
+    messages = body.refusals(file_field)
+    if body.refused and not messages:
+        messages = [_("Files belong in the part named '%(name)s'.") % {"name": file_field}]
+    if messages:
+        raise BadBody({file_field: messages}, status=413 if body.too_large else 400)
+    return body
 
 
 def to_form_data(

@@ -14,14 +14,15 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from tipline.api.openapi import schema
-from tipline.api.parsing import BadBody, json_object, to_form_data
+from tipline.api.parsing import BadBody, json_object, multipart_body, to_form_data
 from tipline.cases import actions, categories, selectors
 from tipline.cases.access import ReportNotFound, TooManyAttempts, report_by_receipt
 from tipline.cases.models import Report
 from tipline.cases.sealing import KeyDestroyed
 from tipline.cases.states import Channel, MessageAuthor
 from tipline.evidence.validate import validate_uploads
-from tipline.intake.forms import SUBMISSION_TOKEN, CleanCharField, ReportForm
+from tipline.reporting.forms import MAX_BODY, ReportForm
+from tipline.web.forms import SUBMISSION_TOKEN, CleanCharField
 
 NOT_FOUND = {"error": "not_found", "message": _lazy("No report matches this receipt.")}
 THROTTLED = {
@@ -57,10 +58,15 @@ def _bad(exc: BadBody) -> JsonResponse:
 
 
 def _language(request: HttpRequest, requested: Any) -> str:
-    codes = {code for code, _name in settings.LANGUAGES}
+    """The report's language: as given, else the client's Accept-Language; anything else is
+    refused (a list or an object used to be taken silently)."""
+    if requested is None:
+        return get_language_from_request(request, check_path=False)
+    codes = [code for code, _name in settings.LANGUAGES]
     if isinstance(requested, str) and requested in codes:
         return requested
-    return get_language_from_request(request, check_path=False)
+    message = _("Choose one of: %(allowed)s.") % {"allowed": ", ".join(codes)}
+    raise BadBody({"language": [message]})
 
 
 @csrf_exempt
@@ -70,18 +76,16 @@ def reports(request: HttpRequest) -> JsonResponse:
     try:
         idempotency_key = _idempotency_key(request)
         if (request.content_type or "") == "multipart/form-data":
-            data = request.POST.copy()
-            files = request.FILES.getlist("attachments")
-            if getattr(request, "upload_too_large", False):
-                raise BadBody({"attachments": [_("A file is too large.")]}, status=413)
+            body = multipart_body(request, file_field="attachments")
+            data = body.data.copy()
+            files = body.files.getlist("attachments")
+            language = _language(request, data.pop("language", [None])[-1])
         else:
-            body = json_object(request)
-            language = body.pop("language", None)
+            fields = json_object(request)
+            language = _language(request, fields.pop("language", None))
             data = to_form_data(
-                body, list_fields=ReportForm.LIST_FIELDS, known=REPORT_FIELDS | {"category"}
+                fields, list_fields=ReportForm.LIST_FIELDS, known=REPORT_FIELDS | {"category"}
             )
-            if language is not None:
-                data["language"] = language
     except BadBody as exc:
         return _bad(exc)
     code = data.get("category")
@@ -97,15 +101,13 @@ def reports(request: HttpRequest) -> JsonResponse:
         return JsonResponse(
             {"errors": {"attachments": [_("This category does not accept files.")]}}, status=400
         )
-    if len(files) > settings.TIPLINE_MAX_FILES:
-        return JsonResponse({"errors": {"attachments": [_("Too many files.")]}}, status=400)
     uploads, file_errors = validate_uploads(files)
     if file_errors:
         return JsonResponse({"errors": {"attachments": file_errors}}, status=400)
     created = actions.report_create(
         category=category.code,
         channel=Channel.API,
-        language=_language(request, data.get("language")),
+        language=language,
         details=form.details(),
         contact=form.contact(),
         uploads=uploads,
@@ -155,7 +157,7 @@ def followup_status(request: HttpRequest) -> JsonResponse:
     )
 
 
-_BODY_FIELD = CleanCharField(max_length=10_000)
+_BODY_FIELD = CleanCharField(max_length=MAX_BODY)
 
 
 @csrf_exempt

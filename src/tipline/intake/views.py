@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import get_language
@@ -23,27 +22,20 @@ from tipline.cases.models import Report
 from tipline.cases.sealing import KeyDestroyed
 from tipline.cases.states import Channel, MessageAuthor
 from tipline.evidence.validate import ValidatedUpload, validate_uploads
-from tipline.intake.forms import MessageForm, ReceiptForm, ReportForm, new_submission_token
-from tipline.web.middleware import too_large_response
+from tipline.reporting.forms import MessageForm, ReceiptForm, ReportForm
+from tipline.web.body import Body, BodyRefused, read_body, refused_response
+from tipline.web.forms import new_submission_token
 
 
-class _BadRequestBody(Exception):
-    """The request body could not be parsed within the limits; the response is attached."""
+def mark_refused_files(form: Any, body: Body, field: str = "attachments") -> None:
+    """Files the upload handler could not take (too large, too many): errors at their field.
 
-    def __init__(self, response: HttpResponse) -> None:
-        self.response = response
-
-
-def _read_body(request: HttpRequest) -> tuple[Any, Any]:
-    try:
-        data, files = request.POST, request.FILES
-    except (RequestDataTooBig, TooManyFilesSent):
-        raise _BadRequestBody(too_large_response(request)) from None
-    except TooManyFieldsSent:
-        raise _BadRequestBody(HttpResponse(status=400)) from None
-    if getattr(request, "upload_too_large", False):
-        raise _BadRequestBody(too_large_response(request))
-    return data, files
+    The rest of the form was read, so it comes back with every word kept.
+    """
+    if field not in form.fields:
+        return
+    for message in body.refusals(field):
+        form.add_error(field, message)
 
 
 def validate_files(form: Any, field: str = "attachments") -> list[ValidatedUpload]:
@@ -70,10 +62,11 @@ def report(request: HttpRequest, code: str) -> HttpResponse:
         raise Http404 from None
     if request.method == "POST":
         try:
-            data, files = _read_body(request)
-        except _BadRequestBody as bad:
-            return bad.response
-        form = ReportForm(data, files, category=category)
+            body = read_body(request)
+        except BodyRefused as refused:
+            return refused_response(request, refused)
+        form = ReportForm(body.data, body.files, category=category)
+        mark_refused_files(form, body)
         uploads = validate_files(form) if form.is_valid() else []
         if form.is_valid():
             created = actions.report_create(
@@ -97,7 +90,7 @@ def report(request: HttpRequest, code: str) -> HttpResponse:
         return render(
             request,
             "intake/report_form.html",
-            {"form": form, "category": category, "files_dropped": bool(files)},
+            {"form": form, "category": category, "files_dropped": bool(body.files or body.refused)},
             status=400,
         )
     form = ReportForm(category=category, initial={"submission": new_submission_token()})
@@ -135,17 +128,16 @@ def _thread_page(
 class _Opened:
     report: Report
     receipt: str
-    data: Any
-    files: Any
+    body: Body
 
 
 def _open_by_receipt(request: HttpRequest) -> _Opened | HttpResponse:
     """The report a posted receipt opens, or the page to show instead (same for every failure)."""
     try:
-        data, files = _read_body(request)
-    except _BadRequestBody as bad:
-        return bad.response
-    form = ReceiptForm(data)
+        body = read_body(request)
+    except BodyRefused as refused:
+        return refused_response(request, refused)
+    form = ReceiptForm(body.data)
     if not form.is_valid():
         return render(request, "intake/followup_login.html", {"form": form}, status=400)
     try:
@@ -157,7 +149,7 @@ def _open_by_receipt(request: HttpRequest) -> _Opened | HttpResponse:
             "receipt", _("We could not find a report with this receipt. Check it and try again.")
         )
         return render(request, "intake/followup_login.html", {"form": form}, status=404)
-    return _Opened(report=report, receipt=form.cleaned_data["receipt"], data=data, files=files)
+    return _Opened(report=report, receipt=form.cleaned_data["receipt"], body=body)
 
 
 @csrf_exempt
@@ -178,9 +170,10 @@ def followup_message(request: HttpRequest) -> HttpResponse:
     if isinstance(opened, HttpResponse):
         return opened
     found, receipt = opened.report, opened.receipt
-    form = MessageForm(opened.data, opened.files)
+    form = MessageForm(opened.body.data, opened.body.files)
     if not categories.get(found.category).allows_files:
         form.fields.pop("attachments", None)
+    mark_refused_files(form, opened.body)
     uploads = validate_files(form) if form.is_valid() else []
     if not form.is_valid():
         return _thread_page(request, found, receipt=receipt, form=form, status=400)

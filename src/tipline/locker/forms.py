@@ -14,8 +14,8 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from tipline.crypto import passphrase as pp
-from tipline.intake.forms import MAX_SHORT, MAX_TEXT, CleanCharField, SubmissionTokenField
 from tipline.locker import incident_dates
+from tipline.web.forms import MAX_SHORT, MAX_TEXT, CleanCharField, SubmissionTokenField
 
 MAX_PASSPHRASE = 200
 MAX_IDENTIFIERS = 50

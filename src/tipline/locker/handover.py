@@ -28,10 +28,10 @@ from tipline.audit.chain import SYSTEM, record
 from tipline.cases import actions as case_actions
 from tipline.cases.states import Channel
 from tipline.evidence.validate import UploadRejected, ValidatedUpload, validate_upload
-from tipline.intake.forms import MAX_TEXT
 from tipline.locker.pattern import timeline
 from tipline.locker.sealed import item_to_json
 from tipline.locker.types import Incident, Snapshot
+from tipline.web.forms import MAX_TEXT
 
 MAX_ENTRIES = 2_000
 MAX_FILES = 10  # the report file limit; the PDF takes one place

@@ -16,12 +16,13 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from tipline.evidence.validate import clean_filename
-from tipline.intake.forms import new_submission_token
 from tipline.locker import actions, handover, incident_dates, selectors, sessions
 from tipline.locker.forms import HandoverForm, ImportForm, IncidentForm
 from tipline.locker.types import ParseError
 from tipline.locker.uploads import LockerUploadHandler
 from tipline.locker.views import locker_page, locker_post, session_or_page
+from tipline.web.body import read_body
+from tipline.web.forms import new_submission_token
 
 
 def _evidence_choices(opened: sessions.Opened) -> list[tuple[int, str]]:
@@ -55,7 +56,7 @@ def import_file(request: HttpRequest) -> HttpResponse:
     opened = session_or_page(request)
     if isinstance(opened, HttpResponse):
         return opened
-    if getattr(request, "upload_too_large", False):
+    if read_body(request).too_large:
         form = ImportForm(initial={"session": opened.token})
         message = _(
             "This file is larger than %(mb)d MB, so nothing was imported. Export a shorter "

@@ -22,7 +22,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse, translate_url
@@ -34,6 +33,7 @@ from tipline.crypto import passphrase as pp
 from tipline.locker import actions, selectors, sessions
 from tipline.locker.forms import CreateForm, DeleteForm, OpenForm, SettingsForm
 from tipline.web import neutral
+from tipline.web.body import BodyRefused, read_body, refused_response
 
 # Why the open page is shown (its notice), given as ``?problem=`` after a redirect.
 LOCKED = "locked"  # "Lock now"
@@ -54,19 +54,6 @@ _SHOW_PAGE = {
 }
 
 View = Callable[..., HttpResponse]
-
-
-class BadBody(Exception):
-    def __init__(self, response: HttpResponse) -> None:
-        self.response = response
-
-
-def read_body(request: HttpRequest) -> tuple[Any, Any]:
-    try:
-        data, files = request.POST, request.FILES
-    except (RequestDataTooBig, TooManyFilesSent, TooManyFieldsSent):
-        raise BadBody(HttpResponse(status=400)) from None
-    return data, files
 
 
 def see_other(request: HttpRequest, url: str, **params: str) -> HttpResponse:
@@ -110,9 +97,9 @@ def session_or_page(request: HttpRequest) -> sessions.Opened | HttpResponse:
     A missing, forged, expired or locked token all get the same page and status.
     """
     try:
-        data, _files = read_body(request)
-    except BadBody as bad:
-        return bad.response
+        data = read_body(request).data
+    except BodyRefused as refused:
+        return refused_response(request, refused)
     token = data.get("session", "")
     try:
         return sessions.resume(token if isinstance(token, str) else "")
@@ -190,9 +177,9 @@ def create(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         return _create_form_page(request, CreateForm(initial={"generated": pp.generate()}))
     try:
-        data, _files = read_body(request)
-    except BadBody as bad:
-        return bad.response
+        data = read_body(request).data
+    except BodyRefused as refused:
+        return refused_response(request, refused)
     form = CreateForm(data)
     if not form.is_valid():
         return _create_form_page(request, form, status=400)
@@ -215,9 +202,9 @@ def open_locker(request: HttpRequest) -> HttpResponse:
             return render(request, "locker/throttled.html", status=429)
         return open_page(request, reason=problem if problem in _REASONS else "")
     try:
-        data, _files = read_body(request)
-    except BadBody as bad:
-        return bad.response
+        data = read_body(request).data
+    except BodyRefused as refused:
+        return refused_response(request, refused)
     form = OpenForm(data)
     if not form.is_valid():
         return open_page(request, form=form, status=400)
@@ -273,9 +260,9 @@ def page(request: HttpRequest) -> HttpResponse:
 
 def _posted_token(request: HttpRequest) -> str | HttpResponse:
     try:
-        data, _files = read_body(request)
-    except BadBody as bad:
-        return bad.response
+        data = read_body(request).data
+    except BodyRefused as refused:
+        return refused_response(request, refused)
     token = data.get("session", "")
     return token if isinstance(token, str) else ""
 

@@ -13,10 +13,10 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from tipline.cases import categories
-from tipline.web import neutral
+from tipline.web import body, neutral
 
 Handler = Callable[[HttpRequest], HttpResponse]
 
@@ -61,34 +61,72 @@ class ForgetClientMiddleware:
         return self.get_response(request)
 
 
-def too_large_response(request: HttpRequest) -> HttpResponse:
-    message = _(
-        "What you sent is too large. Files can be up to %(mb)d MB each, %(count)d at most. "
-        "Nothing was saved: go back, remove or shrink the largest files, and send again."
-    ) % {
-        "mb": settings.TIPLINE_MAX_FILE_BYTES // (1024 * 1024),
-        "count": settings.TIPLINE_MAX_FILES,
-    }
-    if request.path.startswith("/api/"):
-        return JsonResponse({"errors": {"__all__": [message]}}, status=413)
-    html = render_to_string("web/too_large.html", {"message": message}, request=request)
-    return HttpResponse(html, status=413)
-
-
 class RequestSizeLimitMiddleware:
-    """Refuse bodies over the limit before reading them, with a readable 413."""
+    """Refuse bodies over the limit before reading them, with a readable 413 (see web.body).
+
+    Listed below the header and locale middleware, so its page carries the CSP and no-store and
+    speaks the reporter's language, and above everything that could read the body.
+    """
 
     def __init__(self, get_response: Handler) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         try:
-            length = int(request.META.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            return HttpResponse(status=400)
-        if length > settings.TIPLINE_MAX_REQUEST_BYTES:
-            return too_large_response(request)
+            body.check_length(request)
+        except body.BodyRefused as refused:
+            return body.refused_response(request, refused)
         return self.get_response(request)
+
+
+_API_ERRORS = {
+    400: ("bad_request", _lazy("The request could not be read.")),
+    401: ("unauthorized", _lazy("A valid API token is required.")),
+    403: ("forbidden", _lazy("This request was refused.")),
+    404: ("not_found", _lazy("There is nothing at this address.")),
+    405: ("method_not_allowed", _lazy("This address does not take this method.")),
+    413: ("too_large", _lazy("The body is too large.")),
+    415: ("unsupported_media_type", _lazy("Send the body as application/json.")),
+}
+_SERVER_ERROR = ("server_error", _lazy("Something went wrong on our side; nothing was saved."))
+# Headers that tell a client what to do next; they survive the rewrite.
+_KEPT_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate")
+
+
+class ErrorBodiesMiddleware:
+    """Every error answers with something its reader can use: JSON under /api/, a page elsewhere.
+
+    Django and the guards above the views answer some errors with a bare status and an empty
+    body (405 for a wrong method, 403 from the cross-site guard), and under /api/ Django's own
+    error pages are HTML (404, 400 for a suspicious request, 500). A program gets
+    ``{"error", "message"}``; a person gets the site's page saying nothing was saved. Answers that
+    already have a body of the right kind pass unchanged. The staff console keeps its own.
+    """
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if response.status_code < 400 or response.streaming:
+            return response
+        path = request.path
+        if path.startswith("/api/"):
+            if response.get("Content-Type", "").startswith("application/json"):
+                return response
+            code, message = _API_ERRORS.get(response.status_code, _SERVER_ERROR)
+            answer: HttpResponse = JsonResponse(
+                {"error": code, "message": str(message)}, status=response.status_code
+            )
+        elif path.startswith(("/console/", settings.STATIC_URL)) or response.content:
+            return response
+        else:
+            html = render_to_string("400.html", request=request)
+            answer = HttpResponse(html, status=response.status_code)
+        for name in _KEPT_HEADERS:
+            if response.has_header(name):
+                answer[name] = response[name]
+        return answer
 
 
 class CrossSiteWriteGuardMiddleware:

@@ -136,6 +136,110 @@
   document.querySelectorAll("input[name=contact_choice]").forEach(function (radio) {
     radio.addEventListener("change", function () { if (details && radio.checked) details.open = radio.value === "contact"; });
   });
+  // Sentences written by the server with %(name)s placeholders, filled in here.
+  function fill(template, values) {
+    return template.replace(/%\((\w+)\)s/g, function (all, key) {
+      return Object.prototype.hasOwnProperty.call(values, key) ? String(values[key]) : all;
+    });
+  }
+  function describedBy(field, id) {
+    var ids = (field.getAttribute("aria-describedby") || "").split(" ").filter(Boolean);
+    if (ids.indexOf(id) < 0) field.setAttribute("aria-describedby", ids.concat(id).join(" "));
+  }
+
+  // No word is cut: text fields carry their limit as data-maxlength, never the HTML maxlength
+  // (which cuts pasted text without a word). A counter says how close the text is; past the
+  // limit it says so, and the server, which checks again, sends the form back with the text.
+  var counterText = body.getAttribute("data-counter") || "";
+  var counterOver = body.getAttribute("data-counter-over") || "";
+  document.querySelectorAll("[data-maxlength]").forEach(function (field) {
+    var max = parseInt(field.getAttribute("data-maxlength"), 10);
+    if (!max || !field.id) return;
+    var counter = document.createElement("p");
+    counter.className = "counter";
+    counter.id = field.id + "_counter";
+    field.insertAdjacentElement("afterend", counter);
+    describedBy(field, counter.id);
+    // A free-text box shows its counter from the start; other fields near their limit.
+    var always = field.getAttribute("data-count") === "always";
+    var flagged = field.getAttribute("aria-invalid") === "true";  // by the server
+    function update() {
+      var count = Array.from(field.value).length;  // characters, as the server counts them
+      var over = count > max;
+      counter.hidden = !over && !always && count < max * 0.8;
+      counter.classList.toggle("over", over);
+      if (over || flagged) field.setAttribute("aria-invalid", "true");
+      else field.removeAttribute("aria-invalid");
+      counter.setAttribute("aria-live", over ? "polite" : "off");
+      counter.textContent = over
+        ? fill(counterOver, { over: (count - max).toLocaleString() })
+        : fill(counterText, { count: count.toLocaleString(), max: max.toLocaleString() });
+    }
+    field.addEventListener("input", update);
+    update();
+  });
+
+  // Files are checked before anything is sent: how many, how large, what type, with the limits
+  // and sentences the server put on the input. A file that would be refused is never uploaded
+  // (over Tor a large upload takes minutes); the server checks again either way.
+  document.querySelectorAll("input[type=file][data-max-bytes]").forEach(function (input) {
+    var maxBytes = parseInt(input.getAttribute("data-max-bytes"), 10);
+    var maxFiles = parseInt(input.getAttribute("data-max-files"), 10);
+    var accept = (input.getAttribute("accept") || "").toLowerCase().split(",");
+    var wrapper = input.closest(".field");
+    var list = document.createElement("ul");
+    list.className = "errorlist file-check";
+    list.id = input.id + "_check";
+    list.hidden = true;
+    input.insertAdjacentElement("beforebegin", list);
+    describedBy(input, list.id);
+    function accepted(file) {
+      var dot = file.name.lastIndexOf(".");
+      var ext = dot > 0 ? file.name.slice(dot).toLowerCase() : "";
+      var type = (file.type || "").toLowerCase();
+      if (!ext && !type) return true;  // nothing to judge by: the server sniffs the bytes
+      return (ext && accept.indexOf(ext) >= 0) || (type && accept.indexOf(type) >= 0);
+    }
+    function problems() {
+      var files = Array.prototype.slice.call(input.files || []);
+      var found = [];
+      if (files.length > maxFiles) {
+        found.push(fill(input.getAttribute("data-too-many") || "", { count: files.length, max: maxFiles }));
+      }
+      files.forEach(function (file) {
+        if (file.size > maxBytes) {
+          found.push(fill(input.getAttribute("data-too-large") || "", { name: file.name, mb: input.getAttribute("data-mb") }));
+        } else if (!accepted(file)) {
+          found.push(fill(input.getAttribute("data-wrong-type") || "", { name: file.name }));
+        }
+      });
+      return found;
+    }
+    function show() {
+      var found = problems();
+      list.textContent = "";
+      found.forEach(function (text) {
+        var item = document.createElement("li");
+        item.textContent = text;
+        list.appendChild(item);
+      });
+      list.hidden = found.length === 0;
+      if (found.length) input.setAttribute("aria-invalid", "true");
+      else input.removeAttribute("aria-invalid");
+      if (wrapper) wrapper.classList.toggle("file-refused", found.length > 0);
+      return found.length === 0;
+    }
+    input.addEventListener("change", show);
+    if (input.form) {
+      input.form.addEventListener("submit", function (ev) {
+        if (!show()) {
+          ev.preventDefault();
+          input.focus();
+        }
+      });
+    }
+  });
+
   // Move focus to the error summary so screen readers announce it.
   var errors = document.getElementById("form-errors");
   if (errors) errors.focus();

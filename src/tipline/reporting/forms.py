@@ -1,148 +1,40 @@
-"""The report and follow-up forms, shared by the no-JavaScript web form and the JSON API.
+"""The reporter's forms, shared by the no-JavaScript web form (intake) and the JSON API.
 
 One form definition serves both channels so that the API accepts exactly "the same fields as the
 form" and both give the same specific messages. Fields that do not apply to a category are removed
 when the form is built for it (for example, no file upload and no victim name for ``csam``).
+
+This module sits between the report domain (``tipline.cases``) and the two adapters that take
+reports (``tipline.intake`` and ``tipline.api``), so neither adapter imports the other; the
+generic fields come from ``tipline.web.forms``.
 """
 
 from __future__ import annotations
 
-import re
-import secrets
-import unicodedata
 from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.core.validators import EmailValidator, URLValidator
 from django.utils.translation import gettext_lazy as _
 
 from tipline import countries
 from tipline.cases import categories
+from tipline.web.forms import (
+    MAX_SHORT,
+    MAX_TEXT,
+    AnswerField,
+    CleanCharField,
+    EmailField,
+    EmailLinesField,
+    LinesField,
+    MultipleFileField,
+    PhoneLinesField,
+    SubmissionTokenField,
+    UrlLinesField,
+    check_phone,
+)
 
-MAX_TEXT = 20_000
-MAX_SHORT = 200
-MAX_LINES = 50
-MAX_URL = 2048
-MAX_BODY = 10_000
-
-
-def strip_controls(value: str) -> str:
-    """Remove invisible control characters (NUL, escape sequences…) but keep tabs and newlines.
-
-    Format characters such as zero-width joiners stay: Devanagari and other scripts need them.
-    """
-    value = value.replace("\r\n", "\n")
-    return "".join(ch for ch in value if ch in "\n\t" or unicodedata.category(ch) != "Cc")
-
-
-class CleanCharField(forms.CharField):
-    def to_python(self, value: Any) -> str:
-        text = super().to_python(value)
-        return strip_controls(text).strip() if text else (text or "")
-
-
-class LinesField(CleanCharField):
-    """A textarea taking one item per line; cleans to a list of unique non-empty items."""
-
-    item_label = _("line")
-
-    def __init__(self, *, max_item: int = MAX_SHORT, **kwargs: Any) -> None:
-        self.max_item = max_item
-        kwargs.setdefault("required", False)
-        kwargs.setdefault("widget", forms.Textarea(attrs={"rows": 3}))
-        kwargs.setdefault("max_length", MAX_LINES * (max_item + 1))
-        super().__init__(**kwargs)
-
-    def clean(self, value: Any) -> list[str]:
-        text = super().clean(value)
-        items: list[str] = []
-        for raw in text.split("\n") if text else []:
-            item = raw.strip()
-            if item and item not in items:
-                items.append(item)
-        if len(items) > MAX_LINES:
-            raise ValidationError(
-                _("Please give at most %(max)d, one per line."), params={"max": MAX_LINES}
-            )
-        for number, item in enumerate(items, start=1):
-            if len(item) > self.max_item:
-                raise ValidationError(
-                    _("Line %(n)d is longer than %(max)d characters."),
-                    params={"n": number, "max": self.max_item},
-                )
-            self.check_item(number, item)
-        return items
-
-    def check_item(self, number: int, item: str) -> None:
-        return None
-
-
-class UrlLinesField(LinesField):
-    _validator = URLValidator(schemes=["http", "https", "ftp", "ftps"])
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(max_item=MAX_URL, **kwargs)
-
-    def clean(self, value: Any) -> list[str]:
-        items = super().clean(value)
-        # People paste "example.com/page" without a scheme; accept it the way a browser would.
-        return [item if "://" in item else f"http://{item}" for item in items]
-
-    def check_item(self, number: int, item: str) -> None:
-        candidate = item if "://" in item else f"http://{item}"
-        try:
-            self._validator(candidate)
-        except ValidationError as exc:
-            raise ValidationError(
-                _("Line %(n)d does not look like a web address: %(item)s"),
-                params={"n": number, "item": item[:80]},
-            ) from exc
-
-
-class EmailLinesField(LinesField):
-    _validator = EmailValidator()
-
-    def check_item(self, number: int, item: str) -> None:
-        try:
-            self._validator(item)
-        except ValidationError as exc:
-            raise ValidationError(
-                _("Line %(n)d does not look like an e-mail address: %(item)s"),
-                params={"n": number, "item": item[:80]},
-            ) from exc
-
-
-_PHONE_CHARS = set("0123456789+()-. /")
-
-
-def check_phone(item: str) -> bool:
-    digits = sum(ch.isdigit() for ch in item)
-    return set(item) <= _PHONE_CHARS and 5 <= digits <= 20
-
-
-class PhoneLinesField(LinesField):
-    def check_item(self, number: int, item: str) -> None:
-        if not check_phone(item):
-            raise ValidationError(
-                _("Line %(n)d does not look like a phone number: %(item)s"),
-                params={"n": number, "item": item[:80]},
-            )
-
-
-class AnswerField(forms.ChoiceField):
-    """A multiple-choice question whose unanswered state is its default (usually "I don't know").
-
-    A select in the web form always submits a value; an API client may leave it out.
-    """
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("required", False)
-        super().__init__(**kwargs)
-
-    def clean(self, value: Any) -> str:
-        cleaned = super().clean(value)
-        return str(cleaned or self.initial)
+MAX_BODY = 10_000  # a follow-up message
 
 
 AGE_GROUPS = [
@@ -177,47 +69,6 @@ CONTACT_CHOICES = [
     ("anonymous", _("Stay anonymous. We cannot contact you; use your receipt to check back.")),
     ("contact", _("Let the hotline contact me.")),
 ]
-
-
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    """Cleans to a list of uploaded files; content checks happen in evidence.validate."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("widget", MultipleFileInput())
-        kwargs.setdefault("required", False)
-        super().__init__(**kwargs)
-
-    def clean(self, data: Any, initial: Any = None) -> list[Any]:
-        if not data:
-            return []
-        items = data if isinstance(data, list | tuple) else [data]
-        return [super(MultipleFileField, self).clean(item, initial) for item in items]
-
-
-SUBMISSION_TOKEN = re.compile(r"\A[A-Za-z0-9_-]{16,128}\Z")
-
-
-def new_submission_token() -> str:
-    return secrets.token_urlsafe(24)
-
-
-class SubmissionTokenField(forms.CharField):
-    """Hidden one-time token: sending the same form twice returns the first answer.
-
-    A missing or malformed token is dropped rather than refused: the submission then simply
-    has no protection against being sent twice.
-    """
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(widget=forms.HiddenInput, required=False, **kwargs)
-
-    def clean(self, value: Any) -> str:
-        text = super().clean(value)
-        return text if SUBMISSION_TOKEN.match(text or "") else ""
 
 
 def _country_choices() -> list[tuple[str, Any]]:
@@ -323,7 +174,7 @@ class ReportForm(forms.Form):
         widget=forms.RadioSelect,
     )
     contact_name = CleanCharField(label=_("Name"), max_length=MAX_SHORT, required=False)
-    contact_email = forms.EmailField(label=_("E-mail"), max_length=254, required=False)
+    contact_email = EmailField(label=_("E-mail"), max_length=254, required=False)
     contact_phone = CleanCharField(label=_("Phone"), max_length=40, required=False)
     contact_notes = CleanCharField(
         label=_("When and how is it safe to contact you?"),
