@@ -22,7 +22,7 @@ from tests.web.multipart import CONTENT_TYPE, multipart
 from tipline.cases.models import Message, Report
 from tipline.partners import actions as partner_actions
 from tipline.partners.models import Scope
-from tipline.reporting.forms import ReportForm
+from tipline.web.report_forms import ReportForm
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/reports"

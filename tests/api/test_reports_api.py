@@ -12,7 +12,7 @@ from tests.factories import png_bytes
 from tipline.cases import categories, selectors
 from tipline.cases.access import report_by_receipt
 from tipline.cases.models import EvidenceFile, Message, Report
-from tipline.reporting.forms import ReportForm
+from tipline.web.report_forms import ReportForm
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/reports"

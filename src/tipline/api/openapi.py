@@ -14,7 +14,7 @@ from tipline.api.match import MAX_QUERIES
 from tipline.cases import categories
 from tipline.matching import matcher
 from tipline.matching.models import HEX_LENGTH, HashKind
-from tipline.reporting.forms import ReportForm
+from tipline.web.report_forms import ReportForm
 
 
 def _field_schema(name: str, field: forms.Field) -> dict[str, Any]:

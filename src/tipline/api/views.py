@@ -21,8 +21,8 @@ from tipline.cases.models import Report
 from tipline.cases.sealing import KeyDestroyed
 from tipline.cases.states import Channel, MessageAuthor
 from tipline.evidence.validate import validate_uploads
-from tipline.reporting.forms import MAX_BODY, ReportForm
 from tipline.web.forms import SUBMISSION_TOKEN, CleanCharField
+from tipline.web.report_forms import MAX_BODY, ReportForm
 
 NOT_FOUND = {"error": "not_found", "message": _lazy("No report matches this receipt.")}
 THROTTLED = {

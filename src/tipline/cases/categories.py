@@ -23,7 +23,7 @@ class Category:
     default_tier: Tier
     default_priority: int
     allows_files: bool
-    # Category-specific questions (names of optional form fields defined in intake.forms).
+    # Category-specific questions (names of optional form fields defined in web.report_forms).
     extra_fields: tuple[str, ...] = ()
     # Shown before the form: a child in danger needs a phone number before a form.
     emergency_first: bool = False

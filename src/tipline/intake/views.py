@@ -22,9 +22,9 @@ from tipline.cases.models import Report
 from tipline.cases.sealing import KeyDestroyed
 from tipline.cases.states import Channel, MessageAuthor
 from tipline.evidence.validate import ValidatedUpload, validate_uploads
-from tipline.reporting.forms import MessageForm, ReceiptForm, ReportForm
 from tipline.web.body import Body, BodyRefused, read_body, refused_response
 from tipline.web.forms import new_submission_token
+from tipline.web.report_forms import MessageForm, ReceiptForm, ReportForm
 
 
 def mark_refused_files(form: Any, body: Body, field: str = "attachments") -> None:

@@ -4,9 +4,9 @@ One form definition serves both channels so that the API accepts exactly "the sa
 form" and both give the same specific messages. Fields that do not apply to a category are removed
 when the form is built for it (for example, no file upload and no victim name for ``csam``).
 
-This module sits between the report domain (``tipline.cases``) and the two adapters that take
-reports (``tipline.intake`` and ``tipline.api``), so neither adapter imports the other; the
-generic fields come from ``tipline.web.forms``.
+It lives in ``tipline.web``, the layer between the report domain (``tipline.cases``) and the
+adapters that take reports (``tipline.intake`` and ``tipline.api``), so neither adapter imports
+the other; the generic fields come from ``tipline.web.forms``.
 """
 
 from __future__ import annotations
