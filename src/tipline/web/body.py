@@ -12,8 +12,10 @@ multipart routes read the body through ``read_body``. What can go wrong falls in
   may carry. The upload handler (``tipline.web.uploads``) skips it and the rest is read, so the
   view gets the words and can show the form again with the file field marked (``Body.refused``).
 
-Chunked request bodies (``Transfer-Encoding: chunked``, no ``Content-Length``) are read here too,
-bounded, before any view runs (``read_chunked``): Django would otherwise read them as empty.
+Chunked request bodies (``Transfer-Encoding: chunked``, no ``Content-Length``) are refused by the
+front (nginx, ``tipline.ops.front``) with 411. Where gunicorn takes them itself (``serve
+--no-front`` behind another proxy) they are read here, bounded, before any view runs
+(``read_chunked``): Django would otherwise read them as empty.
 """
 
 from __future__ import annotations
