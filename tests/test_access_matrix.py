@@ -45,6 +45,8 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     "<lang>/follow-up/": ("/en/follow-up/", {"GET": 200, "POST": 400}),
     "<lang>/follow-up/message/": ("/en/follow-up/message/", {"GET": 405, "POST": 400}),
     "<lang>/emergency/": ("/en/emergency/", {"GET": 200, "POST": 405}),
+    "<lang>/leave/": ("/en/leave/", {"GET": 303, "POST": 303}),
+    "<lang>/sent/": ("/en/sent/", {"GET": 200, "POST": 405}),
     # The installable app: service worker and manifest at the root, the offline page per language.
     "sw.js": ("/sw.js", {"GET": 200, "POST": 405, "PUT": 405}),
     "manifest.webmanifest": ("/manifest.webmanifest", {"GET": 200, "POST": 405}),

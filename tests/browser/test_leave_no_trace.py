@@ -294,8 +294,9 @@ def test_the_receipt_stays_and_the_locker_can_be_deleted(
             id="no-js",
             marks=pytest.mark.xfail(
                 strict=True,
-                reason="without JavaScript Back posts the report again and the replay shows its "
-                "receipt (cases.actions._replayed_report); left for the lead, see the report",
+                reason="without JavaScript no page can drop the report form's own history entry: "
+                "Back reaches the (empty) form of the category. Sending the report again after "
+                "Quick exit shows neither receipt nor category (tests/intake/test_leave.py)",
             ),
         ),
         pytest.param(True, id="js"),

@@ -12,4 +12,6 @@ urlpatterns = [
     path("follow-up/", views.followup, name="followup"),
     path("follow-up/message/", views.followup_message, name="followup_message"),
     path("emergency/", views.emergency, name="emergency"),
+    path("leave/", views.leave, name="leave"),
+    path("sent/", views.sent, name="sent"),
 ]

@@ -9,8 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
@@ -24,7 +25,11 @@ from tipline.cases.states import Channel, MessageAuthor
 from tipline.evidence.validate import ValidatedUpload, validate_uploads
 from tipline.web.body import Body, BodyRefused, read_body, refused_response
 from tipline.web.forms import new_submission_token
+from tipline.web.leaving import leave_response
 from tipline.web.report_forms import MessageForm, ReceiptForm, ReportForm
+
+# Submission tokens are short (web/forms.py); anything longer is not one.
+MAX_SUBMISSION_TOKEN = 200
 
 
 def mark_refused_files(form: Any, body: Body, field: str = "attachments") -> None:
@@ -79,12 +84,21 @@ def report(request: HttpRequest, code: str) -> HttpResponse:
                 submission_token=form.cleaned_data["submission"] or None,
                 country=form.cleaned_data.get("country") or "",
             )
+            if created.replayed and not created.receipt:
+                # The reporter left with Quick exit: whoever sends the form again on their
+                # device learns that it was sent, not its receipt nor which form it was (a 303, so
+                # the history entry no longer names the form either).
+                response = HttpResponseRedirect(reverse("intake:sent"))
+                response.status_code = 303
+                return response
             context = {
                 "receipt": created.receipt,
                 "category": category,
                 "files": len(uploads),
                 "replayed": created.replayed,
                 "country": form.cleaned_data.get("country") or "",
+                # The receipt page's Quick exit posts it back (intake/_quick_exit.html).
+                "submission": form.cleaned_data["submission"],
             }
             return render(request, "intake/receipt.html", context)
         return render(
@@ -188,6 +202,31 @@ def followup_message(request: HttpRequest) -> HttpResponse:
     except KeyDestroyed:
         return _thread_page(request, found, receipt=receipt, erased=True, status=410)
     return _thread_page(request, found, receipt=receipt, sent=True)
+
+
+@csrf_exempt  # cookie-less: see CrossSiteWriteGuardMiddleware
+@require_http_methods(["GET", "POST"])
+def leave(request: HttpRequest) -> HttpResponse:
+    """Quick exit from the receipt page: never show this submission's receipt again, then leave.
+
+    Without JavaScript the receipt page's Quick exit is a button posting here; with it, site.js
+    sends the same form as a beacon. A body that cannot be read still leaves: never strand
+    someone who is trying to get away.
+    """
+    token = ""
+    if request.method == "POST":
+        try:
+            token = read_body(request).data.get("submission", "")
+        except BodyRefused:
+            token = ""
+    if isinstance(token, str) and 0 < len(token) <= MAX_SUBMISSION_TOKEN:
+        actions.submission_withhold(submission_token=token)
+    return leave_response(request)
+
+
+@require_GET
+def sent(request: HttpRequest) -> HttpResponse:
+    return render(request, "intake/already_received.html")
 
 
 @require_GET

@@ -34,6 +34,7 @@ from tipline.locker import actions, selectors, sessions
 from tipline.locker.forms import CreateForm, DeleteForm, OpenForm, SettingsForm
 from tipline.web import neutral
 from tipline.web.body import BodyRefused, read_body, refused_response
+from tipline.web.leaving import leave_response
 
 # Why the open page is shown (its notice), given as ``?problem=`` after a redirect.
 LOCKED = "locked"  # "Lock now"
@@ -289,14 +290,7 @@ def quick_exit(request: HttpRequest) -> HttpResponse:
     token = _posted_token(request) if request.method == "POST" else ""
     if isinstance(token, str) and token:
         sessions.lock(token)
-    if request.method == "POST" and request.POST.get("beacon") == "1":
-        return HttpResponse(status=204)
-    response = HttpResponseRedirect(settings.TIPLINE_QUICK_EXIT_URL)
-    response.status_code = 303
-    # Asks the browser to drop what it cached of this site (honoured over HTTPS); the pages
-    # themselves are no-store already.
-    response["Clear-Site-Data"] = '"cache"'
-    return response
+    return leave_response(request)
 
 
 @locker_post
