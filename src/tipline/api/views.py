@@ -126,18 +126,26 @@ def _report_from(body: dict[str, Any]) -> Report:
     return report_by_receipt(receipt if isinstance(receipt, str) else "")
 
 
-@csrf_exempt
-@require_POST
-def followup_status(request: HttpRequest) -> JsonResponse:
+def _opened(request: HttpRequest) -> tuple[dict[str, Any], Report] | JsonResponse:
+    """The JSON body and the report its receipt opens, or the answer to give instead."""
     try:
         body = json_object(request)
-        report = _report_from(body)
+        return body, _report_from(body)
     except BadBody as exc:
         return _bad(exc)
     except TooManyAttempts:
         return JsonResponse(THROTTLED, status=429)
     except ReportNotFound:
         return JsonResponse(NOT_FOUND, status=404)
+
+
+@csrf_exempt
+@require_POST
+def followup_status(request: HttpRequest) -> JsonResponse:
+    opened = _opened(request)
+    if isinstance(opened, JsonResponse):
+        return opened
+    _body, report = opened
     view = selectors.reporter_view(report)
     return JsonResponse(
         {
@@ -165,14 +173,12 @@ _BODY_FIELD = CleanCharField(max_length=MAX_BODY)
 def followup_messages(request: HttpRequest) -> JsonResponse:
     try:
         idempotency_key = _idempotency_key(request)
-        body = json_object(request)
-        report = _report_from(body)
     except BadBody as exc:
         return _bad(exc)
-    except TooManyAttempts:
-        return JsonResponse(THROTTLED, status=429)
-    except ReportNotFound:
-        return JsonResponse(NOT_FOUND, status=404)
+    opened = _opened(request)
+    if isinstance(opened, JsonResponse):
+        return opened
+    body, report = opened
     text = body.get("body")
     if not isinstance(text, str):
         return JsonResponse({"errors": {"body": [_("Expected a string.")]}}, status=400)

@@ -59,7 +59,7 @@ class Opened:
 
 
 def key_context(locker_id: uuid.UUID) -> str:
-    return f"locker:{locker_id}:key"
+    return crypto.context("locker", locker_id, "key")
 
 
 def seal_data_key(locker_id: uuid.UUID, data_key: bytes, unlock_key: bytes) -> bytes:
@@ -90,7 +90,7 @@ def start(locker: Locker, data_key: bytes) -> Opened:
             digest=digest,
             locker=locker,
             sealed_key=crypto.seal(
-                pp.session_key(token), data_key, context=f"locker-session:{digest}"
+                pp.session_key(token), data_key, context=crypto.context("locker-session", digest)
             ),
         )
     return Opened(locker=locker, key=data_key, token=token)
@@ -200,7 +200,9 @@ def resume(token: str) -> Opened:
         raise SessionInvalid
     try:
         key = crypto.open_sealed(
-            pp.session_key(token), bytes(row.sealed_key), context=f"locker-session:{digest}"
+            pp.session_key(token),
+            bytes(row.sealed_key),
+            context=crypto.context("locker-session", digest),
         )
     except crypto.DecryptionError:
         raise SessionInvalid from None
