@@ -70,6 +70,17 @@ def report(request: HttpRequest, code: str) -> HttpResponse:
             body = read_body(request)
         except BodyRefused as refused:
             return refused_response(request, refused)
+        if body.data.get("switch_language"):
+            return render(
+                request,
+                "intake/report_form.html",
+                {
+                    "form": ReportForm(category=category, initial=_typed(body.data)),
+                    "category": category,
+                    "files_dropped": bool(body.files or body.refused),
+                    "switched": True,
+                },
+            )
         form = ReportForm(body.data, body.files, category=category)
         mark_refused_files(form, body)
         uploads = validate_files(form) if form.is_valid() else []
@@ -109,6 +120,12 @@ def report(request: HttpRequest, code: str) -> HttpResponse:
         )
     form = ReportForm(category=category, initial={"submission": new_submission_token()})
     return render(request, "intake/report_form.html", {"form": form, "category": category})
+
+
+def _typed(data: Any) -> dict[str, Any]:
+    """What the reporter typed, as a form's initial values: shown again after a language switch
+    without being checked (no error may greet someone who only changed the language)."""
+    return {name: values if len(values) > 1 else values[0] for name, values in data.lists()}
 
 
 def _thread_page(

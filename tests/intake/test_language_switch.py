@@ -1,0 +1,60 @@
+"""Switching language mid-form keeps every word typed (issue 13), with or without JavaScript: the
+language switch on a report form is a set of buttons that send the form to the same page in the
+other language, which shows it again, filled in and unchecked."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.test import Client
+
+from tipline.cases.models import Report
+
+pytestmark = pytest.mark.django_db
+TYPED = {
+    "what_happened": "He says he will send my photos to my school unless I pay £200 tonight.",
+    "platform": "A chat app",
+    "urls": "https://example.org/profile/abc",
+    "country": "GB",
+    "contact_choice": "anonymous",
+    "demand": "money",
+    "deadline": "tonight at 9",
+}
+
+
+def test_the_report_form_offers_language_buttons_tied_to_the_form(client: Client) -> None:
+    page = client.get("/en/report/sextortion/").content.decode()
+    assert 'id="report-form"' in page
+    assert re.search(
+        r'<button type="submit" form="report-form" formaction="/fr/report/sextortion/"'
+        r' formnovalidate name="switch_language" value="1" lang="fr">',
+        page,
+    )
+
+
+def test_switching_keeps_what_was_typed_and_files_nothing(client: Client) -> None:
+    form = client.get("/en/report/sextortion/").content.decode()
+    token = re.search(r'name="submission" value="([^"]+)"', form).group(1)  # type: ignore[union-attr]
+    response = client.post(
+        "/fr/report/sextortion/", {**TYPED, "submission": token, "switch_language": "1"}
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert '<html lang="fr">' in page
+    assert "He says he will send my photos to my school unless I pay £200 tonight." in page
+    assert 'value="https://example.org/profile/abc"' in page or "example.org/profile/abc" in page
+    assert 'value="GB" selected' in page
+    assert f'value="{token}"' in page
+    assert 'role="alert"' not in page  # no error greets someone who only changed language
+    assert Report.objects.count() == 0
+
+
+def test_the_form_sent_after_switching_files_one_report(client: Client) -> None:
+    form = client.get("/en/report/sextortion/").content.decode()
+    token = re.search(r'name="submission" value="([^"]+)"', form).group(1)  # type: ignore[union-attr]
+    client.post("/fr/report/sextortion/", {**TYPED, "submission": token, "switch_language": "1"})
+    sent = client.post("/fr/report/sextortion/", {**TYPED, "submission": token})
+    assert sent.status_code == 200
+    assert 'id="receipt"' in sent.content.decode()
+    assert Report.objects.count() == 1
