@@ -44,10 +44,13 @@ def test_root_redirects_by_browser_language_without_cookies(client: Client) -> N
 
 
 def test_language_switch_is_plain_links(client: Client) -> None:
-    html = client.get("/en/report/luring/").content.decode()
-    assert 'href="/fr/report/luring/"' in html
-    assert 'href="/hi/report/luring/"' in html
+    html = client.get("/en/help/").content.decode()
+    assert 'href="/fr/help/"' in html
+    assert 'href="/hi/help/"' in html
     assert '<html lang="fr">' in client.get("/fr/report/luring/").content.decode()
+    # On a report form it is buttons sending the form, so nothing typed is lost.
+    form = client.get("/en/report/luring/").content.decode()
+    assert 'formaction="/fr/report/luring/"' in form
 
 
 def test_home_lists_every_category(client: Client) -> None:

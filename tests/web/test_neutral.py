@@ -44,7 +44,8 @@ def test_neutral_page_hides_the_name_and_keeps_the_preference() -> None:
         else:
             assert "neutral=1" in href or "neutral=0" in href, href
     assert 'href="/en/?neutral=1"' in html
-    assert 'href="/fr/report/luring/?neutral=1"' in html
+    # The language switch on a form is buttons (they keep what was typed): their targets too.
+    assert 'formaction="/fr/report/luring/?neutral=1"' in html
     assert 'href="/en/report/luring/?neutral=0"' in html  # the way back
     assert "https://www.google.com/search?q=weather" in html  # quick exit unchanged
 

@@ -23,10 +23,10 @@ from django.http import HttpRequest
 
 PARAM = "neutral"
 
-# A same-site link or form target written by our templates: href="/…" or action="/…" (not
+# A same-site link or form target written by our templates: href, action or formaction="/…" (not
 # protocol-relative, not static files, which need no preference). Attribute values are escaped
 # HTML, so a query's "&" is "&amp;".
-_LOCAL_TARGET = re.compile(r'(\s(?:href|action)=")(/(?!/)[^"?#]*)(\?[^"#]*)?(#[^"]*)?"')
+_LOCAL_TARGET = re.compile(r'(\s(?:href|action|formaction)=")(/(?!/)[^"?#]*)(\?[^"#]*)?(#[^"]*)?"')
 # A form that submits with GET replaces the action's query string: it needs a hidden field.
 _GET_FORM = re.compile(r"<form\b(?![^>]*\bmethod=\"?post)[^>]*>", re.IGNORECASE)
 _HIDDEN = f'<input type="hidden" name="{PARAM}" value="1">'
