@@ -17,6 +17,7 @@ import stat
 import unicodedata
 import zipfile
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from io import BytesIO
 from typing import Any
@@ -25,7 +26,7 @@ import numpy as np
 
 from tipline.locker.parsers.i18n import _
 from tipline.locker.parsers.limits import limit, megabytes
-from tipline.locker.types import ParseError
+from tipline.locker.types import Item, ParseError
 
 MAX_NAME_CHARS = 200
 
@@ -232,3 +233,18 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int) -
             _("The zip file expands far more than real exports do (a zip bomb); refused.")
         )
     return b"".join(chunks)
+
+
+def collect_messages(
+    messages: list[Any], make: Callable[[dict[str, Any]], Item | None], into: list[Item]
+) -> int:
+    """Append ``make(message)`` for every JSON object in ``messages`` that it can read; returns
+    how many entries were skipped (not an object, or unreadable), for the parser's warning."""
+    skipped = 0
+    for message in messages:
+        item = make(message) if isinstance(message, dict) else None
+        if item is None:
+            skipped += 1
+        else:
+            into.append(item)
+    return skipped

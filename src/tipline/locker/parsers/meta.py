@@ -8,10 +8,11 @@ Accounts Center shape (`senderName`, `timestamp`, `text`, `media`) is read as we
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 from typing import Any
 
-from tipline.locker.parsers.common import check_item_count, clean_name
+from tipline.locker.parsers.common import check_item_count, clean_name, collect_messages
 from tipline.locker.parsers.i18n import _
 from tipline.locker.types import Item, Kind, ParseError, ParseResult
 
@@ -50,13 +51,7 @@ def parse_meta(document: Any, warnings: list[str]) -> ParseResult:
     check_item_count(len(messages))
     title = _str(document.get("title")) or _str(document.get("threadName"))
     items: list[Item] = []
-    skipped = 0
-    for message in messages:
-        item = _item(message, title) if isinstance(message, dict) else None
-        if item is None:
-            skipped += 1
-        else:
-            items.append(item)
+    skipped = collect_messages(messages, functools.partial(_item, title=title), items)
     if skipped:
         warnings.append(
             _("%(count)s message(s) had no readable time and were skipped.") % {"count": skipped}

@@ -8,10 +8,11 @@ Service messages (`"type": "service"`) are system items, except calls, which are
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 from typing import Any
 
-from tipline.locker.parsers.common import check_item_count, clean_name
+from tipline.locker.parsers.common import check_item_count, clean_name, collect_messages
 from tipline.locker.parsers.i18n import _
 from tipline.locker.types import Item, Kind, ParseError, ParseResult
 
@@ -50,12 +51,7 @@ def parse_telegram(document: Any, warnings: list[str]) -> ParseResult:
         messages = chat.get("messages")
         if not isinstance(messages, list):
             continue
-        for message in messages:
-            item = _item(message, name) if isinstance(message, dict) else None
-            if item is None:
-                skipped += 1
-            else:
-                items.append(item)
+        skipped += collect_messages(messages, functools.partial(_item, chat=name), items)
     if skipped:
         warnings.append(
             _("%(count)s entr(ies) had no readable date or were not messages; skipped.")

@@ -153,8 +153,10 @@ def read_lines(lines: list[str]) -> tuple[list[Head], int]:
             continue
         # The common Android and iOS lines are settled by one match; the rest take the long way.
         found = fast(line)
-        if found is None or found["bare"] is not None or (found["br"] is None) != (
-            found["close"] is None
+        if (
+            found is None
+            or found["bare"] is not None
+            or (found["br"] is None) != (found["close"] is None)
         ):
             found = slow(line)
         if found is not None:
