@@ -4,11 +4,12 @@ file, and fail (after every file) only when some file could not be read."""
 from __future__ import annotations
 
 import json
+from argparse import ArgumentParser
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import CommandError, OutputWrapper
+from django.core.management.base import BaseCommand, CommandError, OutputWrapper
 
 from tipline.matching.hashing import FileHashes, hash_file
 
@@ -29,3 +30,16 @@ def print_each(
         out.write(json.dumps(record))
     if unreadable:
         raise CommandError(f"{unreadable} file(s) could not be read")
+
+
+class FilesCommand(BaseCommand):
+    """A command over FILE...: ``describe`` turns each file's hashes into its JSON object."""
+
+    def describe(self, path: Path, hashes: FileHashes) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("files", nargs="+", metavar="FILE", type=Path)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        print_each(self.stdout, options["files"], self.describe)

@@ -8,18 +8,15 @@ after every file) only when a file cannot be read.
 
 from __future__ import annotations
 
-from argparse import ArgumentParser
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand
-
 from tipline.matching.hashing import FileHashes
-from tipline.matching.management.files import print_each
+from tipline.matching.management.files import FilesCommand
 from tipline.matching.video import frames_to_json
 
 
-class Command(BaseCommand):
+class Command(FilesCommand):
     help = (
         "Print SHA-256, MD5, SHA-1 and, for images, PDQ hash and quality (for videos, vPDQ frame "
         "hashes) of each file, one JSON object per line. Exits non-zero if any file cannot be "
@@ -29,11 +26,8 @@ class Command(BaseCommand):
     # checkout) without an installation, so the start-up checks (keys, rules) do not apply.
     requires_system_checks: list[str] = []
 
-    def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument("files", nargs="+", metavar="FILE", type=Path)
-
-    def handle(self, *args: Any, **options: Any) -> None:
-        print_each(self.stdout, options["files"], _record)
+    def describe(self, path: Path, hashes: FileHashes) -> dict[str, Any]:
+        return _record(path, hashes)
 
 
 def _record(path: Path, hashes: FileHashes) -> dict[str, Any]:

@@ -8,28 +8,22 @@ matched, and non-zero only when a file could not be read.
 
 from __future__ import annotations
 
-from argparse import ArgumentParser
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand
-
 from tipline.matching import matcher
 from tipline.matching.hashing import FileHashes
-from tipline.matching.management.files import print_each
+from tipline.matching.management.files import FilesCommand
 
 
-class Command(BaseCommand):
+class Command(FilesCommand):
     help = (
         "Match files against the hash banks (exact MD5/SHA-1/SHA-256; PDQ of images and of "
         "video frames within the radius)."
     )
 
-    def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument("files", nargs="+", metavar="FILE", type=Path)
-
-    def handle(self, *args: Any, **options: Any) -> None:
-        print_each(self.stdout, options["files"], _record)
+    def describe(self, path: Path, hashes: FileHashes) -> dict[str, Any]:
+        return _record(path, hashes)
 
 
 def _record(path: Path, hashes: FileHashes) -> dict[str, Any]:
