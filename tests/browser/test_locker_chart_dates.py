@@ -51,6 +51,9 @@ def create_locker(w: Watched) -> Page:
     page.get_by_role("link", name="Create a locker").click()
     page.get_by_label("I have written my passphrase down", exact=False).check()
     page.get_by_role("button", name="Create my locker").click()
+    # The answer is a page showing nothing but a button (JavaScript presses it): see test_locker.
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your locker is ready")
+    page.get_by_role("button", name="Continue to my locker").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Your evidence locker")
     return page
 
