@@ -23,7 +23,7 @@ $(VENV)/.installed: pyproject.toml
 	@missing=""; for p in $(BUILD_PACKAGES); do command -v $$p >/dev/null 2>&1 || dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  apt-get -o DPkg::Lock::Timeout=600 update -qq && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq $$missing >/dev/null; \
 	fi
 	@test -x $(PY) || $$(scripts/find-python312) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
@@ -47,7 +47,7 @@ run-deps:
 	@missing=""; for p in $(RUN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  apt-get -o DPkg::Lock::Timeout=600 update -qq && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq $$missing >/dev/null; \
 	fi
 
 # Port $(PORT) is nginx's; gunicorn listens on a unix socket in the data directory.
@@ -58,11 +58,13 @@ run: setup run-deps
 # Debian packages the tests use: a real PostgreSQL server, a real Chromium, OpenSSL (an
 # independent check of signed audit checkpoints), and age and minisign (what an agency uses to
 # decrypt and verify a referral package, without Tipline).
-system-deps:
+# After the virtual environment (order only), whose recipe installs the build packages: under
+# `make -j2 test` two apt-get runs must not race for the dpkg lock (apt also waits for it).
+system-deps: | $(VENV)/.installed
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  apt-get -o DPkg::Lock::Timeout=600 update -qq && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq $$missing >/dev/null; \
 	fi
 
 # axe-core (accessibility rules) for the browser tests, pinned by package-lock.json; `npm ci`
