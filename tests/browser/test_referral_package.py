@@ -24,6 +24,7 @@ from tests.browser.conftest import watch
 from tests.browser.test_console_casework import sign_in_and_enrol
 from tests.browser.test_console_sign_in import check_console
 from tests.live import TIPLINE, LiveServer
+from tests.outputs import helpers
 
 AGENCY = "National Police Cybercrime Unit"
 PASSWORD = "quiet river lantern 2047"
@@ -154,20 +155,7 @@ def test_a_liaison_downloads_a_package_both_verifiers_accept_and_age_opens(
     unpacked = tmp_path / "unpacked"
     with zipfile.ZipFile(package) as archive:
         archive.extractall(unpacked)
-    for encrypted in sorted(unpacked.rglob("*.age")):
-        subprocess.run(
-            [
-                "age",
-                "-d",
-                "-i",
-                str(identity),
-                "-o",
-                str(encrypted.with_suffix("")),
-                str(encrypted),
-            ],
-            check=True,
-            timeout=60,
-        )
+    helpers.age_decrypt_all(unpacked, identity)
     manifest = dict(
         reversed(line.split("  ", 1))
         for line in (unpacked / "manifest.sha256").read_text().splitlines()

@@ -117,20 +117,7 @@ def test_a_package_verifies_with_debians_tools_and_decrypts_to_the_intake_hashes
     identity = tmp_path / "agency.key"
     identity.write_text(key.identity + "\n")
     identity.chmod(0o600)
-    for encrypted in unpacked.rglob("*.age"):
-        subprocess.run(
-            [
-                "age",
-                "-d",
-                "-i",
-                str(identity),
-                "-o",
-                str(encrypted.with_suffix("")),
-                str(encrypted),
-            ],
-            check=True,
-            timeout=60,
-        )
+    helpers.age_decrypt_all(unpacked, identity)
     # After decryption the manifest checks every original too: these are the intake hashes.
     full = subprocess.run(
         ["sha256sum", "-c", "manifest.sha256"],
