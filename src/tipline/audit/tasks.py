@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from tipline.audit import checkpoints, sinks
 from tipline.audit.chain import AuditBroken
+from tipline.periodic import enqueue_once
 
 log = logging.getLogger(__name__)
 
@@ -60,14 +61,4 @@ def ensure_checkpoints_scheduled() -> bool:
 
 
 def _enqueue(*, run_after: datetime | None, unless: set[TaskResultStatus]) -> bool:
-    # One chain of runs, as for retention: a second copy would re-enqueue itself forever.
-    from django_tasks_db.models import DBTaskResult
-
-    path = checkpoint_run.module_path
-    if DBTaskResult.objects.filter(task_path=path, status__in=unless).exists():
-        return False
-    if run_after is None:
-        checkpoint_run.enqueue()
-    else:
-        checkpoint_run.using(run_after=run_after).enqueue()
-    return True
+    return enqueue_once(checkpoint_run, run_after=run_after, unless=unless)

@@ -25,6 +25,7 @@ from django.utils import timezone
 from tipline.audit.chain import SYSTEM
 from tipline.cases import media_step, retention
 from tipline.cases.triage_step import report_triage
+from tipline.periodic import enqueue_once
 
 log = logging.getLogger(__name__)
 
@@ -94,14 +95,4 @@ def ensure_retention_scheduled() -> bool:
 
 
 def _enqueue_retention(*, run_after: datetime | None, unless: set[TaskResultStatus]) -> bool:
-    # One chain of daily runs: a second copy (two servers starting at once, say) would otherwise
-    # re-enqueue itself forever beside the first.
-    from django_tasks_db.models import DBTaskResult
-
-    if DBTaskResult.objects.filter(task_path=retention_run.module_path, status__in=unless).exists():
-        return False
-    if run_after is None:
-        retention_run.enqueue()
-    else:
-        retention_run.using(run_after=run_after).enqueue()
-    return True
+    return enqueue_once(retention_run, run_after=run_after, unless=unless)
