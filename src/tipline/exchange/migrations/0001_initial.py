@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('cases', '0009_alter_report_channel'),
+        ('cases', '0008_throttle_buckets'),
         ('partners', '0001_initial'),
     ]
 
