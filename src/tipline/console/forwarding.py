@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from tipline.cases.models import Report
@@ -18,7 +19,7 @@ from tipline.staff.models import StaffUser
 def forward(request: HttpRequest, user: StaffUser, report: Report) -> HttpResponse:
     hotline = selectors.hotline_choice(request.POST.get("hotline", "")[:64])
     if hotline is None:
-        return refused(request, report, "Choose one of the partner hotlines listed.")
+        return refused(request, report, _("Choose one of the partner hotlines listed."))
     try:
         actions.forward_create(actor=user, report=report, hotline=hotline)
     except (NotAllowed, actions.ExchangeError) as exc:
