@@ -40,6 +40,8 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     "api/v1/openapi.json": ("/api/v1/openapi.json", {"GET": 200, "POST": 405}),
     # Staff and partners only: a bearer token (tipline.partners); anonymous callers get 401.
     "api/v1/match": ("/api/v1/match", {"GET": 405, "POST": 401, "PUT": 405}),
+    # Partner hotlines only: their exchange credential and their signature (tipline.exchange).
+    "api/v1/exchange/inbound": ("/api/v1/exchange/inbound", {"GET": 405, "POST": 401, "PUT": 405}),
     "<lang>/": ("/en/", {"GET": 200, "POST": 405}),
     "<lang>/report/<slug:code>/": ("/en/report/other/", {"GET": 200, "POST": 400, "PUT": 405}),
     "<lang>/follow-up/": ("/en/follow-up/", {"GET": 200, "POST": 400}),
@@ -143,6 +145,10 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     ),
     "console/reports/<uuid:report_id>/referral-package": (
         f"/console/reports/{uuid.uuid4()}/referral-package",
+        ANON,
+    ),
+    "console/reports/<uuid:report_id>/forward/": (
+        f"/console/reports/{uuid.uuid4()}/forward/",
         ANON,
     ),
 }
@@ -258,6 +264,8 @@ ROLE_MATRIX: dict[str, tuple[str, dict[str, str], dict[str, int]]] = {
         {"casework": 400, "liaison": 400, "*": 404},
     ),
     R + "cluster/split/": ("POST", {}, {"casework": 302, "liaison": 403, "*": 404}),
+    # No partner hotline of that name: refused in place for whoever may open the report.
+    R + "forward/": ("POST", {"hotline": "nowhere"}, {"casework": 403, "liaison": 403, "*": 404}),
     R + "legal-hold/": (
         "POST",
         {"hold": "on"},

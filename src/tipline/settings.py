@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "tipline.locker",
     "tipline.guidance",
     "tipline.outputs",
+    "tipline.exchange",
 ]
 
 MIDDLEWARE = [
@@ -205,7 +206,14 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "/console/sign-in/"
-OTP_TOTP_ISSUER = os.environ.get("TIPLINE_HOTLINE_NAME", "Tipline")
+# How this hotline names itself to staff (TOTP apps) and to partner hotlines (tipline.exchange).
+TIPLINE_HOTLINE_NAME = os.environ.get("TIPLINE_HOTLINE_NAME", "Tipline")
+TIPLINE_HOTLINE_COUNTRY = os.environ.get("TIPLINE_HOTLINE_COUNTRY", "").strip().upper()[:2]
+OTP_TOTP_ISSUER = TIPLINE_HOTLINE_NAME
+# Partner hotlines are reached over https only; plain http is for tests and local trials.
+TIPLINE_EXCHANGE_ALLOW_HTTP = os.environ.get("TIPLINE_EXCHANGE_ALLOW_HTTP") == "1"
+# How often outcome updates owed to partner hotlines are sent (seconds).
+TIPLINE_EXCHANGE_OUTCOME_SECONDS = _env_int("TIPLINE_EXCHANGE_OUTCOME_SECONDS", 300)
 # Between the password and the code, the half-signed-in state lasts this long.
 TIPLINE_SIGN_IN_PENDING_SECONDS = 300
 
@@ -271,7 +279,6 @@ TIPLINE_API_LOOKUPS_PER_MINUTE = _env_int("TIPLINE_API_LOOKUPS_PER_MINUTE", 6000
 TIPLINE_QUICK_EXIT_URL = os.environ.get(
     "TIPLINE_QUICK_EXIT_URL", "https://www.google.com/search?q=weather"
 )
-TIPLINE_HOTLINE_NAME = os.environ.get("TIPLINE_HOTLINE_NAME", "Tipline")
 # A folder of the hotline's own triage rule files (*.yaml), loaded after the shipped ones.
 TIPLINE_TRIAGE_RULES_DIR = os.environ.get("TIPLINE_TRIAGE_RULES_DIR", "")
 

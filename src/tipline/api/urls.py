@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tipline.api import match, views
+from tipline.api import exchange, match, views
 
 app_name = "api"
 
@@ -9,5 +9,6 @@ urlpatterns = [
     path("followup/status", views.followup_status, name="followup_status"),
     path("followup/messages", views.followup_messages, name="followup_messages"),
     path("match", match.match, name="match"),
+    path("exchange/inbound", exchange.inbound, name="exchange_inbound"),
     path("openapi.json", views.openapi, name="openapi"),
 ]

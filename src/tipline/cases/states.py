@@ -41,6 +41,7 @@ def public_status(state: str) -> PublicStatus:
 class Channel(models.TextChoices):
     WEB = "web", _("Web form")
     API = "api", _("Mobile or API")
+    HOTLINE = "hotline", _("Forwarded by a partner hotline")
 
 
 class MessageAuthor(models.TextChoices):

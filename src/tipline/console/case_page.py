@@ -28,6 +28,7 @@ from tipline.console.fields import (
 )
 from tipline.console.forms import AssignForm, HotlineMessageForm
 from tipline.console.shared import no_store, staff_of
+from tipline.exchange.selectors import case_forwarding
 from tipline.guidance import jurisdictions
 from tipline.outputs.policies import ReferralPackagePolicy
 from tipline.staff.models import StaffUser
@@ -84,6 +85,7 @@ def case_page(
         # The referral whose package this person may download (a liaison of its agency).
         "package_referral": ReferralPackagePolicy.referral_for(user, report),
         **_decision_context(user, report, case, forms),
+        **case_forwarding(user, report),
     }
     return no_store(render(request, "console/case.html", context, status=status))
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from tipline.console import audit_log, decisions, referral_package, reports, views
+from tipline.console import audit_log, decisions, forwarding, referral_package, reports, views
 
 app_name = "console"
 
@@ -36,6 +36,7 @@ urlpatterns += [
     path(_case + "links/", decisions.link, name="link"),
     path(_case + "links/remove/", decisions.unlink, name="unlink"),
     path(_case + "legal-hold/", decisions.legal_hold, name="legal_hold"),
+    path(_case + "forward/", forwarding.forward, name="forward"),
     path(_case + "cluster/split/", decisions.cluster_split, name="cluster_split"),
     path(
         _case + "referral-package",

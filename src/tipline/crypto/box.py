@@ -74,6 +74,15 @@ def unwrap_data_key(wrapped: bytes, *, context: str) -> bytes:
     return open_sealed(_kek(), wrapped, context="wrap:" + context)
 
 
+def seal_secret(secret: bytes, *, context: str) -> bytes:
+    """An installation's own secret (a token a partner issued us) sealed under the KEK."""
+    return seal(_kek(), secret, context="secret:" + context)
+
+
+def open_secret(blob: bytes, *, context: str) -> bytes:
+    return open_sealed(_kek(), blob, context="secret:" + context)
+
+
 def receipt_digest(normalised_receipt: str) -> str:
     """Keyed digest used to find a report by its receipt.
 

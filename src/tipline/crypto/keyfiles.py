@@ -70,6 +70,7 @@ LOCKER = "locker.key"
 DJANGO_SECRET = "django-secret.key"  # noqa: S105 - a file name, not a secret
 AUDIT_SIGNING = "audit-signing.key"
 REFERRAL_SIGNING = "referral-signing.key"
+EXCHANGE_SIGNING = "exchange-signing.key"
 
 # Every key Tipline uses. Add a key with one line here, then read it with load_key().
 KEY_FILES: tuple[KeySpec, ...] = (
@@ -96,6 +97,13 @@ KEY_FILES: tuple[KeySpec, ...] = (
         REFERRAL_SIGNING,
         "signs referral packages",
         if_replaced="give the new public key (`tipline referral pubkey`) to every agency",
+    ),
+    # Ed25519 seed of documents forwarded to partner hotlines (tipline.exchange); partners keep
+    # the public key and refuse documents it does not verify.
+    KeySpec(
+        EXCHANGE_SIGNING,
+        "signs documents forwarded to partner hotlines",
+        if_replaced="give the new public key (`tipline hotlines pubkey`) to every partner hotline",
     ),
 )
 

@@ -43,8 +43,8 @@ class SignatureInvalid(Exception):
     """A signature does not verify, is malformed, or a public key cannot be read."""
 
 
-def signing_key_path() -> Path:
-    return Path(settings.KEY_DIR) / SIGNING_KEY_FILE
+def signing_key_path(key_file: str = SIGNING_KEY_FILE) -> Path:
+    return Path(settings.KEY_DIR) / key_file
 
 
 @cache
@@ -52,18 +52,19 @@ def _signing_key(path: Path) -> SigningKey:
     return SigningKey(keyfiles.load_key(path.parent, path.name))
 
 
-def public_key() -> bytes:
-    """This installation's checkpoint public key (raw 32 bytes)."""
-    return bytes(_signing_key(signing_key_path()).verify_key)
+def public_key(key_file: str = SIGNING_KEY_FILE) -> bytes:
+    """This installation's checkpoint public key (raw 32 bytes), or another Ed25519 key's."""
+    return bytes(_signing_key(signing_key_path(key_file)).verify_key)
 
 
 def key_id(public: bytes) -> str:
     return hashlib.sha256(public).hexdigest()[:16]
 
 
-def sign(message: bytes) -> bytes:
-    """Detached Ed25519 signature of ``message`` with the checkpoint key."""
-    return bytes(_signing_key(signing_key_path()).sign(message).signature)
+def sign(message: bytes, key_file: str = SIGNING_KEY_FILE) -> bytes:
+    """Detached Ed25519 signature of ``message`` with the checkpoint key (or ``key_file``:
+    ``keyfiles.EXCHANGE_SIGNING`` signs documents forwarded to partner hotlines)."""
+    return bytes(_signing_key(signing_key_path(key_file)).sign(message).signature)
 
 
 def verify(public: bytes, message: bytes, signature: bytes) -> None:

@@ -19,6 +19,7 @@ class Scope(models.TextChoices):
     because scopes are stored as a JSON list of these strings."""
 
     MATCH = "match", _("Look up hashes and files in the hash banks")
+    EXCHANGE = "exchange", _("Forward reports and outcomes between hotlines")
 
 
 class ApiCredential(models.Model):

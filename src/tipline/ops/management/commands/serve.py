@@ -23,6 +23,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from tipline.audit.tasks import ensure_checkpoints_scheduled
 from tipline.cases.tasks import MEDIA_QUEUE, TRIAGE_QUEUE, ensure_retention_scheduled
+from tipline.exchange.tasks import ensure_outcomes_scheduled
 from tipline.ops import front
 
 
@@ -45,6 +46,7 @@ class Command(BaseCommand):
         # The daily retention run re-enqueues itself; this starts the chain (or restarts it).
         ensure_retention_scheduled()
         ensure_checkpoints_scheduled()  # signed audit-chain heads, hourly (audit/tasks.py)
+        ensure_outcomes_scheduled()  # outcome updates owed to partner hotlines (exchange/tasks.py)
         python = sys.executable
         children = self._start_web(options)
         if not options["no_worker"]:
