@@ -27,3 +27,4 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F
     # Django empties tables between transactional tests with TRUNCATE, which the audit table
     # refuses unless the session allows it (audit migration 0003). Only test databases do this.
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c tipline.audit_truncate=allow"  # noqa: F405
+TIPLINE_TAKEDOWN_ALLOW_LOOPBACK = True  # the tests' own web servers are on 127.0.0.1

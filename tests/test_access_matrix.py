@@ -151,6 +151,18 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
         f"/console/reports/{uuid.uuid4()}/forward/",
         ANON,
     ),
+    "console/reports/<uuid:report_id>/takedown/host/": (
+        f"/console/reports/{uuid.uuid4()}/takedown/host/",
+        ANON,
+    ),
+    "console/reports/<uuid:report_id>/notices/<uuid:notice_id>/confirm/": (
+        f"/console/reports/{uuid.uuid4()}/notices/{uuid.uuid4()}/confirm/",
+        ANON,
+    ),
+    "console/reports/<uuid:report_id>/notices/<uuid:notice_id>/acknowledge/": (
+        f"/console/reports/{uuid.uuid4()}/notices/{uuid.uuid4()}/acknowledge/",
+        ANON,
+    ),
 }
 SIGN_IN = "/console/sign-in/"
 
@@ -285,6 +297,15 @@ ROLE_MATRIX: dict[str, tuple[str, dict[str, str], dict[str, int]]] = {
     # key here, so even they are refused with the reason (tests/console/test_referral_package.py
     # downloads one for real).
     R + "referral-package": ("POST", {}, {"casework": 403, "liaison": 403, "*": 404}),
+    # Takedown (console/notices.py): this report has no tracked URL on that host, so casework is
+    # refused with the reason; a notice id that is not one of this report's is "not found".
+    R + "takedown/host/": (
+        "POST",
+        {"host": "x.example", "provider": "P", "abuse_email": "a@x.example", "language": "en"},
+        {"casework": 403, "liaison": 403, "*": 404},
+    ),
+    R + "notices/<uuid:notice_id>/confirm/": ("POST", {}, {"*": 404}),
+    R + "notices/<uuid:notice_id>/acknowledge/": ("POST", {}, {"*": 404}),
 }
 
 
@@ -319,7 +340,7 @@ def _refer(report: object) -> None:
 def _path(route: str, report_id: object, file_id: object) -> str:
     return "/" + route.replace("<uuid:report_id>", str(report_id)).replace(
         "<uuid:file_id>", str(file_id)
-    )
+    ).replace("<uuid:notice_id>", str(uuid.uuid4()))
 
 
 def test_every_report_url_has_role_columns() -> None:

@@ -23,6 +23,7 @@ OUR_COMMANDS = [
     "serve",
     "staff",
     "storage",
+    "takedown",
     "triage",
 ]
 

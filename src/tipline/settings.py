@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "tipline.guidance",
     "tipline.outputs",
     "tipline.exchange",
+    "tipline.takedown",
 ]
 
 MIDDLEWARE = [
@@ -371,3 +372,35 @@ MAILERS = {
     }
 }
 DEFAULT_FROM_EMAIL = os.environ.get("TIPLINE_MAIL_FROM", "tipline@localhost")
+
+# Notice and takedown (tipline.takedown; docs/deployment.md). Notices go through their own mailer
+# so a hotline can send them through another relay than its internal mail.
+MAILERS["notices"] = {
+    "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+    "OPTIONS": {
+        "host": os.environ.get(
+            "TIPLINE_NOTICE_SMTP_HOST", os.environ.get("TIPLINE_SMTP_HOST", "localhost")
+        ),
+        "port": _env_int("TIPLINE_NOTICE_SMTP_PORT", _env_int("TIPLINE_SMTP_PORT", 25)),
+        "username": os.environ.get("TIPLINE_SMTP_USER") or None,
+        "password": os.environ.get("TIPLINE_SMTP_PASSWORD") or None,
+        "use_tls": os.environ.get("TIPLINE_SMTP_STARTTLS", "") == "1",
+        "timeout": 30,
+    },
+}
+TIPLINE_TAKEDOWN_FROM = os.environ.get("TIPLINE_TAKEDOWN_FROM", "")
+# "" = the system's resolvers; else one resolver as IP or IP:PORT (host lookups and re-checks).
+TIPLINE_TAKEDOWN_RESOLVER = os.environ.get("TIPLINE_TAKEDOWN_RESOLVER", "")
+TIPLINE_TAKEDOWN_RDAP_URL = os.environ.get("TIPLINE_TAKEDOWN_RDAP_URL", "https://rdap.org/")
+TIPLINE_TAKEDOWN_PROVIDERS = os.environ.get("TIPLINE_TAKEDOWN_PROVIDERS", "") or str(
+    BASE_DIR / "takedown" / "data" / "providers.yaml"
+)
+# An outbound proxy for the re-check (e.g. socks5://127.0.0.1:9050 for Tor); "" = direct.
+TIPLINE_TAKEDOWN_PROXY = os.environ.get("TIPLINE_TAKEDOWN_PROXY", "")
+# Tests only: lets the re-check fetch 127.0.0.0/8 (the test web server). Never in production.
+TIPLINE_TAKEDOWN_ALLOW_LOOPBACK = os.environ.get("TIPLINE_TAKEDOWN_ALLOW_LOOPBACK", "") == "1"
+TIPLINE_TAKEDOWN_RECHECK_MINUTES = _env_int("TIPLINE_TAKEDOWN_RECHECK_MINUTES", 60)
+TIPLINE_TAKEDOWN_REMIND_HOURS = _env_int("TIPLINE_TAKEDOWN_REMIND_HOURS", 48)
+TIPLINE_TAKEDOWN_ESCALATE_HOURS = _env_int("TIPLINE_TAKEDOWN_ESCALATE_HOURS", 120)
+TIPLINE_TAKEDOWN_CONCURRENCY = _env_int("TIPLINE_TAKEDOWN_CONCURRENCY", 50)
+TIPLINE_TAKEDOWN_PER_HOST = _env_int("TIPLINE_TAKEDOWN_PER_HOST", 4)

@@ -27,6 +27,7 @@ from tipline.console.fields import (
     decision_row,
 )
 from tipline.console.forms import AssignForm, HotlineMessageForm
+from tipline.console.notices import notices_context
 from tipline.console.shared import no_store, staff_of
 from tipline.exchange.selectors import case_forwarding
 from tipline.guidance import jurisdictions
@@ -86,6 +87,8 @@ def case_page(
         "package_referral": ReferralPackagePolicy.referral_for(user, report),
         **_decision_context(user, report, case, forms),
         **case_forwarding(user, report),
+
+        **notices_context(request, report),
     }
     return no_store(render(request, "console/case.html", context, status=status))
 

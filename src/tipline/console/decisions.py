@@ -23,6 +23,7 @@ from tipline.console.case_forms import ClassificationForm, DecisionForm, LinkFor
 from tipline.console.case_page import case_page
 from tipline.console.shared import refused, with_report
 from tipline.staff.models import StaffUser
+from tipline.takedown.actions import notices_open
 
 
 def _back(report: Report, anchor: str = "") -> HttpResponse:
@@ -59,25 +60,28 @@ def decide(request: HttpRequest, user: StaffUser, report: Report) -> HttpRespons
     form = DecisionForm(request.POST)
     if not form.is_valid():
         return case_page(request, report, forms={"decision": form}, status=400)
-    return _attempt(
-        request,
-        report,
-        lambda: transitions.report_decide(
+
+    def change() -> None:
+        transitions.report_decide(
             actor=user,
             report=report,
             outcome=Outcome(form.cleaned_data["outcome"]),
             agency=form.cleaned_data.get("agency") or "",
-        ),
-        "#decision",
-    )
+        )
+        # A "notice" decision that took effect (no four eyes needed) starts the takedown.
+        notices_open(actor=user.username, report=report)
+
+    return _attempt(request, report, change, "#decision")
 
 
 @require_POST
 @with_report
 def confirm(request: HttpRequest, user: StaffUser, report: Report) -> HttpResponse:
-    return _attempt(
-        request, report, lambda: transitions.report_confirm(actor=user, report=report), "#decision"
-    )
+    def change() -> None:
+        transitions.report_confirm(actor=user, report=report)
+        notices_open(actor=user.username, report=report)  # a confirmed "notice" decision
+
+    return _attempt(request, report, change, "#decision")
 
 
 @require_POST

@@ -2,7 +2,15 @@
 
 from django.urls import path
 
-from tipline.console import audit_log, decisions, forwarding, referral_package, reports, views
+from tipline.console import (
+    audit_log,
+    decisions,
+    forwarding,
+    notices,
+    referral_package,
+    reports,
+    views,
+)
 
 app_name = "console"
 
@@ -38,6 +46,17 @@ urlpatterns += [
     path(_case + "legal-hold/", decisions.legal_hold, name="legal_hold"),
     path(_case + "forward/", forwarding.forward, name="forward"),
     path(_case + "cluster/split/", decisions.cluster_split, name="cluster_split"),
+    path(_case + "takedown/host/", notices.host_set, name="takedown_host"),
+    path(
+        _case + "notices/<uuid:notice_id>/confirm/",
+        notices.notice_confirm,
+        name="notice_confirm",
+    ),
+    path(
+        _case + "notices/<uuid:notice_id>/acknowledge/",
+        notices.notice_acknowledge,
+        name="notice_acknowledge",
+    ),
     path(
         _case + "referral-package",
         referral_package.referral_package,

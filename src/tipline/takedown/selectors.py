@@ -1,0 +1,70 @@
+"""What the case view shows of a report's takedown: notices, tracked URLs, hosts and checks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from tipline.cases.models import Report
+from tipline.takedown.models import HostRecord, Notice, TrackedUrl, UrlCheck
+
+CHECKS_SHOWN = 10
+
+
+@dataclass
+class UrlRow:
+    tracked: TrackedUrl
+    host: HostRecord | None
+    checks: list[UrlCheck] = field(default_factory=list)
+
+    @property
+    def takedown_time(self) -> timedelta | None:
+        t = self.tracked
+        if t.notice_sent_at is None or t.removed_at is None:
+            return None
+        return t.removed_at - t.notice_sent_at
+
+    @property
+    def takedown_text(self) -> str:
+        """Hours:minutes:seconds from the notice to removal (hours may exceed 24)."""
+        spent = self.takedown_time
+        if spent is None:
+            return ""
+        seconds = max(0, int(spent.total_seconds()))
+        return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+
+
+@dataclass
+class NoticeRow:
+    notice: Notice
+    urls: list[UrlRow]
+
+
+@dataclass
+class Takedown:
+    notices: list[NoticeRow]
+    unknown: list[UrlRow]  # URLs whose host has no abuse contact yet
+    escalations: list[Notice]
+
+    @property
+    def any(self) -> bool:
+        return bool(self.notices or self.unknown)
+
+
+def takedown_for(report: Report) -> Takedown:
+    tracked = list(TrackedUrl.objects.filter(report=report).order_by("id"))
+    records = {r.host: r for r in HostRecord.objects.filter(host__in={t.host for t in tracked})}
+    checks: dict[int, list[UrlCheck]] = {}
+    for check in UrlCheck.objects.filter(tracked__in=tracked).order_by("-checked_at"):
+        shown = checks.setdefault(check.tracked_id, [])
+        if len(shown) < CHECKS_SHOWN:
+            shown.append(check)
+    rows = {t.pk: UrlRow(t, records.get(t.host), checks.get(t.pk, [])) for t in tracked}
+    notices = list(Notice.objects.filter(report=report))
+    return Takedown(
+        notices=[
+            NoticeRow(n, [rows[t.pk] for t in tracked if t.notice_id == n.pk]) for n in notices
+        ],
+        unknown=[rows[t.pk] for t in tracked if t.notice_id is None],
+        escalations=[n for n in notices if n.state == "escalated"],
+    )
