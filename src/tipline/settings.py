@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+import zoneinfo
 from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -242,7 +243,15 @@ LANGUAGES = [("en", "English"), ("fr", "Français"), ("hi", "हिन्दी"
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
 USE_TZ = True
-TIME_ZONE = "UTC"
+# The hotline's time zone (an IANA name): the console shows dates and times in it, unless a staff
+# member chose their own on their account page. Stored times are UTC whatever it says.
+TIME_ZONE = os.environ.get("TIPLINE_TIME_ZONE", "") or "UTC"
+try:
+    zoneinfo.ZoneInfo(TIME_ZONE)
+except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+    raise ImproperlyConfigured(
+        f"TIPLINE_TIME_ZONE={TIME_ZONE!r} is not a time zone name (for example Europe/Paris)"
+    ) from exc
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"

@@ -94,7 +94,8 @@ def sign_in_and_enrol(page: Page, base: str, username: str) -> None:
     key = base64.b32decode("".join(page.locator("#totp-secret").inner_text().split()))
     page.get_by_label("6-digit code").fill(f"{TOTP(key).token():06d}")
     page.get_by_role("button", name="Confirm and sign in").click()
-    expect(page).to_have_url(base + "/console/")
+    # Caseworkers land on the queue (issue 15), not on their account page.
+    expect(page).to_have_url(base + "/console/queue/")
 
 
 @pytest.fixture

@@ -86,6 +86,19 @@ class ReportPolicy:
         return user.is_active and user.role in ASSIGNING_ROLES
 
     @staticmethod
+    def may_list(user: StaffUser) -> bool:
+        """Whether the queue means anything to this person (a role that can see some report)."""
+        return user.is_active and (
+            user.role in CASEWORK_ROLES or (user.role == Role.LIAISON and bool(user.agency))
+        )
+
+    @staticmethod
+    def may_read_inbox(user: StaffUser) -> bool:
+        """The inbox of reporter activity is the caseworkers' (liaisons see referred reports
+        as they stood when referred; auditors see no report at all)."""
+        return user.is_active and user.role in CASEWORK_ROLES
+
+    @staticmethod
     def may_set_legal_hold(user: StaffUser) -> bool:
         """Suspend or resume retention for a report (tipline.cases.retention)."""
         return user.is_active and user.role in ASSIGNING_ROLES
