@@ -69,7 +69,8 @@ def test_a_follow_up_on_a_closed_report_is_unread_for_every_caseworker() -> None
     assert entry.report_id == report.id
     assert entry.files == 1
     assert entry.state == ReportState.CLOSED  # the message alone re-opens nothing
-    assert entry.unread_by_me and entry.unread_by_team
+    assert entry.unread_by_me
+    assert entry.unread_by_team
 
 
 def test_read_marks_are_per_person_and_the_team_view_is_what_nobody_read() -> None:
@@ -133,9 +134,11 @@ def test_inbox_pages_continue_before_the_last_entry() -> None:
     for i in range(5):
         follow_up(report, f"Message {i}.")
     first, before = inbox.inbox_page(ana, size=3)
-    assert len(first) == 3 and before is not None
+    assert len(first) == 3
+    assert before is not None
     rest, last = inbox.inbox_page(ana, size=3, before=before)
-    assert len(rest) == 2 and last is None
+    assert len(rest) == 2
+    assert last is None
     times = [e.received_at for e in first + rest]
     assert times == sorted(times, reverse=True)
 
@@ -151,7 +154,8 @@ def test_new_information_that_raises_the_tier_reopens_a_closed_report() -> None:
     follow_up(report, URGENT)
     assert report.tier == "P1"
     assert report.state == ReportState.IN_REVIEW  # ana still holds it
-    assert report.outcome == "" and report.closed_at is None
+    assert report.outcome == ""
+    assert report.closed_at is None
     assert report.tier_raised_from == before
     assert report.tier_raise_reopened
     assert report.tier_raised_at is not None
@@ -186,14 +190,16 @@ def test_a_rise_on_an_open_report_is_marked_but_changes_no_state() -> None:
     report = scored()
     follow_up(report, URGENT)
     assert report.state == ReportState.NEW
-    assert report.tier_raised_from and not report.tier_raise_reopened
+    assert report.tier_raised_from
+    assert not report.tier_raise_reopened
     assert not AuditEntry.objects.filter(action="report.reopened").exists()
 
 
 def test_the_first_score_is_no_rise() -> None:
     report = scored(text=URGENT)
     assert report.tier == "P1"
-    assert report.tier_raised_from == "" and report.tier_raised_at is None
+    assert report.tier_raised_from == ""
+    assert report.tier_raised_at is None
 
 
 def test_information_that_does_not_raise_the_tier_leaves_a_closed_report_closed() -> None:

@@ -62,7 +62,8 @@ def test_a_follow_up_on_an_actioned_report_reaches_inbox_nav_and_queue() -> None
     follow_up(report, URGENT)
     queue = client.get("/console/queue/").content.decode()
     assert nav_count(queue) == "1"
-    assert "raised from P" in queue and " to P1, " in queue
+    assert "raised from P" in queue
+    assert " to P1, " in queue
     page = client.get("/console/inbox/")
     assert page.status_code == 200
     assert page["Cache-Control"] == "no-store"
@@ -72,7 +73,8 @@ def test_a_follow_up_on_an_actioned_report_reaches_inbox_nav_and_queue() -> None
     assert "kill" not in html  # the inbox names the message, never its words
     # Opening the case reads the thread: the count goes, for this person only.
     case = client.get(f"/console/reports/{report.id}/").content.decode()
-    assert 'id="tier-raised"' in case and "re-opened it" in case
+    assert 'id="tier-raised"' in case
+    assert "re-opened it" in case
     assert nav_count(client.get("/console/queue/").content.decode()) is None
     other, _ben = signed_in("ben")
     assert nav_count(other.get("/console/queue/").content.decode()) == "1"
@@ -332,7 +334,8 @@ def test_a_reports_audit_trail_from_its_case_view() -> None:
     assert f"adm opened report {str(report.id)[:8]}" in html
     assert str(other.id)[:8] not in html
     read = AuditEntry.objects.filter(action="audit.read").last()
-    assert read is not None and read.details == {"report": str(report.id)}
+    assert read is not None
+    assert read.details == {"report": str(report.id)}
     # Analysts open the case but may not read the audit: no link, and the same 404 as a miss.
     analyst, _ana = signed_in("ana")
     assert "/audit/" not in analyst.get(f"/console/reports/{report.id}/").content.decode()
