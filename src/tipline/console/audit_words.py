@@ -105,7 +105,7 @@ def describe(entry: AuditEntry) -> str:
             "to": tier[-1] if isinstance(tier, list) else "?",
         }
     if entry.action == "report.assign" and not details.get("to"):
-        return _("%(who)s took report %(report)s from %(from)s") % {
+        return _("%(who)s unassigned report %(report)s (it was with %(from)s)") % {
             "who": _who(entry.actor),
             "report": _short(entry.target_id),
             "from": details.get("from") or "—",
