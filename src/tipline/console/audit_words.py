@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 
 from tipline.audit.chain import SYSTEM
 from tipline.audit.models import AuditEntry
+from tipline.cases.states import Outcome
 
 # Sentences by action. Placeholders: who, report, file, target, and the named details below.
 _SENTENCES: Mapping[str, Any] = {
@@ -34,7 +35,9 @@ _SENTENCES: Mapping[str, Any] = {
     "report.claim": gettext_lazy("%(who)s claimed report %(report)s"),
     "report.assign": gettext_lazy("%(who)s assigned report %(report)s to %(to)s"),
     "report.message": gettext_lazy("%(who)s wrote to the reporter of report %(report)s"),
-    "report.triaged": gettext_lazy("Triage scored report %(report)s %(score)s (tier %(tier)s)"),
+    "report.triaged": gettext_lazy(
+        "Triage scored report %(report)s: %(score)s points, tier %(tier)s"
+    ),
     "report.classify": gettext_lazy("%(who)s classified report %(report)s"),
     "report.note": gettext_lazy("%(who)s added a note to report %(report)s"),
     "report.link": gettext_lazy("%(who)s linked report %(report)s to report %(other)s"),
@@ -88,6 +91,18 @@ def report_of(entry: AuditEntry) -> str:
     return str(details.get("report") or "")
 
 
+def _outcome(code: object) -> str:
+    return str(Outcome(code).label) if code in Outcome.values else str(code or "—")
+
+
+def _tier(tier: object) -> str:
+    """["P3", "P1"] as "P3 → P1"; an unchanged tier once."""
+    if isinstance(tier, list) and tier:
+        steps = [str(t) for t in tier]
+        return steps[0] if len(set(steps)) == 1 else " → ".join(steps)
+    return str(tier or "—")
+
+
 def _who(actor: str) -> str:
     return _("The system") if actor == SYSTEM else actor
 
@@ -117,9 +132,9 @@ def describe(entry: AuditEntry) -> str:
         "target": entry.target_id,
         "to": details.get("to") or "—",
         "other": _short(details.get("other")),
-        "outcome": details.get("outcome") or "—",
+        "outcome": _outcome(details.get("outcome")),
         "score": details.get("score", "—"),
-        "tier": " → ".join(str(t) for t in tier) if isinstance(tier, list) else (tier or "—"),
+        "tier": _tier(tier),
     }
     sentence = _SENTENCES.get(entry.action)
     if sentence is None:

@@ -93,11 +93,10 @@ def queue_page(request: HttpRequest) -> HttpResponse:
 @require_GET
 @with_report
 def case_view(request: HttpRequest, user: StaffUser, report: Report) -> HttpResponse:
-    opened_at = timezone.now()
-    response = case_page(request, report)
-    # The thread was on the page: what the reporter had added by then is read by this person.
-    inbox.inbox_mark_read(actor=user, report=report, up_to=opened_at)
-    return response
+    # The page shows the whole thread: what the reporter has added until now is read by this
+    # person (marked first, so this page's own inbox count already leaves it out).
+    inbox.inbox_mark_read(actor=user, report=report)
+    return case_page(request, report)
 
 
 @require_POST
