@@ -14,14 +14,13 @@ from __future__ import annotations
 import re
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import Watched, watch
+from tests.browser.conftest import watch
 from tests.browser.test_accessibility import axe_source, describe, run_axe
 from tests.browser.test_console_casework import create_analyst, sign_in_and_enrol
 from tests.browser.test_console_sign_in import check_console, shoot
@@ -31,13 +30,6 @@ from tests.live import TIPLINE, LiveServer
 CALM = "He keeps sending me messages."
 URGENT = "New account again. He says he knows where I live and he will kill me tonight."
 CATEGORY = "Cyberstalking or online harassment"
-
-
-@pytest.fixture
-def server_pages(
-    browser: Browser, fresh_server: LiveServer
-) -> Iterator[tuple[Browser, LiveServer]]:
-    yield browser, fresh_server
 
 
 def create_staff(server: LiveServer, username: str, role: str) -> None:
@@ -68,9 +60,9 @@ def no_axe_violations(page: Page, source: str, name: str) -> None:
 
 @pytest.mark.browser
 def test_a_follow_up_on_an_actioned_report_surfaces_in_inbox_and_queue(
-    server_pages: tuple[Browser, LiveServer], screenshot_dir: Path
+    browser: Browser, fresh_server: LiveServer, screenshot_dir: Path
 ) -> None:
-    browser, server = server_pages
+    server = fresh_server
     axe = axe_source()
     filed = httpx.post(
         server.url + "/api/v1/reports",
