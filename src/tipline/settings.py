@@ -310,6 +310,9 @@ TIPLINE_LOCKER_ARGON2_SLOTS = _env_int("TIPLINE_LOCKER_ARGON2_SLOTS", 2)
 TIPLINE_LOCKER_MAX_IMPORT_BYTES = _env_int("TIPLINE_LOCKER_MAX_IMPORT_BYTES", 50 * 1024 * 1024)
 # The time zone a new evidence locker reads typed incident dates in, until its owner picks one
 # (an IANA name; the same for every browser, so it says nothing about where a victim is).
+# Days of reporter messages the console inbox tracks as unread (its count is on every console
+# page); older ones stay listed under the inbox's "All" and in their reports' threads.
+TIPLINE_INBOX_DAYS = _env_int("TIPLINE_INBOX_DAYS", 30)
 TIPLINE_LOCKER_TIME_ZONE = os.environ.get("TIPLINE_LOCKER_TIME_ZONE", TIME_ZONE)
 
 SECURE_CONTENT_TYPE_NOSNIFF = True

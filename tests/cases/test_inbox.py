@@ -12,7 +12,7 @@ from tests import factories
 from tipline.audit.chain import verify
 from tipline.audit.models import AuditEntry
 from tipline.cases import actions, inbox, transitions
-from tipline.cases.models import Decision, InboxSeen, Report
+from tipline.cases.models import Decision, InboxSeen, Message, Report
 from tipline.cases.queue import QueueFilters, View, deadline_of, queue_page
 from tipline.cases.states import DecisionStatus, MessageAuthor, Outcome, ReportState
 from tipline.staff.models import StaffUser
@@ -282,3 +282,17 @@ def test_deadline_of_runs_from_arrival_or_from_the_rise() -> None:
     now = timezone.now()
     assert deadline_of("P2", now, None) == now + timedelta(hours=24)
     assert deadline_of("P1", now - timedelta(days=9), now) == now + timedelta(hours=1)
+
+
+def test_unread_is_tracked_within_the_window_and_older_messages_stay_listed(
+    settings: object,
+) -> None:
+    ana = person("ana")
+    report = scored()
+    follow_up(report, "An old message.")
+    Message.objects.filter(report=report).update(created_at=timezone.now() - timedelta(days=31))
+    assert inbox.unread_count(ana) == 0
+    assert inbox.inbox_page(ana, show="mine")[0] == ()
+    assert [e.report_id for e in inbox.inbox_page(ana, show="all")[0]] == [report.id]
+    settings.TIPLINE_INBOX_DAYS = 60  # type: ignore[attr-defined]
+    assert inbox.unread_count(ana) == 1
