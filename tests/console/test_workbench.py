@@ -362,3 +362,12 @@ def test_anonymous_visitors_reach_none_of_it() -> None:
     client = Client()
     for path in ("/console/inbox/", "/console/account/time-zone/"):
         assert client.get(path)["Location"] == "/console/sign-in/"
+
+
+def test_a_stored_zone_this_machine_no_longer_knows_falls_back_to_the_hotlines() -> None:
+    client, ana = signed_in("ana")
+    StaffUser.objects.filter(pk=ana.pk).update(time_zone="Atlantis/Lost_City")
+    page = client.get("/console/queue/")
+    assert page.status_code == 200
+    ana.refresh_from_db()
+    assert time_zones.zone_of(ana) == "UTC"

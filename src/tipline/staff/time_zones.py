@@ -23,13 +23,21 @@ def names() -> tuple[str, ...]:
     return tuple(sorted(n for n in zoneinfo.available_timezones() if "/" in n or n == "UTC"))
 
 
+@functools.cache
+def _known() -> frozenset[str]:
+    return frozenset(names())
+
+
 def is_known(name: str) -> bool:
-    return name in frozenset(names())
+    return name in _known()
 
 
 def zone_of(user: StaffUser) -> str:
-    """The zone this person's console uses: their own choice, else the hotline's."""
-    return user.time_zone or str(settings.TIME_ZONE)
+    """The zone this person's console uses: their own choice, else the hotline's (also when a
+    stored choice is no longer in this machine's zone database, rather than failing every page)."""
+    if user.time_zone and is_known(user.time_zone):
+        return user.time_zone
+    return str(settings.TIME_ZONE)
 
 
 class UnknownTimeZone(ValueError):
