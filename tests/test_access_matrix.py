@@ -86,6 +86,13 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     "console/sign-out/everywhere/": ("/console/sign-out/everywhere/", {"GET": 302, "POST": 302}),
     "console/queue/": ("/console/queue/", {"GET": 302, "POST": 302}),
     "console/audit/": ("/console/audit/", {"GET": 302, "POST": 302}),
+    "console/inbox/": ("/console/inbox/", {"GET": 302, "POST": 302}),
+    "console/account/time-zone/": ("/console/account/time-zone/", {"GET": 302, "POST": 302}),
+    "console/reports/<uuid:report_id>/inbox-read/": (
+        f"/console/reports/{uuid.uuid4()}/inbox-read/",
+        ANON,
+    ),
+    "console/reports/<uuid:report_id>/audit/": (f"/console/reports/{uuid.uuid4()}/audit/", ANON),
     "console/reports/<uuid:report_id>/": (f"/console/reports/{uuid.uuid4()}/", ANON),
     "console/reports/<uuid:report_id>/claim/": (f"/console/reports/{uuid.uuid4()}/claim/", ANON),
     "console/reports/<uuid:report_id>/assign/": (f"/console/reports/{uuid.uuid4()}/assign/", ANON),
@@ -229,9 +236,16 @@ R = "console/reports/<uuid:report_id>/"
 # referred to their agency: they may read it, never work it (403: "nothing was changed").
 ROLE_MATRIX: dict[str, tuple[str, dict[str, str], dict[str, int]]] = {
     "console/": ("GET", {}, {"*": 200}),
-    "console/queue/": ("GET", {}, {"*": 200}),
+    # An auditor sees no report: no queue either (they land on the audit log).
+    "console/queue/": ("GET", {}, {"auditor": 404, "*": 200}),
     "console/audit/": ("GET", {}, {"auditor": 200, "admin": 200, "*": 404}),
+    "console/inbox/": ("GET", {}, {"casework": 200, "*": 404}),
+    # Everyone chooses their own time zone (and only their own: the form has no "whose").
+    "console/account/time-zone/": ("POST", {"time_zone": "Europe/Paris"}, {"*": 302}),
     R: ("GET", {}, {"casework": 200, "liaison": 200, "*": 404}),
+    # A report's audit trail: who may open the report AND read the audit log (administrators).
+    R + "audit/": ("GET", {}, {"admin": 200, "*": 404}),
+    R + "inbox-read/": ("POST", {}, {"casework": 302, "liaison": 403, "*": 404}),
     R + "claim/": ("POST", {}, {"casework": 302, "liaison": 403, "*": 404}),
     R + "assign/": (
         "POST",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+import zoneinfo
 from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -243,7 +244,15 @@ LANGUAGES = [("en", "English"), ("fr", "Français"), ("hi", "हिन्दी"
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
 USE_TZ = True
-TIME_ZONE = "UTC"
+# The hotline's time zone (an IANA name): the console shows dates and times in it, unless a staff
+# member chose their own on their account page. Stored times are UTC whatever it says.
+TIME_ZONE = os.environ.get("TIPLINE_TIME_ZONE", "") or "UTC"
+try:
+    zoneinfo.ZoneInfo(TIME_ZONE)
+except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+    raise ImproperlyConfigured(
+        f"TIPLINE_TIME_ZONE={TIME_ZONE!r} is not a time zone name (for example Europe/Paris)"
+    ) from exc
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
@@ -302,6 +311,9 @@ TIPLINE_LOCKER_ARGON2_SLOTS = _env_int("TIPLINE_LOCKER_ARGON2_SLOTS", 2)
 TIPLINE_LOCKER_MAX_IMPORT_BYTES = _env_int("TIPLINE_LOCKER_MAX_IMPORT_BYTES", 50 * 1024 * 1024)
 # The time zone a new evidence locker reads typed incident dates in, until its owner picks one
 # (an IANA name; the same for every browser, so it says nothing about where a victim is).
+# Days of reporter messages the console inbox tracks as unread (its count is on every console
+# page); older ones stay listed under the inbox's "All" and in their reports' threads.
+TIPLINE_INBOX_DAYS = _env_int("TIPLINE_INBOX_DAYS", 30)
 TIPLINE_LOCKER_TIME_ZONE = os.environ.get("TIPLINE_LOCKER_TIME_ZONE", TIME_ZONE)
 
 SECURE_CONTENT_TYPE_NOSNIFF = True

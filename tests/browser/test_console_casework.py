@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import io
+import re
 import subprocess
 import time
 from collections.abc import Iterator
@@ -94,7 +95,8 @@ def sign_in_and_enrol(page: Page, base: str, username: str) -> None:
     key = base64.b32decode("".join(page.locator("#totp-secret").inner_text().split()))
     page.get_by_label("6-digit code").fill(f"{TOTP(key).token():06d}")
     page.get_by_role("button", name="Confirm and sign in").click()
-    expect(page).to_have_url(base + "/console/")
+    # Each role lands on its work (issue 15): the queue, or the audit log for an auditor.
+    expect(page).to_have_url(re.compile(re.escape(base) + r"/console/(queue|audit)/$"))
 
 
 @pytest.fixture
@@ -131,7 +133,6 @@ def test_analyst_claims_opens_reveals_and_answers(
     create_analyst(server, "ana")
     sign_in_and_enrol(page, w.base_url, "ana")
 
-    page.get_by_role("link", name="Open the report queue").click()
     expect(page).to_have_url(w.base_url + "/console/queue/")
     # Keyboard: the first Tab reaches the skip link, then the console's own navigation.
     page.keyboard.press("Tab")

@@ -79,6 +79,8 @@ def test_first_sign_in_enrols_totp_and_signs_out(
     code = f"{TOTP(key).token():06d}"
     page.get_by_label("6-digit code").fill(code)
     page.get_by_role("button", name="Confirm and sign in").click()
+    expect(page).to_have_url(w.url("/console/queue/"))
+    page.get_by_role("link", name="Account").click()
     expect(page).to_have_url(w.url("/console/"))
     expect(page.get_by_role("heading", name=f"Signed in as {username}")).to_be_visible()
     expect(page.get_by_text("Supervisor")).to_be_visible()

@@ -16,5 +16,7 @@ def signed_in(username: str, role: str = "analyst", *, agency: str = "") -> tupl
     first = client.post("/console/sign-in/", {"username": username, "password": STAFF_PASSWORD})
     assert first["Location"] == "/console/sign-in/code/"
     second = client.post("/console/sign-in/code/", {"code": totp_code(created.device)})
-    assert second["Location"] == "/console/", "sign-in did not complete"
+    # Where a role lands: the queue, or the audit log for an auditor (who sees no reports).
+    landing = "/console/audit/" if role == "auditor" else "/console/queue/"
+    assert second["Location"] == landing, "sign-in did not complete"
     return client, created.user

@@ -29,6 +29,8 @@ HOME, SIGN_IN, CODE, ENROL = (
     "/console/enrol/",
 )
 COOKIE = "tipline_console"
+# Where a caseworker lands after signing in (issue 15: the queue, not the account page).
+LANDING = "/console/queue/"
 
 
 def password_step(client: Client, username: str = "ana", password: str = STAFF_PASSWORD) -> Any:
@@ -39,7 +41,7 @@ def sign_in(client: Client, created: Any, *, steps_ahead: int = 0) -> None:
     assert password_step(client, created.user.username)["Location"] == CODE
     response = client.post(CODE, {"code": totp_code(created.device, steps_ahead=steps_ahead)})
     assert response.status_code == 302
-    assert response["Location"] == HOME
+    assert response["Location"] == LANDING
 
 
 def test_sign_in_with_password_and_code_reaches_home() -> None:
@@ -143,7 +145,7 @@ def test_first_sign_in_enrols_the_authenticator() -> None:
     assert "style=" not in html
     assert "data:" not in html
     response = client.post(ENROL, {"code": totp_code(created.device)})
-    assert response["Location"] == HOME
+    assert response["Location"] == LANDING
     created.device.refresh_from_db()
     assert created.device.confirmed
     assert client.get(HOME).status_code == 200
@@ -167,7 +169,7 @@ def test_a_code_used_once_is_refused_in_another_session() -> None:
     code = totp_code(created.device)
     first, second = Client(), Client()
     password_step(first)
-    assert first.post(CODE, {"code": code})["Location"] == HOME
+    assert first.post(CODE, {"code": code})["Location"] == LANDING
     password_step(second)
     response = second.post(CODE, {"code": code})
     assert FAILED in response.content.decode()
@@ -303,7 +305,7 @@ def test_console_posts_need_the_csrf_token() -> None:
     assert client.post(CODE, {"code": code}).status_code == 403
     token = client.cookies[settings.CSRF_COOKIE_NAME].value
     response = client.post(CODE, {"code": code, "csrfmiddlewaretoken": token})
-    assert response["Location"] == HOME
+    assert response["Location"] == LANDING
     for path in ("/console/sign-out/", "/console/sign-out/everywhere/"):
         refused = client.post(path)
         assert refused.status_code == 403, path

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db.models import Q
+
 from tipline.audit.models import AuditEntry
 
 PAGE_SIZE = 100
@@ -14,6 +16,9 @@ class AuditFilters:
     actor: str = ""
     action: str = ""  # exact action, or a prefix ending in "." ("report." = every report action)
     target_id: str = ""
+    # A report's whole trail: entries about the report, and about its files (whose details name
+    # the report). The file half reads the details JSON; a case trail is short, so it is cheap.
+    report: str = ""
 
 
 @dataclass(frozen=True)
@@ -32,6 +37,11 @@ def audit_page(filters: AuditFilters, *, before: int | None = None) -> AuditPage
         entries = entries.filter(action=filters.action)
     if filters.target_id:
         entries = entries.filter(target_id=filters.target_id)
+    if filters.report:
+        entries = entries.filter(
+            Q(target_type="report", target_id=filters.report)
+            | Q(target_type="file", details__report=filters.report)
+        )
     if before is not None:
         entries = entries.filter(seq__lt=before)
     found = list(entries.order_by("-seq")[: PAGE_SIZE + 1])

@@ -63,6 +63,12 @@ class Report(models.Model):
     # When retention destroyed the contact key and the content key (crypto-shredding).
     contact_erased_at = models.DateTimeField(null=True, blank=True)
     content_erased_at = models.DateTimeField(null=True, blank=True)
+    # When new information last made the report more urgent, and the tier it had before (the
+    # queue shows "raised from P3 to P1"; the deadline then runs from the rise). A rise that
+    # brought an actioned or closed report back into the queue sets ``tier_raise_reopened``.
+    tier_raised_from = models.CharField(max_length=2, blank=True, default="")
+    tier_raised_at = models.DateTimeField(null=True, blank=True)
+    tier_raise_reopened = models.BooleanField(default=False)
 
     class Meta:
         indexes = [
@@ -133,7 +139,11 @@ class Message(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        indexes = [models.Index(fields=["report", "created_at"], name="message_thread")]
+        indexes = [
+            models.Index(fields=["report", "created_at"], name="message_thread"),
+            # The console inbox: reporter messages, newest first, across every report.
+            models.Index(fields=["author", "-created_at"], name="message_inbox"),
+        ]
 
     def __str__(self) -> str:
         return f"Message {self.id} ({self.author})"
@@ -413,3 +423,23 @@ class Agency(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class InboxSeen(models.Model):
+    """How far a staff member has read a report's reporter activity (the console inbox).
+
+    One row per person and report: every reporter message (and the files with it) received up
+    to ``seen_at`` counts as read by that person; "unread by the team" means read by nobody.
+    """
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="+")
+    staff = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    seen_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["report", "staff"], name="inbox_seen_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.staff_id} read report {self.report_id} up to {self.seen_at}"

@@ -41,11 +41,16 @@ class ReportPolicy:
         reports = Report.objects.all()
         if not user.is_active:
             return reports.none()
-        if user.role in CASEWORK_ROLES:
+        if ReportPolicy.sees_every_report(user):
             return reports
         if user.role == Role.LIAISON and user.agency:
             return reports.filter(_referred_to(user.agency))
         return reports.none()
+
+    @staticmethod
+    def sees_every_report(user: StaffUser) -> bool:
+        """``visible`` is every report (lets a read skip the "visible" subquery)."""
+        return user.is_active and user.role in CASEWORK_ROLES
 
     @staticmethod
     def may_claim(user: StaffUser) -> bool:
@@ -84,6 +89,19 @@ class ReportPolicy:
     @staticmethod
     def may_reopen(user: StaffUser) -> bool:
         return user.is_active and user.role in ASSIGNING_ROLES
+
+    @staticmethod
+    def may_list(user: StaffUser) -> bool:
+        """Whether the queue means anything to this person (a role that can see some report)."""
+        return user.is_active and (
+            user.role in CASEWORK_ROLES or (user.role == Role.LIAISON and bool(user.agency))
+        )
+
+    @staticmethod
+    def may_read_inbox(user: StaffUser) -> bool:
+        """The inbox of reporter activity is the caseworkers' (liaisons see referred reports
+        as they stood when referred; auditors see no report at all)."""
+        return user.is_active and user.role in CASEWORK_ROLES
 
     @staticmethod
     def may_set_legal_hold(user: StaffUser) -> bool:

@@ -23,10 +23,12 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
-from tipline.cases.models import Report
+from tipline.cases.inbox import unread_report_ids
+from tipline.cases.models import Decision, Report
 from tipline.cases.policies import ReportPolicy
-from tipline.cases.states import ReportState
+from tipline.cases.states import DecisionStatus, ReportState
 from tipline.triage import tiers
 
 if TYPE_CHECKING:
@@ -73,8 +75,30 @@ class Cursor:
         )
 
 
+class View:
+    """The queue's tabs: named slices of the work, each one click away."""
+
+    ALL = ""  # the working queue (or what the state filter says)
+    MINE = "mine"  # open reports assigned to me
+    MY_REVIEW = "review"  # decisions waiting for a second review I may give (not my own)
+    OVERDUE = "overdue"  # open reports past their deadline
+    NEW_INFORMATION = "new"  # reports, in any state, with a reporter message I have not read
+
+
+VIEWS = (View.ALL, View.MINE, View.MY_REVIEW, View.OVERDUE, View.NEW_INFORMATION)
+_OWN_STATES = frozenset({View.MY_REVIEW, View.NEW_INFORMATION})
+
+
+def deadline_of(tier: str, created_at: datetime, raised_at: datetime | None) -> datetime:
+    """When a report of ``tier`` must have been looked at: from its arrival, or from the moment
+    new information raised it to this tier (a report raised to P1 today is due within the hour,
+    not overdue since the day it arrived)."""
+    return (raised_at or created_at) + tiers.DEADLINES[tiers.Tier(tier)]
+
+
 @dataclass(frozen=True)
 class QueueFilters:
+    view: str = View.ALL
     category: str = ""
     state: str = ""  # "" = open reports (the working queue), ANY_STATE, or one ReportState
     assignee: str = "anyone"  # "anyone", "me" or "unassigned"
@@ -93,10 +117,12 @@ class QueueRow:
     created_at: datetime
     assignee: str | None
     country: str = ""
+    tier_raised_from: str = ""
+    tier_raised_at: datetime | None = None
 
     @property
     def deadline(self) -> datetime:
-        return self.created_at + tiers.DEADLINES[tiers.Tier(self.tier)]
+        return deadline_of(self.tier, self.created_at, self.tier_raised_at)
 
     def waited(self, now: datetime) -> timedelta:
         return now - self.created_at
@@ -131,11 +157,40 @@ def _bands_after(c: Cursor) -> tuple[Q, ...]:
     )
 
 
+def _overdue(now: datetime) -> Q:
+    """Open reports whose deadline (``deadline_of``) has passed, one condition per tier."""
+    late = Q()
+    for tier, span in tiers.DEADLINES.items():
+        late |= Q(tier=tier.value) & (
+            Q(tier_raised_at__isnull=True, created_at__lt=now - span)
+            | Q(tier_raised_at__lt=now - span)
+        )
+    return Q(state__in=OPEN_STATES) & late
+
+
+def _view(user: StaffUser, reports: QuerySet[Report], view: str) -> QuerySet[Report]:
+    if view == View.MINE:
+        return reports.filter(assigned_to=user)
+    if view == View.MY_REVIEW:
+        pending = Decision.objects.filter(status=DecisionStatus.PENDING).exclude(proposed_by=user)
+        return reports.filter(
+            state=ReportState.AWAITING_SECOND_REVIEW, pk__in=pending.values("report_id")
+        )
+    if view == View.OVERDUE:
+        return reports.filter(_overdue(timezone.now()))
+    if view == View.NEW_INFORMATION:
+        return reports.filter(pk__in=unread_report_ids(user))
+    return reports
+
+
 def _filtered(user: StaffUser, filters: QueueFilters) -> QuerySet[Report]:
     reports = ReportPolicy.visible(user)
+    if filters.view:
+        reports = _view(user, reports, filters.view)
     if filters.category:
         reports = reports.filter(category=filters.category)
-    if filters.state == ANY_STATE:
+    if filters.state == ANY_STATE or filters.view in _OWN_STATES:
+        # These tabs decide their own states: new information is shown whatever the state.
         pass
     elif filters.state:
         reports = reports.filter(state=filters.state)
@@ -168,6 +223,8 @@ def _read(reports: QuerySet[Report], limit: int) -> list[Report]:
             "state",
             "country",
             "created_at",
+            "tier_raised_from",
+            "tier_raised_at",
             "assigned_to__username",
         )[:limit]
     )
@@ -199,6 +256,8 @@ def queue_page(
             created_at=r.created_at,
             assignee=r.assigned_to.username if r.assigned_to else None,
             country=r.country,
+            tier_raised_from=r.tier_raised_from,
+            tier_raised_at=r.tier_raised_at,
         )
         for r in found[:size]
     )

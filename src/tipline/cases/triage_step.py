@@ -5,6 +5,11 @@ it), records the identifiers it names as keyed digests and links it to reports s
 scores it with the rules and signals, and stores the score (plain: it orders the queue) with
 the reasons sealed (they quote the reporter's words). The report's tier and priority become the
 score's; the audit log records the score, tier and rule ids, never the words that fired them.
+
+A later score that makes the report more urgent is a rise: the report remembers the tier it rose
+from and when (the queue shows it, and the deadline runs from the rise), and a report that had
+left the queue (actioned or closed) is re-opened at its new tier, audited as ``report.reopened``
+by the system with the reason. The first score is no rise: it replaces the category's default.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from tipline.audit.chain import SYSTEM, record
 from tipline.cases import linking
 from tipline.cases.models import EvidenceFile, Message, Report, TriageResult
 from tipline.cases.sealing import KeyDestroyed, report_key
-from tipline.cases.states import KeyPurpose, MessageAuthor
+from tipline.cases.states import KeyPurpose, MessageAuthor, ReportState
 from tipline.crypto.sealed import open_json, open_text, seal_json
 from tipline.triage import document, engine, identifiers
 from tipline.triage.signals import signals_for
@@ -102,7 +107,7 @@ def report_triage(report_id: uuid.UUID, *, known_files: int = 0) -> Score | None
                 known_hashes=known_files,
             ),
         )
-        TriageResult.objects.update_or_create(
+        _row, first = TriageResult.objects.update_or_create(
             report=report,
             defaults={
                 "score": score.score,
@@ -116,7 +121,9 @@ def report_triage(report_id: uuid.UUID, *, known_files: int = 0) -> Score | None
         )
         before = (report.tier, report.priority)
         report.tier, report.priority = score.tier.value, score.score
-        report.save(update_fields=["tier", "priority"])
+        # The first score replaces the category's default tier: that is no rise.
+        reopened = _note_rise(report, before[0]) if not first else None
+        report.save(update_fields=[*_RISE_FIELDS, "tier", "priority"])
         record(
             actor=SYSTEM,
             action="report.triaged",
@@ -130,7 +137,59 @@ def report_triage(report_id: uuid.UUID, *, known_files: int = 0) -> Score | None
                 "linked": len(linked),
             },
         )
+        if reopened is not None:
+            record(
+                actor=SYSTEM,
+                action="report.reopened",
+                target_type="report",
+                target_id=report.id,
+                details={
+                    "state": [reopened[0], report.state],
+                    "outcome": reopened[1],
+                    "reason": "tier_raised",
+                    "tier": [before[0], report.tier],
+                },
+            )
     return score
+
+
+_RISE_FIELDS = (
+    "tier_raised_from",
+    "tier_raised_at",
+    "tier_raise_reopened",
+    "state",
+    "outcome",
+    "closed_at",
+    "updated_at",
+)
+_LEFT_QUEUE = (ReportState.ACTIONED.value, ReportState.CLOSED.value)
+
+
+def _note_rise(report: Report, before: str) -> tuple[str, str] | None:
+    """Record a rise in tier on ``report`` (unsaved); re-open it if it had left the queue.
+
+    New information that makes a report more urgent must reach someone even when the report was
+    actioned or closed: it goes back into the queue at its new tier (NEW, or IN_REVIEW when
+    someone still holds it). Returns the (state, outcome) it was re-opened from, or None.
+    """
+    if report.tier >= before:  # "P1" < "P2": a lower string is more urgent
+        if report.tier_raised_from and report.tier >= report.tier_raised_from:
+            # Scored back down to where it was before the rise: the rise no longer holds.
+            report.tier_raised_from, report.tier_raised_at = "", None
+            report.tier_raise_reopened = False
+        return None
+    now = timezone.now()
+    report.tier_raised_from, report.tier_raised_at = before, now
+    report.tier_raise_reopened = False
+    if report.state not in _LEFT_QUEUE:
+        return None
+    left = (report.state, report.outcome)
+    report.state = ReportState.IN_REVIEW if report.assigned_to_id else ReportState.NEW
+    report.outcome = ""
+    report.closed_at = None
+    report.updated_at = now
+    report.tier_raise_reopened = True
+    return left
 
 
 def stored_reasons(report: Report, row: TriageResult | None) -> tuple[StoredReason, ...]:

@@ -15,7 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from tipline.cases import casework, categories
+from tipline.cases import casework, categories, queue
 from tipline.cases.models import Report
 from tipline.cases.policies import ReportPolicy
 from tipline.cases.states import DecisionStatus, Outcome, ReportState
@@ -33,7 +33,7 @@ from tipline.exchange.selectors import case_forwarding
 from tipline.guidance import jurisdictions
 from tipline.outputs.policies import ReferralPackagePolicy
 from tipline.staff.models import StaffUser
-from tipline.triage import engine, tiers
+from tipline.triage import engine
 
 
 def case_page(
@@ -51,8 +51,7 @@ def case_page(
     case = casework.case_open(actor=user, report=report, with_contact=with_contact)
     forms = forms or {}
     now = timezone.now()
-    tier = tiers.Tier(report.tier)
-    deadline = report.created_at + tiers.DEADLINES[tier]
+    deadline = queue.deadline_of(report.tier, report.created_at, report.tier_raised_at)
     context: dict[str, Any] = {
         "report": report,
         "case": case,

@@ -1,11 +1,15 @@
-"""Template context for console pages: which navigation links the signed-in person may use."""
+"""Template context for console pages: which navigation links the signed-in person may use, and
+how many reporter messages wait unread in their inbox."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
 
+from tipline.cases import inbox
+from tipline.cases.policies import ReportPolicy
 from tipline.staff.models import StaffUser
 from tipline.staff.policies import AuditPolicy
 
@@ -14,4 +18,10 @@ def console(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if not isinstance(user, StaffUser) or not request.path.startswith("/console/"):
         return {}
-    return {"may_read_audit": AuditPolicy.may_read(user)}
+    return {
+        "may_read_audit": AuditPolicy.may_read(user),
+        "may_list_reports": ReportPolicy.may_list(user),
+        "may_read_inbox": ReportPolicy.may_read_inbox(user),
+        # Lazy: counted only when a page's navigation shows it (one indexed COUNT).
+        "inbox_unread": SimpleLazyObject(lambda: inbox.unread_count(user)),
+    }

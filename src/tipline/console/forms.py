@@ -4,6 +4,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.utils import timezone
@@ -12,8 +13,9 @@ from django.utils.translation import gettext_lazy as _
 from tipline import countries
 from tipline.cases import categories
 from tipline.cases.policies import CASEWORK_ROLES
-from tipline.cases.queue import ANY_STATE, Cursor, QueueFilters
+from tipline.cases.queue import ANY_STATE, VIEWS, Cursor, QueueFilters
 from tipline.cases.states import ReportState
+from tipline.staff import time_zones
 from tipline.staff.models import StaffUser
 
 
@@ -86,6 +88,26 @@ def _country_choices() -> list[tuple[str, Any]]:
     ]
 
 
+ISO_DATE = "%Y-%m-%d"
+
+
+class IsoDateInput(forms.DateInput):
+    """A text field for YYYY-MM-DD: a browser's date picker shows the date in its own locale's
+    order (03/31/2026 or 31/03/2026), which the rest of the console never uses."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            format=ISO_DATE,
+            attrs={
+                "placeholder": "YYYY-MM-DD",
+                "inputmode": "numeric",
+                "pattern": "[0-9]{4}-[0-9]{2}-[0-9]{2}",
+                "autocomplete": "off",
+                "size": "10",
+            },
+        )
+
+
 class QueueFilterForm(forms.Form):
     """The queue's GET parameters. Anything else in the query string is ignored."""
 
@@ -113,16 +135,21 @@ class QueueFilterForm(forms.Form):
         error_messages={"invalid_choice": _("Choose a country from the list.")},
     )
     created_from = forms.DateField(
-        label=_("Received from"),
+        label=_("Received from (YYYY-MM-DD)"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        input_formats=[ISO_DATE],
+        widget=IsoDateInput,
         error_messages={"invalid": _("Enter a date like 2026-03-31.")},
     )
     created_to = forms.DateField(
-        label=_("Received until"),
+        label=_("Received until (YYYY-MM-DD)"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        input_formats=[ISO_DATE],
+        widget=IsoDateInput,
         error_messages={"invalid": _("Enter a date like 2026-03-31.")},
+    )
+    view = forms.ChoiceField(
+        required=False, choices=[(v, v) for v in VIEWS], widget=forms.HiddenInput
     )
     after = forms.CharField(
         label=_("Page link"),
@@ -169,6 +196,7 @@ class QueueFilterForm(forms.Form):
         start, end = data.get("created_from"), data.get("created_to")
         country = data.get("country") or ""
         return QueueFilters(
+            view=data.get("view") or "",
             category=data.get("category") or "",
             state=data.get("state") or "",
             assignee=data.get("assignee") or "anyone",
@@ -180,6 +208,12 @@ class QueueFilterForm(forms.Form):
 
 def _start_of(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def _time_zone_choices() -> list[tuple[str, Any]]:
+    hotline = str(settings.TIME_ZONE)
+    default = _("The hotline's (%(zone)s)") % {"zone": hotline}
+    return [("", default), *((name, name) for name in time_zones.names())]
 
 
 class AssignForm(forms.Form):
@@ -210,4 +244,15 @@ class HotlineMessageForm(forms.Form):
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 4}),
         error_messages={"required": _("Write the message first.")},
+    )
+
+
+class TimeZoneForm(forms.Form):
+    time_zone = forms.ChoiceField(
+        label=_("Your time zone"),
+        help_text=_("Every date and time in the console is shown in it."),
+        required=False,
+        choices=_time_zone_choices,
+        widget=forms.Select(attrs={"aria-describedby": "tz-hint"}),
+        error_messages={"invalid_choice": _("Choose a time zone from the list.")},
     )

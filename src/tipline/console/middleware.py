@@ -6,12 +6,17 @@ its epoch) is logged out here, on its next request, whatever page it asks for.
 
 from __future__ import annotations
 
+import zoneinfo
 from collections.abc import Callable
 
+from django.conf import settings
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.utils import timezone
 
 from tipline.console import session
+from tipline.staff.models import StaffUser
+from tipline.staff.time_zones import zone_of
 
 PREFIX = "/console/"
 SIGN_IN = "/console/sign-in/"
@@ -29,7 +34,13 @@ class ConsoleAccessMiddleware:
         current = session.is_current(request)
         if not current and request.user.is_authenticated:
             logout(request)
-        if current or request.path in OPEN:
+        if current:
+            # Every date and time on the page in this person's zone (or the hotline's).
+            user = request.user
+            zone = zone_of(user) if isinstance(user, StaffUser) else str(settings.TIME_ZONE)
+            with timezone.override(zoneinfo.ZoneInfo(zone)):
+                response = self.get_response(request)
+        elif request.path in OPEN:
             response = self.get_response(request)
         else:
             response = HttpResponseRedirect(SIGN_IN)

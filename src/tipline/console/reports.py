@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from tipline.cases import actions, casework, categories, queue
+from tipline.cases import actions, casework, categories, inbox, queue
 from tipline.cases.access import ReportNotFound, evidence_for_staff
 from tipline.cases.models import Report
 from tipline.cases.policies import NotAllowed, ReportPolicy
@@ -28,9 +28,29 @@ from tipline.staff.models import StaffUser
 from tipline.triage import tiers
 
 
+def _tabs(user: StaffUser, current: str) -> list[dict[str, object]]:
+    """The queue's views; caseworkers get all of them, a liaison only the list itself."""
+    labels = {
+        queue.View.ALL: _("Open"),
+        queue.View.MINE: _("Mine"),
+        queue.View.MY_REVIEW: _("Awaiting my second review"),
+        queue.View.OVERDUE: _("Overdue"),
+        queue.View.NEW_INFORMATION: _("New information"),
+    }
+    views = queue.VIEWS if ReportPolicy.may_read_inbox(user) else (queue.View.ALL,)
+    base = reverse("console:queue")
+    return [
+        {"label": labels[v], "url": f"{base}?view={v}" if v else base, "current": v == current}
+        for v in views
+    ]
+
+
 @require_GET
 def queue_page(request: HttpRequest) -> HttpResponse:
     user = staff_of(request)
+    if not ReportPolicy.may_list(user):
+        # An auditor sees no report, so no queue (not even an empty one): their work is the log.
+        return not_found(request)
     # Always bound: no parameters at all is a valid request for the first, unfiltered page.
     form = QueueFilterForm(request.GET)
     page = None
@@ -47,10 +67,14 @@ def queue_page(request: HttpRequest) -> HttpResponse:
                 "category": categories.get(row.category).label,
                 "state": ReportState(row.state).label,
                 "overdue": row.overdue(now),
+                "open": row.state in queue.OPEN_STATES,
             }
         )
+    view = form.cleaned_data.get("view", "") if form.is_valid() else ""
     context = {
         "form": form,
+        "view": view,
+        "tabs": _tabs(user, view),
         "rows": rows,
         "now": now,
         "next_cursor": page.next_cursor.encode() if page and page.next_cursor else "",
@@ -69,6 +93,9 @@ def queue_page(request: HttpRequest) -> HttpResponse:
 @require_GET
 @with_report
 def case_view(request: HttpRequest, user: StaffUser, report: Report) -> HttpResponse:
+    # The page shows the whole thread: what the reporter has added until now is read by this
+    # person (marked first, so this page's own inbox count already leaves it out).
+    inbox.inbox_mark_read(actor=user, report=report)
     return case_page(request, report)
 
 

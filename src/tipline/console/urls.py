@@ -6,6 +6,7 @@ from tipline.console import (
     audit_log,
     decisions,
     forwarding,
+    inbox_views,
     notices,
     referral_package,
     reports,
@@ -16,6 +17,7 @@ app_name = "console"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("account/time-zone/", views.time_zone, name="time_zone"),
     path("sign-in/", views.sign_in, name="sign_in"),
     path("sign-in/code/", views.sign_in_code, name="code"),
     path("enrol/", views.enrol, name="enrol"),
@@ -23,6 +25,9 @@ urlpatterns = [
     path("sign-out/everywhere/", views.sign_out_everywhere, name="sign_out_everywhere"),
     path("queue/", reports.queue_page, name="queue"),
     path("audit/", audit_log.audit_log, name="audit"),
+    path("inbox/", inbox_views.inbox_page, name="inbox"),
+    path("reports/<uuid:report_id>/inbox-read/", inbox_views.inbox_read, name="inbox_read"),
+    path("reports/<uuid:report_id>/audit/", audit_log.case_audit, name="case_audit"),
     path("reports/<uuid:report_id>/", reports.case_view, name="case"),
     path("reports/<uuid:report_id>/claim/", reports.case_claim, name="claim"),
     path("reports/<uuid:report_id>/assign/", reports.case_assign, name="assign"),

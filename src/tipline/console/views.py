@@ -15,10 +15,22 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from tipline.cases.policies import ReportPolicy
 from tipline.console import session
-from tipline.console.forms import CodeForm, SignInForm
+from tipline.console.forms import CodeForm, SignInForm, TimeZoneForm
 from tipline.console.shared import staff_of
-from tipline.staff import actions, selectors
+from tipline.staff import actions, selectors, time_zones
+from tipline.staff.models import StaffUser
+from tipline.staff.policies import AuditPolicy
+
+
+def _landing(user: StaffUser) -> HttpResponseRedirect:
+    """Where a signed-in person starts: the queue, or the audit log for a role with no reports."""
+    if ReportPolicy.may_list(user):
+        return HttpResponseRedirect(reverse("console:queue"))
+    if AuditPolicy.may_read(user):
+        return HttpResponseRedirect(reverse("console:audit"))
+    return HttpResponseRedirect(reverse("console:home"))
 
 
 def _failed() -> str:
@@ -28,7 +40,7 @@ def _failed() -> str:
 @require_http_methods(["GET", "POST"])
 def sign_in(request: HttpRequest) -> HttpResponse:
     if session.is_current(request):
-        return HttpResponseRedirect(reverse("console:home"))
+        return _landing(staff_of(request))
     form = SignInForm(request.POST or None)
     error = ""
     if request.method == "POST" and form.is_valid():
@@ -70,7 +82,7 @@ def sign_in_code(request: HttpRequest) -> HttpResponse:
             error = _failed()
         else:
             session.complete(request, user, device)
-            return HttpResponseRedirect(reverse("console:home"))
+            return _landing(user)
     return render(request, "console/code.html", {"form": form, "error": error})
 
 
@@ -110,7 +122,7 @@ def enrol(request: HttpRequest) -> HttpResponse:
             error = _failed()
         else:
             session.complete(request, user, device)
-            return HttpResponseRedirect(reverse("console:home"))
+            return _landing(user)
     secret = base64.b32encode(device.bin_key).decode()
     return render(
         request,
@@ -129,8 +141,37 @@ def enrol(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET"])
 def home(request: HttpRequest) -> HttpResponse:
+    """The account page: who is signed in, their time zone, their sessions."""
     user = staff_of(request)
-    return render(request, "console/home.html", {"staff": user})
+    form = TimeZoneForm(initial={"time_zone": user.time_zone})
+    return _home(request, user, form, saved=request.GET.get("saved") == "time_zone")
+
+
+@require_POST
+def time_zone(request: HttpRequest) -> HttpResponse:
+    user = staff_of(request)
+    form = TimeZoneForm(request.POST)
+    if not form.is_valid():
+        return _home(request, user, form, status=400)
+    time_zones.staff_set_time_zone(actor=user, time_zone=form.cleaned_data["time_zone"])
+    return HttpResponseRedirect(reverse("console:home") + "?saved=time_zone#time-zone")
+
+
+def _home(
+    request: HttpRequest,
+    user: StaffUser,
+    form: TimeZoneForm,
+    *,
+    saved: bool = False,
+    status: int = 200,
+) -> HttpResponse:
+    context = {
+        "staff": user,
+        "time_zone_form": form,
+        "time_zone": time_zones.zone_of(user),
+        "saved": saved,
+    }
+    return render(request, "console/home.html", context, status=status)
 
 
 @require_POST

@@ -31,6 +31,9 @@ class StaffUser(AbstractUser):
     # Locks since the last successful sign-in: each further lock lasts twice as long.
     lockouts = models.PositiveIntegerField(default=0)
     session_epoch = models.PositiveIntegerField(default=0)
+    # The IANA time zone the console shows this person's times in ("" = the hotline's,
+    # settings.TIME_ZONE from TIPLINE_TIME_ZONE).
+    time_zone = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         verbose_name = "staff member"

@@ -1,4 +1,5 @@
-"""Small display helpers for console templates: how long a report has waited."""
+"""Small display helpers for console templates: how long a report has waited, and ``when``, the
+one way the console writes a date and time (ISO order, 24-hour clock, the time zone named)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django import template
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -69,3 +73,36 @@ def compact_json(value: object) -> str:
 def get_item(mapping: Mapping[Any, Any], key: object) -> Any:
     """``mapping[key]`` in a template (None when absent), e.g. a file's known-material matches."""
     return mapping.get(key) if mapping else None
+
+
+def when_text(value: datetime, part: str = "") -> str:
+    """ "2026-12-02 14:05 CET" in the active zone (the staff member's, or the hotline's);
+    ``part`` "date" gives "2026-12-02"."""
+    local = timezone.localtime(value)
+    if part == "date":
+        return local.strftime("%Y-%m-%d")
+    return f"{local.strftime('%Y-%m-%d %H:%M')} {local.tzname() or ''}".strip()
+
+
+@register.filter
+def when(value: datetime | None, part: str = "") -> SafeString | str:
+    """A ``<time>`` element: the ISO instant for machines, ``when_text`` for people, and the
+    zone's full name and offset on hover. The only date format console templates use."""
+    if value is None:
+        return ""
+    local = timezone.localtime(value)
+    offset = local.strftime("%z")
+    return format_html(
+        '<time datetime="{}" title="{} (UTC{}:{})">{}</time>',
+        value.isoformat(),
+        timezone.get_current_timezone_name(),
+        offset[:3],
+        offset[3:],
+        when_text(value, part),
+    )
+
+
+@register.filter
+def ago(moment: datetime, now: datetime) -> str:
+    """ "10 min ago" (for a tier that rose, an entry that came in)."""
+    return _("%(t)s ago") % {"t": format_waited(now - moment)}
