@@ -2,8 +2,8 @@
 """Inbox benchmark (issue 15): the unread count every console page shows beside "Inbox".
 
 The count runs on every console page, so it must stay cheap as reporter messages accumulate. This
-seeds ``--reports`` reports and ``--messages`` reporter messages (a year of them) spread over them (sealed blobs are
-random bytes: the count never opens them) in a fresh SQLite database (or the PostgreSQL one in
+seeds ``--reports`` reports and ``--messages`` reporter messages (a year of them) spread over
+them (sealed blobs are random bytes: the count never opens them) in a fresh SQLite database (or the PostgreSQL one in
 DATABASE_URL, under ``scripts/with-postgres``), then times, for an analyst:
 
 * ``unread_count`` with nothing read (every message counts), and after they read half the reports;
@@ -74,8 +74,8 @@ def _run(args: argparse.Namespace) -> None:
     from django.conf import settings
     from django.db import connection
     from django.utils import timezone
-
     from tests import factories
+
     from tipline.cases import inbox
     from tipline.cases.models import InboxSeen, Message, Report
 
