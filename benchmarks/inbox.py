@@ -4,7 +4,7 @@
 The count runs on every console page, so it must stay cheap as reporter messages accumulate. This
 seeds ``--reports`` reports and ``--messages`` reporter messages (a year of them) spread over
 them (sealed blobs are random bytes: the count never opens them) in a fresh SQLite database
-(or the PostgreSQL one in DATABASE_URL, under ``scripts/with-postgres``), then times, for an analyst:
+(or the PostgreSQL one in DATABASE_URL, under ``scripts/with-postgres``), then times for an analyst:
 
 * ``unread_count`` with nothing read (every message counts), and after they read half the reports;
 * the inbox's first page;
