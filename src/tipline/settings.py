@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "tipline.outputs",
     "tipline.exchange",
     "tipline.takedown",
+    "tipline.metrics",
 ]
 
 MIDDLEWARE = [
