@@ -86,6 +86,12 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     "console/sign-out/everywhere/": ("/console/sign-out/everywhere/", {"GET": 302, "POST": 302}),
     "console/queue/": ("/console/queue/", {"GET": 302, "POST": 302}),
     "console/audit/": ("/console/audit/", {"GET": 302, "POST": 302}),
+    "console/metrics/": ("/console/metrics/", {"GET": 302, "POST": 302}),
+    "console/metrics/csv/<slug:section>/": (
+        "/console/metrics/csv/by_day/",
+        {"GET": 302, "POST": 302},
+    ),
+    "console/metrics/transparency/": ("/console/metrics/transparency/", {"GET": 302, "POST": 302}),
     "console/reports/<uuid:report_id>/": (f"/console/reports/{uuid.uuid4()}/", ANON),
     "console/reports/<uuid:report_id>/claim/": (f"/console/reports/{uuid.uuid4()}/claim/", ANON),
     "console/reports/<uuid:report_id>/assign/": (f"/console/reports/{uuid.uuid4()}/assign/", ANON),
@@ -231,6 +237,14 @@ ROLE_MATRIX: dict[str, tuple[str, dict[str, str], dict[str, int]]] = {
     "console/": ("GET", {}, {"*": 200}),
     "console/queue/": ("GET", {}, {"*": 200}),
     "console/audit/": ("GET", {}, {"auditor": 200, "admin": 200, "*": 404}),
+    # Metrics: analysts get their own queue's figures; liaisons none (tipline.metrics.access).
+    "console/metrics/": ("GET", {}, {"casework": 200, "auditor": 200, "*": 404}),
+    "console/metrics/csv/by_category/": ("GET", {}, {"casework": 200, "auditor": 200, "*": 404}),
+    "console/metrics/transparency/?period=2026-Q3": (
+        "GET",
+        {},
+        {"supervisor": 200, "admin": 200, "*": 404},
+    ),
     R: ("GET", {}, {"casework": 200, "liaison": 200, "*": 404}),
     R + "claim/": ("POST", {}, {"casework": 302, "liaison": 403, "*": 404}),
     R + "assign/": (

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from tipline.metrics.access import MetricsPolicy
 from tipline.staff.models import StaffUser
 from tipline.staff.policies import AuditPolicy
 
@@ -14,4 +15,7 @@ def console(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if not isinstance(user, StaffUser) or not request.path.startswith("/console/"):
         return {}
-    return {"may_read_audit": AuditPolicy.may_read(user)}
+    return {
+        "may_read_audit": AuditPolicy.may_read(user),
+        "may_see_metrics": MetricsPolicy.scope(user) is not None,
+    }

@@ -195,9 +195,12 @@ def suppress(table: Table, threshold: int = DEFAULT_THRESHOLD) -> Published:
         if not exact:
             break
         target = exact[0]
+        # The grand total comes last: it is shared by every table of a report, so hiding it in
+        # one table but not another would undo the hiding.
+        grand = (height - 1, width - 1)
         candidates = sorted(
             (
-                (values[i][j], (i, j))
+                ((i, j) == grand, values[i][j], (i, j))
                 for i in range(height)
                 for j in range(width)
                 if (i, j) not in hidden and (i == target[0] or j == target[1])
@@ -205,7 +208,7 @@ def suppress(table: Table, threshold: int = DEFAULT_THRESHOLD) -> Published:
         )
         if not candidates:  # the whole line is hidden already: widen with any cell
             candidates = sorted(
-                (values[i][j], (i, j))
+                ((i, j) == grand, values[i][j], (i, j))
                 for i in range(height)
                 for j in range(width)
                 if (i, j) not in hidden
@@ -229,7 +232,7 @@ def _cheapest_cover(
     primary: frozenset[Cell],
     hidden: set[Cell],
     target: Cell,
-    candidates: list[tuple[int, Cell]],
+    candidates: list[tuple[bool, int, Cell]],
     closure: Callable[[set[Cell]], set[Cell]],
     threshold: int,
 ) -> set[Cell]:
@@ -242,14 +245,14 @@ def _cheapest_cover(
         lo, hi = intervals(values, primary, trial, threshold)[target]
         return lo != hi
 
-    for _value, cell in candidates:
+    for _grand, _value, cell in candidates:
         if frees({cell}):
             return closure({cell})
     ti, tj = target
     best: tuple[int, set[Cell]] | None = None
     for i in range(len(values)):
         for j in range(len(values[0])):
-            if i == ti or j == tj:
+            if i == ti or j == tj or (i, j) == (len(values) - 1, len(values[0]) - 1):
                 continue
             corners = {(ti, j), (i, tj), (i, j)} - hidden
             cost = sum(values[a][b] for a, b in corners)
@@ -259,4 +262,4 @@ def _cheapest_cover(
                 best = (cost, corners)
     if best is not None:
         return closure(best[1])
-    return closure({candidates[0][1]})
+    return closure({candidates[0][2]})

@@ -1,0 +1,180 @@
+"""The metrics dashboard, its CSV tables and the transparency report (tipline.metrics).
+
+Adapters only: read the period and filters (``tipline.metrics.period`` says what is wrong with
+them), ask the policy for the scope, ask the selectors, render. Downloads are audited.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from tipline import countries
+from tipline.audit import chain
+from tipline.cases import categories
+from tipline.console.shared import no_store, not_found, staff_of
+from tipline.metrics import charts, export, selectors, transparency
+from tipline.metrics.access import MetricsPolicy
+from tipline.metrics.period import (
+    CHANNELS,
+    FILTERS,
+    BadPeriod,
+    Filters,
+    Period,
+    last_days,
+    make,
+    make_filters,
+    parse_day,
+    parse_named,
+)
+from tipline.triage import tiers
+
+MAX_PARAM = 40
+PERIOD_PARAMS = ("from", "to")
+SECTIONS = (
+    "by_day", "by_category", "by_channel", "by_country", "by_tier", "outcomes",
+    "durations_hours", "backlog_age", "workload", "takedown", "takedown_by_country",
+    "takedown_by_provider",
+)  # fmt: skip
+
+
+def _read(query: QueryDict) -> tuple[Period, Filters]:
+    given: dict[str, str] = {}
+    for key in query:
+        value = query.get(key, "")
+        if len(key) > MAX_PARAM or len(value) > MAX_PARAM or len(query.getlist(key)) > 1:
+            raise BadPeriod(_("A filter is too long or given twice."))
+        if not (key + value).isprintable():
+            raise BadPeriod(_("A filter holds characters that cannot be used."))
+        given[key] = value
+    start, end = given.pop("from", ""), given.pop("to", "")
+    filters = make_filters({k: v for k, v in given.items() if v or k not in FILTERS})
+    if not start and not end:
+        return last_days(30), filters
+    end_day = parse_day(end) if end else parse_day(start) + timedelta(days=29)
+    start_day = parse_day(start) if start else end_day - timedelta(days=29)
+    return make(start_day, end_day), filters
+
+
+def _choices() -> dict[str, list[tuple[str, str]]]:
+    return {
+        "category": [(c.code, str(c.label)) for c in categories.CATEGORIES],
+        "channel": [(c, c) for c in CHANNELS],
+        "country": list(countries.by_name()),
+        "tier": [(t.value, t.value) for t in tiers.Tier],
+    }
+
+
+def _charts(figures: selectors.Figures) -> dict[str, Any]:
+    hours = _("hours")
+    return {
+        "by_day": charts.columns(_("Reports received per day"), figures.by_day),
+        "by_category": charts.bars(_("Reports by category"), figures.by_category),
+        "by_country": charts.bars(_("Reports by country"), figures.by_country[:15]),
+        "by_channel": charts.bars(_("Reports by channel"), figures.by_channel),
+        "outcomes": charts.bars(_("Outcomes"), figures.outcomes),
+        "durations": charts.bars(
+            _("Median hours to each step"),
+            [(name, s.median) for name, s in figures.durations.items()],
+            unit=hours,
+        ),
+        "backlog": charts.bars(_("Open reports by age"), figures.backlog["ages"]),
+        "survival": charts.survival(
+            _("Takedown: share still online after the notice"),
+            [(s.hours, s.online) for s in figures.survival],
+        ),
+    }
+
+
+@require_GET
+def dashboard(request: HttpRequest) -> HttpResponse:
+    user = staff_of(request)
+    scope = MetricsPolicy.scope(user)
+    if scope is None:
+        return not_found(request)
+    error, status = "", 200
+    try:
+        period, filters = _read(request.GET)
+    except BadPeriod as exc:
+        error, status = str(exc), 400
+        period, filters = last_days(30), Filters()
+    figures = selectors.figures(period, filters, own=None if scope == "all" else user.pk)
+    context = {
+        "figures": figures,
+        "charts": _charts(figures),
+        "error": error,
+        "choices": _choices(),
+        "query": request.GET.urlencode() if not error else "",
+        "scope": scope,
+        "may_publish": MetricsPolicy.may_publish(user),
+        "quarter": _last_quarter(period),
+    }
+    return no_store(render(request, "console/metrics.html", context, status=status))
+
+
+def _last_quarter(period: Period) -> str:
+    end = period.end
+    return f"{end.year}-Q{(end.month - 1) // 3 + 1}"
+
+
+@require_GET
+def table_csv(request: HttpRequest, section: str) -> HttpResponse:
+    user = staff_of(request)
+    scope = MetricsPolicy.scope(user)
+    if scope is None or section not in SECTIONS:
+        return not_found(request)
+    try:
+        period, filters = _read(request.GET)
+    except BadPeriod as exc:
+        return HttpResponse(str(exc), status=400, content_type="text/plain; charset=utf-8")
+    with transaction.atomic():
+        figures = selectors.figures(period, filters, own=None if scope == "all" else user.pk)
+        chain.record(
+            actor=user.username,
+            action="metrics.export",
+            details={
+                "section": section,
+                "from": period.start.isoformat(),
+                "to": period.end.isoformat(),
+                "scope": scope,
+                **filters.as_query(),
+            },
+        )
+    response = HttpResponse(export.as_csv(figures, section=section), content_type="text/csv")
+    name = f"tipline-{section}-{period.start.isoformat()}-{period.end.isoformat()}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return no_store(response)
+
+
+@require_GET
+def transparency_report(request: HttpRequest) -> HttpResponse:
+    user = staff_of(request)
+    if not MetricsPolicy.may_publish(user):
+        return not_found(request)
+    language = request.GET.get("language", "en")
+    kind = request.GET.get("format", "html")
+    try:
+        period = parse_named(request.GET.get("period", "")[:MAX_PARAM])
+        if language not in transparency.LANGUAGES or kind not in ("html", "pdf"):
+            raise BadPeriod(_("Choose a language and a format from the lists."))
+    except BadPeriod as exc:
+        return HttpResponse(str(exc), status=400, content_type="text/plain; charset=utf-8")
+    with transaction.atomic():
+        html = transparency.render_html(period, language)
+        chain.record(
+            actor=user.username,
+            action="metrics.transparency",
+            details={"period": request.GET["period"].upper(), "language": language, "format": kind},
+        )
+    if kind == "html":
+        return no_store(HttpResponse(html))
+    response = HttpResponse(transparency.render_pdf(html), content_type="application/pdf")
+    name = f"transparency-{request.GET['period'].upper()}-{language}.pdf"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return no_store(response)

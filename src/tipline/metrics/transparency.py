@@ -1,0 +1,199 @@
+"""The public transparency report: headline figures, suppressed tables, charts, method notes.
+
+Every published count goes through ``suppression.suppress`` (threshold ``TIPLINE_METRICS_
+SUPPRESSION_THRESHOLD``, default 10). Tables are chosen so that they share no margin except the
+grand total, which suppression never withholds as a complement: one table cannot undo another.
+Headline figures derived from few reports (a median of fewer than the threshold, a share of
+fewer) are not published either.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from tipline import countries
+from tipline.cases import categories
+from tipline.cases.states import ACTIONED_OUTCOMES, CLOSED_OUTCOMES
+from tipline.metrics import charts, selectors, stats
+from tipline.metrics.models import ReportFact
+from tipline.metrics.period import Filters, Period
+from tipline.metrics.suppression import Published, Table, suppress
+
+LANGUAGES = ("en", "fr", "hi")
+
+
+def threshold() -> int:
+    return int(getattr(settings, "TIPLINE_METRICS_SUPPRESSION_THRESHOLD", 10))
+
+
+@dataclass(frozen=True)
+class PublishedTable:
+    key: str
+    title: str
+    published: Published
+    row_labels: list[str]
+    col_labels: list[str]
+
+    def grid(self) -> list[tuple[str, list[str]]]:
+        rows = [*self.row_labels, _("Total")]
+        return list(zip(rows, self.published.grid(), strict=True))
+
+    def chart(self) -> Any:
+        """Bars of the row totals as published (a hidden total has no bar, only its mark)."""
+        last = len(self.published.values[0]) - 1
+        items: list[tuple[str, float | None]] = []
+        shown: list[str] = []
+        for i, label in enumerate(self.row_labels):
+            text = self.published.shown(i, last)
+            items.append((label, None if not text.isdigit() else float(text)))
+            shown.append(text)
+        return charts.bars(self.title, items, shown=shown)
+
+
+def _group(outcome: str) -> str:
+    if outcome in {o.value for o in ACTIONED_OUTCOMES}:
+        return "actioned"
+    if outcome in {o.value for o in CLOSED_OUTCOMES}:
+        return "closed"
+    return "open"
+
+
+def tables(period: Period, t: int) -> list[PublishedTable]:
+    rows = list(
+        ReportFact.objects.filter(day__gte=period.start, day__lte=period.end).values_list(
+            "category", "outcome", "channel", "country", "day"
+        )
+    )
+    labels = {c.code: str(c.label) for c in categories.CATEGORIES}
+    cats = [c.code for c in categories.CATEGORIES]
+    groups = ["actioned", "closed", "open"]
+    by_cat = Counter((c, _group(o)) for c, o, _ch, _co, _d in rows)
+    out = [
+        PublishedTable(
+            "category_outcome",
+            _("Reports by category and what became of them"),
+            suppress(Table.of(cats, groups, [[by_cat[(c, g)] for g in groups] for c in cats]), t),
+            [labels[c] for c in cats],
+            [_("Action taken"), _("Closed without action"), _("Still open")],
+        )
+    ]
+    channels = Counter(ch for _c, _o, ch, _co, _d in rows)
+    names = sorted(channels, key=lambda k: (-channels[k], k)) or ["form"]
+    out.append(
+        PublishedTable(
+            "channel",
+            _("Reports by channel"),
+            suppress(Table.of(names, ["n"], [[channels[n]] for n in names]), t),
+            names,
+            [_("Reports")],
+        )
+    )
+    where = Counter(co or "--" for _c, _o, _ch, co, _d in rows)
+    codes = sorted(where, key=lambda k: (-where[k], k)) or ["--"]
+    out.append(
+        PublishedTable(
+            "country",
+            _("Reports by the country they concern"),
+            suppress(Table.of(codes, ["n"], [[where[c]] for c in codes]), t),
+            [_("Not said") if c == "--" else countries.name(c) for c in codes],
+            [_("Reports")],
+        )
+    )
+    weeks: list[Any] = []
+    start = period.start - timedelta(days=period.start.weekday())
+    while start <= period.end:
+        weeks.append(start)
+        start += timedelta(days=7)
+    per_week = Counter(d - timedelta(days=d.weekday()) for *_x, d in rows)
+    out.append(
+        PublishedTable(
+            "week",
+            _("Reports per week (weeks start on Monday)"),
+            suppress(
+                Table.of([w.isoformat() for w in weeks], ["n"], [[per_week[w]] for w in weeks]), t
+            ),
+            [w.isoformat() for w in weeks],
+            [_("Reports")],
+        )
+    )
+    return out
+
+
+def _hours(summary: stats.DurationSummary, t: int) -> str | None:
+    if summary.count < t or summary.median is None:
+        return None
+    return f"{summary.median:.1f}"
+
+
+def headlines(period: Period, t: int) -> list[tuple[str, str]]:
+    figures = selectors.figures(period, Filters())
+    received = figures.totals["received"]
+    hidden = f"<{t}"
+    lines = [(_("Reports received"), str(received) if received >= t else hidden)]
+    concluded = figures.totals["concluded"]
+    share = figures.actionable_share
+    lines.append(
+        (
+            _("Share of decided reports on which action was taken"),
+            f"{share:.0%}" if share is not None and concluded >= t else _("not published"),
+        )
+    )
+    for name, label in (
+        ("first_look", _("Median hours until an analyst first looked")),
+        ("claim", _("Median hours until an analyst took the report")),
+        ("decision", _("Median hours until a decision")),
+    ):
+        value = _hours(figures.durations[name], t)
+        lines.append((label, value if value is not None else _("not published")))
+    take = figures.takedown
+    lines.append(
+        (
+            _("Median hours from notice to removal"),
+            f"{take.median_hours:.1f}"
+            if take.notices >= t and take.median_hours is not None
+            else _("not published"),
+        )
+    )
+    return lines
+
+
+def render_html(period: Period, language: str, *, t: int | None = None) -> str:
+    if language not in LANGUAGES:
+        raise ValueError("unknown language")
+    t = threshold() if t is None else t
+    with translation.override(language):
+        context = {
+            "period": period,
+            "language": language,
+            "threshold": t,
+            "headlines": headlines(period, t),
+            "tables": tables(period, t),
+            "hotline_name": settings.TIPLINE_HOTLINE_NAME,
+            "generated": timezone.now(),
+        }
+        return render_to_string("metrics/transparency.html", context)
+
+
+def render_pdf(html: str) -> bytes:
+    import weasyprint  # type: ignore[import-untyped]  # ships no type hints
+    from PIL import ImageFile
+    from weasyprint.urls import URLFetcher  # type: ignore[import-untyped]
+
+    # Importing WeasyPrint turns on Pillow's LOAD_TRUNCATED_IMAGES process-wide (see
+    # locker/report_pdf.py); this PDF embeds no raster image, so put the safe default back.
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
+
+    class NoFetch(URLFetcher):  # type: ignore[misc]  # URLFetcher is untyped (Any)
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            raise ValueError("the transparency report loads nothing")
+
+    pdf: bytes = weasyprint.HTML(string=html, base_url=None, url_fetcher=NoFetch()).write_pdf()
+    return pdf
