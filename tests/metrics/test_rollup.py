@@ -72,7 +72,8 @@ def test_an_analyst_sees_only_the_reports_assigned_to_them() -> None:
     period = make(week.first_day, week.last_day)
     own = selectors.figures(period, Filters(), own=week.people["ana"].pk, now=now)
     assert own.totals["received"] == raw["assigned_to_ana"] > 0
-    assert own.scope == "own" and own.workload == []
+    assert own.scope == "own"
+    assert own.workload == []
 
 
 def test_refresh_picks_up_a_later_decision_and_a_new_report() -> None:
@@ -87,7 +88,8 @@ def test_refresh_picks_up_a_later_decision_and_a_new_report() -> None:
     summary = rollup.refresh_all()
     assert summary.entries >= 1
     fact = ReportFact.objects.get(report=report)
-    assert fact.claimed_at is not None and fact.claimed_by == "ana"
+    assert fact.claimed_at is not None
+    assert fact.claimed_by == "ana"
     assert ReportFact.objects.filter(report=second).exists()
     assert rollup.rollup_totals()["received"] == 2
     # Nothing new: a refresh reads no audit entry and changes nothing.
@@ -150,7 +152,8 @@ def test_export_command_json_and_csv(capsys: pytest.CaptureFixture[str]) -> None
     capsys.readouterr()
     call_command("metrics", "export", "--from", today, "--to", today)
     data = json.loads(capsys.readouterr().out)
-    assert data["schema"] == 1 and data["totals"]["received"] == 1
+    assert data["schema"] == 1
+    assert data["totals"]["received"] == 1
     call_command("metrics", "export", "--from", today, "--to", today, "--format", "csv")
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == "section,key,measure,value"

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
@@ -18,6 +19,7 @@ from django.views.decorators.http import require_GET
 from tipline import countries
 from tipline.audit import chain
 from tipline.cases import categories
+from tipline.cases.states import Outcome
 from tipline.console.shared import no_store, not_found, staff_of
 from tipline.metrics import charts, export, selectors, transparency
 from tipline.metrics.access import MetricsPolicy
@@ -71,14 +73,29 @@ def _choices() -> dict[str, list[tuple[str, str]]]:
     }
 
 
-def _charts(figures: selectors.Figures) -> dict[str, Any]:
+def _named(figures: selectors.Figures) -> dict[str, list[tuple[str, int]]]:
+    """Rows with people's words for the codes, the code kept in brackets (it is what the CSV
+    and the export say)."""
+    cats = {c.code: str(c.label) for c in categories.CATEGORIES}
+    outcomes = {o.value: str(o.label) for o in Outcome}
+    return {
+        "by_category": [(f"{cats.get(k, k)} ({k})", v) for k, v in figures.by_category],
+        "by_country": [
+            (f"{countries.name(k) if k != '--' else _('Not said')} ({k})", v)
+            for k, v in figures.by_country
+        ],
+        "outcomes": [(f"{outcomes.get(k, k)} ({k})", v) for k, v in figures.outcomes],
+    }
+
+
+def _charts(figures: selectors.Figures, named: dict[str, list[tuple[str, int]]]) -> dict[str, Any]:
     hours = _("hours")
     return {
         "by_day": charts.columns(_("Reports received per day"), figures.by_day),
-        "by_category": charts.bars(_("Reports by category"), figures.by_category),
-        "by_country": charts.bars(_("Reports by country"), figures.by_country[:15]),
+        "by_category": charts.bars(_("Reports by category"), named["by_category"]),
+        "by_country": charts.bars(_("Reports by country"), named["by_country"][:15]),
         "by_channel": charts.bars(_("Reports by channel"), figures.by_channel),
-        "outcomes": charts.bars(_("Outcomes"), figures.outcomes),
+        "outcomes": charts.bars(_("Outcomes"), named["outcomes"]),
         "durations": charts.bars(
             _("Median hours to each step"),
             [(name, s.median) for name, s in figures.durations.items()],
@@ -105,9 +122,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         error, status = str(exc), 400
         period, filters = last_days(30), Filters()
     figures = selectors.figures(period, filters, own=None if scope == "all" else user.pk)
+    named = _named(figures)
     context = {
         "figures": figures,
-        "charts": _charts(figures),
+        "charts": _charts(figures, named),
+        "named": named,
         "error": error,
         "choices": _choices(),
         "query": request.GET.urlencode() if not error else "",
@@ -173,7 +192,14 @@ def transparency_report(request: HttpRequest) -> HttpResponse:
             details={"period": request.GET["period"].upper(), "language": language, "format": kind},
         )
     if kind == "html":
-        return no_store(HttpResponse(html))
+        page = HttpResponse(html)
+        # The report is one self-contained file (it is also saved and published as is), so its
+        # stylesheet is inline; the page's policy allows exactly that stylesheet, by its hash.
+        page._csp_config = {  # type: ignore[attr-defined]  # read by Django's CSP middleware
+            **settings.SECURE_CSP,
+            "style-src": [f"'sha256-{transparency.style_hash(html)}'"],
+        }
+        return no_store(page)
     response = HttpResponse(transparency.render_pdf(html), content_type="application/pdf")
     name = f"transparency-{request.GET['period'].upper()}-{language}.pdf"
     response["Content-Disposition"] = f'attachment; filename="{name}"'

@@ -25,7 +25,7 @@ def _frame(title: str, desc: str, height: int, body: list[str]) -> SafeString:
     n = next(_ids)
     head = (
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {WIDTH} {height}" '
-        f'role="img" aria-labelledby="chart-t{n} chart-d{n}" width="100%">'
+        f'role="img" aria-labelledby="chart-t{n}" aria-describedby="chart-d{n}" width="100%">'
         f'<title id="chart-t{n}">{escape(title)}</title><desc id="chart-d{n}">{escape(desc)}</desc>'
     )
     return mark_safe(head + "".join(body) + "</svg>")  # noqa: S308 - every text is escaped
@@ -46,7 +46,7 @@ def bars(
     """Horizontal bars, one per label; ``shown`` replaces a value's text (e.g. "<10")."""
     if not items:
         return _frame(title, _("no data"), 40, [_empty()])
-    row, left, top = 24, 170, 8
+    row, left, top = 24, 250, 8
     scale = (WIDTH - left - 80) / _nice_max([v or 0 for _l, v in items])
     body = []
     words = []
@@ -56,7 +56,7 @@ def bars(
         width = 0 if value is None else max(0.0, value * scale)
         body.append(
             f'<text x="{left - 6}" y="{y + 15}" text-anchor="end" font-size="12">'
-            f"{escape(label[:28])}</text>"
+            f"{escape(_short(label))}</text>"
             f'<rect x="{left}" y="{y + 3}" width="{width:.1f}" height="{row - 8}" '
             f'fill="{BAR if value is not None else MUTED}" data-value="{escape(text)}"/>'
             f'<text x="{left + width + 4:.1f}" y="{y + 15}" font-size="12">{escape(text)}</text>'
@@ -132,6 +132,11 @@ def survival(title: str, points: Sequence[tuple[float, float]]) -> SafeString:
         "hours": f"{points[-1][0]:.0f}",
     }
     return _frame(title, desc, height, body)
+
+
+def _short(label: str, most: int = 36) -> str:
+    # The full label is in the description and in the table beside the chart.
+    return label if len(label) <= most else label[: most - 1] + "…"
 
 
 def _empty() -> str:

@@ -9,6 +9,8 @@ fewer) are not published either.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
@@ -180,6 +182,13 @@ def render_html(period: Period, language: str, *, t: int | None = None) -> str:
             "generated": timezone.now(),
         }
         return render_to_string("metrics/transparency.html", context)
+
+
+def style_hash(html: str) -> str:
+    """Base64 SHA-256 of the report's one inline stylesheet (for a page's CSP)."""
+    start = html.index("<style>") + len("<style>")
+    body = html[start : html.index("</style>", start)]
+    return base64.b64encode(hashlib.sha256(body.encode()).digest()).decode()
 
 
 def render_pdf(html: str) -> bytes:
