@@ -49,6 +49,8 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     "<lang>/emergency/": ("/en/emergency/", {"GET": 200, "POST": 405}),
     "<lang>/leave/": ("/en/leave/", {"GET": 303, "POST": 303}),
     "<lang>/sent/": ("/en/sent/", {"GET": 200, "POST": 405}),
+    # Anonymous reporter feedback (tipline.metrics.satisfaction): an empty post is a form error.
+    "<lang>/feedback/": ("/en/feedback/", {"GET": 200, "POST": 400, "PUT": 405}),
     # The installable app: service worker and manifest at the root, the offline page per language.
     "sw.js": ("/sw.js", {"GET": 200, "POST": 405, "PUT": 405}),
     "manifest.webmanifest": ("/manifest.webmanifest", {"GET": 200, "POST": 405}),
@@ -92,6 +94,7 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
         {"GET": 302, "POST": 302},
     ),
     "console/metrics/transparency/": ("/console/metrics/transparency/", {"GET": 302, "POST": 302}),
+    "console/metrics/comments/": ("/console/metrics/comments/", {"GET": 302, "POST": 302}),
     "console/reports/<uuid:report_id>/": (f"/console/reports/{uuid.uuid4()}/", ANON),
     "console/reports/<uuid:report_id>/claim/": (f"/console/reports/{uuid.uuid4()}/claim/", ANON),
     "console/reports/<uuid:report_id>/assign/": (f"/console/reports/{uuid.uuid4()}/assign/", ANON),
@@ -240,6 +243,7 @@ ROLE_MATRIX: dict[str, tuple[str, dict[str, str], dict[str, int]]] = {
     # Metrics: analysts get their own queue's figures; liaisons none (tipline.metrics.access).
     "console/metrics/": ("GET", {}, {"casework": 200, "auditor": 200, "*": 404}),
     "console/metrics/csv/by_category/": ("GET", {}, {"casework": 200, "auditor": 200, "*": 404}),
+    "console/metrics/comments/": ("GET", {}, {"supervisor": 200, "admin": 200, "*": 404}),
     "console/metrics/transparency/?period=2026-Q3": (
         "GET",
         {},

@@ -21,7 +21,7 @@ from tipline.audit import chain
 from tipline.cases import categories
 from tipline.cases.states import Outcome
 from tipline.console.shared import no_store, not_found, staff_of
-from tipline.metrics import charts, export, selectors, transparency
+from tipline.metrics import charts, export, satisfaction, selectors, transparency
 from tipline.metrics.access import MetricsPolicy
 from tipline.metrics.period import (
     CHANNELS,
@@ -133,6 +133,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "scope": scope,
         "may_publish": MetricsPolicy.may_publish(user),
         "quarter": _last_quarter(period),
+        "satisfaction": satisfaction.distributions(period) if scope == "all" else [],
+        "scores": satisfaction.SCORES,
+        "may_read_comments": MetricsPolicy.may_read_comments(user),
     }
     return no_store(render(request, "console/metrics.html", context, status=status))
 
@@ -204,3 +207,19 @@ def transparency_report(request: HttpRequest) -> HttpResponse:
     name = f"transparency-{request.GET['period'].upper()}-{language}.pdf"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return no_store(response)
+
+
+@require_GET
+def comments(request: HttpRequest) -> HttpResponse:
+    """Reporters' free-text feedback for the period: supervisors and administrators; audited."""
+    user = staff_of(request)
+    if not MetricsPolicy.may_read_comments(user):
+        return not_found(request)
+    try:
+        period, _filters = _read(request.GET)
+    except BadPeriod as exc:
+        return HttpResponse(str(exc), status=400, content_type="text/plain; charset=utf-8")
+    rows = satisfaction.comments_read(actor_username=user.username, period=period)
+    return no_store(
+        render(request, "console/metrics_comments.html", {"rows": rows, "period": period})
+    )

@@ -27,6 +27,7 @@ urlpatterns = [
     path("metrics/", metrics_page.dashboard, name="metrics"),
     path("metrics/csv/<slug:section>/", metrics_page.table_csv, name="metrics_csv"),
     path("metrics/transparency/", metrics_page.transparency_report, name="transparency"),
+    path("metrics/comments/", metrics_page.comments, name="metrics_comments"),
     path("reports/<uuid:report_id>/", reports.case_view, name="case"),
     path("reports/<uuid:report_id>/claim/", reports.case_claim, name="claim"),
     path("reports/<uuid:report_id>/assign/", reports.case_assign, name="assign"),

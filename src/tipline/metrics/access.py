@@ -4,7 +4,8 @@ names staff and volumes by category describe the hotline's work, so:
 * supervisors, administrators and auditors see every figure;
 * analysts see their own queue's figures (the reports assigned to them);
 * liaisons see none (their view of Tipline is the reports referred to their agency);
-* the transparency report is produced by supervisors and administrators;
+* the transparency report is produced, and reporters' feedback comments read, by supervisors
+  and administrators;
 * an alert's reports are reached only through ``tipline.cases.access``.
 """
 
@@ -34,4 +35,9 @@ class MetricsPolicy:
 
     @staticmethod
     def may_publish(user: StaffUser) -> bool:
+        return user.is_active and user.role in PUBLISHERS
+
+    @staticmethod
+    def may_read_comments(user: StaffUser) -> bool:
+        """Reporters' free-text feedback is their own words: supervisors and administrators."""
         return user.is_active and user.role in PUBLISHERS

@@ -10,6 +10,8 @@ rebuild`` deletes and recomputes them all with the same functions the task uses.
 
 from __future__ import annotations
 
+import uuid
+
 from django.db import models
 
 from tipline.cases.models import Report
@@ -91,3 +93,49 @@ class Cursor(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} at {self.seq} / {self.at}"
+
+
+class SatisfactionStage(models.TextChoices):
+    SUBMITTED = "submitted", "after submitting"
+    CLOSED = "closed", "after the report was closed"
+
+
+class SatisfactionAnswer(models.Model):
+    """One reporter's optional answers: nothing links it to a report or a person.
+
+    It holds the report's category, the stage (just submitted, or closed), the day (not the
+    time: a timestamp could be matched against a report's) and three 1-5 answers, any of them
+    skipped. The free-text comment is sealed under a data key of its own, wrapped by the
+    key-encryption key, like report content; deleting ``comment_key`` shreds it.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    category = models.CharField(max_length=32)
+    stage = models.CharField(max_length=16, choices=SatisfactionStage.choices)
+    day = models.DateField()
+    easy = models.PositiveSmallIntegerField(null=True)
+    safe = models.PositiveSmallIntegerField(null=True)
+    next_steps = models.PositiveSmallIntegerField(null=True)
+    comment = models.BinaryField(null=True)
+    comment_key = models.BinaryField(null=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["day"], name="satisfaction_day")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(easy__gte=1, easy__lte=5) | models.Q(easy__isnull=True),
+                name="satisfaction_easy_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(safe__gte=1, safe__lte=5) | models.Q(safe__isnull=True),
+                name="satisfaction_safe_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(next_steps__gte=1, next_steps__lte=5)
+                | models.Q(next_steps__isnull=True),
+                name="satisfaction_next_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Satisfaction answer ({self.stage})"

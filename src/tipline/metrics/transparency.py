@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from tipline import countries
 from tipline.cases import categories
 from tipline.cases.states import ACTIONED_OUTCOMES, CLOSED_OUTCOMES
-from tipline.metrics import charts, selectors, stats
+from tipline.metrics import satisfaction, selectors, stats
 from tipline.metrics.models import ReportFact
 from tipline.metrics.period import Filters, Period
 from tipline.metrics.suppression import Published, Table, suppress
@@ -48,16 +48,25 @@ class PublishedTable:
         rows = [*self.row_labels, _("Total")]
         return list(zip(rows, self.published.grid(), strict=True))
 
-    def chart(self) -> Any:
-        """Bars of the row totals as published (a hidden total has no bar, only its mark)."""
+    def bars(self) -> list[int | None]:
+        """Per row, the bar length (0-100) of its published total; None where it is hidden.
+
+        Bars are HTML, not SVG: WeasyPrint draws SVG text one character at a time, which breaks
+        Devanagari, and the label of each bar is the table row it sits in anyway.
+        """
         last = len(self.published.values[0]) - 1
-        items: list[tuple[str, float | None]] = []
-        shown: list[str] = []
-        for i, label in enumerate(self.row_labels):
-            text = self.published.shown(i, last)
-            items.append((label, None if not text.isdigit() else float(text)))
-            shown.append(text)
-        return charts.bars(self.title, items, shown=shown)
+        shown = [self.published.shown(i, last) for i in range(len(self.row_labels))]
+        top = max([int(t) for t in shown if t.isdigit()] or [0])
+        return [(round(100 * int(t) / top) if top else 0) if t.isdigit() else None for t in shown]
+
+    def rows(self) -> list[tuple[str, list[str], int | None]]:
+        grid = self.published.grid()
+        bars = [*self.bars(), None]
+        labels = [*self.row_labels, _("Total")]
+        return list(zip(labels, grid, bars, strict=True))
+
+
+BAR_CSS = " ".join(f".w{n}{{width:{n}%}}" for n in range(101))
 
 
 def _group(outcome: str) -> str:
@@ -126,6 +135,28 @@ def tables(period: Period, t: int) -> list[PublishedTable]:
             [_("Reports")],
         )
     )
+    dist = satisfaction.distributions(period)
+    questions = {
+        "easy": _("Easy to report"),
+        "safe": _("Felt safe"),
+        "next_steps": _("Knows what happens next"),
+    }
+    out.append(
+        PublishedTable(
+            "satisfaction",
+            _("Reporter satisfaction (answers from 1, not at all, to 5, completely)"),
+            suppress(
+                Table.of(
+                    [d.question for d in dist],
+                    [str(n) for n in satisfaction.SCORES],
+                    [list(d.counts) for d in dist],
+                ),
+                t,
+            ),
+            [questions[d.question] for d in dist],
+            [str(n) for n in satisfaction.SCORES],
+        )
+    )
     return out
 
 
@@ -179,6 +210,7 @@ def render_html(period: Period, language: str, *, t: int | None = None) -> str:
             "headlines": headlines(period, t),
             "tables": tables(period, t),
             "hotline_name": settings.TIPLINE_HOTLINE_NAME,
+            "bar_css": BAR_CSS,
             "generated": timezone.now(),
         }
         return render_to_string("metrics/transparency.html", context)

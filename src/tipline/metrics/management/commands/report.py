@@ -42,4 +42,3 @@ class Command(BaseCommand):
             stem.with_suffix(".html").write_text(html, encoding="utf-8")
             stem.with_suffix(".pdf").write_bytes(transparency.render_pdf(html))
             self.stdout.write(f"{stem}.html, {stem}.pdf")
-
