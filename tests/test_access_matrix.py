@@ -95,6 +95,10 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     ),
     "console/metrics/transparency/": ("/console/metrics/transparency/", {"GET": 302, "POST": 302}),
     "console/metrics/comments/": ("/console/metrics/comments/", {"GET": 302, "POST": 302}),
+    "console/metrics/alerts/<int:alert_id>/acknowledge/": (
+        "/console/metrics/alerts/1/acknowledge/",
+        {"GET": 302, "POST": 302},
+    ),
     "console/reports/<uuid:report_id>/": (f"/console/reports/{uuid.uuid4()}/", ANON),
     "console/reports/<uuid:report_id>/claim/": (f"/console/reports/{uuid.uuid4()}/claim/", ANON),
     "console/reports/<uuid:report_id>/assign/": (f"/console/reports/{uuid.uuid4()}/assign/", ANON),
@@ -244,6 +248,8 @@ ROLE_MATRIX: dict[str, tuple[str, dict[str, str], dict[str, int]]] = {
     "console/metrics/": ("GET", {}, {"casework": 200, "auditor": 200, "*": 404}),
     "console/metrics/csv/by_category/": ("GET", {}, {"casework": 200, "auditor": 200, "*": 404}),
     "console/metrics/comments/": ("GET", {}, {"supervisor": 200, "admin": 200, "*": 404}),
+    # No alert 999999: the same 404 for those who may acknowledge and those who may not.
+    "console/metrics/alerts/999999/acknowledge/": ("POST", {}, {"*": 404}),
     "console/metrics/transparency/?period=2026-Q3": (
         "GET",
         {},

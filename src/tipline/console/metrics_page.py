@@ -11,18 +11,22 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from tipline import countries
 from tipline.audit import chain
 from tipline.cases import categories
+from tipline.cases.models import Report
+from tipline.cases.policies import ReportPolicy
 from tipline.cases.states import Outcome
 from tipline.console.shared import no_store, not_found, staff_of
-from tipline.metrics import charts, export, satisfaction, selectors, transparency
+from tipline.metrics import charts, export, satisfaction, selectors, transparency, trends
 from tipline.metrics.access import MetricsPolicy
+from tipline.metrics.models import TrendAlert
 from tipline.metrics.period import (
     CHANNELS,
     FILTERS,
@@ -35,6 +39,7 @@ from tipline.metrics.period import (
     parse_day,
     parse_named,
 )
+from tipline.staff.models import StaffUser
 from tipline.triage import tiers
 
 MAX_PARAM = 40
@@ -136,6 +141,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "satisfaction": satisfaction.distributions(period) if scope == "all" else [],
         "scores": satisfaction.SCORES,
         "may_read_comments": MetricsPolicy.may_read_comments(user),
+        "alerts": _alerts(user) if scope == "all" else [],
+        "may_acknowledge": MetricsPolicy.may_publish(user),
     }
     return no_store(render(request, "console/metrics.html", context, status=status))
 
@@ -223,3 +230,26 @@ def comments(request: HttpRequest) -> HttpResponse:
     return no_store(
         render(request, "console/metrics_comments.html", {"rows": rows, "period": period})
     )
+
+
+def _alerts(user: StaffUser) -> list[tuple[TrendAlert, list[Report]]]:
+    """Open alerts, each with the reports behind it that this person may open (the policy's
+    queryset: an auditor sees the alert and its count, no report)."""
+    out = []
+    for alert in trends.open_alerts():
+        ids = [i for i in alert.report_ids if isinstance(i, str)][:50]
+        visible = ReportPolicy.visible(user).filter(pk__in=ids).order_by("created_at")
+        out.append((alert, list(visible)))
+    return out
+
+
+@require_POST
+def alert_acknowledge(request: HttpRequest, alert_id: int) -> HttpResponse:
+    user = staff_of(request)
+    if not MetricsPolicy.may_publish(user):
+        return not_found(request)
+    try:
+        trends.alert_acknowledge(actor_username=user.username, alert_id=alert_id)
+    except trends.AlertNotFound:
+        return not_found(request)
+    return HttpResponseRedirect(reverse("console:metrics") + "#sec-alerts", status=303)

@@ -28,6 +28,11 @@ urlpatterns = [
     path("metrics/csv/<slug:section>/", metrics_page.table_csv, name="metrics_csv"),
     path("metrics/transparency/", metrics_page.transparency_report, name="transparency"),
     path("metrics/comments/", metrics_page.comments, name="metrics_comments"),
+    path(
+        "metrics/alerts/<int:alert_id>/acknowledge/",
+        metrics_page.alert_acknowledge,
+        name="alert_acknowledge",
+    ),
     path("reports/<uuid:report_id>/", reports.case_view, name="case"),
     path("reports/<uuid:report_id>/claim/", reports.case_claim, name="claim"),
     path("reports/<uuid:report_id>/assign/", reports.case_assign, name="assign"),

@@ -139,3 +139,34 @@ class SatisfactionAnswer(models.Model):
 
     def __str__(self) -> str:
         return f"Satisfaction answer ({self.stage})"
+
+
+class TrendAlert(models.Model):
+    """A count that surged against its baseline (``tipline.metrics.trends``), until acknowledged.
+
+    ``key`` is a category code, a country code or an identifier's keyed digest (never the
+    identifier itself); ``report_ids`` are the reports behind the count, opened only through
+    the console's access function.
+    """
+
+    dimension = models.CharField(max_length=16)
+    key = models.CharField(max_length=64)
+    window = models.CharField(max_length=8)  # "day" or "week"
+    day = models.DateField()  # the last day of the window
+    observed = models.PositiveIntegerField()
+    expected = models.FloatField()
+    p_value = models.FloatField()
+    report_ids = models.JSONField(default=list)
+    created_at = models.DateTimeField()
+    acknowledged_by = models.CharField(max_length=150, blank=True, default="")
+    acknowledged_at = models.DateTimeField(null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dimension", "key", "window", "day"], name="trend_alert_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Alert {self.dimension}={self.key} ({self.window} to {self.day})"

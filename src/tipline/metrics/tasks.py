@@ -13,7 +13,7 @@ from django.conf import settings
 from django.tasks import TaskResultStatus, task
 from django.utils import timezone
 
-from tipline.metrics import rollup
+from tipline.metrics import rollup, trends
 from tipline.periodic import enqueue_once
 
 log = logging.getLogger(__name__)
@@ -31,7 +31,24 @@ def metrics_refresh() -> dict[str, int]:
     return {"entries": summary.entries, "reports": summary.reports, "days": summary.days}
 
 
+TREND_INTERVAL = timedelta(hours=1)
+
+
+@task()
+def trend_scan() -> int:
+    """Hourly: compare the last day and week with the baseline (tipline.metrics.trends)."""
+    enqueue_once(
+        trend_scan,
+        run_after=timezone.now() + TREND_INTERVAL,
+        unless={TaskResultStatus.READY},
+    )
+    return len(trends.scan())
+
+
 def ensure_metrics_scheduled() -> bool:
+    enqueue_once(
+        trend_scan, run_after=None, unless={TaskResultStatus.READY, TaskResultStatus.RUNNING}
+    )
     return _enqueue(run_after=None, unless={TaskResultStatus.READY, TaskResultStatus.RUNNING})
 
 
