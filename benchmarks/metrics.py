@@ -50,14 +50,19 @@ def seed_claims() -> int:
     from tipline.cases.models import Report
 
     rng = random.Random(11)
-    rows = Report.objects.filter(assigned_to__isnull=False).values_list(
-        "id", "created_at", "assigned_to__username"
+    # Read first: the COPY below holds the connection, so no query may run while it streams.
+    rows = list(
+        Report.objects.filter(assigned_to__isnull=False).values_list(
+            "id", "created_at", "assigned_to__username"
+        )
     )
     columns = base.AUDIT_COLUMNS
 
+    first = AuditEntry.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
+
     def gen() -> Any:
-        seq = 0
-        for rid, created, who in rows.iterator(chunk_size=20000):
+        seq = first
+        for rid, created, who in rows:
             look = created + timedelta(hours=rng.uniform(0.2, 20))
             claim = look + timedelta(hours=rng.uniform(0, 10))
             for action, at, details in (

@@ -106,6 +106,17 @@ def refresh(*, batch: int = AUDIT_BATCH) -> RefreshSummary:
         new = Report.objects.all()
         if received.at is not None:
             new = new.filter(created_at__gte=received.at - LOOKBACK)
+        # Reports re-read by the look-back whose facts exist changed only through audited
+        # events (taken in above): skip them, so each refresh does work in proportion to news.
+        new = (
+            new.exclude(
+                pk__in=ReportFact.objects.filter(received_at__gte=received.at - LOOKBACK).values(
+                    "pk"
+                )
+            )
+            if received.at is not None
+            else new
+        )
         touched.update(new.values_list("id", flat=True))
         days: set[date] = set()
         ids = sorted(touched)

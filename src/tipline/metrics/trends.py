@@ -42,6 +42,7 @@ def poisson_tail(x: int, mu: float) -> float:
         return 1.0
     if mu <= 0:
         return 0.0
+
     def term(k: int) -> float:
         return math.exp(k * math.log(mu) - mu - math.lgamma(k + 1))
 
