@@ -162,3 +162,29 @@ def test_export_command_json_and_csv(capsys: pytest.CaptureFixture[str]) -> None
 
     with pytest.raises(CommandError, match="ends before"):
         call_command("metrics", "export", "--from", today, "--to", "2000-01-01")
+
+
+def test_database_percentiles_equal_the_pure_definition() -> None:
+    """On PostgreSQL the medians come from percentile_disc; they must equal stats.percentile."""
+    from tipline.metrics import stats
+
+    week = scenario.build(refresh_between=False)
+    rollup.refresh_all()
+    period = make(week.first_day, week.last_day)
+    facts = ReportFact.objects.filter(day__gte=period.start, day__lte=period.end)
+    got = selectors.durations(facts)
+    hours = [
+        (f.claimed_at - f.received_at).total_seconds() / 3600
+        for f in facts
+        if f.claimed_at is not None
+    ]
+    assert got["claim"].count == len(hours) > 0
+    assert got["claim"].median == pytest.approx(stats.percentile(hours, 50))
+    assert got["claim"].p90 == pytest.approx(stats.percentile(hours, 90))
+    open_ages = sorted(
+        (timezone.now() - f.received_at).total_seconds() / 86400
+        for f in ReportFact.objects.filter(state__in=["new", "in_review", "awaiting_second_review"])
+    )
+    backlog = selectors.backlog(Filters(), own=None, now=timezone.now())
+    assert backlog["open"] == len(open_ages)
+    assert backlog["median_age_days"] == pytest.approx(stats.percentile(open_ages, 50), abs=1e-3)

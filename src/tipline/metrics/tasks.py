@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 
 def _interval() -> timedelta:
-    return timedelta(seconds=max(5, int(getattr(settings, "TIPLINE_METRICS_REFRESH_SECONDS", 60))))
+    return timedelta(seconds=max(5, int(settings.TIPLINE_METRICS_REFRESH_SECONDS)))
 
 
 @task()

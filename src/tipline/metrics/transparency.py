@@ -33,7 +33,7 @@ LANGUAGES = ("en", "fr", "hi")
 
 
 def threshold() -> int:
-    return int(getattr(settings, "TIPLINE_METRICS_SUPPRESSION_THRESHOLD", 10))
+    return int(settings.TIPLINE_METRICS_SUPPRESSION_THRESHOLD)
 
 
 @dataclass(frozen=True)
