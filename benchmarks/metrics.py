@@ -107,6 +107,7 @@ def main() -> int:
     parser.add_argument("--reports", type=int, default=1_000_000)
     parser.add_argument("--requests", type=int, default=15)
     parser.add_argument("--intake", type=int, default=200)
+    parser.add_argument("--profile", action="store_true", help="profile one 90-day dashboard")
     args = parser.parse_args()
     database = os.environ.get("DATABASE_URL")
     base.django_setup(base.fresh_database(database) if database else None)
@@ -152,6 +153,16 @@ def main() -> int:
         p50, p95 = base.percentiles(base.timed(hit, args.requests))
         worst = max(worst, p50)
         say(f"{name:28} {p50:8.1f} {p95:8.1f}")
+
+    if args.profile:
+        import cProfile
+        import pstats
+
+        request = factory.get("/console/metrics/", dashboard_cases(0)[2][1])
+        request.user = boss
+        profiler = cProfile.Profile()
+        profiler.runcall(metrics_page.dashboard, request)
+        pstats.Stats(profiler, stream=sys.stdout).sort_stats("cumulative").print_stats(25)
 
     say("\nintake against rollup upkeep (same run)")
     rollup.refresh_all()

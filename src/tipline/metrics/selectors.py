@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from tipline.metrics import rollup, stats, takedown
@@ -76,6 +76,44 @@ def _rollup_rows(period: Period, filters: Filters, own: int | None) -> list[dict
     return list(qs.filter(**filters.as_query()).values(*rollup.KEY_COLUMNS, *rollup.ROLLUP_COLUMNS))
 
 
+Volumes = tuple[dict[str, int], dict[str, Counter[str]], dict[str, Counter[str]]]
+
+
+def _volumes(period: Period, filters: Filters, own: int | None) -> Volumes:
+    """Totals, received per day/category/channel/country, and received and taken late per tier.
+
+    Everyone's figures are summed by the database from the rollup (a 90-day period can hold
+    tens of thousands of rollup rows: days x categories x channels x countries x tiers); an
+    analyst's own come from their facts, a few rows.
+    """
+    per: dict[str, Counter[str]] = {k: Counter() for k in ("day", "category", "channel", "country")}
+    tier_rows: dict[str, Counter[str]] = {t.value: Counter() for t in tiers.Tier}
+    if own is not None:
+        rows = _rollup_rows(period, filters, own)
+        totals = {c: sum(r[c] for r in rows) for c in rollup.ROLLUP_COLUMNS}
+        for r in rows:
+            for key in per:
+                per[key][str(r[key]) if key != "country" else (r[key] or "--")] += r["received"]
+            tier_rows[r["tier"]]["received"] += r["received"]
+            tier_rows[r["tier"]]["claimed_late"] += r["claimed_late"]
+        return totals, per, tier_rows
+    qs = DailyRollup.objects.filter(day__gte=period.start, day__lte=period.end)
+    qs = qs.filter(**filters.as_query()).order_by()
+    summed = qs.aggregate(**{c: Sum(c) for c in rollup.ROLLUP_COLUMNS})
+    totals = {c: int(summed[c] or 0) for c in rollup.ROLLUP_COLUMNS}
+    for key in per:
+        for value, n in qs.values(key).annotate(n=Sum("received")).values_list(key, "n"):
+            per[key][str(value) if key != "country" else (value or "--")] += int(n)
+    for tier, received, late in (
+        qs.values("tier")
+        .annotate(r=Sum("received"), late=Sum("claimed_late"))
+        .values_list("tier", "r", "late")
+    ):
+        tier_rows[tier]["received"] += int(received)
+        tier_rows[tier]["claimed_late"] += int(late)
+    return totals, per, tier_rows
+
+
 def _sorted(counter: Counter[str]) -> list[tuple[str, int]]:
     return sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))
 
@@ -85,20 +123,14 @@ def figures(
 ) -> Figures:
     """Every figure for the period; ``own`` restricts to the reports assigned to that staff id."""
     now = now or timezone.now()
-    rows = _rollup_rows(period, filters, own)
-    totals = {c: sum(r[c] for r in rows) for c in rollup.ROLLUP_COLUMNS}
-    per: dict[str, Counter[str]] = {k: Counter() for k in ("day", "category", "channel", "country")}
-    tier_rows: dict[str, Counter[str]] = {t.value: Counter() for t in tiers.Tier}
-    for r in rows:
-        for key in per:
-            per[key][str(r[key]) if key != "country" else (r[key] or "--")] += r["received"]
-        tier_rows[r["tier"]]["received"] += r["received"]
-        tier_rows[r["tier"]]["claimed_late"] += r["claimed_late"]
+    totals, per, tier_rows = _volumes(period, filters, own)
     facts = _facts(period, filters, own)
-    open_overdue = Counter(
-        facts.filter(
-            state__in=OPEN_STATES, claimed_at__isnull=True, deadline_at__lt=now
-        ).values_list("tier", flat=True)
+    open_overdue = dict(
+        facts.filter(state__in=OPEN_STATES, claimed_at__isnull=True, deadline_at__lt=now)
+        .values("tier")
+        .annotate(n=Count("pk"))
+        .order_by()
+        .values_list("tier", "n")
     )
     by_day, day = [], period.start
     while day <= period.end:
