@@ -49,6 +49,8 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     "<lang>/emergency/": ("/en/emergency/", {"GET": 200, "POST": 405}),
     "<lang>/leave/": ("/en/leave/", {"GET": 303, "POST": 303}),
     "<lang>/sent/": ("/en/sent/", {"GET": 200, "POST": 405}),
+    # Anonymous reporter feedback (tipline.metrics.satisfaction): an empty post is a form error.
+    "<lang>/feedback/": ("/en/feedback/", {"GET": 200, "POST": 400, "PUT": 405}),
     # The installable app: service worker and manifest at the root, the offline page per language.
     "sw.js": ("/sw.js", {"GET": 200, "POST": 405, "PUT": 405}),
     "manifest.webmanifest": ("/manifest.webmanifest", {"GET": 200, "POST": 405}),
@@ -93,6 +95,17 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
         ANON,
     ),
     "console/reports/<uuid:report_id>/audit/": (f"/console/reports/{uuid.uuid4()}/audit/", ANON),
+    "console/metrics/": ("/console/metrics/", {"GET": 302, "POST": 302}),
+    "console/metrics/csv/<slug:section>/": (
+        "/console/metrics/csv/by_day/",
+        {"GET": 302, "POST": 302},
+    ),
+    "console/metrics/transparency/": ("/console/metrics/transparency/", {"GET": 302, "POST": 302}),
+    "console/metrics/comments/": ("/console/metrics/comments/", {"GET": 302, "POST": 302}),
+    "console/metrics/alerts/<int:alert_id>/acknowledge/": (
+        "/console/metrics/alerts/1/acknowledge/",
+        {"GET": 302, "POST": 302},
+    ),
     "console/reports/<uuid:report_id>/": (f"/console/reports/{uuid.uuid4()}/", ANON),
     "console/reports/<uuid:report_id>/claim/": (f"/console/reports/{uuid.uuid4()}/claim/", ANON),
     "console/reports/<uuid:report_id>/assign/": (f"/console/reports/{uuid.uuid4()}/assign/", ANON),
@@ -242,6 +255,17 @@ ROLE_MATRIX: dict[str, tuple[str, dict[str, str], dict[str, int]]] = {
     "console/inbox/": ("GET", {}, {"casework": 200, "*": 404}),
     # Everyone chooses their own time zone (and only their own: the form has no "whose").
     "console/account/time-zone/": ("POST", {"time_zone": "Europe/Paris"}, {"*": 302}),
+    # Metrics: analysts get their own queue's figures; liaisons none (tipline.metrics.access).
+    "console/metrics/": ("GET", {}, {"casework": 200, "auditor": 200, "*": 404}),
+    "console/metrics/csv/by_category/": ("GET", {}, {"casework": 200, "auditor": 200, "*": 404}),
+    "console/metrics/comments/": ("GET", {}, {"supervisor": 200, "admin": 200, "*": 404}),
+    # No alert 999999: the same 404 for those who may acknowledge and those who may not.
+    "console/metrics/alerts/999999/acknowledge/": ("POST", {}, {"*": 404}),
+    "console/metrics/transparency/?period=2026-Q3": (
+        "GET",
+        {},
+        {"supervisor": 200, "admin": 200, "*": 404},
+    ),
     R: ("GET", {}, {"casework": 200, "liaison": 200, "*": 404}),
     # A report's audit trail: who may open the report AND read the audit log (administrators).
     R + "audit/": ("GET", {}, {"admin": 200, "*": 404}),

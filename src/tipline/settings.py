@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "tipline.outputs",
     "tipline.exchange",
     "tipline.takedown",
+    "tipline.metrics",
 ]
 
 MIDDLEWARE = [
@@ -289,6 +290,10 @@ TIPLINE_API_LOOKUPS_PER_MINUTE = _env_int("TIPLINE_API_LOOKUPS_PER_MINUTE", 6000
 TIPLINE_QUICK_EXIT_URL = os.environ.get(
     "TIPLINE_QUICK_EXIT_URL", "https://www.google.com/search?q=weather"
 )
+# Metrics (tipline.metrics): how often the rollups take in new events, and the transparency
+# report's small-count threshold (every published count below it is hidden).
+TIPLINE_METRICS_REFRESH_SECONDS = _env_int("TIPLINE_METRICS_REFRESH_SECONDS", 60)
+TIPLINE_METRICS_SUPPRESSION_THRESHOLD = _env_int("TIPLINE_METRICS_SUPPRESSION_THRESHOLD", 10)
 # A folder of the hotline's own triage rule files (*.yaml), loaded after the shipped ones.
 TIPLINE_TRIAGE_RULES_DIR = os.environ.get("TIPLINE_TRIAGE_RULES_DIR", "")
 

@@ -10,6 +10,7 @@ from django.utils.functional import SimpleLazyObject
 
 from tipline.cases import inbox
 from tipline.cases.policies import ReportPolicy
+from tipline.metrics.access import MetricsPolicy
 from tipline.staff.models import StaffUser
 from tipline.staff.policies import AuditPolicy
 
@@ -24,4 +25,5 @@ def console(request: HttpRequest) -> dict[str, Any]:
         "may_read_inbox": ReportPolicy.may_read_inbox(user),
         # Lazy: counted only when a page's navigation shows it (one indexed COUNT).
         "inbox_unread": SimpleLazyObject(lambda: inbox.unread_count(user)),
+        "may_see_metrics": MetricsPolicy.scope(user) is not None,
     }

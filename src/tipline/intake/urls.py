@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from tipline.intake import views
+from tipline.intake import feedback, views
 
 app_name = "intake"
 
@@ -14,4 +14,5 @@ urlpatterns = [
     path("emergency/", views.emergency, name="emergency"),
     path("leave/", views.leave, name="leave"),
     path("sent/", views.sent, name="sent"),
+    path("feedback/", feedback.feedback, name="feedback"),
 ]

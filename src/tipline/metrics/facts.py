@@ -1,0 +1,182 @@
+"""From a report's plaintext columns and its audit entries to one ``ReportFact`` row.
+
+Where each timestamp lives today (nothing here opens a sealed field):
+
+* received: ``Report.created_at``; category, country, tier, state, outcome: ``Report`` columns;
+  the channel through ``channel_of`` (the one place that maps it).
+* first look ("first triage" by a person): the first ``report.view`` audit entry by staff.
+* claimed: the first ``report.claim`` or ``report.assign`` entry that moved the report from new
+  to in review (its ``details.state``), with who took it (``details.to``).
+* decided: the first ``report.decided`` or ``report.review_requested`` (an outcome proposed).
+* concluded: the first ``report.decided`` or ``report.decision_confirmed`` (the outcome took
+  effect); a reopened report keeps its first conclusion.
+* referred: the earliest ``Referral.created_at``.
+* four eyes: the first ``Decision`` that needed a second review and got one (confirmed or sent
+  back): ``reviewed_at - proposed_at``.
+* known material: any ``FileMatch`` on the report's files.
+* re-report: a URL or file-hash identifier digest (``ReportIdentifier``) that an earlier report
+  also named.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from django.db.models import Exists, Min, OuterRef
+
+from tipline.audit.chain import SYSTEM
+from tipline.audit.models import AuditEntry
+from tipline.cases.models import Decision, Referral, Report, ReportIdentifier
+from tipline.cases.states import DecisionStatus, ReportState
+from tipline.matching.models import FileMatch
+from tipline.metrics.models import ReportFact
+from tipline.triage import tiers
+
+# The audit actions a fact depends on: an entry with one of these marks its report for refresh.
+FACT_ACTIONS = (
+    "report.view",
+    "report.claim",
+    "report.assign",
+    "report.decided",
+    "report.review_requested",
+    "report.decision_confirmed",
+    "report.decision_returned",
+    "report.decision_withdrawn",
+    "report.reopened",
+    "report.triaged",
+)
+_PROPOSED = ("report.decided", "report.review_requested")
+_CONCLUDED = ("report.decided", "report.decision_confirmed")
+REREPORT_KINDS = ("url", "sha256")
+OPEN_STATES = (ReportState.NEW, ReportState.IN_REVIEW, ReportState.AWAITING_SECOND_REVIEW)
+
+
+def channel_of(channel: str) -> str:
+    """The reporting channel of a report: the single place that maps ``Report.channel``.
+
+    Today a report says ``web`` (the form) or ``api``; when partner, CyberTipline-compatible,
+    forwarded and hand-over channels are added to ``Report.channel`` they pass through as they
+    are. ``web`` is published as ``form``.
+    """
+    return "form" if channel in ("web", "") else channel
+
+
+def utc_day(moment: datetime) -> Any:
+    return moment.astimezone(UTC).date()
+
+
+def compute(report_ids: Sequence[uuid.UUID]) -> list[ReportFact]:
+    """The fact rows for these reports, read from the sources in a fixed number of queries."""
+    if not report_ids:
+        return []
+    keys = [str(r) for r in report_ids]
+    events: dict[str, dict[str, Any]] = {k: {} for k in keys}
+    entries = (
+        AuditEntry.objects.filter(target_type="report", target_id__in=keys, action__in=FACT_ACTIONS)
+        .order_by("seq")
+        .values_list("target_id", "action", "actor", "created_at", "details")
+    )
+    for target, action, actor, at, details in entries.iterator():
+        seen = events[target]
+        if action == "report.view" and actor != SYSTEM:
+            seen.setdefault("first_look_at", at)
+        elif action in ("report.claim", "report.assign") and (details or {}).get("state") == [
+            ReportState.NEW.value,
+            ReportState.IN_REVIEW.value,
+        ]:
+            seen.setdefault("claimed_at", at)
+            seen.setdefault("claimed_by", str(details.get("to") or ""))
+        if action in _PROPOSED and "decided_at" not in seen:
+            seen["decided_at"], seen["decided_by"] = at, actor
+        if action in _CONCLUDED:
+            seen.setdefault("concluded_at", at)
+    referred = dict(
+        Referral.objects.filter(report_id__in=report_ids)
+        .values("report_id")
+        .annotate(first=Min("created_at"))
+        .values_list("report_id", "first")
+    )
+    reviews: dict[uuid.UUID, tuple[int, str]] = {}
+    decisions = (
+        Decision.objects.filter(
+            report_id__in=report_ids,
+            needs_second_review=True,
+            reviewed_at__isnull=False,
+            status__in=[DecisionStatus.CONFIRMED, DecisionStatus.RETURNED],
+        )
+        .order_by("proposed_at", "id")
+        .values_list("report_id", "proposed_at", "reviewed_at", "reviewed_by__username")
+    )
+    for rid, proposed, reviewed, reviewer in decisions:
+        if reviewed is None:
+            continue
+        reviews.setdefault(rid, (int((reviewed - proposed).total_seconds()), reviewer or ""))
+    matched = set(
+        FileMatch.objects.filter(evidence__report_id__in=report_ids).values_list(
+            "evidence__report_id", flat=True
+        )
+    )
+    earlier = ReportIdentifier.objects.filter(
+        digest=OuterRef("digest"), report__created_at__lt=OuterRef("report__created_at")
+    )
+    rereported = set(
+        ReportIdentifier.objects.filter(report_id__in=report_ids, kind__in=REREPORT_KINDS)
+        .filter(Exists(earlier))
+        .values_list("report_id", flat=True)
+    )
+    facts = []
+    rows = Report.objects.filter(pk__in=report_ids).values(
+        "id",
+        "created_at",
+        "category",
+        "channel",
+        "country",
+        "tier",
+        "state",
+        "outcome",
+        "assigned_to_id",
+    )
+    for row in rows:
+        rid = row["id"]
+        seen = events[str(rid)]
+        review = reviews.get(rid)
+        facts.append(
+            ReportFact(
+                report_id=rid,
+                received_at=row["created_at"],
+                day=utc_day(row["created_at"]),
+                category=row["category"],
+                channel=channel_of(row["channel"]),
+                country=row["country"],
+                tier=row["tier"],
+                state=row["state"],
+                outcome=row["outcome"],
+                deadline_at=row["created_at"] + tiers.DEADLINES[tiers.Tier(row["tier"])],
+                first_look_at=seen.get("first_look_at"),
+                claimed_at=seen.get("claimed_at"),
+                decided_at=seen.get("decided_at"),
+                concluded_at=seen.get("concluded_at"),
+                referred_at=referred.get(rid),
+                review_seconds=review[0] if review else None,
+                claimed_by=seen.get("claimed_by", ""),
+                decided_by=seen.get("decided_by", ""),
+                reviewed_by=review[1] if review else "",
+                assignee_id=row["assigned_to_id"],
+                known_match=rid in matched,
+                rereport=rid in rereported,
+            )
+        )
+    return facts
+
+
+def store(report_ids: Iterable[uuid.UUID]) -> set[Any]:
+    """Recompute and replace the facts of these reports; returns the days they touch."""
+    ids = list(report_ids)
+    days = set(ReportFact.objects.filter(report_id__in=ids).values_list("day", flat=True))
+    facts = compute(ids)
+    ReportFact.objects.filter(report_id__in=ids).delete()
+    ReportFact.objects.bulk_create(facts, batch_size=1000)
+    return days | {f.day for f in facts}

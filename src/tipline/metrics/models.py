@@ -1,0 +1,172 @@
+"""Rollup tables for monitoring and evaluation: plaintext facts only, never anything sealed.
+
+``ReportFact`` is one row per report holding the timestamps and codes the figures need (copied
+from ``cases`` columns and from audit entries, which are append-only). ``DailyRollup`` sums the
+facts per day of receipt and per category, channel, country and tier, so volume figures for any
+period are a scan of a few thousand rows however many reports exist. ``Cursor`` remembers how far
+the refresh task has read the append-only sources. Every row here is derived: ``tipline metrics
+rebuild`` deletes and recomputes them all with the same functions the task uses.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+
+from tipline.cases.models import Report
+
+
+class ReportFact(models.Model):
+    report = models.OneToOneField(
+        Report, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    received_at = models.DateTimeField()
+    day = models.DateField()  # UTC day of receipt
+    category = models.CharField(max_length=32)
+    channel = models.CharField(max_length=16)
+    country = models.CharField(max_length=2, blank=True, default="")
+    tier = models.CharField(max_length=2)
+    state = models.CharField(max_length=32)
+    outcome = models.CharField(max_length=32, blank=True, default="")
+    # The SLA clock: someone must have claimed the report by then (tipline.triage.tiers).
+    deadline_at = models.DateTimeField()
+    first_look_at = models.DateTimeField(null=True)  # first staff view (first triage)
+    claimed_at = models.DateTimeField(null=True)
+    decided_at = models.DateTimeField(null=True)  # first outcome proposed
+    concluded_at = models.DateTimeField(null=True)  # first outcome that took effect
+    referred_at = models.DateTimeField(null=True)
+    # Four eyes: seconds from the first proposal needing review to its review (None: none yet).
+    review_seconds = models.BigIntegerField(null=True)
+    claimed_by = models.CharField(max_length=150, blank=True, default="")
+    decided_by = models.CharField(max_length=150, blank=True, default="")
+    reviewed_by = models.CharField(max_length=150, blank=True, default="")
+    assignee = models.ForeignKey(
+        "staff.StaffUser", on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    known_match = models.BooleanField(default=False)
+    # Names a URL or file hash (by keyed digest) that an earlier report named.
+    rereport = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["day", "category"], name="fact_day"),
+            models.Index(fields=["state", "received_at"], name="fact_open"),
+            models.Index(fields=["assignee", "day"], name="fact_assignee"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Facts of report {self.report_id}"
+
+
+class DailyRollup(models.Model):
+    day = models.DateField()
+    category = models.CharField(max_length=32)
+    channel = models.CharField(max_length=16)
+    country = models.CharField(max_length=2, blank=True, default="")
+    tier = models.CharField(max_length=2)
+    received = models.PositiveIntegerField(default=0)
+    actionable = models.PositiveIntegerField(default=0)
+    concluded = models.PositiveIntegerField(default=0)
+    referred = models.PositiveIntegerField(default=0)
+    claimed_late = models.PositiveIntegerField(default=0)
+    known_match = models.PositiveIntegerField(default=0)
+    rereport = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "category", "channel", "country", "tier"], name="rollup_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Rollup {self.day} {self.category} {self.channel} {self.country} {self.tier}"
+
+
+class Cursor(models.Model):
+    """How far the refresh task has read an append-only source (audit seq, report receipt)."""
+
+    name = models.CharField(max_length=32, unique=True)
+    seq = models.BigIntegerField(default=0)
+    at = models.DateTimeField(null=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} at {self.seq} / {self.at}"
+
+
+class SatisfactionStage(models.TextChoices):
+    SUBMITTED = "submitted", "after submitting"
+    CLOSED = "closed", "after the report was closed"
+
+
+class SatisfactionAnswer(models.Model):
+    """One reporter's optional answers: nothing links it to a report or a person.
+
+    It holds the report's category, the stage (just submitted, or closed), the day (not the
+    time: a timestamp could be matched against a report's) and three 1-5 answers, any of them
+    skipped. The free-text comment is sealed under a data key of its own, wrapped by the
+    key-encryption key, like report content; deleting ``comment_key`` shreds it.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    category = models.CharField(max_length=32)
+    stage = models.CharField(max_length=16, choices=SatisfactionStage.choices)
+    day = models.DateField()
+    easy = models.PositiveSmallIntegerField(null=True)
+    safe = models.PositiveSmallIntegerField(null=True)
+    next_steps = models.PositiveSmallIntegerField(null=True)
+    comment = models.BinaryField(null=True)
+    comment_key = models.BinaryField(null=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["day"], name="satisfaction_day")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(easy__gte=1, easy__lte=5) | models.Q(easy__isnull=True),
+                name="satisfaction_easy_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(safe__gte=1, safe__lte=5) | models.Q(safe__isnull=True),
+                name="satisfaction_safe_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(next_steps__gte=1, next_steps__lte=5)
+                | models.Q(next_steps__isnull=True),
+                name="satisfaction_next_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Satisfaction answer ({self.stage})"
+
+
+class TrendAlert(models.Model):
+    """A count that surged against its baseline (``tipline.metrics.trends``), until acknowledged.
+
+    ``key`` is a category code, a country code or an identifier's keyed digest (never the
+    identifier itself); ``report_ids`` are the reports behind the count, opened only through
+    the console's access function.
+    """
+
+    dimension = models.CharField(max_length=16)
+    key = models.CharField(max_length=64)
+    window = models.CharField(max_length=8)  # "day" or "week"
+    day = models.DateField()  # the last day of the window
+    observed = models.PositiveIntegerField()
+    expected = models.FloatField()
+    p_value = models.FloatField()
+    report_ids = models.JSONField(default=list)
+    created_at = models.DateTimeField()
+    acknowledged_by = models.CharField(max_length=150, blank=True, default="")
+    acknowledged_at = models.DateTimeField(null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dimension", "key", "window", "day"], name="trend_alert_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Alert {self.dimension}={self.key} ({self.window} to {self.day})"
