@@ -31,6 +31,7 @@ from tipline.audit.chain import verify
 from tipline.cases.models import Report
 from tipline.takedown import actions, steps, tasks
 from tipline.takedown.models import HostRecord, Notice, NoticeState, TrackedUrl, UrlState
+from tipline.takedown.sealing import url_digest
 
 pytestmark = pytest.mark.django_db
 
@@ -132,13 +133,13 @@ def test_decide_confirm_send_recheck_removed(
     web_server.routes["/folder/1"] = Answer(404)
     counts = tasks.recheck_due()
     assert (counts["removed"], counts["serving"]) == (1, 1)
-    gone = TrackedUrl.objects.get(report=report, url=hosted["one"])
+    gone = TrackedUrl.objects.get(report=report, url_digest=url_digest(hosted["one"]))
     assert gone.state == UrlState.REMOVED
     assert gone.removed_at is not None
     assert gone.notice_sent_at is not None
     assert gone.removed_at >= gone.notice_sent_at
     assert gone.checks.count() == 1
-    assert TrackedUrl.objects.get(url=hosted["two"]).state == UrlState.ONLINE
+    assert TrackedUrl.objects.get(url_digest=url_digest(hosted["two"])).state == UrlState.ONLINE
     page = ben.get(_url(report)).content.decode()
     assert "Removed" in page
     assert "HTTP 404" in page
@@ -154,7 +155,7 @@ def test_decide_confirm_send_recheck_removed(
     # It comes back: tracking re-opens and the case view says so.
     web_server.routes["/folder/1"] = Answer(200)
     tasks.recheck_due(now=timezone.now() + timedelta(hours=4))
-    back = TrackedUrl.objects.get(url=hosted["one"])
+    back = TrackedUrl.objects.get(url_digest=url_digest(hosted["one"]))
     assert (back.state, back.reopened_reason, back.removed_at) == (
         UrlState.ONLINE,
         "served_again",
@@ -365,3 +366,27 @@ def test_retention_erasure_blanks_the_tracked_urls_but_keeps_the_times(
     assert gone[0].provider == "Pics Host GmbH"
     assert len(web_server.requests) == before  # erased URLs are no longer fetched
     verify()
+
+
+def test_tracked_urls_are_sealed_at_rest(db: None) -> None:
+    """PRODUCT.md: URLs are never readable at rest; a tracked URL is sealed, found by digest."""
+    from django.db import connection
+
+    from tipline.takedown.models import TrackedUrl
+    from tipline.takedown.sealing import seal_url
+
+    report: Report = factories.report(category="csam", text="A gallery.").report
+    address = "https://files.example/hidden-gallery-4471"
+    digest, sealed = seal_url(report.id, address)
+    row = TrackedUrl.objects.create(
+        report=report,
+        url_digest=digest,
+        url_sealed=sealed,
+        host="files.example",
+        created_at=report.created_at,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT * FROM takedown_trackedurl WHERE id = %s", [row.pk])
+        raw = repr(cursor.fetchone())
+    assert "hidden-gallery-4471" not in raw
+    assert TrackedUrl.objects.get(url_digest=digest).url == address

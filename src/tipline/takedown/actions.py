@@ -29,6 +29,7 @@ from tipline.cases.states import Outcome
 from tipline.takedown import compose, tasks
 from tipline.takedown.addresses import clean_email
 from tipline.takedown.models import HostRecord, HostSource, Notice, NoticeState, TrackedUrl
+from tipline.takedown.sealing import seal_url
 from tipline.takedown.steps import _four_eyes, _host_of, notices_prepare, report_urls
 
 if TYPE_CHECKING:
@@ -49,14 +50,17 @@ def notices_open(*, actor: str, report: Report) -> list[TrackedUrl]:
     created = []
     with transaction.atomic():
         for url in urls:
+            digest, sealed = seal_url(report.id, url)
             tracked, new = TrackedUrl.objects.get_or_create(
-                report=report, url=url, defaults={"host": _host_of(url), "created_at": now}
+                report=report,
+                url_digest=digest,
+                defaults={"url_sealed": sealed, "host": _host_of(url), "created_at": now},
             )
             if not new:
                 continue
             # The same address reported before and taken down: it is back.
             if (
-                TrackedUrl.objects.filter(url=url, removed_at__isnull=False)
+                TrackedUrl.objects.filter(url_digest=digest, removed_at__isnull=False)
                 .exclude(pk=tracked.pk)
                 .exists()
             ):

@@ -106,12 +106,16 @@ class UrlState(models.TextChoices):
 class TrackedUrl(models.Model):
     """A reported URL followed from the notice to its removal (read by the metrics issue).
 
-    When the report's content is erased under the retention policy, ``url`` and ``host`` are
-    blanked (``steps.forget_erased``); provider, country, state and times stay for metrics.
+    URLs are never readable at rest: the address is sealed under the report's content key
+    (``url`` opens it, in the worker and the case view) and found by its keyed digest
+    (``url_digest``, the same digest that links reports). Crypto-shredding the report's content
+    key therefore makes its tracked URLs unreadable too; ``steps.forget_erased`` then blanks the
+    digest and host, and provider, country, state and times stay for metrics.
     """
 
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="tracked_urls")
-    url = models.CharField(max_length=2048)
+    url_digest = models.CharField(max_length=64)
+    url_sealed = models.BinaryField(default=b"")
     host = models.CharField(max_length=253)
     provider = models.CharField(max_length=200, blank=True)
     hosting_country = models.CharField(max_length=2, blank=True)  # ISO 3166-1, blank: unknown
@@ -131,15 +135,25 @@ class TrackedUrl(models.Model):
         constraints = [
             # Erased rows (url "") keep their times for metrics and need not be unique.
             models.UniqueConstraint(
-                fields=["report", "url"],
-                condition=~models.Q(url=""),
+                fields=["report", "url_digest"],
+                condition=~models.Q(url_digest=""),
                 name="takedown_url_once_per_report",
             )
         ]
-        indexes = [models.Index(fields=["state", "last_checked_at"]), models.Index(fields=["url"])]
+        indexes = [
+            models.Index(fields=["state", "last_checked_at"]),
+            models.Index(fields=["url_digest"]),
+        ]
 
     def __str__(self) -> str:
-        return self.url
+        return f"Tracked URL {self.pk} of report {self.report_id}"
+
+    @property
+    def url(self) -> str:
+        """The address, opened with the report's content key ("" once erased)."""
+        from tipline.takedown.sealing import open_url
+
+        return open_url(self)
 
     @property
     def takedown_time(self) -> object:

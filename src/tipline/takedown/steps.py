@@ -302,15 +302,17 @@ def follow_ups(*, now: datetime, enqueue_send: EnqueueSend) -> dict[str, int]:
 
 
 def forget_erased() -> int:
-    """Blank the URL and host of tracked URLs whose report's content was erased (retention).
+    """Blank the digest, sealed URL and host of tracked URLs whose report's content was erased.
 
-    The report's own words are crypto-shredded by ``cases.retention``; these plain columns are a
-    copy that must not outlive them. Tracking of those URLs ends with it.
+    The sealed address is already unreadable once ``cases.retention`` destroys the content key;
+    the digest and host are plain and must not outlive it. Tracking of those URLs ends with it.
     """
     with transaction.atomic():
-        rows = TrackedUrl.objects.filter(report__content_erased_at__isnull=False).exclude(url="")
+        rows = TrackedUrl.objects.filter(report__content_erased_at__isnull=False).exclude(
+            url_digest=""
+        )
         report_ids = set(rows.values_list("report_id", flat=True))
-        count = rows.update(url="", host="")
+        count = rows.update(url_digest="", url_sealed=b"", host="")
         for report_id in report_ids:
             record(
                 actor=SYSTEM,

@@ -99,7 +99,7 @@ def recheck_due(now: datetime | None = None) -> dict[str, int]:
     counts: dict[str, int] = {"erased": steps.forget_erased()}
     due = list(
         TrackedUrl.objects.filter(state__in=(UrlState.ONLINE, UrlState.REMOVED))
-        .exclude(url="")
+        .exclude(url_digest="")
         .exclude(last_checked_at__gt=now - cfg.recheck_every + timedelta(seconds=1))
         .order_by("last_checked_at")[:RECHECK_BATCH]
     )

@@ -1,0 +1,40 @@
+"""Tracked URLs sealed under their report's content key, and found by keyed digest."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tipline import crypto
+from tipline.cases.sealing import KeyDestroyed, report_key
+from tipline.cases.states import KeyPurpose
+
+if TYPE_CHECKING:
+    import uuid
+
+    from tipline.takedown.models import TrackedUrl
+
+
+def url_digest(url: str) -> str:
+    return crypto.identifier_digest("url", url)
+
+
+def _context(report_id: uuid.UUID, digest: str) -> str:
+    return crypto.context("tracked_url", report_id, digest[:32])
+
+
+def seal_url(report_id: uuid.UUID, url: str) -> tuple[str, bytes]:
+    """The digest and the sealed address of ``url`` for a row of report ``report_id``."""
+    digest = url_digest(url)
+    key = report_key(report_id, KeyPurpose.CONTENT)
+    return digest, crypto.seal_text(key, url, context=_context(report_id, digest))
+
+
+def open_url(row: TrackedUrl) -> str:
+    blob = bytes(row.url_sealed)
+    if not blob or not row.url_digest:
+        return ""
+    try:
+        key = report_key(row.report_id, KeyPurpose.CONTENT)
+    except KeyDestroyed:
+        return ""
+    return crypto.open_text(key, blob, context=_context(row.report_id, row.url_digest))
