@@ -65,6 +65,22 @@ def safe_parser() -> etree.XMLParser:
     )
 
 
+def parse_untrusted_answer(body: bytes) -> etree._Element:
+    """A service's ``reportResponse``/``reportDoneResponse`` (our client reading an answer):
+    the same gates as ``parse`` but the schema, since services add to their answers."""
+    if len(body) > MAX_DOCUMENT_BYTES or not body.strip():
+        raise Malformed("The answer is empty or too large.")
+    try:
+        SafeET.fromstring(body, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+        document = etree.fromstring(body, safe_parser())
+    except (DefusedXmlException, SafeET.ParseError, etree.XMLSyntaxError, ValueError):
+        raise Malformed("The answer is not well-formed XML without a DTD.") from None
+    _check_shape(document)
+    if document.tag not in ("reportResponse", "reportDoneResponse"):
+        raise Invalid("The answer is not a reportResponse.")
+    return document
+
+
 def parse_stored(body: bytes) -> etree._Element:
     """A document this code validated before it sealed it (still read with the safe parser)."""
     return etree.fromstring(body, safe_parser())
