@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import LazySettings
@@ -105,7 +106,8 @@ def test_the_sweep_erases_unfinished_reports_on_time(
     )
     object_id = SubmissionFile.objects.get(submission_id=old).object_id
     assert storage.read_object(object_id)  # there before the sweep
-    assert actions.sweep_stale(now=now) == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert actions.sweep_stale(now=now) == 1
     assert not Submission.objects.filter(pk=old).exists()
     assert not SubmissionFile.objects.filter(object_id=object_id).exists()
     with pytest.raises(storage.StorageError):
