@@ -85,7 +85,7 @@ def _file(data: bytes, name: str = "photo.png") -> object:
 
 
 def test_the_sweep_erases_unfinished_reports_on_time(
-    client: Client, settings: LazySettings
+    client: Client, django_capture_on_commit_callbacks: Any
 ) -> None:
     _cred, auth = _partner()
     old = _submit(client, auth, report_xml())
