@@ -189,3 +189,33 @@ def test_the_category_table_names_only_tipline_categories() -> None:
 def test_category_mapping(incident: str, annotations: tuple[str, ...], category: str) -> None:
     doc = etree.fromstring(report_xml(incident_type=incident, annotations=annotations))
     assert mapping.category_of(doc) == category
+
+
+def test_the_case_view_shows_the_partner_their_id_and_the_original_xml(client: Client) -> None:
+    from tests.console.helpers import signed_in
+
+    _cred, auth = _partner()
+    rid = _submit(
+        client,
+        auth,
+        report_xml(
+            urls=("https://host.example/a",),
+            annotations=("minorToMinorInteraction",),
+            additional_info="<script>alert(1)</script> described in words",
+        ),
+    )
+    assert _code(client.post("/ispws/finish", {"id": str(rid)}, **auth)) == "0"  # type: ignore[arg-type]
+    report = Submission.objects.get(pk=rid).report
+    assert report is not None
+    analyst, _user = signed_in("ana")
+    page = analyst.get(f"/console/reports/{report.id}/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'id="cybertipline"' in html
+    assert "Platform" in html and f">{rid}<" in html
+    assert "minorToMinorInteraction" in html
+    # The original XML is shown escaped, never as markup.
+    assert "&lt;report&gt;" in html or "&lt;?xml" in html
+    assert "<script>alert(1)</script>" not in html
+    # The panel's parts are not repeated as reporter answers.
+    assert ">cybertipline<" not in html

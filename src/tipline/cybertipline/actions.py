@@ -282,12 +282,12 @@ def report_finish(*, credential: ApiCredential, report_id: int) -> tuple[Submiss
             )
             senders.append({"file_id": row.pk, "md5": meta["md5"], **mapping.file_meta_of(details)})
         details_dict = mapping.details_of(document)
-        details_dict["cybertipline"] = {
-            "partner": credential.name,
-            "credential": credential.pk,
-            "report_id": submission.pk,
-            "xml": body.decode("utf-8"),
-        }
+        details_dict["cybertipline"].update(
+            partner=credential.name,
+            credential=credential.pk,
+            report_id=submission.pk,
+            xml=body.decode("utf-8"),
+        )
         created = case_actions.report_create(
             category=mapping.category_of(document),
             channel=Channel.CYBERTIPLINE,

@@ -103,9 +103,12 @@ def details_of(report: etree._Element) -> dict[str, Any]:
         "emails": _texts(report, (".//email", ".//emailAddress")),
         "phones": _texts(report, (".//phone",)),
         "handles": _texts(report, (".//screenName", ".//espIdentifier")),
-        "escalate": report.find("incidentSummary/escalateToHighPriority") is not None,
-        "annotations": annotations_of(report),
-        "incident_type": report.findtext("incidentSummary/incidentType") or "",
+        # What the case view shows in its CyberTipline panel rather than as answers.
+        "cybertipline": {
+            "incident_type": report.findtext("incidentSummary/incidentType") or "",
+            "annotations": annotations_of(report),
+            "escalate": report.find("incidentSummary/escalateToHighPriority") is not None,
+        },
     }
 
 
