@@ -219,3 +219,29 @@ def test_the_case_view_shows_the_partner_their_id_and_the_original_xml(client: C
     assert "<script>alert(1)</script>" not in html
     # The panel's parts are not repeated as reporter answers.
     assert ">cybertipline<" not in html
+
+
+def test_path_like_names_and_oversized_files(client: Client, settings: LazySettings) -> None:
+    _cred, auth = _partner()
+    rid = _submit(client, auth, report_xml())
+    photo = factories.png_bytes(colour="navy")
+    up = client.post(
+        "/ispws/upload", {"id": str(rid), "file": _file(photo, "../../etc/cron.d/x.png")}, **auth
+    )  # type: ignore[arg-type]
+    assert _code(up) == "0"
+    settings.TIPLINE_MAX_FILE_BYTES = len(photo) - 1
+    big = client.post("/ispws/upload", {"id": str(rid), "file": _file(photo)}, **auth)  # type: ignore[arg-type]
+    assert _code(big) == "4200"
+    assert big.status_code == 400
+    two = client.post("/ispws/upload", {"id": str(rid), "file": [_file(b"a"), _file(b"b")]}, **auth)  # type: ignore[arg-type]
+    assert _code(two) == "3000"
+    form = client.post("/ispws/upload", {"id": str(rid)}, content_type="application/json", **auth)  # type: ignore[arg-type]
+    assert _code(form) == "3000"
+    settings.TIPLINE_MAX_FILE_BYTES = 20 * 1024 * 1024
+    assert _code(client.post("/ispws/finish", {"id": str(rid)}, **auth)) == "0"  # type: ignore[arg-type]
+    report = Submission.objects.get(pk=rid).report
+    assert report is not None
+    key = report_key(report.id, KeyPurpose.CONTENT)
+    evidence = EvidenceFile.objects.get(report=report)
+    meta = crypto.open_json(key, evidence.meta, context=crypto.context("file", evidence.id, "meta"))
+    assert meta["name"] == "x.png"

@@ -14,6 +14,7 @@ import logging
 import uuid
 from collections.abc import Callable
 
+from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.http import HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
@@ -24,6 +25,7 @@ from tipline.cybertipline import actions
 from tipline.espformat import documents
 from tipline.partners.auth import Forbidden, Unauthorized, credential_for_basic
 from tipline.partners.models import ApiCredential, Scope
+from tipline.web.body import BodyRefused, read_body
 
 log = logging.getLogger(__name__)
 
@@ -164,9 +166,19 @@ def upload(request: HttpRequest, credential: ApiCredential) -> HttpResponse:
     """``POST /ispws/upload``: fields ``id`` and ``file`` (multipart)."""
     if (request.content_type or "") != "multipart/form-data":
         raise actions.BadRequest("Send id and file as multipart/form-data.")
-    report_id = actions.parse_report_id(request.POST.get("id"))
-    files = request.FILES.getlist("file")
-    if len(files) != 1:
+    try:
+        body = read_body(request)
+    except BodyRefused as refused:
+        error = actions.BadRequest(refused.message)
+        error.status = refused.status  # 413 for a body over the limit, as the front answers
+        raise error from None
+    report_id = actions.parse_report_id(body.data.get("id"))
+    if body.too_large:
+        raise actions.FileRefused(
+            f"The file is larger than {settings.TIPLINE_MAX_FILE_BYTES} bytes.", report_id=report_id
+        )
+    files = body.files.getlist("file")
+    if len(files) != 1 or body.refused:
         raise actions.BadRequest("Send exactly one file in the field file.", report_id=report_id)
     uploaded = actions.file_upload(
         credential=credential,
