@@ -51,6 +51,7 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     "ispws/fileinfo": ("/ispws/fileinfo", {"GET": 405, "POST": 401}),
     "ispws/finish": ("/ispws/finish", {"GET": 405, "POST": 401}),
     "ispws/retract": ("/ispws/retract", {"GET": 405, "POST": 401, "DELETE": 405}),
+    "ispws/<path:rest>": ("/ispws/../../etc/passwd", {"GET": 404, "POST": 404}),
     "<lang>/": ("/en/", {"GET": 200, "POST": 405}),
     "<lang>/report/<slug:code>/": ("/en/report/other/", {"GET": 200, "POST": 400, "PUT": 405}),
     "<lang>/follow-up/": ("/en/follow-up/", {"GET": 200, "POST": 400}),

@@ -155,7 +155,8 @@ def test_finish_files_a_report_with_the_senders_file_details(client: Client) -> 
     assert meta["sender"]["file_id"] == file_id
     # The submission keeps no content once finished.
     row = Submission.objects.get(pk=rid)
-    assert row.document is None and row.wrapped_key is None
+    assert row.document is None
+    assert row.wrapped_key is None
     assert not SubmissionFile.objects.filter(submission=row).exists()
 
 
@@ -212,7 +213,8 @@ def test_the_case_view_shows_the_partner_their_id_and_the_original_xml(client: C
     assert page.status_code == 200
     html = page.content.decode()
     assert 'id="cybertipline"' in html
-    assert "Platform" in html and f">{rid}<" in html
+    assert "Platform" in html
+    assert f">{rid}<" in html
     assert "minorToMinorInteraction" in html
     # The original XML is shown escaped, never as markup.
     assert "&lt;report&gt;" in html or "&lt;?xml" in html

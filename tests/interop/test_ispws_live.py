@@ -48,7 +48,8 @@ def basic_credential(server: LiveServer, name: str) -> tuple[str, str]:
     assert made.returncode == 0, made.stderr
     username = re.search(r"^username: (\S+)$", made.stdout, re.M)
     password = re.search(r"^password: (\S+)$", made.stdout, re.M)
-    assert username and password, made.stdout
+    assert username, made.stdout
+    assert password, made.stdout
     return username.group(1), password.group(1)
 
 
@@ -112,10 +113,12 @@ def schema() -> etree.XMLSchema:
 
 def test_status_and_schema(client: CyberTiplineClient) -> None:
     status = ok(client.status())
-    assert status.root == "reportResponse" and status.report_id is None
+    assert status.root == "reportResponse"
+    assert status.report_id is None
     assert schema().validate(etree.fromstring(status.body))
     xsd = client.xsd()
-    assert xsd.status_code == 200 and xsd.headers.get("Request-ID")
+    assert xsd.status_code == 200
+    assert xsd.headers.get("Request-ID")
     assert xsd.content == XSD.read_bytes()
 
 
@@ -213,7 +216,8 @@ def test_upload_fileinfo_finish_retract_errors(client: CyberTiplineClient) -> No
     rid = opened.report_id
     assert rid is not None
     up = ok(client.upload(rid, "../../etc/passwd", photo))
-    assert up.file_id and re.fullmatch(r"[0-9a-f]{32}", up.file_id)
+    assert up.file_id
+    assert re.fullmatch(r"[0-9a-f]{32}", up.file_id)
     import hashlib
 
     assert up.hash == hashlib.md5(photo).hexdigest()  # noqa: S324 - the protocol's hash
@@ -226,18 +230,21 @@ def test_upload_fileinfo_finish_retract_errors(client: CyberTiplineClient) -> No
     # A file the service does not accept.
     refused(client.upload(rid, "empty.bin", b""), 4200)
     done = ok(client.finish(rid))
-    assert done.root == "reportDoneResponse" and done.report_id == rid
+    assert done.root == "reportDoneResponse"
+    assert done.report_id == rid
     assert done.files == [up.file_id]
     assert schema().validate(etree.fromstring(done.body))
     # A finished report cannot be finished again, changed, or retracted.
     again = refused(client.finish(rid), 5102)
-    assert again.root == "reportDoneResponse" and again.report_id == rid
+    assert again.root == "reportDoneResponse"
+    assert again.report_id == rid
     refused(client.upload(rid, "b.jpg", photo), 5102)
     refused(client.fileinfo(file_details_xml(rid, up.file_id)), 5102)
     refused(client.retract(rid), 5102)
     # Finishing a report that does not exist still names the id asked for.
     unknown = refused(client.finish(987654))
-    assert unknown.root == "reportDoneResponse" and unknown.report_id == 987654
+    assert unknown.root == "reportDoneResponse"
+    assert unknown.report_id == 987654
 
 
 def test_retract_then_everything_is_refused(client: CyberTiplineClient) -> None:
@@ -273,6 +280,13 @@ def test_another_partner_cannot_touch_my_report(
     ok(client.retract(rid))  # type: ignore[arg-type]
 
 
+def test_unknown_calls_answer_404_with_a_request_id(server: LiveServer) -> None:
+    for path in ("/nope", "/status/extra", "/STATUS"):
+        response = httpx.post(f"{server.url}/ispws{path}", timeout=10)
+        assert response.status_code == 404, path
+        assert response.headers.get("Request-ID"), path
+
+
 def test_wrong_methods(server: LiveServer, creds: tuple[str, str]) -> None:
     for method, path in (("POST", "/status"), ("GET", "/submit"), ("PUT", "/finish")):
         response = httpx.request(method, f"{server.url}/ispws{path}", auth=creds, timeout=10)
@@ -289,11 +303,12 @@ from tipline.cases.models import EvidenceFile
 s = Submission.objects.select_related("report").get(pk=int(sys.argv[1]))
 r = s.report
 files = EvidenceFile.objects.filter(report=r)
+matches = FileMatch.objects.filter(evidence__report=r)
 print(json.dumps({
     "state": s.state, "channel": r.channel, "category": r.category, "report_state": r.state,
     "files": files.count(),
-    "matched_files": FileMatch.objects.filter(evidence__report=r).values("evidence").distinct().count(),
-    "banks": sorted(set(FileMatch.objects.filter(evidence__report=r).values_list("entry__bank__name", flat=True))),
+    "matched_files": matches.values("evidence").distinct().count(),
+    "banks": sorted(set(matches.values_list("entry__bank__name", flat=True))),
     "triaged": hasattr(r, "triage"),
     "identifiers": sorted(set(r.identifiers.values_list("kind", flat=True))),
 }))
@@ -349,7 +364,8 @@ def test_end_to_end_two_photos_matched_in_the_queue(
     assert state["channel"] == "cybertipline"
     assert state["category"] == "csam"
     assert state["report_state"] == "new"  # in the queue
-    assert state["files"] == 2 and state["matched_files"] == 2, state
+    assert state["files"] == 2, state
+    assert state["matched_files"] == 2, state
     assert state["banks"] == ["known"]
     assert state["triaged"] is True
     assert {"url", "email", "handle", "phone", "sha256"} <= set(state["identifiers"]), state  # type: ignore[arg-type]

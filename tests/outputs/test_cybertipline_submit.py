@@ -51,7 +51,8 @@ def test_built_documents_are_valid_against_the_published_xsd() -> None:
     )
     body = cybertipline.report_document(created.report, _details(created.report))
     doc = etree.fromstring(body)
-    assert SHARED_SCHEMA is not None and SHARED_SCHEMA.validate(doc), SHARED_SCHEMA.error_log
+    assert SHARED_SCHEMA is not None
+    assert SHARED_SCHEMA.validate(doc), SHARED_SCHEMA.error_log
     assert doc.findtext("incidentSummary/incidentType") == (
         "Online Enticement of Children for Sexual Acts"
     )
@@ -75,7 +76,8 @@ def test_built_documents_are_valid_against_the_published_xsd() -> None:
 def test_every_category_maps_to_a_valid_incident_type(category: str) -> None:
     created = factories.report(category, text="Described in words only.")
     body = cybertipline.report_document(created.report, _details(created.report))
-    assert SHARED_SCHEMA is not None and SHARED_SCHEMA.validate(etree.fromstring(body))
+    assert SHARED_SCHEMA is not None
+    assert SHARED_SCHEMA.validate(etree.fromstring(body))
 
 
 def _service(live_server: Any, password: str | None = None) -> cybertipline.Service:
@@ -127,7 +129,8 @@ def test_a_refusal_keeps_nothing_and_is_audited(live_server: Any) -> None:
         cybertipline.referral_submit(actor="cli", report=report, agency=AGENCY, service=bad)
     assert Referral.objects.get(report=report).external_id == ""
     refusal = AuditEntry.objects.filter(action="referral.refused").last()
-    assert refusal is not None and refusal.details["via"] == "cybertipline"
+    assert refusal is not None
+    assert refusal.details["via"] == "cybertipline"
     # Not referred to this agency: refused before anything is sent.
     with pytest.raises(cybertipline.SubmitRefused, match="not referred"):
         cybertipline.referral_submit(actor="cli", report=report, agency="Someone Else", service=bad)
@@ -163,5 +166,6 @@ def test_a_failure_midway_retracts_the_half_sent_report(live_server: Any) -> Non
         )
     opened = Submission.objects.get()
     assert opened.state == SubmissionState.RETRACTED
-    assert opened.document is None and opened.wrapped_key is None
+    assert opened.document is None
+    assert opened.wrapped_key is None
     assert Referral.objects.get(report=report).external_id == ""

@@ -33,7 +33,8 @@ def test_create_prints_username_and_secret_once_and_stores_only_a_digest(client:
     secret = re.search(r"^password: (\S+)$", out.getvalue(), re.M).group(1)  # type: ignore[union-attr]
     credential = ApiCredential.objects.get()
     assert username == f"credential-{credential.pk}"
-    assert credential.secret_hash and secret not in credential.secret_hash
+    assert credential.secret_hash
+    assert secret not in credential.secret_hash
     assert (
         client.get("/ispws/status", HTTP_AUTHORIZATION=_basic(username, secret)).status_code == 200
     )

@@ -12,4 +12,6 @@ urlpatterns = [
     path("fileinfo", views.fileinfo, name="fileinfo"),
     path("finish", views.finish, name="finish"),
     path("retract", views.retract, name="retract"),
+    # Anything else under /ispws/ still answers in the protocol's form, with a Request-ID.
+    path("<path:rest>", views.unknown, name="unknown"),
 ]

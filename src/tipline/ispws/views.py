@@ -210,3 +210,12 @@ def retract(request: HttpRequest, credential: ApiCredential) -> HttpResponse:
     """``POST /ispws/retract``: field ``id``; an open report is withdrawn and erased."""
     submission = actions.report_retract(credential=credential, report_id=_form_id(request))
     return report_response(0, "Success", report_id=submission.pk)
+
+
+@csrf_exempt
+def unknown(request: HttpRequest, rest: str) -> HttpResponse:
+    """A path the protocol does not have: 404 in its form, before any credential is looked at."""
+    response = report_response(3000, "No such call.", status=404)
+    response["Request-ID"] = uuid.uuid4().hex
+    response["Cache-Control"] = "no-store"
+    return response
