@@ -116,6 +116,13 @@ def test_submit_a_referral_to_ispws_on_loopback(live_server: Any) -> None:
     entry = AuditEntry.objects.filter(action="referral.cybertipline").get()
     assert entry.details["external_id"] == submitted.external_id
     assert entry.details["agency"] == AGENCY
+    # The case view says where it went and under which id.
+    from tests.console.helpers import signed_in
+
+    supervisor, _user = signed_in("sue", "supervisor")
+    page = supervisor.get(f"/console/reports/{report.id}/").content.decode()
+    assert 'id="cybertipline-referrals"' in page
+    assert f"their report id {submitted.external_id}" in page
     # Once submitted, never twice.
     with pytest.raises(cybertipline.SubmitRefused, match="already submitted"):
         cybertipline.referral_submit(actor="cli", report=report, agency=AGENCY, service=service)
