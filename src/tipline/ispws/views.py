@@ -89,6 +89,8 @@ def endpoint(method: str, *, done: bool = False) -> Callable[[Handler], View]:
             request_id = uuid.uuid4().hex
             response = _answer(request, method, handler, done=done)
             response["Request-ID"] = request_id
+            # The id, the call and the outcome only: no address, no credential, no content.
+            log.info("ispws %s %s -> %d", request_id, handler.__name__, response.status_code)
             response["Cache-Control"] = "no-store"
             return response
 
