@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('cases', '0010_ispws17_channel_and_referral_id'),
+        ('cases', '0011_ispws17_channel_and_referral_id'),
         ('partners', '0002_ispws_basic_secret'),
     ]
 
