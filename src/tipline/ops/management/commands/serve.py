@@ -25,6 +25,7 @@ from tipline.audit.tasks import ensure_checkpoints_scheduled
 from tipline.cases.tasks import MEDIA_QUEUE, TRIAGE_QUEUE, ensure_retention_scheduled
 from tipline.cybertipline.tasks import ensure_sweep_scheduled
 from tipline.exchange.tasks import ensure_outcomes_scheduled
+from tipline.metrics.tasks import ensure_metrics_scheduled
 from tipline.ops import front
 from tipline.takedown.tasks import ensure_recheck_scheduled
 
