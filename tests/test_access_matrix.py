@@ -42,6 +42,16 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     "api/v1/match": ("/api/v1/match", {"GET": 405, "POST": 401, "PUT": 405}),
     # Partner hotlines only: their exchange credential and their signature (tipline.exchange).
     "api/v1/exchange/inbound": ("/api/v1/exchange/inbound", {"GET": 405, "POST": 401, "PUT": 405}),
+    # The CyberTipline-compatible endpoint: HTTP Basic with a partner credential holding the
+    # cybertipline scope on every call (1000/401 without); the wrong method is 405 before that.
+    "ispws/status": ("/ispws/status", {"GET": 401, "POST": 405, "PUT": 405}),
+    "ispws/xsd": ("/ispws/xsd", {"GET": 401, "POST": 405}),
+    "ispws/submit": ("/ispws/submit", {"GET": 405, "POST": 401, "PUT": 405}),
+    "ispws/upload": ("/ispws/upload", {"GET": 405, "POST": 401}),
+    "ispws/fileinfo": ("/ispws/fileinfo", {"GET": 405, "POST": 401}),
+    "ispws/finish": ("/ispws/finish", {"GET": 405, "POST": 401}),
+    "ispws/retract": ("/ispws/retract", {"GET": 405, "POST": 401, "DELETE": 405}),
+    "ispws/<path:rest>": ("/ispws/../../etc/passwd", {"GET": 404, "POST": 404}),
     "<lang>/": ("/en/", {"GET": 200, "POST": 405}),
     "<lang>/report/<slug:code>/": ("/en/report/other/", {"GET": 200, "POST": 400, "PUT": 405}),
     "<lang>/follow-up/": ("/en/follow-up/", {"GET": 200, "POST": 400}),

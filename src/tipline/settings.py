@@ -96,6 +96,8 @@ INSTALLED_APPS = [
     "tipline.triage",
     "tipline.matching",
     "tipline.partners",
+    "tipline.cybertipline",
+    "tipline.ispws",
     "tipline.locker",
     "tipline.guidance",
     "tipline.outputs",

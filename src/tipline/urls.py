@@ -24,6 +24,8 @@ urlpatterns = [
     path("sw.js", web.service_worker, name="service_worker"),
     path("manifest.webmanifest", web.manifest, name="manifest"),
     path("api/v1/", include("tipline.api.urls")),
+    # The CyberTipline-compatible endpoint for platforms (NCMEC's paths, XML; docs/cybertipline.md).
+    path("ispws/", include("tipline.ispws.urls")),
     path("console/", include("tipline.console.urls")),
     *i18n_patterns(
         path("", include("tipline.intake.urls")),

@@ -53,6 +53,7 @@ def test_hand_over_the_whole_log_files_a_report_an_analyst_sees(client: Client) 
     assert receipt
     report = report_by_receipt(receipt.group(1))
     assert report.category == "cyberstalking"
+    assert report.channel == "handover"  # metrics count hand-overs apart from the web form
     details = report_details(report)
     log = details["evidence_log"]
     assert log["responsible"] == ["Alex"]

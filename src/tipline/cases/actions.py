@@ -13,7 +13,7 @@ transaction as the change.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -29,7 +29,7 @@ from tipline.cases.models import EvidenceFile, Message, Report, ReportKey, Submi
 from tipline.cases.policies import NotAllowed, ReportPolicy
 from tipline.cases.sealing import KeyDestroyed, new_report_keys, report_key
 from tipline.cases.selectors import report_locked
-from tipline.cases.states import KeyPurpose, MessageAuthor, ReportState
+from tipline.cases.states import PUBLIC_CHANNELS, KeyPurpose, MessageAuthor, ReportState
 from tipline.cases.tasks import process_media, triage_report
 from tipline.crypto.sealed import seal_json, seal_text
 from tipline.evidence.validate import ValidatedUpload
@@ -115,9 +115,10 @@ def _file_rows(
     key: bytes,
     uploads: Sequence[ValidatedUpload],
     message_id: uuid.UUID | None,
+    sender_meta: Sequence[Mapping[str, Any]] = (),
 ) -> list[EvidenceFile]:
     rows = []
-    for upload in uploads:
+    for index, upload in enumerate(uploads):
         file_id = uuid.uuid4()
         object_id = storage.write_object(
             crypto.seal(key, upload.data, context=crypto.context("file", file_id, "data"))
@@ -129,6 +130,9 @@ def _file_rows(
             "sha256": upload.sha256,
             "received_at": timezone.now().isoformat(),
         }
+        if index < len(sender_meta) and sender_meta[index]:
+            # What the sending platform said of the file (its classification and hashes).
+            meta["sender"] = dict(sender_meta[index])
         rows.append(
             EvidenceFile(
                 id=file_id,
@@ -151,22 +155,30 @@ def report_create(
     uploads: Sequence[ValidatedUpload] = (),
     submission_token: str | None = None,
     country: str = "",
+    sender_meta: Sequence[Mapping[str, Any]] = (),
 ) -> CreatedReport:
     """File a report. With a submission token already used, return the first report instead.
 
     ``country`` is the ISO 3166-1 alpha-2 code the reporter chose ("" for not said).
+    ``sender_meta`` (a platform's report) is sealed into each upload's metadata, in order.
     """
     if country and (len(country) != 2 or not country.isascii() or not country.isupper()):
         raise ValueError("country must be an ISO 3166-1 alpha-2 code or empty")
     cat = categories.get(category)
-    if uploads and not cat.allows_files:
+    if uploads and not cat.allows_files and channel in PUBLIC_CHANNELS:
         raise ValueError(f"category {category} does not accept files")
     if submission_token and (replay := _replayed_report(submission_token)):
         return replay
     receipt = receipts.generate()
     report_id = uuid.uuid4()
     content_key, contact_key, key_rows = new_report_keys(report_id)
-    files = _file_rows(report_id=report_id, key=content_key, uploads=uploads, message_id=None)
+    files = _file_rows(
+        report_id=report_id,
+        key=content_key,
+        uploads=uploads,
+        message_id=None,
+        sender_meta=sender_meta,
+    )
     report = Report(
         id=report_id,
         receipt_digest=crypto.receipt_digest(receipts.normalise(receipt) or ""),

@@ -34,7 +34,7 @@ class Report(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     receipt_digest = models.CharField(max_length=64, unique=True)
     category = models.CharField(max_length=32, choices=CATEGORY_CHOICES)
-    channel = models.CharField(max_length=8, choices=Channel.choices)
+    channel = models.CharField(max_length=16, choices=Channel.choices)
     language = models.CharField(max_length=8)
     state = models.CharField(max_length=32, choices=ReportState.choices, default=ReportState.NEW)
     tier = models.CharField(max_length=2, choices=TIER_CHOICES)
@@ -321,6 +321,10 @@ class Referral(models.Model):
     agency = models.CharField(max_length=200)
     decision = models.ForeignKey(Decision, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
+    # The receiving service's own id for the report (a CyberTipline-compatible API's reportId),
+    # and when it confirmed receipt; blank for a package the liaison downloads.
+    external_id = models.CharField(max_length=64, blank=True, default="")
+    submitted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

@@ -39,9 +39,19 @@ def public_status(state: str) -> PublicStatus:
 
 
 class Channel(models.TextChoices):
+    """How a report arrived (metrics count by it). ``web`` is the public form."""
+
     WEB = "web", _("Web form")
     API = "api", _("Mobile or API")
     HOTLINE = "hotline", _("Forwarded by a partner hotline")
+    PARTNER = "partner", _("Partner API")
+    CYBERTIPLINE = "cybertipline", _("CyberTipline-compatible API")
+    HANDOVER = "handover", _("Handed over from an evidence locker")
+
+
+# The channels members of the public use: a category that never takes files from a person
+# (csam: "never upload it") still takes them from a platform reporting what it found.
+PUBLIC_CHANNELS = frozenset({Channel.WEB, Channel.API, Channel.HANDOVER})
 
 
 class MessageAuthor(models.TextChoices):

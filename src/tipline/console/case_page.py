@@ -35,6 +35,9 @@ from tipline.outputs.policies import ReferralPackagePolicy
 from tipline.staff.models import StaffUser
 from tipline.triage import engine
 
+# Structured parts of a report's details shown by their own include, not as answers.
+PANELS = frozenset({"evidence_log", "cybertipline"})
+
 
 def case_page(
     request: HttpRequest,
@@ -63,9 +66,13 @@ def case_page(
         # A hand-over from the evidence locker carries its log as structured data, shown by
         # console/_evidence_log.html rather than as one more answer.
         "fields": answered_fields(
-            {k: v for k, v in case.details.items() if k != "evidence_log"}, _marks(case)
+            {k: v for k, v in case.details.items() if k not in PANELS}, _marks(case)
         ),
         "evidence_log": case.details.get("evidence_log"),
+        # A platform's report through /ispws: the partner, their id and the original XML
+        # (console/_cybertipline.html); and referrals a CyberTipline-compatible service took.
+        "cybertipline": case.details.get("cybertipline"),
+        "submitted_referrals": list(report.referrals.exclude(external_id="")),
         "has_contact": report.contact is not None and report.contact_erased_at is None,
         "contact_erased": report.contact_erased_at is not None,
         "may_see_contact": ReportPolicy.may_see_contact(user),

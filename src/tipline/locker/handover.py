@@ -144,7 +144,7 @@ def hand_over(
     with transaction.atomic():
         created = case_actions.report_create(
             category="cyberstalking",
-            channel=Channel.WEB,
+            channel=Channel.HANDOVER,
             language=language,
             details=details,
             contact=None,

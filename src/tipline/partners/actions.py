@@ -28,6 +28,10 @@ TOKEN_BYTES = 32
 # tl_ + 32 bytes in unpadded lowercase base32 (52 characters).
 TOKEN_PATTERN = re.compile(r"^tl_[a-z2-7]{52}$")
 TARGET = "api_credential"
+# The HTTP Basic secret of a cybertipline credential: same strength and shape, its own prefix.
+SECRET_PREFIX = "tlb_"  # noqa: S105 - a public prefix, as above
+SECRET_PATTERN = re.compile(r"^tlb_[a-z2-7]{52}$")
+BASIC_USER_PREFIX = "credential-"
 
 
 class CredentialError(Exception):
@@ -50,6 +54,20 @@ class RateLimited(CredentialError):
 class CreatedCredential:
     credential: ApiCredential
     token: str  # shown once, never stored
+    secret: str = ""  # the HTTP Basic password of a cybertipline credential, shown once
+
+
+def basic_username(credential: ApiCredential) -> str:
+    return f"{BASIC_USER_PREFIX}{credential.pk}"
+
+
+def secret_digest(secret: str) -> str:
+    # Domain-separated from the bearer token's digest: a token never works as a secret.
+    return credential_digest("basic:" + secret)
+
+
+def new_secret() -> str:
+    return SECRET_PREFIX + new_token().removeprefix(TOKEN_PREFIX)
 
 
 def new_token() -> str:
@@ -100,6 +118,7 @@ def credential_create(
         raise InvalidCredentialInput("; ".join(problems))
     user = _staff_user(user_ref) if user_ref else None
     token = new_token()
+    secret = new_secret() if Scope.CYBERTIPLINE in scopes else ""
     with transaction.atomic():
         credential = ApiCredential.objects.create(
             name=name.strip(),
@@ -107,6 +126,7 @@ def credential_create(
             user=user,
             scopes=scopes,
             token_digest=credential_digest(token),
+            secret_hash=secret_digest(secret) if secret else "",
             created_by=actor,
         )
         record(
@@ -121,7 +141,32 @@ def credential_create(
                 "user": getattr(user, "pk", None),
             },
         )
-    return CreatedCredential(credential=credential, token=token)
+    return CreatedCredential(credential=credential, token=token, secret=secret)
+
+
+def credential_new_secret(*, actor: str, credential_id: int) -> tuple[ApiCredential, str]:
+    """Give a live cybertipline credential a new HTTP Basic secret; the old one stops working."""
+    secret = new_secret()
+    with transaction.atomic():
+        credential = ApiCredential.objects.select_for_update().filter(pk=credential_id).first()
+        if credential is None:
+            raise CredentialNotFound(f"No API credential has the id {credential_id}.")
+        if credential.revoked_at is not None:
+            raise InvalidCredentialInput(f"Credential {credential_id} is revoked.")
+        if Scope.CYBERTIPLINE not in credential.scopes:
+            raise InvalidCredentialInput(
+                f"Credential {credential_id} lacks the scope {Scope.CYBERTIPLINE.value}."
+            )
+        credential.secret_hash = secret_digest(secret)
+        credential.save(update_fields=["secret_hash"])
+        record(
+            actor=actor,
+            action="credential.secret",
+            target_type=TARGET,
+            target_id=credential.pk,
+            details={"name": credential.name},
+        )
+    return credential, secret
 
 
 def credential_revoke(*, actor: str, credential_id: int) -> ApiCredential:

@@ -20,6 +20,8 @@ class Scope(models.TextChoices):
 
     MATCH = "match", _("Look up hashes and files in the hash banks")
     EXCHANGE = "exchange", _("Forward reports and outcomes between hotlines")
+    # The CyberTipline-compatible reporting endpoint (/ispws/): HTTP Basic with the secret below.
+    CYBERTIPLINE = "cybertipline", _("Report through the CyberTipline-compatible endpoint")
 
 
 class ApiCredential(models.Model):
@@ -36,6 +38,10 @@ class ApiCredential(models.Model):
     scopes = models.JSONField(default=list)
     # Keyed digest of the token (tipline.crypto.box.credential_digest); the token is never stored.
     token_digest = models.CharField(max_length=64, unique=True)
+    # Keyed digest of the password-style secret for HTTP Basic (tipline.partners.auth.basic):
+    # clients of NCMEC's reporting API send a username and password, not a bearer token. The
+    # username is ``credential-<id>``; the secret, like the token, is shown once and never stored.
+    secret_hash = models.CharField(max_length=64, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now)
     created_by = models.CharField(max_length=150)
     last_used_at = models.DateTimeField(null=True, blank=True)

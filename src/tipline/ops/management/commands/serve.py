@@ -23,6 +23,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from tipline.audit.tasks import ensure_checkpoints_scheduled
 from tipline.cases.tasks import MEDIA_QUEUE, TRIAGE_QUEUE, ensure_retention_scheduled
+from tipline.cybertipline.tasks import ensure_sweep_scheduled
 from tipline.exchange.tasks import ensure_outcomes_scheduled
 from tipline.metrics.tasks import ensure_metrics_scheduled
 from tipline.ops import front
@@ -51,6 +52,7 @@ class Command(BaseCommand):
         ensure_outcomes_scheduled()  # outcome updates owed to partner hotlines (exchange/tasks.py)
         ensure_recheck_scheduled()  # takedown: is each noticed URL still up? (takedown/tasks.py)
         ensure_metrics_scheduled()  # rollup refresh by cursor, every minute (metrics/tasks.py)
+        ensure_sweep_scheduled()  # unfinished CyberTipline submissions, hourly
         python = sys.executable
         children = self._start_web(options)
         if not options["no_worker"]:

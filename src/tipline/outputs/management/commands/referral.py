@@ -1,4 +1,5 @@
-"""`tipline referral package|verify|pubkey`: export, check and publish referral packages.
+"""`tipline referral package|verify|pubkey|submit-cybertipline`: export, check and publish
+referral packages, or submit a referral to a CyberTipline-compatible service.
 
 * ``package REPORT_ID --agency NAME --out FILE`` writes the signed package to FILE and its
   signature to FILE.minisig (audited as ``referral.export``, acting as ``cli``). The package is
@@ -21,14 +22,17 @@ import uuid
 from argparse import ArgumentParser
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.core.management.base import BaseCommand, CommandError
 
 from tipline.cases.models import Report
 from tipline.crypto import age, minisign
-from tipline.outputs import actions
+from tipline.outputs import actions, cybertipline
 from tipline.outputs.package import PackageRefused
 from tipline.outputs.verify import unwrap, verify_package
+
+PASSWORD_ENV = "TIPLINE_CYBERTIPLINE_PASSWORD"  # noqa: S105 - the variable's name
 
 
 class Command(BaseCommand):
@@ -58,6 +62,23 @@ class Command(BaseCommand):
         check.add_argument(
             "--identity", type=Path, metavar="FILE", help="agency age key: check the originals"
         )
+        cybertip = sub.add_parser(
+            "submit-cybertipline",
+            help="submit a referred report to a CyberTipline-compatible service",
+            description=(
+                "Submit REPORT_ID, referred to AGENCY, with its evidence files to a service "
+                "speaking NCMEC's CyberTipline Reporting API (open, upload, fileinfo, finish). "
+                "The service's report id is kept on the referral. The password is read from "
+                f"the environment variable {PASSWORD_ENV} (never from the command line, where "
+                "other users could read it). Audited as referral.cybertipline."
+            ),
+        )
+        cybertip.add_argument("report_id", metavar="REPORT_ID")
+        cybertip.add_argument("--agency", required=True, help="the agency it was referred to")
+        cybertip.add_argument(
+            "--endpoint", required=True, help="the service's base URL, ending in /ispws"
+        )
+        cybertip.add_argument("--username", required=True, help="the HTTP Basic user name")
         sub.add_parser(
             "pubkey",
             help="print the referral signing public key",
@@ -71,6 +92,8 @@ class Command(BaseCommand):
             self.stderr.write(f"key id {minisign.key_id()}")
         elif action == "package":
             self._package(options["report_id"], options["agency"], options["out"])
+        elif action == "submit-cybertipline":
+            self._cybertipline(options)
         else:
             self._verify(options)
 
@@ -105,6 +128,34 @@ class Command(BaseCommand):
         self.stdout.write(f"{out}  {built.size} bytes, {built.files} evidence file(s)")
         self.stdout.write(f"{out}.minisig  key id {built.key_id}")
         self.stdout.write(f"blake2b {built.blake2b}  package {built.package_id}")
+
+    def _cybertipline(self, options: dict[str, Any]) -> None:
+        try:
+            report = Report.objects.get(pk=uuid.UUID(options["report_id"]))
+        except (ValueError, Report.DoesNotExist):
+            raise CommandError(f"no report {options['report_id']}") from None
+        password = os.environ.get(PASSWORD_ENV, "")
+        if not password:
+            raise CommandError(f"set {PASSWORD_ENV} to the service's password")
+        endpoint = options["endpoint"]
+        parts = urlsplit(endpoint)
+        loopback = parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1")
+        if parts.scheme != "https" and not loopback:
+            # Plain http only to this machine (a test service, or a tunnel's local end).
+            raise CommandError("the endpoint must be https:// (credentials and evidence travel)")
+        service = cybertipline.Service(
+            base_url=endpoint, username=options["username"], password=password
+        )
+        try:
+            submitted = cybertipline.referral_submit(
+                actor=actions.CLI, report=report, agency=options["agency"], service=service
+            )
+        except cybertipline.SubmitRefused as refusal:
+            raise CommandError(f"not submitted: {refusal}") from None
+        self.stdout.write(
+            f"submitted to {options['agency']}: their report id {submitted.external_id}, "
+            f"{submitted.files} file(s)"
+        )
 
     def _verify(self, options: dict[str, Any]) -> None:
         try:

@@ -45,6 +45,15 @@ class Command(BaseCommand):
             "revoke", help="revoke a credential at once", description="Revoke a credential."
         )
         revoke.add_argument("id", type=int)
+        secret = sub.add_parser(
+            "secret",
+            help="give a cybertipline credential a new HTTP Basic secret, printed once",
+            description=(
+                "Replace the HTTP Basic secret of a credential with the cybertipline scope (the "
+                "old one stops working). The username and secret are printed once."
+            ),
+        )
+        secret.add_argument("id", type=int)
 
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]
@@ -64,6 +73,13 @@ class Command(BaseCommand):
                     "The token is shown only now; send it to its holder over a secure channel:"
                 )
                 self.stdout.write(created.token)
+                if created.secret:
+                    self._basic(actions.basic_username(credential), created.secret)
+            elif action == "secret":
+                credential, new = actions.credential_new_secret(
+                    actor=CLI, credential_id=options["id"]
+                )
+                self._basic(actions.basic_username(credential), new)
             elif action == "list":
                 self._list()
             elif action == "revoke":
@@ -71,6 +87,13 @@ class Command(BaseCommand):
                 self.stdout.write(f"revoked credential {credential.pk} ({credential.name})")
         except actions.CredentialError as error:
             raise CommandError(str(error)) from None
+
+    def _basic(self, username: str, secret: str) -> None:
+        self.stdout.write(
+            "HTTP Basic for /ispws/ (the CyberTipline-compatible endpoint), shown only now:"
+        )
+        self.stdout.write(f"username: {username}")
+        self.stdout.write(f"password: {secret}")
 
     def _list(self) -> None:
         header = ("id", "name", "kind", "user", "scopes", "created", "last used", "revoked")

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class IspwsConfig(AppConfig):
+    name = "tipline.ispws"
+    label = "ispws"
