@@ -42,8 +42,11 @@ def wilson(successes: int, n: int, z: float = Z95) -> tuple[float, float] | None
     denominator = 1 + z2 / n
     centre = (p + z2 / (2 * n)) / denominator
     half = z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / denominator
-    # Clamp the rounding error at the ends (0 of n gives a lower bound of -1e-17, not 0).
-    return max(0.0, centre - half), min(1.0, centre + half)
+    # At 0 of n the lower bound is exactly 0 and at n of n the upper bound exactly 1; floating
+    # point would give -1e-17 or 0.9999999999999999, and "1.00 of 1.00" must read as such.
+    low = 0.0 if successes == 0 else max(0.0, centre - half)
+    high = 1.0 if successes == n else min(1.0, centre + half)
+    return low, high
 
 
 @dataclass(frozen=True)
