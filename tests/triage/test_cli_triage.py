@@ -96,14 +96,78 @@ def test_eval_prints_the_table_then_json_as_the_last_line(tmp_path: Path) -> Non
     assert "examples.jsonl:4: skipped:" in errors
 
 
-def test_eval_without_a_file_says_it_is_the_development_set(tmp_path: Path) -> None:
+def test_eval_without_a_file_reports_the_dev_and_test_sets_apart(tmp_path: Path) -> None:
     result = run("eval", data_dir=tmp_path)
     assert result.returncode == 0, result.stderr
     out = result.stdout.decode().strip().splitlines()
     assert "team's development set" in out[0]
+    test_header = next(i for i, line in enumerate(out) if "held-apart test set" in line)
+    assert test_header > 0
+    # Each set has its own tier table and its own per-language goals.
+    assert sum("precision (95% CI)" in line for line in out) == 2
+    assert sum(line.startswith("by language (95% Wilson") for line in out) == 2
+    for lang in ("en", "fr", "hi"):
+        verdicts = [line for line in out[test_header:] if line.startswith(f"{lang}: ")]
+        assert verdicts, lang
+    assert any("threat recall" in line and ("PASS" in line or "FAIL" in line) for line in out)
+    last = json.loads(out[-1])
+    assert set(last) == {"sets"}
+    dev, test = last["sets"]["dev"], last["sets"]["test"]
+    assert dev["examples"] >= 120
+    assert dev["skipped"] == test["skipped"] == 0
+    assert test["examples"] >= 900
+    for lang in ("en", "fr", "hi"):
+        goals = test["by_lang"][lang]["goals"]
+        assert set(goals) == {"threat_recall", "p1_recall", "calm_urgent"}
+        assert all(goal["pass"] in (True, False) for goal in goals.values())
+        threat = test["by_lang"][lang]["rates"]["threat_recall"]
+        assert threat["n"] >= 60
+        low, high = threat["ci"]
+        assert 0.0 <= low <= threat["value"] <= high <= 1.0
+    # The development set has no threat labels: its threat goal cannot be judged.
+    assert dev["by_lang"]["en"]["goals"]["threat_recall"]["pass"] is None
+    assert {"hi/deva", "hi/latn"} <= set(test["by_lang"])
+
+
+def test_eval_set_dev_keeps_the_single_set_json(tmp_path: Path) -> None:
+    result = run("eval", "--set", "dev", data_dir=tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout.decode().strip().splitlines()
+    assert "team's development set" in out[0]
+    assert not any("held-apart" in line for line in out)
     last = json.loads(out[-1])
     assert last["examples"] >= 120
     assert last["skipped"] == 0
+    assert set(last["by_lang"]) == {"en", "fr", "hi"}
+
+
+def test_eval_refuses_a_file_and_a_set_together_and_an_unknown_set(tmp_path: Path) -> None:
+    examples = tmp_path / "examples.jsonl"
+    examples.write_text('{"text": "hello", "tier": "P4", "lang": "en"}\n', encoding="utf-8")
+    result = run("eval", str(examples), "--set", "test", data_dir=tmp_path)
+    assert result.returncode != 0
+    assert "not both" in result.stderr.decode()
+    result = run("eval", "--set", "train", data_dir=tmp_path)
+    assert result.returncode != 0
+    assert "invalid choice" in result.stderr.decode()
+
+
+def test_eval_of_a_labelled_file_judges_the_goals(tmp_path: Path) -> None:
+    examples = tmp_path / "labelled.jsonl"
+    lines = [
+        {"text": "how do I report a profile?", "tier": "P4", "lang": "en", "family": "calm"},
+        {"text": "what time is it", "tier": "P4", "lang": "en", "family": "calm", "threat": False},
+    ]
+    examples.write_text("\n".join(json.dumps(line) for line in lines), encoding="utf-8")
+    result = run("eval", str(examples), data_dir=tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout.decode().strip().splitlines()
+    calm = next(line for line in out if "calm scored P1/P2" in line)
+    assert "0/2" in calm
+    assert "goal ≤ 0.05  PASS" in calm
+    goals = json.loads(out[-1])["by_lang"]["en"]["goals"]
+    assert goals["calm_urgent"]["pass"] is True
+    assert goals["calm_urgent"]["settled"] is False  # two sentences cannot settle 5 %
 
 
 def test_eval_refuses_an_unreadable_file(tmp_path: Path) -> None:
@@ -132,7 +196,7 @@ def test_eval_refuses_an_example_in_an_unknown_language(tmp_path: Path) -> None:
 
 
 def test_eval_can_keep_one_language(tmp_path: Path) -> None:
-    result = run("eval", "--lang", "hi", data_dir=tmp_path)
+    result = run("eval", "--set", "dev", "--lang", "hi", data_dir=tmp_path)
     assert result.returncode == 0, result.stderr
     out = result.stdout.decode().strip().splitlines()
     assert "labelled 'hi'" in out[0]

@@ -154,3 +154,34 @@ def test_the_development_set_parses_cleanly_and_is_balanced() -> None:
             assert cells[(tier, lang)] >= 10, (tier, lang)
     texts = [e.text for e in parsed.examples]
     assert len(set(texts)) == len(texts)
+
+
+def test_optional_labels_are_read_and_malformed_ones_refused() -> None:
+    good = {"text": "secret words", "tier": "P2", "lang": "hi", "family": "threat", "threat": True}
+    lines = [
+        {**good, "script": "latn", "kind": "veiled", "style": "chat"},
+        {**good, "family": "Threat"},  # families are exact, as tiers are
+        {**good, "family": ["threat"]},
+        {**good, "threat": "true"},  # a string is not a boolean
+        {**good, "threat": 1},
+        {**good, "family": "calm", "threat": True},  # a contradiction in the labels
+        {**good, "family": "negative", "threat": True},
+        {**good, "script": "देव"},
+        {**good, "script": "<script>"},
+        {**good, "kind": "k" * 33},
+        {**good, "style": 7},
+        {"text": "x", "tier": "P4", "family": "calm", "threat": False},
+    ]
+    parsed = parse_jsonl("\n".join(json.dumps(line) for line in lines).encode())
+    first, last = parsed.examples
+    assert (first.line, first.family, first.threat, first.script) == (1, "threat", True, "latn")
+    assert (last.line, last.family, last.threat, last.script) == (12, "calm", False, None)
+    reasons = {bad.line: bad.reason for bad in parsed.bad}
+    assert sorted(reasons) == list(range(2, 12))
+    assert all('"family"' in reasons[n] for n in (2, 3))
+    assert all('"threat" must be true or false' in reasons[n] for n in (4, 5))
+    assert all("cannot be true" in reasons[n] for n in (6, 7))
+    assert all('"script"' in reasons[n] for n in (8, 9))
+    assert '"kind"' in reasons[10]
+    assert '"style"' in reasons[11]
+    assert all("secret" not in reason for reason in reasons.values())

@@ -1,10 +1,12 @@
 """How well does triage put reports in the tier an analyst would? Precision, recall, intervals.
 
-The input is a JSONL file of labelled examples, one `{"text", "tier", "lang"}` object a line. The
-shipped one (`data/dev.jsonl`) is the team's own written development set: it shows whether a rule
-change helps or hurts on cases the team thought of, and says nothing about accuracy on real
-reports. The confidence intervals make the second point visible: with a few dozen examples a
-tier, they are wide.
+The input is a JSONL file of labelled examples, one `{"text", "tier", "lang"}` object a line,
+optionally with `family`, `threat` and `script` labels (see `data/README.md`). Two files ship:
+`data/dev.jsonl`, the team's own written development set, shows whether a rule change helps or
+hurts on cases the team thought of; `data/test.jsonl` is held apart (written before the rule
+rebuild of issue 20 and never tuned on) and carries the labels the goals in `goals.py` need.
+Neither says how triage does on real reports. The confidence intervals make that visible: with a
+few dozen examples a tier, they are wide.
 
 Bad lines are skipped and reported by line number and reason, never with their text (an
 evaluation file may one day hold real report text, which must not reach a terminal log by
@@ -25,6 +27,21 @@ from tipline.triage.tiers import Tier
 
 TIERS: tuple[Tier, ...] = (Tier.P1, Tier.P2, Tier.P3, Tier.P4)
 DEV_SET = Path(__file__).resolve().parent / "data" / "dev.jsonl"
+TEST_SET = Path(__file__).resolve().parent / "data" / "test.jsonl"
+
+# What an example is about, for the goals in `goals.py`; "negative" is a hard negative (an idiom,
+# a negated threat, news, a quote, game talk …), "calm" an ordinary sentence.
+FAMILIES: tuple[str, ...] = (
+    "threat",
+    "grooming",
+    "sextortion",
+    "self_harm",
+    "meeting",
+    "negative",
+    "calm",
+)
+BENIGN_FAMILIES = frozenset({"negative", "calm"})
+MAX_LABEL = 32  # characters of a free-form label such as "kind" or "style"
 
 RESAMPLES = 1000
 SEED = 20261126  # fixed, so two runs on the same file print the same intervals
@@ -40,6 +57,10 @@ class Example:
     tier: Tier
     lang: str | None
     line: int
+    # Optional labels (the test set has all three; the development set none).
+    family: str | None = None
+    threat: bool | None = None  # a threat of violence against a person, made or reported
+    script: str | None = None  # for Hindi: "deva" (Devanagari) or "latn" (romanised)
 
 
 @dataclass(frozen=True)
@@ -79,6 +100,8 @@ class Report:
     by_lang: dict[str, tuple[int, int]] = field(default_factory=dict)
     # (line, labelled tier, predicted tier) for every miss, in file order.
     misses: tuple[tuple[int, Tier, Tier], ...] = ()
+    # The scorer's tier for every example, in the order given, for the goals in `goals.py`.
+    predicted: tuple[Tier, ...] = ()
 
     @property
     def accuracy(self) -> float | None:
@@ -111,7 +134,40 @@ def _parse_line(raw: bytes, number: int) -> Example | BadLine:
     lang = obj.get("lang")
     if lang is not None and (not isinstance(lang, str) or not lang.isalpha() or len(lang) > 8):
         return BadLine(number, '"lang" must be a language code such as "en", or absent')
-    return Example(text=text, tier=Tier(tier), lang=lang, line=number)
+    return _labelled(obj, Example(text=text, tier=Tier(tier), lang=lang, line=number))
+
+
+def _code(value: object) -> bool:
+    return isinstance(value, str) and value.isascii() and value.isalpha() and len(value) <= 8
+
+
+def _labelled(obj: dict[str, Any], example: Example) -> Example | BadLine:
+    """Check the optional labels; a contradiction (a calm sentence that is a threat) is refused."""
+    number = example.line
+    family = obj.get("family")
+    if family is not None and family not in FAMILIES:
+        return BadLine(number, f'"family" must be one of {", ".join(FAMILIES)}, or absent')
+    threat = obj.get("threat")
+    if threat is not None and not isinstance(threat, bool):
+        return BadLine(number, '"threat" must be true or false, or absent')
+    if threat and family in BENIGN_FAMILIES:
+        return BadLine(number, f'"threat" cannot be true for a "{family}" example')
+    script = obj.get("script")
+    if script is not None and not _code(script):
+        return BadLine(number, '"script" must be a short code such as "deva", or absent')
+    for key in ("kind", "style"):
+        value = obj.get(key)
+        if value is not None and not (isinstance(value, str) and 0 < len(value) <= MAX_LABEL):
+            return BadLine(number, f'"{key}" must be a label of at most {MAX_LABEL} characters')
+    return Example(
+        text=example.text,
+        tier=example.tier,
+        lang=example.lang,
+        line=number,
+        family=family,
+        threat=threat,
+        script=script,
+    )
 
 
 def parse_jsonl(data: bytes) -> Parsed:
@@ -198,8 +254,10 @@ def evaluate(
     pairs: list[tuple[int, int]] = []
     by_lang: dict[str, list[int]] = {}
     misses: list[tuple[int, Tier, Tier]] = []
+    predictions: list[Tier] = []
     for example in examples:
         predicted = Tier(scorer(example.text, example.lang))
+        predictions.append(predicted)
         pairs.append((index[example.tier], index[predicted]))
         tally = by_lang.setdefault(example.lang or "?", [0, 0])
         tally[0] += 1
@@ -235,6 +293,7 @@ def evaluate(
         skipped=skipped,
         by_lang={lang: (t[0], t[1]) for lang, t in sorted(by_lang.items())},
         misses=tuple(misses),
+        predicted=tuple(predictions),
     )
 
 

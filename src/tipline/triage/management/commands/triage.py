@@ -5,8 +5,11 @@ history and in the process list, and a report's words belong in neither. It prin
 object, so scripts and the rule authors' editors can use it.
 
 `eval` prints a table and, as its last line, one JSON object, so a CI job can read the numbers
-without parsing the table. Without a file it uses the team's own written development set,
-and says so: those numbers show whether a rule change helps, not how triage does on real reports.
+without parsing the table. Without a file it evaluates the two shipped sets separately (`--set`
+chooses one): the team's own written development set, which the rules have been tuned on, and
+the held-apart test set, which they never are. Each is reported per language with Wilson
+intervals and the issue-20 goals; neither says how triage does on real reports, and the header
+says so.
 """
 
 from __future__ import annotations
@@ -19,12 +22,28 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from tipline.triage import engine
-from tipline.triage.evaluate import DEV_SET, evaluate, load, render, summary
+from tipline.triage import engine, goals
+from tipline.triage.evaluate import DEV_SET, TEST_SET, evaluate, load, render, summary
 from tipline.triage.tiers import Tier
 from tipline.triage.types import Score
 
 MAX_INPUT = 1024 * 1024  # bytes read from standard input for `score`
+
+# The shipped sets: name -> (file, what the header says about it).
+SETS: dict[str, tuple[Path, str]] = {
+    "dev": (
+        DEV_SET,
+        "Triage evaluation on the team's development set (examples written by the team, not "
+        "real reports, and the rules were tuned on them; it shows whether a rule change helps, "
+        "not real-world accuracy)",
+    ),
+    "test": (
+        TEST_SET,
+        "Triage evaluation on the held-apart test set (written before the issue-20 rule rebuild "
+        "and never tuned on; an AI-assisted draft not yet reviewed by native speakers, not real "
+        "reports)",
+    ),
+}
 
 
 def _languages() -> list[str]:
@@ -77,15 +96,26 @@ class Command(BaseCommand):
 
         evaluate_parser = sub.add_parser(
             "eval",
-            help="evaluate triage on labelled examples (default: the team's development set)",
+            help="evaluate triage on labelled examples (default: the dev and test sets, apart)",
             description=(
                 'Evaluate triage on a JSONL file of {"text", "tier", "lang"} lines: per-tier '
-                "precision, recall and F1 with 95% bootstrap intervals, and the confusion "
-                "matrix. The last line of output is one JSON object with the numbers. Without "
-                "FILE, the team's own written development set is used."
+                "precision, recall and F1 with 95% bootstrap intervals, the confusion matrix, "
+                "and per language every rate with a 95% Wilson interval and the goals (threat "
+                "recall, P1 recall, calm sentences made urgent) with pass or fail. The last line "
+                "of output is one JSON object with the numbers. Without FILE, the shipped "
+                "development and test sets are evaluated separately (see --set)."
             ),
         )
         evaluate_parser.add_argument("file", nargs="?", metavar="FILE", help="JSONL file")
+        evaluate_parser.add_argument(
+            "--set",
+            dest="which",
+            choices=["dev", "test", "both"],
+            help=(
+                "which shipped set to evaluate when no FILE is given (default: both, each "
+                'reported on its own; the last line is then {"sets": {"dev": …, "test": …}})'
+            ),
+        )
         evaluate_parser.add_argument(
             "--lang", help="evaluate only the examples labelled with this language"
         )
@@ -100,7 +130,12 @@ class Command(BaseCommand):
         if options["action"] == "score":
             self._score(lang)
         else:
-            self._eval(options["file"], lang=lang, show_misses=options["misses"])
+            self._eval(
+                options["file"],
+                which=options["which"],
+                lang=lang,
+                show_misses=options["misses"],
+            )
 
     def _score(self, lang: str | None) -> None:
         data = sys.stdin.buffer.read(MAX_INPUT + 1)
@@ -109,8 +144,29 @@ class Command(BaseCommand):
         text = data.decode("utf-8", errors="replace")
         self.stdout.write(json.dumps(_as_json(engine.score(text, lang=lang)), ensure_ascii=False))
 
-    def _eval(self, file: str | None, *, lang: str | None, show_misses: bool) -> None:
-        path = Path(file) if file else DEV_SET
+    def _eval(
+        self, file: str | None, *, which: str | None, lang: str | None, show_misses: bool
+    ) -> None:
+        if file and which:
+            raise CommandError("give a FILE or --set, not both")
+        if file:
+            path = Path(file)
+            result = self._eval_one(path, f"Triage evaluation on {path}", lang, show_misses)
+        else:
+            names = ["dev", "test"] if which in (None, "both") else [str(which)]
+            results: dict[str, dict[str, Any]] = {}
+            for number, name in enumerate(names):
+                if number:
+                    self.stdout.write("")
+                set_path, header = SETS[name]
+                results[name] = self._eval_one(set_path, header, lang, show_misses)
+            result = results[names[0]] if len(names) == 1 else {"sets": results}
+        self.stdout.write(json.dumps(result))
+
+    def _eval_one(
+        self, path: Path, header: str, lang: str | None, show_misses: bool
+    ) -> dict[str, Any]:
+        """Evaluate one file, print its tables, and return its machine-readable summary."""
         try:
             parsed = load(path)
         except OSError as error:
@@ -132,23 +188,18 @@ class Command(BaseCommand):
             return engine.score(text, lang=example_lang).tier
 
         report = evaluate(examples, scorer, skipped=len(parsed.bad))
-        if file:
-            header = f"Triage evaluation on {path}"
-        else:
-            header = (
-                "Triage evaluation on the team's development set (examples written by the "
-                "team, not real reports; it shows whether a rule change helps, not real-world "
-                "accuracy)"
-            )
+        groups = goals.measure(examples, report.predicted)
         only = f" labelled {lang!r}" if lang else ""
         self.stdout.write(
             f"{header}: {report.examples} examples{only}, {report.skipped} lines skipped"
         )
         self.stdout.write("")
         self.stdout.write(render(report))
+        self.stdout.write("")
+        self.stdout.write(goals.render(groups))
         if show_misses:
             self.stdout.write("")
             self.stdout.write("misses (line: labelled -> predicted)")
             for line, gold, predicted in report.misses:
                 self.stdout.write(f"  {path.name}:{line}: {gold} -> {predicted}")
-        self.stdout.write(json.dumps(summary(report)))
+        return {**summary(report), "by_lang": goals.summary(groups)}
