@@ -36,7 +36,10 @@ from tipline.staff.models import StaffUser
 from tipline.triage import engine
 
 # Structured parts of a report's details shown by their own include, not as answers.
-PANELS = frozenset({"evidence_log", "cybertipline"})
+# Structured parts of a report's details shown by their own section, not as reporter answers:
+# a locker hand-over's log, a CyberTipline submission, a partner hotline's forwarding (whose
+# summary, URLs, hashes and classification are in its "what happened" text already).
+PANELS = frozenset({"evidence_log", "cybertipline", "forwarded"})
 
 
 def case_page(
