@@ -15,6 +15,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from tipline.cases.models import Report
+from tipline.takedown.sealing import open_url
 
 
 class HostSource(models.TextChoices):
@@ -151,9 +152,7 @@ class TrackedUrl(models.Model):
     @property
     def url(self) -> str:
         """The address, opened with the report's content key ("" once erased)."""
-        from tipline.takedown.sealing import open_url
-
-        return open_url(self)
+        return open_url(self.report_id, self.url_digest, bytes(self.url_sealed))
 
     @property
     def takedown_time(self) -> object:

@@ -11,8 +11,6 @@ from tipline.cases.states import KeyPurpose
 if TYPE_CHECKING:
     import uuid
 
-    from tipline.takedown.models import TrackedUrl
-
 
 def url_digest(url: str) -> str:
     return crypto.identifier_digest("url", url)
@@ -29,12 +27,12 @@ def seal_url(report_id: uuid.UUID, url: str) -> tuple[str, bytes]:
     return digest, crypto.seal_text(key, url, context=_context(report_id, digest))
 
 
-def open_url(row: TrackedUrl) -> str:
-    blob = bytes(row.url_sealed)
-    if not blob or not row.url_digest:
+def open_url(report_id: uuid.UUID, digest: str, sealed: bytes) -> str:
+    """A tracked URL's address ("" once blanked or its report's content key was destroyed)."""
+    if not sealed or not digest:
         return ""
     try:
-        key = report_key(row.report_id, KeyPurpose.CONTENT)
+        key = report_key(report_id, KeyPurpose.CONTENT)
     except KeyDestroyed:
         return ""
-    return crypto.open_text(key, blob, context=_context(row.report_id, row.url_digest))
+    return crypto.open_text(key, sealed, context=_context(report_id, digest))
