@@ -1,0 +1,144 @@
+"""Server-rendered, sanitised views of evidence: PDF pages, text, image renditions.
+
+Why server-rendered: the analyst's browser never loads an original file. A PDF reader in the
+browser would run the file's JavaScript, fetch its links and parse it with a large attack
+surface; an HTML or SVG file read as a page would run its script. Instead:
+
+* a PDF page is rasterised by poppler's ``pdftoppm`` in ``evidence.sandbox`` (no network, no
+  file system, resource limits, a timeout), its longest side scaled to a fixed number of pixels
+  whatever the page size claims, and the PNG it prints is decoded and re-drawn by Pillow, so the
+  browser gets plain pixels. Poppler does not run PDF JavaScript.
+* text is decoded with the encoding detected by charset-normalizer, bounded in length, control
+  characters removed, and left to the template's escaping: markup is shown as the characters
+  it is made of, never rendered.
+* an image is re-drawn from its pixels (``evidence.previews``) at the requested size, up to its
+  full resolution, under the pixel limit intake already enforced.
+
+Nothing here caches: each view renders from the decrypted bytes held in memory and forgets them.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import warnings
+from dataclasses import dataclass
+
+from charset_normalizer import from_bytes
+from django.conf import settings
+from PIL import Image, ImageOps
+
+from tipline.evidence import sandbox
+
+# Longest side, in pixels, of the renditions a viewer may ask for. ``0`` means full resolution
+# (images only: a PDF page has no natural size; its largest rendition is the last number).
+IMAGE_SIZES = (1024, 2048, 0)
+PDF_SIZES = (1024, 1600, 2400)
+# Pages beyond this are not offered: a PDF claiming a million pages is read in its first pages.
+MAX_PDF_PAGES = 500
+MAX_TEXT_BYTES = 256 * 1024
+
+_PDFTOPPM = "/usr/bin/pdftoppm"
+_PDFINFO = "/usr/bin/pdfinfo"
+_PDF_LIMITS = sandbox.Limits(timeout_seconds=20.0, cpu_seconds=15, memory_bytes=1536 << 20)
+
+
+class RenderFailed(Exception):
+    """The file could not be rendered; the reason is for logs (no content in it)."""
+
+
+# --- PDF -------------------------------------------------------------------------------------
+
+
+def pdf_page_count(data: bytes, *, limits: sandbox.Limits = _PDF_LIMITS) -> int:
+    """How many pages the PDF has (at most MAX_PDF_PAGES). Raises RenderFailed."""
+    try:
+        out = sandbox.run([_PDFINFO, "-"], stdin=data, limits=limits)
+    except sandbox.SandboxFailed as exc:
+        raise RenderFailed(exc.reason) from None
+    found = re.search(rb"^Pages:\s+(\d{1,12})\s*$", out, re.MULTILINE)
+    if found is None or int(found.group(1)) < 1:
+        raise RenderFailed("no pages")
+    return min(int(found.group(1)), MAX_PDF_PAGES)
+
+
+def pdf_page(data: bytes, *, page: int, size: int, limits: sandbox.Limits = _PDF_LIMITS) -> bytes:
+    """Page ``page`` (from 1) as a PNG whose longest side is ``size`` px. Raises RenderFailed."""
+    if size not in PDF_SIZES or not 1 <= page <= MAX_PDF_PAGES:
+        raise RenderFailed("bad request")
+    argv = [
+        _PDFTOPPM, "-png", "-f", str(page), "-l", str(page), "-singlefile",
+        "-scale-to", str(size), "-",
+    ]  # fmt: skip
+    try:
+        png = sandbox.run(argv, stdin=data, limits=limits)
+    except sandbox.SandboxFailed as exc:
+        raise RenderFailed(exc.reason) from None
+    if not png:
+        raise RenderFailed("no output")  # a page number past the end prints nothing
+    return redraw(png, max_px=size)
+
+
+# --- text ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TextPreview:
+    text: str
+    encoding: str  # as charset-normalizer names it ("utf_8", "cp1252", "utf_16" …)
+    truncated: bool  # only the first MAX_TEXT_BYTES bytes were read
+    line_count: int
+
+
+# Control characters other than tab and line breaks, and lone surrogates: shown as U+FFFD.
+_UNSHOWABLE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069]"
+)
+
+
+def text_preview(data: bytes) -> TextPreview:
+    """The file's text, decoded with its detected encoding, ready to be shown escaped."""
+    head = data[:MAX_TEXT_BYTES]
+    best = from_bytes(head).best()
+    if best is None:
+        text, encoding = head.decode("utf-8", errors="replace"), "utf_8"
+    else:
+        text, encoding = str(best), str(best.encoding)
+    # Bidirectional overrides are dropped too: they can make a URL read as another one.
+    text = _UNSHOWABLE.sub("\ufffd", text.replace("\r\n", "\n").replace("\r", "\n"))
+    return TextPreview(
+        text=text,
+        encoding=encoding,
+        truncated=len(data) > MAX_TEXT_BYTES,
+        line_count=text.count("\n") + (0 if text.endswith("\n") or not text else 1),
+    )
+
+
+# --- images ----------------------------------------------------------------------------------
+
+
+def redraw(data: bytes, *, max_px: int) -> bytes:
+    """The image's pixels alone as PNG, longest side at most ``max_px`` (0: full size).
+
+    EXIF orientation is applied, then a fresh image is built from the pixel data, so no EXIF,
+    XMP, ICC or text chunk survives. Raises RenderFailed for an image that cannot be decoded or
+    is over the pixel limit.
+    """
+    Image.MAX_IMAGE_PIXELS = settings.TIPLINE_MAX_IMAGE_PIXELS
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as img:
+                img.seek(0)
+                upright = ImageOps.exif_transpose(img)
+                rgb = upright.convert("RGB")
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+        raise RenderFailed(type(exc).__name__) from None
+    except Image.DecompressionBombWarning:
+        raise RenderFailed("DecompressionBomb") from None
+    if max_px:
+        rgb.thumbnail((max_px, max_px))
+    clean = Image.frombytes("RGB", rgb.size, rgb.tobytes())
+    out = io.BytesIO()
+    clean.save(out, format="PNG", optimize=False, compress_level=3)
+    return out.getvalue()
