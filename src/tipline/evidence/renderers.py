@@ -20,11 +20,12 @@ Nothing here caches: each view renders from the decrypted bytes held in memory a
 from __future__ import annotations
 
 import io
+import math
 import re
 import warnings
 from dataclasses import dataclass
 
-from charset_normalizer import from_bytes
+from charset_normalizer import CharsetMatch, from_bytes
 from django.conf import settings
 from PIL import Image, ImageOps
 
@@ -40,7 +41,26 @@ MAX_TEXT_BYTES = 256 * 1024
 
 _PDFTOPPM = "/usr/bin/pdftoppm"
 _PDFINFO = "/usr/bin/pdfinfo"
-_PDF_LIMITS = sandbox.Limits(timeout_seconds=20.0, cpu_seconds=15, memory_bytes=1536 << 20)
+# Overridable in settings (not read from the environment yet): a page that takes longer than
+# this to draw is given up on and the viewer says it could not be rendered.
+DEFAULTS: dict[str, int | float] = {
+    "TIPLINE_RENDER_TIMEOUT_SECONDS": 20.0,
+    "TIPLINE_RENDER_MEMORY_BYTES": 1536 << 20,
+}
+
+
+def _limits() -> sandbox.Limits:
+    timeout = float(
+        getattr(settings, "TIPLINE_RENDER_TIMEOUT_SECONDS", None)
+        or DEFAULTS["TIPLINE_RENDER_TIMEOUT_SECONDS"]
+    )
+    memory = int(
+        getattr(settings, "TIPLINE_RENDER_MEMORY_BYTES", None)
+        or DEFAULTS["TIPLINE_RENDER_MEMORY_BYTES"]
+    )
+    return sandbox.Limits(
+        timeout_seconds=timeout, cpu_seconds=max(1, math.ceil(timeout)), memory_bytes=memory
+    )
 
 
 class RenderFailed(Exception):
@@ -50,10 +70,10 @@ class RenderFailed(Exception):
 # --- PDF -------------------------------------------------------------------------------------
 
 
-def pdf_page_count(data: bytes, *, limits: sandbox.Limits = _PDF_LIMITS) -> int:
+def pdf_page_count(data: bytes) -> int:
     """How many pages the PDF has (at most MAX_PDF_PAGES). Raises RenderFailed."""
     try:
-        out = sandbox.run([_PDFINFO, "-"], stdin=data, limits=limits)
+        out = sandbox.run([_PDFINFO, "-"], stdin=data, limits=_limits())
     except sandbox.SandboxFailed as exc:
         raise RenderFailed(exc.reason) from None
     found = re.search(rb"^Pages:\s+(\d{1,12})\s*$", out, re.MULTILINE)
@@ -62,7 +82,7 @@ def pdf_page_count(data: bytes, *, limits: sandbox.Limits = _PDF_LIMITS) -> int:
     return min(int(found.group(1)), MAX_PDF_PAGES)
 
 
-def pdf_page(data: bytes, *, page: int, size: int, limits: sandbox.Limits = _PDF_LIMITS) -> bytes:
+def pdf_page(data: bytes, *, page: int, size: int) -> bytes:
     """Page ``page`` (from 1) as a PNG whose longest side is ``size`` px. Raises RenderFailed."""
     if size not in PDF_SIZES or not 1 <= page <= MAX_PDF_PAGES:
         raise RenderFailed("bad request")
@@ -71,7 +91,7 @@ def pdf_page(data: bytes, *, page: int, size: int, limits: sandbox.Limits = _PDF
         "-scale-to", str(size), "-",
     ]  # fmt: skip
     try:
-        png = sandbox.run(argv, stdin=data, limits=limits)
+        png = sandbox.run(argv, stdin=data, limits=_limits())
     except sandbox.SandboxFailed as exc:
         raise RenderFailed(exc.reason) from None
     if not png:
@@ -96,10 +116,28 @@ _UNSHOWABLE = re.compile(
 )
 
 
+# When several encodings read the bytes equally well (short Western text is as plausible in
+# cp1250 as in cp1252), the one most used for the messages a hotline receives wins.
+_PREFERRED = ("utf_8", "ascii", "cp1252", "iso8859_1", "cp1251", "utf_16", "shift_jis", "gb18030")
+
+
+def _detect(head: bytes) -> CharsetMatch | None:
+    matches = from_bytes(head)
+    best = matches.best()
+    if best is None:
+        return None
+    tied = [m for m in matches if (m.chaos, m.coherence) == (best.chaos, best.coherence)]
+    for name in _PREFERRED:
+        for match in tied:
+            if match.encoding == name:
+                return match
+    return best
+
+
 def text_preview(data: bytes) -> TextPreview:
     """The file's text, decoded with its detected encoding, ready to be shown escaped."""
     head = data[:MAX_TEXT_BYTES]
-    best = from_bytes(head).best()
+    best = _detect(head)
     if best is None:
         text, encoding = head.decode("utf-8", errors="replace"), "utf_8"
     else:
