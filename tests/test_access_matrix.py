@@ -130,6 +130,7 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     "console/files/<uuid:file_id>/": (f"/console/files/{uuid.uuid4()}/", ANON),
     "console/files/<uuid:file_id>/preview": (f"/console/files/{uuid.uuid4()}/preview", ANON),
     "console/files/<uuid:file_id>/original": (f"/console/files/{uuid.uuid4()}/original", ANON),
+    "console/files/<uuid:file_id>/video": (f"/console/files/{uuid.uuid4()}/video", ANON),
     "console/files/<uuid:file_id>/reveal": (f"/console/files/{uuid.uuid4()}/reveal", ANON),
     "console/reports/<uuid:report_id>/classify/": (
         f"/console/reports/{uuid.uuid4()}/classify/",
@@ -305,6 +306,8 @@ ROLE_MATRIX: dict[str, tuple[str, dict[str, str], dict[str, int]]] = {
         {},
         {"casework": 200, "liaison": 200, "*": 404},
     ),
+    # The matrix's file is an image: it has no video preview (the same 404 as a missing file).
+    "console/files/<uuid:file_id>/video": ("GET", {}, {"*": 404}),
     # The original leaves only with those who may export evidence; for everyone else it does
     # not exist (the same 404 as a random id).
     "console/files/<uuid:file_id>/original": (

@@ -8,6 +8,7 @@ preview, PDF pages are drawn by poppler in the sandbox, and each rendition is de
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 import re
 
@@ -18,10 +19,11 @@ from PIL import Image, ImageDraw
 
 from tests import factories
 from tests.console.helpers import signed_in
-from tests.evidence import pdfs
+from tests.evidence import pdfs, videos
 from tipline.audit.models import AuditEntry
 from tipline.cases.file_views import file_info
 from tipline.cases.models import EvidenceFile
+from tipline.evidence.validate import ValidatedUpload
 
 pytestmark = pytest.mark.django_db
 
@@ -234,3 +236,37 @@ def test_no_console_page_links_or_embeds_an_original(role: str) -> None:
             assert not link.startswith(("blob:", "file:"))
             if link.startswith("data:"):
                 assert link.startswith("data:image/png;base64,")
+
+
+def test_a_video_plays_as_a_silent_blurred_preview_on_request() -> None:
+    # Intake accepts no video; a file added otherwise (the API, an import) still gets a view.
+    data = videos.pattern_mp4(seconds=2)
+    upload = ValidatedUpload(
+        name="clip.mp4",
+        content_type="video/mp4",
+        data=data,
+        sha256=hashlib.sha256(data).hexdigest(),
+    )
+    created = factories.report(uploads=[upload])
+    video = created.report.files.get()
+    client, _ = signed_in("ana")
+    case = client.get(f"/console/reports/{created.report.id}/").content.decode()
+    assert f'href="/console/files/{video.id}/"' in case
+    page = client.get(f"/console/files/{video.id}/")
+    text = page.content.decode()
+    assert re.search(
+        r'<video class="evidence-preview" id="evidence-video" src="[^"]+" controls muted '
+        r'preload="none"',
+        text,
+    )
+    assert "autoplay" not in text
+    assert "media-src 'self'" in page["Content-Security-Policy"]
+    # Opening the page decrypted nothing; pressing play does, and is recorded.
+    assert not AuditEntry.objects.filter(action="file.preview", target_id=str(video.id)).exists()
+    clip = client.get(f"/console/files/{video.id}/video")
+    assert clip["Content-Type"] == "video/mp4"
+    assert clip["X-Content-Type-Options"] == "nosniff"
+    assert "audio" not in videos.probe(clip.content)
+    assert AuditEntry.objects.filter(action="file.preview", target_id=str(video.id)).exists()
+    revealed = client.post(f"/console/files/{video.id}/reveal", {"in": "viewer"}).content.decode()
+    assert 'class="evidence-preview revealed" id="evidence-video"' in revealed

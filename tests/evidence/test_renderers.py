@@ -14,7 +14,7 @@ import pytest
 from django.conf import LazySettings
 from PIL import Image, ImageDraw, PngImagePlugin
 
-from tests.evidence import pdfs
+from tests.evidence import pdfs, videos
 from tipline.evidence import renderers
 from tipline.evidence.renderers import RenderFailed
 
@@ -195,3 +195,40 @@ def test_a_decompression_bomb_is_refused(settings: LazySettings) -> None:
 def test_an_image_that_is_not_an_image_is_refused() -> None:
     with pytest.raises(RenderFailed):
         renderers.redraw(b"GIF89a" + b"\x00" * 20, max_px=1024)
+
+
+# --- video -----------------------------------------------------------------------------------
+
+
+def test_a_video_preview_is_silent_small_h264_without_metadata() -> None:
+    original = videos.pattern_mp4(seconds=3)
+    assert "audio" in videos.probe(original)
+    assert "Jane Doe" in videos.probe(original)
+    preview = renderers.video_preview(original)
+    streams = videos.probe(preview)
+    assert "codec_type=video" in streams
+    assert "codec_name=h264" in streams
+    assert "audio" not in streams
+    assert "width=480" in streams
+    assert "Jane Doe" not in streams
+    assert b"Jane Doe" not in preview
+    assert b"GPS" not in preview
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"hello, this is not a video", b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 64],
+    ids=["text", "header-only"],
+)
+def test_a_video_that_is_not_a_video_fails(data: bytes) -> None:
+    with pytest.raises(RenderFailed):
+        renderers.video_preview(data)
+
+
+def test_a_truncated_video_fails_or_gives_a_clean_clip() -> None:
+    whole = videos.pattern_mp4(seconds=2)
+    try:
+        preview = renderers.video_preview(whole[: len(whole) // 2])
+    except RenderFailed:
+        return
+    assert "audio" not in videos.probe(preview)

@@ -6,7 +6,8 @@ Every rendition starts blurred and grey; revealing is per file and per page view
 
 The viewer embeds its one rendition as a ``data:`` image, so the page itself knows whether it
 could be rendered (and says so) and the rendition has no URL of its own to be cached or shared;
-its CSP allows ``data:`` images and nothing else more than the console's default.
+its CSP allows ``data:`` images and same-origin media (the video preview, a silent H.264 clip
+transcoded in the sandbox when the analyst presses play) and nothing more than the console's.
 
 The original is downloaded only by the roles ``EvidenceFilePolicy.may_download_original``
 names, by POST, audited; everyone else gets the same 404 as for a missing file. It is sent as an
@@ -99,6 +100,21 @@ def file_preview(request: HttpRequest, file_id: uuid.UUID) -> HttpResponse:
 
 
 @require_GET
+def file_video(request: HttpRequest, file_id: uuid.UUID) -> HttpResponse:
+    """The viewer's video: transcoded when the analyst presses play (``preload="none"``)."""
+    user = staff_of(request)
+    try:
+        evidence = evidence_for_staff(user, file_id)
+        data = file_views.video_preview(actor=user, evidence=evidence)
+    except (ReportNotFound, KeyDestroyed, RenderFailed):
+        return not_found(request)
+    response = HttpResponse(data, content_type="video/mp4")
+    response["Content-Disposition"] = 'inline; filename="preview.mp4"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return no_store(response)
+
+
+@require_GET
 def file_view(request: HttpRequest, file_id: uuid.UUID) -> HttpResponse:
     """The file viewer, blurred: a PDF page or an image at a zoom level, or a text file."""
     return _viewer(request, file_id, form=RenditionForm(request.GET), revealed=False)
@@ -140,7 +156,11 @@ def file_original(request: HttpRequest, file_id: uuid.UUID) -> HttpResponse:
 
 # The console's CSP, plus data: images for the viewer's one embedded rendition.
 _CONSOLE_CSP = cast(dict[str, list[str]], settings.SECURE_CSP)
-_VIEWER_CSP = {**_CONSOLE_CSP, "img-src": [*_CONSOLE_CSP["img-src"], "data:"]}
+_VIEWER_CSP = {
+    **_CONSOLE_CSP,
+    "img-src": [*_CONSOLE_CSP["img-src"], "data:"],
+    "media-src": ["'self'"],  # the video preview
+}
 
 
 @csp_override(_VIEWER_CSP)
@@ -196,6 +216,9 @@ def _rendition(
     if kind == file_views.IMAGE:
         png = file_views.image_rendition(actor=user, evidence=evidence, size=size)
         return {"sizes": renderers.IMAGE_SIZES, "image": _data_uri(png)}
+    if kind == file_views.VIDEO:
+        # Transcoded only when played: the page itself decrypts nothing.
+        return {"video": True, "video_seconds": renderers.VIDEO_MAX_SECONDS}
     raise RenderFailed("no viewer for this type")
 
 

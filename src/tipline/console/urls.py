@@ -46,6 +46,7 @@ urlpatterns = [
     path("reports/<uuid:report_id>/message/", reports.case_message, name="message"),
     path("files/<uuid:file_id>/", files.file_view, name="file"),
     path("files/<uuid:file_id>/preview", files.file_preview, name="file_preview"),
+    path("files/<uuid:file_id>/video", files.file_video, name="file_video"),
     path("files/<uuid:file_id>/reveal", files.file_reveal, name="file_reveal"),
     path("files/<uuid:file_id>/original", files.file_original, name="file_original"),
 ]

@@ -99,6 +99,52 @@ def pdf_page(data: bytes, *, page: int, size: int) -> bytes:
     return redraw(png, max_px=size)
 
 
+# --- video -----------------------------------------------------------------------------------
+
+# The preview is a short, small, silent H.264 clip: enough to see what a video shows, light to
+# make (x264's fastest preset: about half a CPU second for 30 s here) and to watch.
+VIDEO_MAX_SECONDS = 30
+VIDEO_MAX_PX = 480
+_FFMPEG = "/usr/bin/ffmpeg"
+# Demuxers FFmpeg may pick (no playlists, concatenation or image sequences that name other files).
+_VIDEO_DEMUXERS = "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,avi,flv,asf,mpeg,mpegts,ogg"
+
+
+def video_preview(data: bytes) -> bytes:
+    """A silent, metadata-free H.264 MP4 of the first seconds, scaled down. Raises RenderFailed.
+
+    No audio, subtitle or data stream is copied (``-an -sn -dn``), nor any metadata or chapter;
+    the result is fragmented MP4 so it can be written to a pipe and played as it arrives.
+    """
+    argv = [
+        _FFMPEG, "-nostdin", "-hide_banner", "-v", "error",
+        "-protocol_whitelist", "file", "-format_whitelist", _VIDEO_DEMUXERS,
+        "-max_pixels", str(settings.TIPLINE_MAX_IMAGE_PIXELS),
+        "-i", "{0}",
+        "-t", str(VIDEO_MAX_SECONDS), "-map", "0:v:0", "-an", "-sn", "-dn",
+        "-map_metadata", "-1", "-map_chapters", "-1",
+        "-vf", f"scale='min({VIDEO_MAX_PX},iw)':-2,fps=15,format=yuv420p",
+        "-c:v", "libx264", "-preset", "ultrafast", "-crf", "30", "-threads", "1",
+        "-fflags", "+bitexact", "-flags:v", "+bitexact",
+        "-movflags", "frag_keyframe+empty_moov+default_base_moof",
+        "-f", "mp4", "pipe:1",
+    ]  # fmt: skip
+    limits = _limits()
+    # Decoding a video takes longer than drawing a page: three times the page's time limit.
+    limits = sandbox.Limits(
+        timeout_seconds=limits.timeout_seconds * 3,
+        cpu_seconds=limits.cpu_seconds * 3,
+        memory_bytes=limits.memory_bytes,
+    )
+    try:
+        out = sandbox.run(argv, files=(data,), limits=limits)
+    except sandbox.SandboxFailed as exc:
+        raise RenderFailed(exc.reason) from None
+    if out[4:8] != b"ftyp":
+        raise RenderFailed("no video")
+    return out
+
+
 # --- text ------------------------------------------------------------------------------------
 
 

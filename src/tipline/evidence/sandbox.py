@@ -12,7 +12,8 @@ How, from the outside in:
   file), a handful of open files, no core dump.
 * ``bwrap`` (bubblewrap), when it works on this machine: new user, PID, network, IPC, UTS and
   cgroup namespaces (``--unshare-all``), a root file system holding only a read-only ``/usr``,
-  an empty ``/tmp`` in memory, ``/proc`` of its own and a minimal ``/dev``; ``--die-with-parent``
+  an empty ``/tmp`` in memory, the loader's cache, ``/etc/alternatives`` and ``/etc/fonts``,
+  ``/proc`` of its own and a minimal ``/dev``; ``--die-with-parent``
   and ``--new-session`` (no TIOCSTI into our terminal). Probed once per process; where user
   namespaces are off (some hardened kernels, some containers), ``unshare --net`` (root) or
   ``unshare --net --map-root-user`` is used to at least cut the network, and where neither works
@@ -131,6 +132,11 @@ _BWRAP_ARGS = [
     "--symlink", "usr/lib", "/lib",
     "--symlink", "usr/lib64", "/lib64",
     "--symlink", "usr/bin", "/bin",
+    # What the dynamic loader and fontconfig read (FFmpeg's BLAS is found through
+    # /etc/alternatives; poppler finds fonts through /etc/fonts). Read-only, nothing secret.
+    "--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache",
+    "--ro-bind-try", "/etc/alternatives", "/etc/alternatives",
+    "--ro-bind-try", "/etc/fonts", "/etc/fonts",
     "--proc", "/proc",
     "--dev", "/dev",
     "--tmpfs", "/tmp",  # noqa: S108 (an empty in-memory /tmp inside the sandbox)
