@@ -41,8 +41,8 @@ MAX_TEXT_BYTES = 256 * 1024
 
 _PDFTOPPM = "/usr/bin/pdftoppm"
 _PDFINFO = "/usr/bin/pdfinfo"
-# Overridable in settings (not read from the environment yet): a page that takes longer than
-# this to draw is given up on and the viewer says it could not be rendered.
+# Used where the settings module does not set them (settings.py reads them from the environment):
+# a page that takes longer than this to draw is given up on and the viewer says so.
 DEFAULTS: dict[str, int | float] = {
     "TIPLINE_RENDER_TIMEOUT_SECONDS": 20.0,
     "TIPLINE_RENDER_MEMORY_BYTES": 1536 << 20,
