@@ -24,6 +24,7 @@ from tipline.audit.models import AuditEntry
 from tipline.cases.file_views import file_info
 from tipline.cases.models import EvidenceFile
 from tipline.evidence.validate import ValidatedUpload
+from tipline.matching.models import BankEntry, FileMatch, HashBank, HashKind
 
 pytestmark = pytest.mark.django_db
 
@@ -270,3 +271,19 @@ def test_a_video_plays_as_a_silent_blurred_preview_on_request() -> None:
     assert AuditEntry.objects.filter(action="file.preview", target_id=str(video.id)).exists()
     revealed = client.post(f"/console/files/{video.id}/reveal", {"in": "viewer"}).content.decode()
     assert 'class="evidence-preview revealed" id="evidence-video"' in revealed
+
+
+def test_known_material_is_not_drawn_in_the_viewer_until_revealed() -> None:
+    files = _case(("photo.png", _photo((400, 300))))
+    image = files["photo.png"]
+    bank = HashBank.objects.create(name="test-bank", default_classification="baseline")
+    entry = BankEntry.objects.create(bank=bank, kind=HashKind.SHA256, value=_sha256(image))
+    FileMatch.objects.create(evidence=image, entry=entry, distance=0)
+    client, _ = signed_in("ana")
+    before = AuditEntry.objects.filter(action="file.preview").count()
+    page = client.get(f"/console/files/{image.id}/").content.decode()
+    assert "Known material" in page
+    assert "evidence-image" not in page
+    assert AuditEntry.objects.filter(action="file.preview").count() == before  # nothing opened
+    revealed = client.post(f"/console/files/{image.id}/reveal", {"in": "viewer"}).content.decode()
+    assert 'class="evidence-preview revealed" id="evidence-image"' in revealed

@@ -29,6 +29,7 @@ from tipline.crypto.sealed import open_json
 from tipline.evidence import renderers
 from tipline.evidence.renderers import RenderFailed, TextPreview
 from tipline.evidence.validate import IMAGE_TYPES
+from tipline.matching.models import FileMatch
 
 if TYPE_CHECKING:
     from tipline.staff.models import StaffUser
@@ -114,6 +115,11 @@ def file_info(evidence: EvidenceFile) -> FileInfo:
         size=int(meta["size"]),
         sha256=str(meta["sha256"]),
     )
+
+
+def is_known(evidence: EvidenceFile) -> bool:
+    """The file matched a hash bank: it is not shown at all until the analyst reveals it."""
+    return FileMatch.objects.filter(evidence=evidence).exists()
 
 
 def image_rendition(*, actor: StaffUser, evidence: EvidenceFile, size: int) -> bytes:

@@ -187,10 +187,13 @@ def _viewer(
         "size": size,
         "page": page,
         "failed": False,
+        # Known material is not drawn at all, not even blurred, until revealed (as on the case).
+        "withheld": not revealed and file_views.is_known(evidence),
         "may_download_original": EvidenceFilePolicy.may_download_original(user),
     }
     try:
-        context.update(_rendition(user, evidence, kind=kind, page=page, size=size))
+        if not context["withheld"]:
+            context.update(_rendition(user, evidence, kind=kind, page=page, size=size))
     except RenderFailed:
         context["failed"] = True
     return no_store(render(request, "console/file.html", context))
