@@ -22,11 +22,14 @@ def test_output_comes_back_from_stdin_and_from_a_memfd() -> None:
 
 
 def test_a_busy_loop_is_killed_by_the_cpu_limit() -> None:
+    # A wall clock far beyond the one CPU second: only the CPU limit can end it this early,
+    # however loaded the machine is.
+    limits = sandbox.Limits(timeout_seconds=120, cpu_seconds=1)
     started = time.monotonic()
     with pytest.raises(sandbox.SandboxFailed) as failed:
-        sandbox.run(["/usr/bin/dash", "-c", "while :; do :; done"], limits=QUICK)
+        sandbox.run(["/usr/bin/dash", "-c", "while :; do :; done"], limits=limits)
     assert failed.value.reason == sandbox.TIMEOUT
-    assert time.monotonic() - started < 3
+    assert time.monotonic() - started < 100
 
 
 def test_a_sleeper_is_killed_at_the_wall_clock_timeout() -> None:
@@ -36,7 +39,7 @@ def test_a_sleeper_is_killed_at_the_wall_clock_timeout() -> None:
             ["/usr/bin/sleep", "60"], limits=sandbox.Limits(timeout_seconds=1, cpu_seconds=1)
         )
     assert failed.value.reason == sandbox.TIMEOUT
-    assert time.monotonic() - started < 5
+    assert time.monotonic() - started < 30  # not the 60 s it asked for
 
 
 def test_endless_output_is_cut_at_the_limit_without_filling_memory() -> None:
@@ -70,11 +73,15 @@ def test_bwrap_shows_no_network_no_home_and_no_evidence_store() -> None:
         [
             "/usr/bin/dash",
             "-c",
-            "ls /; ls /work /root /etc 2>&1; cat /proc/net/dev; echo uid=$(id -u)",
+            "ls /; ls /work /root /home 2>&1; ls /etc; cat /proc/net/dev",
         ]
     ).decode()
-    assert set(seen.split("\n")[:7]) >= {"usr", "proc", "dev", "tmp"}
-    assert "No such file" in seen  # /work, /root, /etc do not exist inside
+    lines = set(seen.splitlines())
+    assert lines >= {"usr", "proc", "dev", "tmp", "etc"}
+    assert not lines & {"work", "root", "home", "var", "srv"}
+    assert seen.count("No such file") == 3  # /work, /root and /home do not exist inside
+    # /etc holds only what the loader and fontconfig read: no passwd, no hosts, no keys.
+    assert {"passwd", "hosts", "ssl"}.isdisjoint(lines)
     # Only the loopback interface exists in the new network namespace.
     interfaces = [line.split(":")[0].strip() for line in seen.splitlines() if ":" in line]
     assert "eth0" not in interfaces

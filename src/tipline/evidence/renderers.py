@@ -87,7 +87,9 @@ def pdf_page(data: bytes, *, page: int, size: int) -> bytes:
     if size not in PDF_SIZES or not 1 <= page <= MAX_PDF_PAGES:
         raise RenderFailed("bad request")
     argv = [
-        _PDFTOPPM, "-png", "-f", str(page), "-l", str(page), "-singlefile",
+        # Raw PPM out (no compression inside the sandbox, none to undo here): the PNG is made
+        # once, by redraw(). 2400 x 2400 px is 17 MB of PPM, under the output limit.
+        _PDFTOPPM, "-f", str(page), "-l", str(page), "-singlefile",
         "-scale-to", str(size), "-",
     ]  # fmt: skip
     try:
@@ -110,13 +112,9 @@ _FFMPEG = "/usr/bin/ffmpeg"
 _VIDEO_DEMUXERS = "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,avi,flv,asf,mpeg,mpegts,ogg"
 
 
-def video_preview(data: bytes) -> bytes:
-    """A silent, metadata-free H.264 MP4 of the first seconds, scaled down. Raises RenderFailed.
-
-    No audio, subtitle or data stream is copied (``-an -sn -dn``), nor any metadata or chapter;
-    the result is fragmented MP4 so it can be written to a pipe and played as it arrives.
-    """
-    argv = [
+def video_argv() -> list[str]:
+    """FFmpeg's arguments for a preview; ``{0}`` is the input (a memfd's /dev/fd path)."""
+    return [
         _FFMPEG, "-nostdin", "-hide_banner", "-v", "error",
         "-protocol_whitelist", "file", "-format_whitelist", _VIDEO_DEMUXERS,
         "-max_pixels", str(settings.TIPLINE_MAX_IMAGE_PIXELS),
@@ -129,6 +127,15 @@ def video_preview(data: bytes) -> bytes:
         "-movflags", "frag_keyframe+empty_moov+default_base_moof",
         "-f", "mp4", "pipe:1",
     ]  # fmt: skip
+
+
+def video_preview(data: bytes) -> bytes:
+    """A silent, metadata-free H.264 MP4 of the first seconds, scaled down. Raises RenderFailed.
+
+    No audio, subtitle or data stream is copied (``-an -sn -dn``), nor any metadata or chapter;
+    the result is fragmented MP4 so it can be written to a pipe and played as it arrives.
+    """
+    argv = video_argv()
     limits = _limits()
     # Decoding a video takes longer than drawing a page: three times the page's time limit.
     limits = sandbox.Limits(
@@ -224,5 +231,6 @@ def redraw(data: bytes, *, max_px: int) -> bytes:
         rgb.thumbnail((max_px, max_px))
     clean = Image.frombytes("RGB", rgb.size, rgb.tobytes())
     out = io.BytesIO()
-    clean.save(out, format="PNG", optimize=False, compress_level=3)
+    # Level 1: a rendition is sent once and forgotten; speed matters more than bytes.
+    clean.save(out, format="PNG", optimize=False, compress_level=1)
     return out.getvalue()
