@@ -15,9 +15,10 @@ from pathlib import Path
 import httpx
 import pytest
 from PIL import Image, ImageDraw
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import Watched
+from tests.browser.test_accessibility import axe_source, describe, run_axe
 from tests.browser.test_console_casework import console, create_analyst, sign_in_and_enrol
 from tests.browser.test_console_sign_in import check_console, shoot
 from tests.evidence import pdfs
@@ -39,6 +40,11 @@ def _photo() -> bytes:
     out = io.BytesIO()
     img.save(out, format="PNG")
     return out.getvalue()
+
+
+def _axe(page: Page, name: str) -> None:
+    """axe-core finds nothing on this page (blurred or revealed, as it is now)."""
+    assert describe(name, run_axe(page, axe_source())) == []
 
 
 @pytest.mark.browser
@@ -69,28 +75,33 @@ def test_an_analyst_reads_a_pdf_and_a_text_file_and_zooms_a_photo(
     expect(files.locator('[data-kind="pdf"] img.evidence-preview')).to_have_count(1)
     expect(files.locator('[data-kind="pdf"] img.evidence-preview.revealed')).to_have_count(0)
     shoot(page, screenshot_dir, "case-files")
+    _axe(page, "case")
 
     # The PDF, page by page.
     page.get_by_role("link", name="Read the PDF letter.pdf").click()
     expect(page.locator("#evidence-image")).to_have_class("evidence-preview")
     expect(page.get_by_text("Page 1 of 2").first).to_be_visible()
+    _axe(page, "pdf viewer, blurred")
     page.locator('[data-action="reveal"]').click()
     expect(page.locator("#evidence-image")).to_have_class("evidence-preview revealed")
     page.locator('[data-action="next-page"]').click()
     expect(page.get_by_text("Page 2 of 2").first).to_be_visible()
     expect(page.locator("#evidence-image")).to_have_class("evidence-preview revealed")
     shoot(page, screenshot_dir, "file-pdf")
+    _axe(page, "pdf viewer, revealed")
 
     # The text file: escaped characters, blurred until revealed; its script never runs.
     page.goto(case_url)
     page.get_by_role("link", name="Read the text chat.txt").click()
     expect(page.locator("#evidence-text")).to_have_class("evidence-text")
+    _axe(page, "text viewer, blurred")
     page.locator('[data-action="reveal"]').click()
     text = page.locator("#evidence-text")
     expect(text).to_have_class("evidence-text revealed")
     expect(text).to_contain_text("<script>alert('read me')</script>")
     expect(text).to_contain_text("« tu as une heure »")
     shoot(page, screenshot_dir, "file-text")
+    _axe(page, "text viewer, revealed")
 
     # The photo: revealed on the case page, then zoomed to full resolution in the viewer.
     page.goto(case_url)
@@ -107,6 +118,7 @@ def test_an_analyst_reads_a_pdf_and_a_text_file_and_zooms_a_photo(
     expect(image).to_have_class("evidence-preview revealed")
     assert image.evaluate("img => img.naturalWidth") == 2400
     shoot(page, screenshot_dir, "file-image-full")
+    _axe(page, "image viewer, full size")
 
     assert not [url for url in w.requests if "/original" in url]
     check_console(w)
