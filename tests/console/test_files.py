@@ -287,3 +287,31 @@ def test_known_material_is_not_drawn_in_the_viewer_until_revealed() -> None:
     assert AuditEntry.objects.filter(action="file.preview").count() == before  # nothing opened
     revealed = client.post(f"/console/files/{image.id}/reveal", {"in": "viewer"}).content.decode()
     assert 'class="evidence-preview revealed" id="evidence-image"' in revealed
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "page=0",
+        "page=-1",
+        "page=501",
+        "page=99999999999999999999999",
+        "page=1e3",
+        "page=%00",
+        "page=%ED%A0%80",  # a lone surrogate, percent-encoded
+        "size=-1",
+        "size=777",
+        "size=0",  # full size is for images only; a PDF page has no natural size
+        "size=1024abc",
+        "size=" + "9" * 400,
+    ],
+)
+def test_hostile_page_and_size_values_are_a_404(query: str) -> None:
+    files = _case(("letter.pdf", pdfs.text_pages(["A letter"])))
+    pdf = files["letter.pdf"]
+    client, _ = signed_in("ana")
+    assert client.get(f"/console/files/{pdf.id}/?{query}").status_code == 404
+    assert client.get(f"/console/files/{pdf.id}/preview?{query}").status_code == 404
+    fields = dict(pair.split("=", 1) for pair in [query])
+    revealed = client.post(f"/console/files/{pdf.id}/reveal", {"in": "viewer", **fields})
+    assert revealed.status_code == 404

@@ -232,3 +232,10 @@ def test_a_truncated_video_fails_or_gives_a_clean_clip() -> None:
     except RenderFailed:
         return
     assert "audio" not in videos.probe(preview)
+
+
+def test_utf16_with_a_lone_surrogate_shows_a_replacement_not_a_surrogate() -> None:
+    data = b"\xff\xfe" + "he wrote ".encode("utf-16-le") + b"\x00\xd8" + "again".encode("utf-16-le")
+    shown = renderers.text_preview(data)
+    assert not any(0xD800 <= ord(ch) <= 0xDFFF for ch in shown.text)
+    shown.text.encode("utf-8")  # always encodable for the page
