@@ -10,6 +10,8 @@ violation, no script run from the text file). Screenshots at 390 and 1280 px.
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 from pathlib import Path
 
 import httpx
@@ -21,7 +23,7 @@ from tests.browser.conftest import Watched
 from tests.browser.test_accessibility import axe_source, describe, run_axe
 from tests.browser.test_console_casework import console, create_analyst, sign_in_and_enrol
 from tests.browser.test_console_sign_in import check_console, shoot
-from tests.evidence import pdfs
+from tests.evidence import pdfs, videos
 from tests.live import LiveServer
 
 __all__ = ["console"]  # the fixture, imported for pytest
@@ -121,4 +123,60 @@ def test_an_analyst_reads_a_pdf_and_a_text_file_and_zooms_a_photo(
     _axe(page, "image viewer, full size")
 
     assert not [url for url in w.requests if "/original" in url]
+    check_console(w)
+
+
+# Files a report holding a video the way a partner's import would (intake takes no video).
+_FILE_VIDEO = """
+import hashlib, sys
+import django
+django.setup()
+from tipline.cases import actions
+from tipline.cases.states import Channel
+from tipline.evidence.validate import ValidatedUpload
+data = sys.stdin.buffer.read()
+upload = ValidatedUpload(
+    name="clip.mp4", content_type="video/mp4", data=data, sha256=hashlib.sha256(data).hexdigest()
+)
+actions.report_create(
+    category="cyberstalking", channel=Channel.WEB, language="en",
+    details={"what_happened": "He films outside my house.", "urls": [], "handles": []},
+    contact=None, uploads=[upload],
+)
+"""
+
+
+@pytest.mark.browser
+def test_a_video_preview_plays_muted_only_when_asked(
+    console: tuple[Watched, LiveServer], screenshot_dir: Path
+) -> None:
+    w, server = console
+    filed = subprocess.run(
+        [sys.executable, "-c", _FILE_VIDEO],
+        input=videos.pattern_mp4(seconds=2),
+        env=server.env(),
+        capture_output=True,
+        check=False,
+    )
+    assert filed.returncode == 0, filed.stderr.decode()
+    create_analyst(server, "ana")
+    page = w.page
+    sign_in_and_enrol(page, w.base_url, "ana")
+    page.goto(w.base_url + "/console/queue/")
+    page.locator("table.queue tbody tr").first.locator(".case-link").click()
+    page.get_by_role("link", name="Watch, muted clip.mp4").click()
+    video = page.locator("#evidence-video")
+    assert video.evaluate("v => v.muted && !v.autoplay && v.preload === 'none'")
+    assert not [url for url in w.requests if url.endswith("/video")]  # nothing until play
+    page.locator('[data-action="reveal"]').click()
+    video = page.locator("#evidence-video")
+    video.evaluate("v => v.play()")
+    page.wait_for_function(
+        "() => document.getElementById('evidence-video').readyState >= 2", timeout=60_000
+    )
+    assert video.evaluate("v => v.videoWidth") == 480
+    assert video.evaluate("v => v.muted")
+    assert [url for url in w.requests if url.endswith("/video")]
+    _axe(page, "video viewer, revealed")
+    shoot(page, screenshot_dir, "file-video")
     check_console(w)
