@@ -20,7 +20,7 @@ from tipline.cases.policies import NotAllowed, ReportPolicy
 from tipline.cases.states import MessageAuthor, ReportState
 from tipline.console.case_page import case_page
 from tipline.console.forms import AssignForm, HotlineMessageForm, QueueFilterForm
-from tipline.console.shared import no_store, refused, staff_of, with_report
+from tipline.console.shared import no_store, not_found, refused, staff_of, with_report
 from tipline.staff.models import StaffUser
 from tipline.triage import tiers
 
