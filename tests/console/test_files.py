@@ -23,6 +23,7 @@ from tests.evidence import pdfs, videos
 from tipline.audit.models import AuditEntry
 from tipline.cases.file_views import file_info
 from tipline.cases.models import EvidenceFile
+from tipline.console import audit_words
 from tipline.evidence.validate import ValidatedUpload
 from tipline.matching.models import BankEntry, FileMatch, HashBank, HashKind
 
@@ -95,7 +96,9 @@ def test_an_analyst_reads_a_text_file_as_escaped_characters() -> None:
     assert re.search(r'id="text-encoding">utf_8<', page)
     revealed = client.post(f"/console/files/{text.id}/reveal", {"in": "viewer"}).content.decode()
     assert 'class="evidence-text revealed"' in revealed
-    assert AuditEntry.objects.filter(action="file.text", target_id=str(text.id)).count() == 2
+    read = AuditEntry.objects.filter(action="file.text", target_id=str(text.id))
+    assert read.count() == 2
+    assert "read the text of file" in audit_words.describe(read.first())  # type: ignore[arg-type]
 
 
 def test_an_image_zooms_up_to_full_resolution() -> None:
@@ -189,6 +192,7 @@ def test_a_supervisor_downloads_an_original_as_an_audited_attachment() -> None:
     assert response["Cache-Control"] == "no-store"
     entry = AuditEntry.objects.get(action="file.original", target_id=str(pdf.id))
     assert entry.actor == "sup"
+    assert "downloaded the original of file" in audit_words.describe(entry)
     # The download's form is on the case page and the viewer for a supervisor only.
     viewer = client.get(f"/console/files/{pdf.id}/").content.decode()
     assert f'action="/console/files/{pdf.id}/original"' in viewer
