@@ -68,6 +68,7 @@ def _paths(**ids: str) -> list[str]:
         path = path.replace("<slug:code>", "cyberstalking").replace("<slug:slug>", "what-to-gather")
         # Metrics: an alert id and a CSV section (none of them carries a file).
         path = re.sub(r"<int:\w+>", "1", path).replace("<slug:section>", "by_day")
+        path = path.replace("<path:rest>", "status")  # the CyberTipline-compatible API
         for name, value in ids.items():
             path = path.replace(f"<uuid:{name}>", value)
         if "<uuid:" not in path:
