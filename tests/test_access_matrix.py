@@ -127,7 +127,10 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
         f"/console/reports/{uuid.uuid4()}/message/",
         ANON,
     ),
+    "console/files/<uuid:file_id>/": (f"/console/files/{uuid.uuid4()}/", ANON),
     "console/files/<uuid:file_id>/preview": (f"/console/files/{uuid.uuid4()}/preview", ANON),
+    "console/files/<uuid:file_id>/original": (f"/console/files/{uuid.uuid4()}/original", ANON),
+    "console/files/<uuid:file_id>/video": (f"/console/files/{uuid.uuid4()}/video", ANON),
     "console/files/<uuid:file_id>/reveal": (f"/console/files/{uuid.uuid4()}/reveal", ANON),
     "console/reports/<uuid:report_id>/classify/": (
         f"/console/reports/{uuid.uuid4()}/classify/",
@@ -292,6 +295,7 @@ ROLE_MATRIX: dict[str, tuple[str, dict[str, str], dict[str, int]]] = {
         {"body": "Thank you for telling us."},
         {"casework": 302, "liaison": 403, "*": 404},
     ),
+    "console/files/<uuid:file_id>/": ("GET", {}, {"casework": 200, "liaison": 200, "*": 404}),
     "console/files/<uuid:file_id>/preview": (
         "GET",
         {},
@@ -301,6 +305,15 @@ ROLE_MATRIX: dict[str, tuple[str, dict[str, str], dict[str, int]]] = {
         "POST",
         {},
         {"casework": 200, "liaison": 200, "*": 404},
+    ),
+    # The matrix's file is an image: it has no video preview (the same 404 as a missing file).
+    "console/files/<uuid:file_id>/video": ("GET", {}, {"*": 404}),
+    # The original leaves only with those who may export evidence; for everyone else it does
+    # not exist (the same 404 as a random id).
+    "console/files/<uuid:file_id>/original": (
+        "POST",
+        {},
+        {"supervisor": 200, "admin": 200, "*": 404},
     ),
     R + "classify/": (
         "POST",

@@ -275,6 +275,10 @@ TIPLINE_MAX_REQUEST_BYTES = _env_int(
     "TIPLINE_MAX_REQUEST_BYTES", TIPLINE_MAX_FILES * TIPLINE_MAX_FILE_BYTES + 1024 * 1024
 )
 TIPLINE_MAX_IMAGE_PIXELS = _env_int("TIPLINE_MAX_IMAGE_PIXELS", 40_000_000)
+# The console's renderers (evidence/sandbox.py): seconds to draw a PDF page (a video gets three
+# times this) and the address space of the sandboxed poppler or FFmpeg.
+TIPLINE_RENDER_TIMEOUT_SECONDS = _env_int("TIPLINE_RENDER_TIMEOUT_SECONDS", 20)
+TIPLINE_RENDER_MEMORY_BYTES = _env_int("TIPLINE_RENDER_MEMORY_BYTES", 1536 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024  # text fields of one request, files excluded
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
 # A hard cap only: files past TIPLINE_MAX_FILES are skipped by the upload handler, unbuffered, and

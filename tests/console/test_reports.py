@@ -254,10 +254,15 @@ def test_files_are_listed_and_previews_are_blurred_until_revealed() -> None:
     assert "evidence-preview revealed" not in again
 
 
-def test_no_route_serves_an_original_upload() -> None:
+def test_no_route_serves_an_original_upload_to_an_analyst() -> None:
     created = factories.report(uploads=[factories.upload("notes.txt", b"plain words")])
     text_file = created.report.files.get()
     client, _ = signed_in("ana")
+    # A text file has no image rendition; its viewer is a console page with the text escaped.
     assert client.get(f"/console/files/{text_file.id}/preview").status_code == 404
-    assert client.get(f"/console/files/{text_file.id}/").status_code == 404
-    assert client.get(f"/console/files/{text_file.id}/original").status_code == 404
+    viewer = client.get(f"/console/files/{text_file.id}/")
+    assert viewer["Content-Type"].startswith("text/html")
+    assert viewer.content != b"plain words"
+    # The original: by POST only, and only for roles that may export (tests/console/test_files).
+    assert client.get(f"/console/files/{text_file.id}/original").status_code == 405
+    assert client.post(f"/console/files/{text_file.id}/original").status_code == 404

@@ -115,3 +115,13 @@ class EvidenceFilePolicy:
     @staticmethod
     def visible(user: StaffUser) -> QuerySet[EvidenceFile]:
         return EvidenceFile.objects.filter(report__in=ReportPolicy.visible(user).values("pk"))
+
+    @staticmethod
+    def may_download_original(user: StaffUser) -> bool:
+        """The original bytes leave the console only with those who may export evidence.
+
+        Analysts read sanitised renditions; a supervisor or administrator may take the original
+        (for a referral made outside Tipline, a court), audited. Liaisons get originals inside
+        the signed referral package instead; auditors see no report content at all.
+        """
+        return user.is_active and user.role in ASSIGNING_ROLES

@@ -31,6 +31,10 @@ _SENTENCES: Mapping[str, Any] = {
         "%(who)s loaded the blurred preview of file %(file)s of report %(report)s"
     ),
     "file.reveal": gettext_lazy("%(who)s revealed file %(file)s of report %(report)s"),
+    "file.text": gettext_lazy("%(who)s read the text of file %(file)s of report %(report)s"),
+    "file.original": gettext_lazy(
+        "%(who)s downloaded the original of file %(file)s of report %(report)s"
+    ),
     "file.matched": gettext_lazy("File %(file)s of report %(report)s matched a hash bank"),
     "report.claim": gettext_lazy("%(who)s claimed report %(report)s"),
     "report.assign": gettext_lazy("%(who)s assigned report %(report)s to %(to)s"),

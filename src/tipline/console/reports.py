@@ -7,8 +7,6 @@ read, render. No view here tests a role: the policies in ``tipline.cases.policie
 
 from __future__ import annotations
 
-import uuid
-
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -17,7 +15,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from tipline.cases import actions, casework, categories, inbox, queue
-from tipline.cases.access import ReportNotFound, evidence_for_staff
 from tipline.cases.models import Report
 from tipline.cases.policies import NotAllowed, ReportPolicy
 from tipline.cases.states import MessageAuthor, ReportState
@@ -146,27 +143,3 @@ def case_message(request: HttpRequest, user: StaffUser, report: Report) -> HttpR
     except NotAllowed as exc:
         return refused(request, report, str(exc))
     return HttpResponseRedirect(reverse("console:case", args=[report.id]) + "#thread")
-
-
-@require_GET
-def file_preview(request: HttpRequest, file_id: uuid.UUID) -> HttpResponse:
-    try:
-        evidence = evidence_for_staff(staff_of(request), file_id)
-        data = casework.file_preview(actor=staff_of(request), evidence=evidence)
-    except (ReportNotFound, casework.NoPreview):
-        return not_found(request)
-    response = HttpResponse(data, content_type="image/png")
-    response["Content-Disposition"] = 'inline; filename="preview.png"'
-    response["X-Content-Type-Options"] = "nosniff"
-    return no_store(response)
-
-
-@require_POST
-def file_reveal(request: HttpRequest, file_id: uuid.UUID) -> HttpResponse:
-    user = staff_of(request)
-    try:
-        evidence = evidence_for_staff(user, file_id)
-    except ReportNotFound:
-        return not_found(request)
-    revealed = casework.file_reveal(actor=user, evidence=evidence)
-    return case_page(request, evidence.report, revealed={revealed})

@@ -5,6 +5,7 @@ from django.urls import path
 from tipline.console import (
     audit_log,
     decisions,
+    files,
     forwarding,
     inbox_views,
     metrics_page,
@@ -43,8 +44,11 @@ urlpatterns = [
     path("reports/<uuid:report_id>/assign/", reports.case_assign, name="assign"),
     path("reports/<uuid:report_id>/contact/", reports.case_contact, name="contact"),
     path("reports/<uuid:report_id>/message/", reports.case_message, name="message"),
-    path("files/<uuid:file_id>/preview", reports.file_preview, name="file_preview"),
-    path("files/<uuid:file_id>/reveal", reports.file_reveal, name="file_reveal"),
+    path("files/<uuid:file_id>/", files.file_view, name="file"),
+    path("files/<uuid:file_id>/preview", files.file_preview, name="file_preview"),
+    path("files/<uuid:file_id>/video", files.file_video, name="file_video"),
+    path("files/<uuid:file_id>/reveal", files.file_reveal, name="file_reveal"),
+    path("files/<uuid:file_id>/original", files.file_original, name="file_original"),
 ]
 
 _case = "reports/<uuid:report_id>/"

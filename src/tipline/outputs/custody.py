@@ -35,6 +35,8 @@ PLAIN_WORDS = {
     "report.decrypt_contact": "opened the contact details",
     "file.preview": "viewed a preview",
     "file.reveal": "revealed a preview",
+    "file.text": "read a text file in the console",
+    "file.original": "downloaded the original file",
     "report.classify": "classified",
     "report.note": "added a note",
     "report.review_requested": "proposed a decision (four eyes)",
