@@ -28,3 +28,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F
     # refuses unless the session allows it (audit migration 0003). Only test databases do this.
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c tipline.audit_truncate=allow"  # noqa: F405
 TIPLINE_TAKEDOWN_ALLOW_LOOPBACK = True  # the tests' own web servers are on 127.0.0.1
+TIPLINE_EXCHANGE_ALLOW_HTTP = True  # pulls between two local test instances speak http
+TIPLINE_SHARED_BANKS = ["shared"]
+TIPLINE_WEBHOOK_ALLOW_PRIVATE = True  # the test receiver listens on loopback

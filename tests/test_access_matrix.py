@@ -52,6 +52,18 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     "ispws/finish": ("/ispws/finish", {"GET": 405, "POST": 401}),
     "ispws/retract": ("/ispws/retract", {"GET": 405, "POST": 401, "DELETE": 405}),
     "ispws/<path:rest>": ("/ispws/../../etc/passwd", {"GET": 404, "POST": 404}),
+    # Partner routes (tipline.partnerapi): bearer token with scope "reports" or "hashes".
+    "api/v1/partner/reports": ("/api/v1/partner/reports", {"GET": 405, "POST": 401}),
+    "api/v1/partner/reports/<str:report_id>": (
+        f"/api/v1/partner/reports/{uuid.uuid4()}",
+        {"GET": 401, "POST": 405},
+    ),
+    "api/v1/partner/reports/<str:report_id>/files": (
+        f"/api/v1/partner/reports/{uuid.uuid4()}/files",
+        {"GET": 405, "POST": 401},
+    ),
+    "api/v1/banks/<str:name>/changes": ("/api/v1/banks/shared/changes", {"GET": 401, "POST": 405}),
+    "api/v1/banks/<str:name>/vics": ("/api/v1/banks/shared/vics", {"GET": 401, "POST": 405}),
     "<lang>/": ("/en/", {"GET": 200, "POST": 405}),
     "<lang>/report/<slug:code>/": ("/en/report/other/", {"GET": 200, "POST": 400, "PUT": 405}),
     "<lang>/follow-up/": ("/en/follow-up/", {"GET": 200, "POST": 400}),
@@ -116,6 +128,7 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
         "/console/metrics/alerts/1/acknowledge/",
         {"GET": 302, "POST": 302},
     ),
+    "console/partners/webhooks/": ("/console/partners/webhooks/", {"GET": 302, "POST": 302}),
     "console/reports/<uuid:report_id>/": (f"/console/reports/{uuid.uuid4()}/", ANON),
     "console/reports/<uuid:report_id>/claim/": (f"/console/reports/{uuid.uuid4()}/claim/", ANON),
     "console/reports/<uuid:report_id>/assign/": (f"/console/reports/{uuid.uuid4()}/assign/", ANON),
@@ -279,6 +292,7 @@ ROLE_MATRIX: dict[str, tuple[str, dict[str, str], dict[str, int]]] = {
         {},
         {"supervisor": 200, "admin": 200, "*": 404},
     ),
+    "console/partners/webhooks/": ("GET", {}, {"admin": 200, "*": 404}),
     R: ("GET", {}, {"casework": 200, "liaison": 200, "*": 404}),
     # A report's audit trail: who may open the report AND read the audit log (administrators).
     R + "audit/": ("GET", {}, {"admin": 200, "*": 404}),

@@ -104,6 +104,7 @@ INSTALLED_APPS = [
     "tipline.exchange",
     "tipline.takedown",
     "tipline.metrics",
+    "tipline.partnerapi",
 ]
 
 MIDDLEWARE = [
@@ -191,7 +192,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 TASKS = {
     "default": {
         "BACKEND": os.environ.get("TIPLINE_TASK_BACKEND", "django_tasks_db.DatabaseBackend"),
-        "QUEUES": ["default", "triage"],
+        "QUEUES": ["default", "triage", "webhooks"],
     }
 }
 
@@ -293,6 +294,21 @@ TIPLINE_RECEIPT_FAILURES_PER_MINUTE = _env_int("TIPLINE_RECEIPT_FAILURES_PER_MIN
 TIPLINE_RECEIPT_BUCKETS = _env_int("TIPLINE_RECEIPT_BUCKETS", 4096)
 # Hash look-ups per partner or staff API credential per minute (`POST /api/v1/match`).
 TIPLINE_API_LOOKUPS_PER_MINUTE = _env_int("TIPLINE_API_LOOKUPS_PER_MINUTE", 6000)
+# Partner exchange (tipline.partnerapi). Banks partners with scope "hashes" may pull, by name
+# (comma-separated): none by default, since most lists are licensed for our own use only.
+TIPLINE_SHARED_BANKS = [
+    n.strip() for n in os.environ.get("TIPLINE_SHARED_BANKS", "").split(",") if n.strip()
+]
+# A TOML file of partner banks to pull ([[pull]] url, bank, into, token_file); "" for none.
+TIPLINE_HASH_PULLS = os.environ.get("TIPLINE_HASH_PULLS", "")
+TIPLINE_HASH_PULL_MINUTES = _env_int("TIPLINE_HASH_PULL_MINUTES", 60)
+# A CA bundle for partners with their own CA; plain http only for tests between local instances.
+TIPLINE_EXCHANGE_CA_FILE = os.environ.get("TIPLINE_EXCHANGE_CA_FILE", "")
+TIPLINE_EXCHANGE_ALLOW_HTTP = os.environ.get("TIPLINE_EXCHANGE_ALLOW_HTTP", "") == "1"
+# Webhooks (tipline.partnerapi.webhooks): endpoints must resolve to public addresses; only tests
+# allow loopback and trust a CA of their own.
+TIPLINE_WEBHOOK_ALLOW_PRIVATE = os.environ.get("TIPLINE_WEBHOOK_ALLOW_PRIVATE", "") == "1"
+TIPLINE_WEBHOOK_CA_FILE = os.environ.get("TIPLINE_WEBHOOK_CA_FILE", "")
 TIPLINE_QUICK_EXIT_URL = os.environ.get(
     "TIPLINE_QUICK_EXIT_URL", "https://www.google.com/search?q=weather"
 )

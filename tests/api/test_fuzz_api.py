@@ -32,10 +32,12 @@ def _operations_and_headers(server: LiveServer) -> tuple[list[Any], dict[str, st
     # Driven with plain Hypothesis: schemathesis' pytest plugin does not support pytest 9 yet.
     api = schemathesis.openapi.from_url(server.url + "/api/v1/openapi.json")
     operations = [result.ok() for result in api.get_all_operations()]
-    assert len(operations) == 4
-    # /api/v1/match needs a bearer token: a real one from the CLI, so the fuzzing reaches the
-    # parser and the matcher (schemathesis also checks that a request without it gets 401).
-    create = ["credentials", "create", "--name", "fuzz", "--kind", "partner", "--scope", "match"]
+    assert len(operations) == 9
+    # /api/v1/match and the partner routes need a bearer token: a real one from the CLI with
+    # every scope, so the fuzzing reaches the parsers (schemathesis also checks that a request
+    # without it gets 401).
+    create = ["credentials", "create", "--name", "fuzz", "--kind", "partner"]
+    create += ["--scope", "match", "--scope", "reports", "--scope", "hashes"]
     created = subprocess.run(
         [*TIPLINE, *create], env=server.env(), capture_output=True, text=True, check=True
     )

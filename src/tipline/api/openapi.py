@@ -10,6 +10,7 @@ from typing import Any, cast
 from django import forms
 from django.conf import settings
 
+from tipline.api import openapi_partner
 from tipline.api.match import MAX_QUERIES
 from tipline.cases import categories
 from tipline.matching import matcher
@@ -266,8 +267,9 @@ def schema() -> dict[str, Any]:
             "description": (
                 "For mobile apps. No authentication, no cookies, no client address recorded. "
                 "The receipt returned on submission is the only key to the report: it is shown "
-                "once and stored only as a keyed hash. The one exception, /api/v1/match, is for "
-                "staff and partners and needs a bearer token."
+                "once and stored only as a keyed hash. The exceptions, /api/v1/match and the "
+                "partner routes (/api/v1/partner/..., /api/v1/banks/...), are for staff and "
+                "partners and need a bearer token with the route's scope."
             ),
         },
         "paths": {
@@ -347,6 +349,7 @@ def schema() -> dict[str, Any]:
                 }
             },
             "/api/v1/match": _match_operation(),
+            **openapi_partner.paths(_report_schema(), _IDEMPOTENCY),
         },
         "components": {
             "securitySchemes": {

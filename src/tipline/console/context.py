@@ -12,7 +12,7 @@ from tipline.cases import inbox
 from tipline.cases.policies import ReportPolicy
 from tipline.metrics.access import MetricsPolicy
 from tipline.staff.models import StaffUser
-from tipline.staff.policies import AuditPolicy
+from tipline.staff.policies import AuditPolicy, PartnerPolicy
 
 
 def console(request: HttpRequest) -> dict[str, Any]:
@@ -26,4 +26,5 @@ def console(request: HttpRequest) -> dict[str, Any]:
         # Lazy: counted only when a page's navigation shows it (one indexed COUNT).
         "inbox_unread": SimpleLazyObject(lambda: inbox.unread_count(user)),
         "may_see_metrics": MetricsPolicy.scope(user) is not None,
+        "may_read_partners": PartnerPolicy.may_read(user),
     }

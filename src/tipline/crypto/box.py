@@ -142,6 +142,15 @@ def credential_digest(token: str) -> str:
     ).hexdigest()
 
 
+def webhook_secret(nonce: str) -> str:
+    """A partner's webhook signing secret, derived from a stored nonce and a key outside the
+    database: the database alone cannot sign a delivery."""
+    key = _key(keyfiles.RECEIPT)
+    return hashlib.blake2b(
+        nonce.encode(), key=key, digest_size=32, person=b"tipline-webhook"
+    ).hexdigest()
+
+
 def audit_key() -> bytes:
     """Key of the audit log's HMAC chain: without it a chain cannot be rewritten to fit."""
     return _key(keyfiles.AUDIT)

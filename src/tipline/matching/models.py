@@ -101,6 +101,12 @@ class BankEntry(models.Model):
     # When the entry was added or last re-activated (the PDQ index's incremental updates use it).
     added_at = models.DateTimeField(default=timezone.now)
     removed_at = models.DateTimeField(null=True, blank=True)
+    # Position of this entry's last change (add, update or removal) in the changes feed that
+    # partners pull (``banks.changes_since``). Assigned by ``banks.next_change_seqs`` under a
+    # lock held until commit, so seqs become visible in order: a reader that has seen seq N
+    # never later finds a new change below N. Only the latest change per entry is kept, which
+    # is all a mirror needs (the entry's state now).
+    change_seq = models.BigIntegerField(default=0)
 
     class Meta:
         constraints = [
@@ -131,6 +137,7 @@ class BankEntry(models.Model):
             models.Index(fields=["kind", "value"], name="matching_entry_lookup"),
             models.Index(fields=["kind", "added_at"], name="matching_entry_added"),
             models.Index(fields=["kind", "removed_at"], name="matching_entry_removed"),
+            models.Index(fields=["bank", "change_seq"], name="matching_entry_changes"),
         ]
 
     def __str__(self) -> str:

@@ -22,6 +22,8 @@ class Scope(models.TextChoices):
     EXCHANGE = "exchange", _("Forward reports and outcomes between hotlines")
     # The CyberTipline-compatible reporting endpoint (/ispws/): HTTP Basic with the secret below.
     CYBERTIPLINE = "cybertipline", _("Report through the CyberTipline-compatible endpoint")
+    REPORTS = "reports", _("File reports in bulk and follow their status")
+    HASHES = "hashes", _("Pull hash-bank changes and whole banks")
 
 
 class ApiCredential(models.Model):

@@ -20,3 +20,12 @@ class AuditPolicy:
     @staticmethod
     def may_read(user: StaffUser) -> bool:
         return user.is_active and user.role in READERS
+
+
+class PartnerPolicy:
+    """Partner settings and the webhook delivery log: administrators only (they configure
+    partners; the log shows partner names, endpoints and report ids, never content)."""
+
+    @staticmethod
+    def may_read(user: StaffUser) -> bool:
+        return user.is_active and user.role == Role.ADMIN

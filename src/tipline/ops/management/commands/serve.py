@@ -27,6 +27,11 @@ from tipline.cybertipline.tasks import ensure_sweep_scheduled
 from tipline.exchange.tasks import ensure_outcomes_scheduled
 from tipline.metrics.tasks import ensure_metrics_scheduled
 from tipline.ops import front
+from tipline.partnerapi.tasks import (
+    WEBHOOKS_QUEUE,
+    ensure_hash_pulls_scheduled,
+    ensure_webhooks_scheduled,
+)
 from tipline.takedown.tasks import ensure_recheck_scheduled
 
 
@@ -48,6 +53,8 @@ class Command(BaseCommand):
         call_command("collectstatic", interactive=False, verbosity=0)
         # The daily retention run re-enqueues itself; this starts the chain (or restarts it).
         ensure_retention_scheduled()
+        ensure_hash_pulls_scheduled()  # partner hash lists, when TIPLINE_HASH_PULLS names any
+        ensure_webhooks_scheduled()  # partner webhooks: status changes out, with retries
         ensure_checkpoints_scheduled()  # signed audit-chain heads, hourly (audit/tasks.py)
         ensure_outcomes_scheduled()  # outcome updates owed to partner hotlines (exchange/tasks.py)
         ensure_recheck_scheduled()  # takedown: is each noticed URL still up? (takedown/tasks.py)
@@ -179,7 +186,11 @@ def _task_workers(python: str) -> list[subprocess.Popen[bytes]]:
     db_worker = [python, "-m", "tipline.cli", "db_worker", "--no-startup-delay"]
     triage = [*db_worker, "--queue-name", TRIAGE_QUEUE, "--interval", "0.2"]
     media = [*db_worker, "--queue-name", MEDIA_QUEUE, "--interval", "0.5"]
+    # Webhook delivery waits on partners' servers (up to 10 s each): its own worker, so a slow
+    # partner never delays triage or media work.
+    hooks = [*db_worker, "--queue-name", WEBHOOKS_QUEUE, "--interval", "1"]
     return [
         subprocess.Popen(triage),  # noqa: S603 - fixed argv, our own interpreter
         subprocess.Popen(media),  # noqa: S603
+        subprocess.Popen(hooks),  # noqa: S603
     ]

@@ -1,0 +1,184 @@
+"""Pulling a partner Tipline's bank changes into a local bank.
+
+A pull reads ``GET <url>/api/v1/banks/<bank>/changes?cursor=N`` page by page and applies each
+page in ONE transaction together with the new cursor: adds and updates through
+``matching.banks.entries_add``, removals through ``entries_remove`` (each audited, counts only).
+If a run stops half-way, the cursor is where the last committed page left it, and since both
+writes are idempotent, re-applying a page is harmless. The serving side orders changes so that a
+cursor never skips one (``matching.banks.next_change_seqs``).
+
+Only HTTPS is spoken, with the system's trust store, or ``TIPLINE_EXCHANGE_CA_FILE`` for a
+partner with its own CA; plain http only when ``TIPLINE_EXCHANGE_ALLOW_HTTP`` is on (tests and
+benchmarks between two instances on loopback). Sources are configured by the operator
+(``TIPLINE_HASH_PULLS``, a TOML file), never by a partner, so no partner can point this at an
+internal address.
+"""
+
+from __future__ import annotations
+
+import json
+import ssl
+import tomllib
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from tipline.matching import banks
+from tipline.matching.models import HashBank, InvalidHash
+from tipline.partnerapi.models import Cursor
+
+MAX_PAGE_BYTES = 16 * 1024 * 1024
+TIMEOUT = 60
+
+
+class PullError(Exception):
+    """The partner answered something unusable; the message is fit for an operator."""
+
+
+@dataclass(frozen=True)
+class PullSource:
+    url: str
+    bank: str  # the partner's bank
+    into: str  # our bank
+    token: str
+
+    @property
+    def key(self) -> str:
+        return f"pull {self.url.rstrip('/')} {self.bank}"[:300]
+
+
+@dataclass
+class PullResult:
+    pages: int = 0
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    skipped: int = 0
+    invalid: int = 0
+    cursor: int = 0
+
+
+def sources() -> list[PullSource]:
+    """The configured sources: ``[[pull]]`` tables with url, bank, into, token_file."""
+    path = settings.TIPLINE_HASH_PULLS
+    if not path:
+        return []
+    config = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    found = []
+    for entry in config.get("pull", []):
+        token = Path(entry["token_file"]).read_text(encoding="utf-8").strip()
+        found.append(PullSource(entry["url"], entry["bank"], entry["into"], token))
+    return found
+
+
+def _context() -> ssl.SSLContext:
+    context = ssl.create_default_context()
+    if settings.TIPLINE_EXCHANGE_CA_FILE:
+        context.load_verify_locations(cafile=settings.TIPLINE_EXCHANGE_CA_FILE)
+    return context
+
+
+def _get_page(source: PullSource, cursor: int, limit: int) -> dict[str, Any]:
+    scheme = urllib.parse.urlsplit(source.url).scheme
+    if scheme != "https" and not (scheme == "http" and settings.TIPLINE_EXCHANGE_ALLOW_HTTP):
+        raise PullError("a hash-list source must be an https:// address")
+    bank = urllib.parse.quote(source.bank, safe="")
+    query = urllib.parse.urlencode({"cursor": cursor, "limit": limit})
+    url = f"{source.url.rstrip('/')}/api/v1/banks/{bank}/changes?{query}"
+    request = urllib.request.Request(  # noqa: S310 - scheme checked above
+        url, headers={"Authorization": f"Bearer {source.token}", "Accept": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=TIMEOUT, context=_context()) as answer:  # noqa: S310
+            raw = answer.read(MAX_PAGE_BYTES + 1)
+    except OSError as error:
+        raise PullError(f"the partner did not answer: {error}") from None
+    if len(raw) > MAX_PAGE_BYTES:
+        raise PullError("a page of changes was too large")
+    try:
+        page = json.loads(raw)
+    except ValueError:
+        raise PullError("the partner's answer is not JSON") from None
+    if not isinstance(page, dict) or not isinstance(page.get("changes"), list):
+        raise PullError("the partner's answer is not a page of changes")
+    return page
+
+
+def _apply(source: PullSource, bank: HashBank, page: dict[str, Any], result: PullResult) -> int:
+    records: list[banks.EntryRecord] = []
+    removals: list[tuple[str, str]] = []
+    last = result.cursor
+    for position, change in enumerate(page["changes"]):
+        try:
+            if not isinstance(change, dict) or not isinstance(change.get("seq"), int):
+                raise InvalidHash("not a change")
+            last = max(last, change["seq"])
+            record = banks.make_record(
+                position=position,
+                kind=str(change.get("type", "")),
+                value=str(change.get("value", "")),
+                classification=str(change.get("classification") or ""),
+                quality=change.get("quality"),
+                metadata=change.get("metadata") if isinstance(change.get("metadata"), dict) else {},
+            )
+        except InvalidHash:
+            result.invalid += 1
+            continue
+        if change.get("op") == "remove":
+            removals.append((record.kind.value, record.value))
+        else:
+            records.append(record)
+    actor = f"pull:{source.key}"[:150]
+    with transaction.atomic():
+        for start in range(0, len(records), banks.BATCH_SIZE):
+            counts = banks.entries_add(
+                actor=actor,
+                bank=bank,
+                records=records[start : start + banks.BATCH_SIZE],
+                source_format="tipline-changes",
+            )
+            result.added += counts.added
+            result.updated += counts.updated
+            result.skipped += counts.skipped
+        result.removed += banks.entries_remove(
+            actor=actor, bank=bank, keys=removals, source=source.key
+        )
+        Cursor.objects.update_or_create(
+            name=source.key, defaults={"position": last, "updated_at": timezone.now()}
+        )
+    return last
+
+
+def _local_bank(source: PullSource) -> HashBank:
+    try:
+        return banks.bank_get(name=source.into)
+    except banks.BankNotFound:
+        return banks.bank_create(
+            actor="system",
+            name=source.into,
+            default_classification="unknown",
+            source=f"pulled from {source.key}",
+        )
+
+
+def pull(source: PullSource, *, limit: int = 10_000, max_pages: int | None = None) -> PullResult:
+    """Apply the source's changes after our cursor until it says there are no more."""
+    bank = _local_bank(source)
+    row = Cursor.objects.filter(name=source.key).first()
+    result = PullResult(cursor=row.position if row else 0)
+    while max_pages is None or result.pages < max_pages:
+        page = _get_page(source, result.cursor, limit)
+        result.pages += 1
+        if not page["changes"]:
+            break  # "more" with an empty page would loop for ever
+        before = result.cursor
+        result.cursor = _apply(source, bank, page, result)
+        if not page.get("more") or result.cursor <= before:
+            break
+    return result

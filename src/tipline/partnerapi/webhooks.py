@@ -1,0 +1,356 @@
+"""Webhooks: a partner's reports' status changes, signed and delivered with retries.
+
+How a status change is noticed, without cases importing this package (a sibling may not import
+a sibling, and cases must not know about partners): every cases action that changes a report
+writes an audit entry in the same transaction (``tipline.audit``, layer 2). The audit log is
+therefore already a transactional outbox: dense ``seq`` numbers, committed in order (one writer
+at a time holds the chain's lock until commit), never rewritten. ``changes_drain`` reads the
+entries about reports after its cursor, looks at the partner reports among them, and queues a
+delivery when the report's partner-visible status (``received``, ``in_review``,
+``action_taken`` with its outcome, ``closed``) differs from the last one announced; cursor,
+deliveries and announced statuses move in one transaction. "received" is queued by the batch
+that files the report. A report that changes twice between two drains announces its latest
+status (the partner sees every status it could have read with GET, in order).
+
+Delivery: ``POST`` of the JSON payload with ``Tipline-Signature: t=<unix seconds>,v1=<hex>``,
+where v1 is HMAC-SHA256 with the endpoint's secret over ``<t>.<body bytes>``. Receivers must
+recompute it, compare in constant time, and refuse a t more than ``REPLAY_WINDOW`` seconds from
+their clock; ``Tipline-Delivery`` (a UUID, the same on every retry) lets them drop repeats. Any
+2xx is success; anything else, or no answer within ``TIMEOUT``, is retried with exponential
+backoff (``backoff``) up to ``MAX_ATTEMPTS`` times, then marked failed.
+
+SSRF: endpoints must be https; the host is resolved at every attempt and every address must be
+public (not loopback, private, link-local, multicast or reserved), and the connection goes to
+the address that was checked (no second lookup an attacker's DNS could answer differently).
+Only test settings relax this (``TIPLINE_WEBHOOK_ALLOW_PRIVATE``) and add a CA
+(``TIPLINE_WEBHOOK_CA_FILE``) for an HTTPS receiver on loopback with a self-signed certificate.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import http.client
+import ipaddress
+import json
+import secrets
+import socket
+import ssl
+import urllib.parse
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from tipline.audit.chain import record
+from tipline.audit.models import AuditEntry
+from tipline.cases.states import ReportState, public_status
+from tipline.crypto.box import webhook_secret
+from tipline.partnerapi.models import (
+    Cursor,
+    DeliveryState,
+    PartnerReport,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
+from tipline.partners.models import ApiCredential, CredentialKind
+
+SIGNATURE_HEADER = "Tipline-Signature"
+REPLAY_WINDOW = 300
+TIMEOUT = 10
+MAX_ATTEMPTS = 12
+CURSOR = "webhooks"
+DRAIN_BATCH = 1000
+
+
+class WebhookError(Exception):
+    """A webhook setting refused; the message is fit for an operator."""
+
+
+@dataclass(frozen=True)
+class SetEndpoint:
+    endpoint: WebhookEndpoint
+    secret: str  # shown once
+
+
+# --- the address ---------------------------------------------------------------------------------
+
+
+def _allowed_address(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if settings.TIPLINE_WEBHOOK_ALLOW_PRIVATE:
+        return True
+    return ip.is_global and not ip.is_multicast
+
+
+def check_url(url: str) -> urllib.parse.SplitResult:
+    """Refuse what a webhook may not be: not https, credentials in it, no host, odd ports."""
+    if len(url) > 500 or any(ch.isspace() or ord(ch) < 32 for ch in url):
+        raise WebhookError("give an https:// address of at most 500 characters")
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme != "https":
+        raise WebhookError("a webhook address must start with https://")
+    if parts.username or parts.password or not parts.hostname:
+        raise WebhookError("a webhook address has a host name and no user name or password")
+    try:
+        parts.port  # noqa: B018 - raises on a port out of range
+    except ValueError:
+        raise WebhookError("the port is not a number from 1 to 65535") from None
+    return parts
+
+
+def _resolve(parts: urllib.parse.SplitResult) -> str:
+    """One address of the host that is allowed; WebhookError if any is not (a host that also
+    resolves to an internal address is refused whole)."""
+    host = parts.hostname or ""
+    try:
+        infos = socket.getaddrinfo(host, parts.port or 443, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        raise WebhookError("the host name does not resolve") from None
+    addresses = sorted({str(info[4][0]) for info in infos})
+    if not addresses or not all(_allowed_address(a) for a in addresses):
+        raise WebhookError("the host resolves to a private or reserved address")
+    return addresses[0]
+
+
+# --- actions -------------------------------------------------------------------------------------
+
+
+def webhook_set(*, actor: str, credential_id: int, url: str) -> SetEndpoint:
+    """Register (or replace) a partner's endpoint, with a new secret shown once."""
+    parts = check_url(url.strip())
+    _resolve(parts)
+    nonce = secrets.token_hex(32)
+    with transaction.atomic():
+        credential = ApiCredential.objects.filter(
+            pk=credential_id, kind=CredentialKind.PARTNER, revoked_at=None
+        ).first()
+        if credential is None:
+            raise WebhookError(f"no live partner credential has the id {credential_id}")
+        endpoint, _created = WebhookEndpoint.objects.update_or_create(
+            credential=credential,
+            defaults={"url": parts.geturl(), "secret_nonce": nonce, "created_by": actor},
+        )
+        record(
+            actor=actor,
+            action="partner.webhook_set",
+            target_type="api_credential",
+            target_id=credential.pk,
+            details={"host": parts.hostname},
+        )
+    return SetEndpoint(endpoint=endpoint, secret=webhook_secret(nonce))
+
+
+def webhook_remove(*, actor: str, credential_id: int) -> None:
+    with transaction.atomic():
+        deleted, _rows = WebhookEndpoint.objects.filter(credential_id=credential_id).delete()
+        if not deleted:
+            raise WebhookError(f"credential {credential_id} has no webhook")
+        record(
+            actor=actor,
+            action="partner.webhook_remove",
+            target_type="api_credential",
+            target_id=credential_id,
+        )
+
+
+def _payload(link: PartnerReport, status: str, outcome: str) -> dict[str, Any]:
+    return {
+        "type": "report.status",
+        "occurred_at": timezone.now().isoformat(),
+        "report": {
+            "id": str(link.report_id),
+            "reference": link.reference,
+            "status": status,
+            "outcome": outcome or None,
+        },
+    }
+
+
+def endpoint_of(credential_id: int) -> WebhookEndpoint | None:
+    return WebhookEndpoint.objects.filter(credential_id=credential_id).first()
+
+
+_LOOK_UP = object()
+
+
+def status_queue(
+    *, link: PartnerReport, state: str, outcome: str, endpoint: object = _LOOK_UP
+) -> bool:
+    """Queue a delivery if the partner has a webhook and this status is new to it. Call inside
+    the transaction that changes (or notices) the status. A caller handling many reports of one
+    partner passes its ``endpoint`` (or None) to save a query per report."""
+    status = public_status(state).value
+    decided = state in (ReportState.ACTIONED, ReportState.CLOSED)
+    if link.notified_status == status:
+        return False
+    if endpoint is _LOOK_UP:
+        endpoint = endpoint_of(link.credential_id)
+    if not isinstance(endpoint, WebhookEndpoint):
+        return False
+    WebhookDelivery.objects.create(
+        endpoint=endpoint, payload=_payload(link, status, outcome if decided else "")
+    )
+    PartnerReport.objects.filter(pk=link.pk).update(notified_status=status)
+    return True
+
+
+def changes_drain(*, limit: int = DRAIN_BATCH) -> int:
+    """Turn the audit entries about reports after the cursor into deliveries; returns how many
+    entries were read (0: nothing new)."""
+    with transaction.atomic():
+        cursor, _created = Cursor.objects.select_for_update().get_or_create(name=CURSOR)
+        entries = list(
+            AuditEntry.objects.filter(seq__gt=cursor.position)
+            .order_by("seq")
+            .values_list("seq", "target_type", "target_id")[:limit]
+        )
+        if not entries:
+            return 0
+        report_ids = {tid for _s, ttype, tid in entries if ttype == "report"}
+        links = (
+            PartnerReport.objects.filter(
+                report_id__in=[_uuid(r) for r in report_ids if _uuid(r)],
+                credential__webhook__isnull=False,
+            )
+            .select_related("report")
+            .order_by("report_id")
+        )
+        for link in links:
+            status_queue(link=link, state=link.report.state, outcome=link.report.outcome)
+        cursor.position = entries[-1][0]
+        cursor.updated_at = timezone.now()
+        cursor.save(update_fields=["position", "updated_at"])
+    return len(entries)
+
+
+def _uuid(text: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        return None
+
+
+# --- delivery ------------------------------------------------------------------------------------
+
+
+def sign(secret: str, timestamp: int, body: bytes) -> str:
+    mac = hmac.new(secret.encode(), str(timestamp).encode() + b"." + body, hashlib.sha256)
+    return f"t={timestamp},v1={mac.hexdigest()}"
+
+
+def backoff(attempts: int) -> timedelta:
+    """30 s, 1 min, 2 min … doubling, at most 6 h between attempts (about 1.5 days in all)."""
+    return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 6 * 3600))
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    """HTTPS to the address that was checked, with the certificate checked for the host name."""
+
+    def __init__(self, host: str, address: str, port: int, context: ssl.SSLContext) -> None:
+        super().__init__(host, port, timeout=TIMEOUT, context=context)
+        self._address = address
+        self._tls = context
+
+    def connect(self) -> None:
+        sock = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = self._tls.wrap_socket(sock, server_hostname=self.host)
+
+
+def _context() -> ssl.SSLContext:
+    context = ssl.create_default_context()
+    if settings.TIPLINE_WEBHOOK_CA_FILE:
+        context.load_verify_locations(cafile=settings.TIPLINE_WEBHOOK_CA_FILE)
+    return context
+
+
+def _send(delivery: WebhookDelivery) -> tuple[int | None, str]:
+    endpoint = delivery.endpoint
+    body = json.dumps({"id": str(delivery.id), **delivery.payload}, sort_keys=True).encode()
+    signature = sign(webhook_secret(endpoint.secret_nonce), int(timezone.now().timestamp()), body)
+    try:
+        parts = check_url(endpoint.url)
+        address = _resolve(parts)
+        connection = _PinnedHTTPSConnection(
+            parts.hostname or "", address, parts.port or 443, _context()
+        )
+        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        try:
+            connection.request(
+                "POST",
+                path,
+                body=body,
+                headers={
+                    "Content-Type": "application/json",
+                    SIGNATURE_HEADER: signature,
+                    "Tipline-Delivery": str(delivery.id),
+                    "User-Agent": "Tipline-Webhooks/1",
+                },
+            )
+            response = connection.getresponse()
+            response.read(4096)
+            return response.status, ""
+        finally:
+            connection.close()
+    except WebhookError as refused:
+        return None, str(refused)
+    except (OSError, http.client.HTTPException) as error:
+        return None, type(error).__name__ + ": " + str(error)[:150]
+
+
+def _claim(now: datetime, limit: int) -> list[WebhookDelivery]:
+    """Due deliveries, leased for a minute so a second worker does not send them too."""
+    with transaction.atomic():
+        due = list(
+            WebhookDelivery.objects.select_for_update(skip_locked=True)
+            .filter(state=DeliveryState.PENDING, next_attempt_at__lte=now)
+            .select_related("endpoint")
+            .order_by("next_attempt_at", "created_at")[:limit]
+        )
+        WebhookDelivery.objects.filter(id__in=[d.id for d in due]).update(
+            next_attempt_at=now + timedelta(seconds=TIMEOUT * 6)
+        )
+    return due
+
+
+def deliver_due(*, limit: int = 50) -> int:
+    """Send what is due; returns how many were attempted."""
+    due = _claim(timezone.now(), limit)
+    for delivery in due:
+        status, error = _send(delivery)
+        now = timezone.now()
+        delivery.attempts += 1
+        delivery.last_status = status
+        delivery.last_error = error[:200]
+        if status is not None and 200 <= status < 300:
+            delivery.state = DeliveryState.DELIVERED
+            delivery.delivered_at = now
+        elif delivery.attempts >= MAX_ATTEMPTS:
+            delivery.state = DeliveryState.FAILED
+        else:
+            delivery.next_attempt_at = now + backoff(delivery.attempts)
+        delivery.save(
+            update_fields=[
+                "attempts",
+                "last_status",
+                "last_error",
+                "state",
+                "delivered_at",
+                "next_attempt_at",
+            ]
+        )
+    return len(due)
+
+
+# --- selectors -----------------------------------------------------------------------------------
+
+
+def deliveries(*, credential_id: int | None = None, limit: int = 200) -> list[WebhookDelivery]:
+    rows = WebhookDelivery.objects.select_related("endpoint__credential").order_by("-created_at")
+    if credential_id is not None:
+        rows = rows.filter(endpoint__credential_id=credential_id)
+    return list(rows[:limit])
