@@ -65,6 +65,9 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     "api/v1/banks/<str:name>/changes": ("/api/v1/banks/shared/changes", {"GET": 401, "POST": 405}),
     "api/v1/banks/<str:name>/vics": ("/api/v1/banks/shared/vics", {"GET": 401, "POST": 405}),
     "<lang>/": ("/en/", {"GET": 200, "POST": 405}),
+    # The form at a neutral address (the home page's category buttons): GET and a post without a
+    # category lead to the start page.
+    "<lang>/report/": ("/en/report/", {"GET": 303, "POST": 303, "PUT": 405}),
     "<lang>/report/<slug:code>/": ("/en/report/other/", {"GET": 200, "POST": 400, "PUT": 405}),
     "<lang>/follow-up/": ("/en/follow-up/", {"GET": 200, "POST": 400}),
     "<lang>/follow-up/message/": ("/en/follow-up/message/", {"GET": 405, "POST": 400}),
