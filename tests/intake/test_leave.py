@@ -99,7 +99,9 @@ def test_the_category_choice_opens_the_form_at_an_address_that_names_no_category
     assert "<h1>Sextortion" in html
     assert f'name="submission" value="{choice["submission"]}"' in html
     assert '<input type="hidden" name="category" value="sextortion">' in html
-    sent = client.post("/en/report/", {**ANSWERS, "category": "sextortion", "submission": choice["submission"]})
+    sent = client.post(
+        "/en/report/", {**ANSWERS, "category": "sextortion", "submission": choice["submission"]}
+    )
     assert 'id="receipt"' in sent.content.decode()
     assert Report.objects.get().category == "sextortion"
 
