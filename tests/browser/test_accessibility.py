@@ -180,7 +180,8 @@ def focused(page: Page) -> dict[str, Any]:
           const style = getComputedStyle(el);
           return {
             tag: el.tagName.toLowerCase(), id: el.id, name: el.getAttribute('name') || '',
-            href: el.getAttribute('href') || '', value: el.getAttribute('value') || '', text: (el.innerText || '').trim().slice(0, 40),
+            href: el.getAttribute('href') || '', value: el.getAttribute('value') || '',
+            text: (el.innerText || '').trim().slice(0, 40),
             outline: style.outlineStyle !== 'none' ? parseFloat(style.outlineWidth) : 0,
           };
         }"""

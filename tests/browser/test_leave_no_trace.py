@@ -318,5 +318,6 @@ def test_after_a_report_quick_exit_then_back_does_not_show_the_form(
         if page.url == search:
             break
     assert page.url == search, seen
-    page.screenshot(path=screenshot_dir / f"report-back-after-exit-{'js' if js else 'nojs'}-0390.png")
+    shot = f"report-back-after-exit-{'js' if js else 'nojs'}-0390.png"
+    page.screenshot(path=screenshot_dir / shot)
     w.check()
