@@ -226,6 +226,8 @@ def _thread_page(
     form: MessageForm | None = None,
     sent: bool = False,
     erased: bool = False,
+    switched: bool = False,
+    files_dropped: bool = False,
     status: int = 200,
 ) -> HttpResponse:
     category = categories.get(report.category)
@@ -241,6 +243,8 @@ def _thread_page(
         "sent": sent,
         # Retention destroyed the report's content key: nothing can be added to it any more.
         "erased": erased or report.content_erased_at is not None,
+        "switched": switched,
+        "files_dropped": files_dropped,
     }
     return render(request, "intake/followup_thread.html", context, status=status)
 
@@ -281,7 +285,25 @@ def followup(request: HttpRequest) -> HttpResponse:
     opened = _open_by_receipt(request)
     if isinstance(opened, HttpResponse):
         return opened
+    if opened.body.data.get("switch_language"):
+        return _switched_thread_page(request, opened)
     return _thread_page(request, opened.report, receipt=opened.receipt)
+
+
+def _switched_thread_page(request: HttpRequest, opened: _Opened) -> HttpResponse:
+    """The thread again in the language of the address, with the message typed so far (the
+    language buttons send the message form, web/templates/_language_buttons.html). Nothing is
+    sent and nothing is checked; files cannot be carried over and are said to be dropped."""
+    typed = _typed(opened.body.data)
+    typed["receipt"] = opened.receipt
+    return _thread_page(
+        request,
+        opened.report,
+        receipt=opened.receipt,
+        form=MessageForm(initial=typed),
+        switched=True,
+        files_dropped=bool(opened.body.files or opened.body.refused),
+    )
 
 
 @csrf_exempt
@@ -291,6 +313,8 @@ def followup_message(request: HttpRequest) -> HttpResponse:
     if isinstance(opened, HttpResponse):
         return opened
     found, receipt = opened.report, opened.receipt
+    if opened.body.data.get("switch_language"):
+        return _switched_thread_page(request, opened)
     form = MessageForm(opened.body.data, opened.body.files)
     if not categories.get(found.category).allows_files:
         form.fields.pop("attachments", None)
