@@ -21,6 +21,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from tests import factories
 from tests.console.helpers import signed_in
 from tipline.cases import actions, transitions
+from tipline.cases.models import Agency
 from tipline.cases.states import Outcome
 from tipline.staff.models import StaffUser
 
@@ -132,6 +133,10 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
         {"GET": 302, "POST": 302},
     ),
     "console/partners/webhooks/": ("/console/partners/webhooks/", {"GET": 302, "POST": 302}),
+    "console/agencies/": ("/console/agencies/", ANON),
+    "console/agencies/add/": ("/console/agencies/add/", ANON),
+    "console/agencies/<int:agency_id>/": ("/console/agencies/1/", ANON),
+    "console/agencies/<int:agency_id>/edit/": ("/console/agencies/1/edit/", ANON),
     "console/reports/<uuid:report_id>/": (f"/console/reports/{uuid.uuid4()}/", ANON),
     "console/reports/<uuid:report_id>/claim/": (f"/console/reports/{uuid.uuid4()}/claim/", ANON),
     "console/reports/<uuid:report_id>/assign/": (f"/console/reports/{uuid.uuid4()}/assign/", ANON),
@@ -296,6 +301,11 @@ ROLE_MATRIX: dict[str, tuple[str, dict[str, str], dict[str, int]]] = {
         {"supervisor": 200, "admin": 200, "*": 404},
     ),
     "console/partners/webhooks/": ("GET", {}, {"admin": 200, "*": 404}),
+    # Agencies: administrators only (an empty form is refused with its reasons: 400).
+    "console/agencies/": ("GET", {}, {"admin": 200, "*": 404}),
+    "console/agencies/add/": ("POST", {}, {"admin": 400, "*": 404}),
+    "console/agencies/<int:agency_id>/": ("GET", {}, {"admin": 200, "*": 404}),
+    "console/agencies/<int:agency_id>/edit/": ("POST", {}, {"admin": 400, "*": 404}),
     R: ("GET", {}, {"casework": 200, "liaison": 200, "*": 404}),
     # A report's audit trail: who may open the report AND read the audit log (administrators).
     R + "audit/": ("GET", {}, {"admin": 200, "*": 404}),
@@ -416,9 +426,12 @@ def _refer(report: object) -> None:
 
 
 def _path(route: str, report_id: object, file_id: object) -> str:
+    agency = Agency.objects.order_by("pk").first()  # seeded from workflow.toml
     return "/" + route.replace("<uuid:report_id>", str(report_id)).replace(
         "<uuid:file_id>", str(file_id)
-    ).replace("<uuid:notice_id>", str(uuid.uuid4()))
+    ).replace("<uuid:notice_id>", str(uuid.uuid4())).replace(
+        "<int:agency_id>", str(agency.pk if agency else 1)
+    )
 
 
 def test_every_report_url_has_role_columns() -> None:

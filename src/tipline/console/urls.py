@@ -3,6 +3,7 @@
 from django.urls import path
 
 from tipline.console import (
+    agencies,
     audit_log,
     decisions,
     files,
@@ -41,6 +42,10 @@ urlpatterns = [
         name="alert_acknowledge",
     ),
     path("partners/webhooks/", partner_log.webhook_log, name="webhooks"),
+    path("agencies/", agencies.agency_list, name="agencies"),
+    path("agencies/add/", agencies.agency_add, name="agency_add"),
+    path("agencies/<int:agency_id>/", agencies.agency_page, name="agency"),
+    path("agencies/<int:agency_id>/edit/", agencies.agency_edit, name="agency_edit"),
     path("reports/<uuid:report_id>/", reports.case_view, name="case"),
     path("reports/<uuid:report_id>/claim/", reports.case_claim, name="claim"),
     path("reports/<uuid:report_id>/assign/", reports.case_assign, name="assign"),
