@@ -156,9 +156,9 @@ def test_catalogues_are_complete(lang: str) -> None:
     assert fuzzy == []
 
 
-# Packages of the public site whose every gettext/translate/blocktranslate msgid must be in both
-# catalogues (a string added without its fr and hi entries is shown in English to a reporter).
-PUBLIC_PACKAGES = ("intake", "locker", "web", "guidance")
+# Packages whose every gettext/translate/blocktranslate msgid must be in both catalogues (a
+# string added without its fr and hi entries is shown in English to a reporter or an analyst).
+TRANSLATED_PACKAGES = ("intake", "locker", "web", "guidance", "console", "outputs")
 GETTEXT_KEYWORDS: dict[str, Any] = {
     name: None
     for name in ("_", "gettext", "gettext_lazy", "gettext_noop", "ngettext", "ngettext_lazy")
@@ -187,14 +187,14 @@ def _msgids(path: Path) -> Iterator[str]:
 
 
 @pytest.mark.parametrize("lang", ["fr", "hi"])
-def test_every_public_string_is_in_the_catalogue(lang: str) -> None:
+def test_every_string_shown_is_in_the_catalogue(lang: str) -> None:
     from babel.messages.pofile import read_po
 
     src = Path(__file__).resolve().parents[2] / "src/tipline"
     with (src / f"locale/{lang}/LC_MESSAGES/django.po").open("rb") as fh:
         known = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(fh) if m.id}
     used: dict[str, str] = {}
-    for package in PUBLIC_PACKAGES:
+    for package in TRANSLATED_PACKAGES:
         for path in sorted((src / package).rglob("*")):
             if path.suffix in (".py", ".html") and "migrations" not in path.parts:
                 for msgid in _msgids(path):

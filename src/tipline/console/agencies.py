@@ -21,7 +21,7 @@ from tipline.outputs import agencies
 from tipline.outputs.policies import AgencyPolicy
 
 
-def _country_choices() -> list[tuple[str, str]]:
+def _country_choices() -> list[tuple[str, Any]]:
     return [("", _("Not set")), *countries.by_name()]
 
 
