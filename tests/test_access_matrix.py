@@ -197,6 +197,10 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
         f"/console/reports/{uuid.uuid4()}/legal-hold/",
         ANON,
     ),
+    "console/reports/<uuid:report_id>/referral-email/": (
+        f"/console/reports/{uuid.uuid4()}/referral-email/",
+        ANON,
+    ),
     "console/reports/<uuid:report_id>/referral-package": (
         f"/console/reports/{uuid.uuid4()}/referral-package",
         ANON,
@@ -394,6 +398,13 @@ ROLE_MATRIX: dict[str, tuple[str, dict[str, str], dict[str, int]]] = {
     ),
     R + "notices/<uuid:notice_id>/confirm/": ("POST", {}, {"*": 404}),
     R + "notices/<uuid:notice_id>/acknowledge/": ("POST", {}, {"*": 404}),
+    # Caseworkers send a package by e-mail; this report was not referred to an agency that takes
+    # e-mail, so they are refused with the reason (tests/outputs/test_email_delivery.py sends one).
+    R + "referral-email/": (
+        "POST",
+        {"agency": AGENCY},
+        {"casework": 403, "liaison": 403, "*": 404},
+    ),
 }
 
 

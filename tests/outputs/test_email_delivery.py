@@ -17,10 +17,13 @@ from tipline.audit.models import AuditEntry
 from tipline.cases.models import Agency
 from tipline.crypto import minisign
 from tipline.outputs import agencies
-from tipline.outputs.email_delivery import referral_email_queue, retry_delay
+from tipline.outputs.email_delivery import (
+    referral_email_queue,
+    retry_delay,
+    send_referral_email,
+)
 from tipline.outputs.models import EmailDelivery, EmailDeliveryState
 from tipline.outputs.package import PackageRefused
-from tipline.outputs.tasks import send_referral_email
 
 pytestmark = pytest.mark.django_db
 ADDRESS = "referrals@police.example"
@@ -132,7 +135,8 @@ def test_smtp_down_stays_queued_and_is_retried_with_backoff(
         assert delivery.state == EmailDeliveryState.QUEUED
         assert delivery.attempts == attempt
         assert delivery.last_error.startswith("SMTP: ")
-        assert delivery.sent_at is None and delivery.message_id == ""
+        assert delivery.sent_at is None
+        assert delivery.message_id == ""
         (run,) = _pending_runs()  # the next attempt is waiting, later each time
         assert run.run_after == delivery.next_attempt_at  # type: ignore[attr-defined]
         waited = delivery.next_attempt_at - run.enqueued_at  # type: ignore[attr-defined]
@@ -208,3 +212,38 @@ def test_a_package_too_large_for_e_mail_is_refused(
     assert _run_pending() == ["refused"]
     assert mail_server.messages == []
     assert "downloads it in the console" in EmailDelivery.objects.get().last_error
+
+
+def test_the_case_view_sends_and_shows_the_delivery_never_as_sent_while_smtp_is_down(
+    settings: object, django_capture_on_commit_callbacks: object
+) -> None:
+    from tests.console.helpers import signed_in
+
+    _email_agency(helpers.agency_key())
+    report = helpers.referred_report()
+    down = MailServer()
+    down.port = closed_port()
+    settings.MAILERS = down.mailer()  # type: ignore[attr-defined]
+    client, _user = signed_in("cara", "analyst")
+    case = f"/console/reports/{report.id}/"
+    page = client.get(case).content.decode()
+    assert "Referral by e-mail" in page
+    assert "not sent yet" in page
+    with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
+        sent = client.post(case + "referral-email/", {"agency": helpers.AGENCY})
+    assert sent.status_code == 302
+    assert EmailDelivery.objects.get().queued_by == "cara"
+    assert "queued, not sent" in client.get(case).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
+        _run_pending()
+    page = client.get(case).content.decode()
+    assert "queued, not sent" in page
+    assert "1 attempt failed (SMTP: " in page
+    assert ">sent<" not in page
+    # A liaison cannot send; a name that is not a referral of this report is refused with why.
+    liaison, _l = signed_in("lia", "liaison", agency=helpers.AGENCY)
+    assert liaison.post(case + "referral-email/", {"agency": helpers.AGENCY}).status_code == 403
+    for agency in ("Somewhere Else", "x" * 5000, ""):
+        refused = client.post(case + "referral-email/", {"agency": agency})
+        assert refused.status_code == 403
+    assert EmailDelivery.objects.count() == 1

@@ -12,6 +12,7 @@ from tipline.console import (
     metrics_page,
     notices,
     partner_log,
+    referral_email,
     referral_package,
     reports,
     views,
@@ -88,4 +89,5 @@ urlpatterns += [
         referral_package.referral_package,
         name="referral_package",
     ),
+    path(_case + "referral-email/", referral_email.referral_email, name="referral_email"),
 ]

@@ -18,15 +18,17 @@ signature, nothing in clear: the subject and body name the package id only.
 from __future__ import annotations
 
 import smtplib
-import uuid
 import tempfile
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import make_msgid
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
+from django.tasks import task
 from django.utils import timezone
 
 from tipline.audit.chain import SYSTEM, record
@@ -34,6 +36,10 @@ from tipline.cases.models import Agency, AgencyDelivery, Referral, Report
 from tipline.outputs.actions import README, _export, _refused
 from tipline.outputs.models import EmailDelivery, EmailDeliveryState
 from tipline.outputs.package import PackageRefused
+from tipline.outputs.policies import ReferralEmailPolicy
+
+if TYPE_CHECKING:
+    from tipline.staff.models import StaffUser
 
 FIRST_RETRY = timedelta(minutes=1)
 LAST_RETRY = timedelta(hours=6)
@@ -96,9 +102,35 @@ def referral_email_queue(*, actor: str, report: Report, agency: str) -> EmailDel
     return delivery
 
 
-def _enqueue(delivery_id: uuid.UUID, when: datetime | None) -> None:
-    from tipline.outputs.tasks import send_referral_email
+def referral_email_send(*, actor: StaffUser, report: Report, agency: str) -> EmailDelivery:
+    """A caseworker in the console queues the e-mail (``referral_email_queue``)."""
+    if not ReferralEmailPolicy.may_send(actor):
+        raise PackageRefused("only caseworkers send referral packages by e-mail")
+    return referral_email_queue(actor=actor.username, report=report, agency=agency)
 
+
+@dataclass(frozen=True)
+class EmailOption:
+    agency: str
+    delivery: EmailDelivery | None  # None: not queued yet
+
+
+def email_options(report: Report) -> list[EmailOption]:
+    """The report's referrals to agencies that take e-mail, each with its delivery if any."""
+    names = set(Referral.objects.filter(report=report).values_list("agency", flat=True))
+    by_email = Agency.objects.filter(name__in=names, delivery=AgencyDelivery.EMAIL)
+    deliveries = {d.agency: d for d in EmailDelivery.objects.filter(report=report)}
+    return [EmailOption(a.name, deliveries.get(a.name)) for a in by_email.order_by("name")]
+
+
+@task(queue_name="default")
+def send_referral_email(delivery_id: str) -> str:
+    """The task worker's attempt (argument: the delivery's id only; task rows are not
+    encrypted). A failed attempt enqueues the next itself, at the backoff time."""
+    return email_delivery_attempt(uuid.UUID(delivery_id)).state
+
+
+def _enqueue(delivery_id: uuid.UUID, when: datetime | None) -> None:
     task = send_referral_email if when is None else send_referral_email.using(run_after=when)
     task.enqueue(str(delivery_id))
 
@@ -189,9 +221,3 @@ def _finish_refused(delivery: EmailDelivery, reason: str) -> None:
         delivery.last_error = reason[:300]
         delivery.save(update_fields=["state", "last_error"])
     _refused(SYSTEM, delivery.report, delivery.agency, reason)
-
-
-def email_deliveries(report: Report) -> list[EmailDelivery]:
-    """The report's e-mail deliveries, for the case view."""
-    return list(EmailDelivery.objects.filter(report=report).order_by("created_at"))
-

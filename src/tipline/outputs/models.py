@@ -42,3 +42,6 @@ class EmailDelivery(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["report", "agency"], name="email_delivery_unique"),
         ]
+
+    def __str__(self) -> str:
+        return f"e-mail of report {self.report_id} to {self.agency}: {self.state}"
