@@ -132,6 +132,7 @@ def agency_add(request: HttpRequest) -> HttpResponse:
                 key=checked.age_recipient,
                 api_url=checked.api_url,
                 api_credential=checked.api_credential,
+                active=checked.active,
             )
         except agencies.AgencyError as exc:
             form.add_error(None, str(exc))

@@ -183,6 +183,7 @@ def agency_add(
     key: str = "",
     api_url: str = "",
     api_credential: str = "",
+    active: bool = True,
 ) -> Agency:
     who = _actor(actor)
     checked = agency_settings(
@@ -194,6 +195,7 @@ def agency_add(
         key=key,
         api_url=api_url,
         api_credential=api_credential,
+        active=active,
     )
     with transaction.atomic():
         if Agency.objects.filter(name=checked.name).exists():
