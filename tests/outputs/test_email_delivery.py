@@ -247,3 +247,17 @@ def test_the_case_view_sends_and_shows_the_delivery_never_as_sent_while_smtp_is_
         refused = client.post(case + "referral-email/", {"agency": agency})
         assert refused.status_code == 403
     assert EmailDelivery.objects.count() == 1
+
+
+def test_the_command_line_queues_it_and_refuses_with_the_reason() -> None:
+    _email_agency(None)
+    report = helpers.referred_report()
+    with pytest.raises(CommandError, match="no age public key"):
+        call_command("referral", "send", str(report.id), "--agency", helpers.AGENCY)
+    _email_agency(helpers.agency_key())
+    out = io.StringIO()
+    call_command("referral", "send", str(report.id), "--agency", helpers.AGENCY, stdout=out)
+    assert out.getvalue().strip() == f"queued: {helpers.AGENCY} <{ADDRESS}>"
+    assert EmailDelivery.objects.get().queued_by == "cli"
+    with pytest.raises(CommandError, match="no report"):
+        call_command("referral", "send", "not-a-uuid", "--agency", helpers.AGENCY)
