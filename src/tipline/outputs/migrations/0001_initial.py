@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('cases', '0011_safety13_agency_api'),
+        ('cases', '0012_safety13_agency_api'),
     ]
 
     operations = [
