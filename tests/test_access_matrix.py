@@ -21,6 +21,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from tests import factories
 from tests.console.helpers import signed_in
 from tipline.cases import actions, transitions
+from tipline.cases.models import Agency
 from tipline.cases.states import Outcome
 from tipline.staff.models import StaffUser
 
@@ -65,6 +66,9 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     "api/v1/banks/<str:name>/changes": ("/api/v1/banks/shared/changes", {"GET": 401, "POST": 405}),
     "api/v1/banks/<str:name>/vics": ("/api/v1/banks/shared/vics", {"GET": 401, "POST": 405}),
     "<lang>/": ("/en/", {"GET": 200, "POST": 405}),
+    # The form at a neutral address (the home page's category buttons): GET and a post without a
+    # category lead to the start page.
+    "<lang>/report/": ("/en/report/", {"GET": 303, "POST": 303, "PUT": 405}),
     "<lang>/report/<slug:code>/": ("/en/report/other/", {"GET": 200, "POST": 400, "PUT": 405}),
     "<lang>/follow-up/": ("/en/follow-up/", {"GET": 200, "POST": 400}),
     "<lang>/follow-up/message/": ("/en/follow-up/message/", {"GET": 405, "POST": 400}),
@@ -129,6 +133,10 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
         {"GET": 302, "POST": 302},
     ),
     "console/partners/webhooks/": ("/console/partners/webhooks/", {"GET": 302, "POST": 302}),
+    "console/agencies/": ("/console/agencies/", ANON),
+    "console/agencies/add/": ("/console/agencies/add/", ANON),
+    "console/agencies/<int:agency_id>/": ("/console/agencies/1/", ANON),
+    "console/agencies/<int:agency_id>/edit/": ("/console/agencies/1/edit/", ANON),
     "console/reports/<uuid:report_id>/": (f"/console/reports/{uuid.uuid4()}/", ANON),
     "console/reports/<uuid:report_id>/claim/": (f"/console/reports/{uuid.uuid4()}/claim/", ANON),
     "console/reports/<uuid:report_id>/assign/": (f"/console/reports/{uuid.uuid4()}/assign/", ANON),
@@ -187,6 +195,10 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     ),
     "console/reports/<uuid:report_id>/legal-hold/": (
         f"/console/reports/{uuid.uuid4()}/legal-hold/",
+        ANON,
+    ),
+    "console/reports/<uuid:report_id>/referral-email/": (
+        f"/console/reports/{uuid.uuid4()}/referral-email/",
         ANON,
     ),
     "console/reports/<uuid:report_id>/referral-package": (
@@ -293,6 +305,11 @@ ROLE_MATRIX: dict[str, tuple[str, dict[str, str], dict[str, int]]] = {
         {"supervisor": 200, "admin": 200, "*": 404},
     ),
     "console/partners/webhooks/": ("GET", {}, {"admin": 200, "*": 404}),
+    # Agencies: administrators only (an empty form is refused with its reasons: 400).
+    "console/agencies/": ("GET", {}, {"admin": 200, "*": 404}),
+    "console/agencies/add/": ("POST", {}, {"admin": 400, "*": 404}),
+    "console/agencies/<int:agency_id>/": ("GET", {}, {"admin": 200, "*": 404}),
+    "console/agencies/<int:agency_id>/edit/": ("POST", {}, {"admin": 400, "*": 404}),
     R: ("GET", {}, {"casework": 200, "liaison": 200, "*": 404}),
     # A report's audit trail: who may open the report AND read the audit log (administrators).
     R + "audit/": ("GET", {}, {"admin": 200, "*": 404}),
@@ -381,6 +398,13 @@ ROLE_MATRIX: dict[str, tuple[str, dict[str, str], dict[str, int]]] = {
     ),
     R + "notices/<uuid:notice_id>/confirm/": ("POST", {}, {"*": 404}),
     R + "notices/<uuid:notice_id>/acknowledge/": ("POST", {}, {"*": 404}),
+    # Caseworkers send a package by e-mail; this report was not referred to an agency that takes
+    # e-mail, so they are refused with the reason (tests/outputs/test_email_delivery.py sends one).
+    R + "referral-email/": (
+        "POST",
+        {"agency": AGENCY},
+        {"casework": 403, "liaison": 403, "*": 404},
+    ),
 }
 
 
@@ -413,9 +437,12 @@ def _refer(report: object) -> None:
 
 
 def _path(route: str, report_id: object, file_id: object) -> str:
+    agency = Agency.objects.order_by("pk").first()  # seeded from workflow.toml
     return "/" + route.replace("<uuid:report_id>", str(report_id)).replace(
         "<uuid:file_id>", str(file_id)
-    ).replace("<uuid:notice_id>", str(uuid.uuid4()))
+    ).replace("<uuid:notice_id>", str(uuid.uuid4())).replace(
+        "<int:agency_id>", str(agency.pk if agency else 1)
+    )
 
 
 def test_every_report_url_has_role_columns() -> None:

@@ -443,3 +443,8 @@ TIPLINE_TAKEDOWN_REMIND_HOURS = _env_int("TIPLINE_TAKEDOWN_REMIND_HOURS", 48)
 TIPLINE_TAKEDOWN_ESCALATE_HOURS = _env_int("TIPLINE_TAKEDOWN_ESCALATE_HOURS", 120)
 TIPLINE_TAKEDOWN_CONCURRENCY = _env_int("TIPLINE_TAKEDOWN_CONCURRENCY", 50)
 TIPLINE_TAKEDOWN_PER_HOST = _env_int("TIPLINE_TAKEDOWN_PER_HOST", 4)
+
+# Referral packages by e-mail (outputs/email_delivery.py): the Message-ID's domain, and the
+# largest package sent as an attachment (larger ones are refused: the liaison downloads them).
+TIPLINE_MAIL_DOMAIN = DEFAULT_FROM_EMAIL.rpartition("@")[2] or "localhost"
+TIPLINE_REFERRAL_EMAIL_MAX_BYTES = _env_int("TIPLINE_REFERRAL_EMAIL_MAX_BYTES", 20 * 1024 * 1024)

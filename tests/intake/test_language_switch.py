@@ -58,3 +58,68 @@ def test_the_form_sent_after_switching_files_one_report(client: Client) -> None:
     assert sent.status_code == 200
     assert 'id="receipt"' in sent.content.decode()
     assert Report.objects.count() == 1
+
+
+# The follow-up thread (issue 13): the same buttons, tied to the message form; the thread opens
+# again in the other language with the message typed so far, and nothing is sent.
+
+MESSAGE = "He wrote again from a new account <b>tonight</b> & said he knows my school."
+
+
+def _thread(client: Client) -> tuple[str, str]:
+    from tests import factories
+
+    receipt = factories.report().receipt
+    assert receipt is not None
+    page = client.post("/en/follow-up/", {"receipt": receipt}).content.decode()
+    return receipt, page
+
+
+def test_the_thread_offers_language_buttons_tied_to_the_message_form(client: Client) -> None:
+    _receipt, page = _thread(client)
+    assert 'id="followup-form"' in page
+    assert re.search(
+        r'<button type="submit" form="followup-form" formaction="/hi/follow-up/"'
+        r' formnovalidate name="switch_language" value="1" lang="hi">',
+        page,
+    )
+    assert 'href="/fr/follow-up/"' not in page  # a link would lose the thread
+
+
+@pytest.mark.parametrize("where", ["/fr/follow-up/", "/fr/follow-up/message/"])
+def test_switching_on_the_thread_keeps_the_message_and_sends_nothing(
+    client: Client, where: str
+) -> None:
+    from tipline.cases.models import Message
+
+    receipt, page = _thread(client)
+    token = re.search(r'name="submission" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    switched = client.post(
+        where,
+        {"receipt": receipt, "body": MESSAGE, "submission": token, "switch_language": "1"},
+    )
+    html = switched.content.decode()
+    assert switched.status_code == 200
+    assert '<html lang="fr">' in html
+    assert "He wrote again from a new account &lt;b&gt;tonight&lt;/b&gt; &amp; said" in html
+    assert f'name="submission" value="{token}"' in html
+    assert f'name="receipt" value="{receipt}"' in html
+    assert 'role="alert"' not in html
+    assert Message.objects.count() == 0
+    # Sending it afterwards, in French, files it once.
+    client.post(
+        "/fr/follow-up/message/", {"receipt": receipt, "body": MESSAGE, "submission": token}
+    )
+    client.post(
+        "/fr/follow-up/message/", {"receipt": receipt, "body": MESSAGE, "submission": token}
+    )
+    assert Message.objects.count() == 1
+
+
+def test_switching_on_the_thread_needs_the_receipt(client: Client) -> None:
+    answer = client.post(
+        "/fr/follow-up/message/",
+        {"receipt": "AAAA-AAAA-AAAA-AAAA", "body": MESSAGE, "switch_language": "1"},
+    )
+    assert answer.status_code == 404
+    assert MESSAGE not in answer.content.decode()

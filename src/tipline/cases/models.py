@@ -393,6 +393,9 @@ class AgencyDelivery(models.TextChoices):
     CONSOLE = "console", "console download by the agency's liaison"
     # The signed, encrypted package is e-mailed to the agency's address.
     EMAIL = "email", "e-mail to the agency"
+    # A CyberTipline-compatible reporting API (outputs: the submission client); the agency row
+    # holds its base URL and the name of the credential, never the credential itself.
+    API = "api", "CyberTipline-compatible API"
 
 
 class Agency(models.Model):
@@ -412,6 +415,10 @@ class Agency(models.Model):
         max_length=16, choices=AgencyDelivery.choices, default=AgencyDelivery.CONSOLE
     )
     email = models.EmailField(blank=True, default="")
+    # Delivery by API: the service's base URL, and a reference to where its credential is kept
+    # (e.g. the name of an environment variable or secret), so no password sits in the database.
+    api_url = models.URLField(max_length=500, blank=True, default="")
+    api_credential = models.CharField(max_length=100, blank=True, default="")
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)

@@ -10,7 +10,15 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from tipline import crypto
-from tipline.cases.models import Decision, EvidenceFile, Message, Referral, Report, ReportLink
+from tipline.cases.models import (
+    Decision,
+    EvidenceFile,
+    Message,
+    Referral,
+    Report,
+    ReportLink,
+    SubmissionToken,
+)
 from tipline.cases.sealing import KeyDestroyed, report_key
 from tipline.cases.states import KeyPurpose, MessageAuthor, PublicStatus, public_status
 from tipline.crypto.sealed import open_json, open_text
@@ -189,3 +197,14 @@ def report_locked(report: Report) -> Report:
     """The report re-read under a row lock, inside the caller's transaction, so that two people
     changing it at once (two claims, a decision and an erasure) take turns on fresh values."""
     return Report.objects.select_for_update().get(pk=report.pk)
+
+
+def submission_used(token: str) -> bool:
+    """Whether a report was already filed with this form token (for a day: SUBMISSION_TOKEN_TTL).
+
+    The home page's category buttons carry the token the form will use, so the history entry of
+    that choice stops showing the form once the report was sent (intake/views.start).
+    """
+    return SubmissionToken.objects.filter(
+        digest=crypto.submission_digest(token), message__isnull=True
+    ).exists()

@@ -31,7 +31,8 @@ from tipline.console.notices import notices_context
 from tipline.console.shared import no_store, staff_of
 from tipline.exchange.selectors import case_forwarding
 from tipline.guidance import jurisdictions
-from tipline.outputs.policies import ReferralPackagePolicy
+from tipline.outputs.email_delivery import email_options
+from tipline.outputs.policies import ReferralEmailPolicy, ReferralPackagePolicy
 from tipline.staff.models import StaffUser
 from tipline.triage import engine
 
@@ -94,6 +95,9 @@ def case_page(
         "referral": jurisdictions.get(report.country),
         # The referral whose package this person may download (a liaison of its agency).
         "package_referral": ReferralPackagePolicy.referral_for(user, report),
+        # Referrals to agencies that take e-mail, and where each e-mail is (outputs).
+        "email_options": email_options(report),
+        "may_send_email": ReferralEmailPolicy.may_send(user),
         **_decision_context(user, report, case, forms),
         **case_forwarding(user, report),
 

@@ -11,6 +11,7 @@ from django.utils.functional import SimpleLazyObject
 from tipline.cases import inbox
 from tipline.cases.policies import ReportPolicy
 from tipline.metrics.access import MetricsPolicy
+from tipline.outputs.policies import AgencyPolicy
 from tipline.staff.models import StaffUser
 from tipline.staff.policies import AuditPolicy, PartnerPolicy
 
@@ -27,4 +28,5 @@ def console(request: HttpRequest) -> dict[str, Any]:
         "inbox_unread": SimpleLazyObject(lambda: inbox.unread_count(user)),
         "may_see_metrics": MetricsPolicy.scope(user) is not None,
         "may_read_partners": PartnerPolicy.may_read(user),
+        "may_manage_agencies": AgencyPolicy.may_manage(user),
     }

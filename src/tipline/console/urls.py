@@ -3,6 +3,7 @@
 from django.urls import path
 
 from tipline.console import (
+    agencies,
     audit_log,
     decisions,
     files,
@@ -11,6 +12,7 @@ from tipline.console import (
     metrics_page,
     notices,
     partner_log,
+    referral_email,
     referral_package,
     reports,
     views,
@@ -41,6 +43,10 @@ urlpatterns = [
         name="alert_acknowledge",
     ),
     path("partners/webhooks/", partner_log.webhook_log, name="webhooks"),
+    path("agencies/", agencies.agency_list, name="agencies"),
+    path("agencies/add/", agencies.agency_add, name="agency_add"),
+    path("agencies/<int:agency_id>/", agencies.agency_page, name="agency"),
+    path("agencies/<int:agency_id>/edit/", agencies.agency_edit, name="agency_edit"),
     path("reports/<uuid:report_id>/", reports.case_view, name="case"),
     path("reports/<uuid:report_id>/claim/", reports.case_claim, name="claim"),
     path("reports/<uuid:report_id>/assign/", reports.case_assign, name="assign"),
@@ -83,4 +89,5 @@ urlpatterns += [
         referral_package.referral_package,
         name="referral_package",
     ),
+    path(_case + "referral-email/", referral_email.referral_email, name="referral_email"),
 ]

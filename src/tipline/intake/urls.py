@@ -8,6 +8,7 @@ app_name = "intake"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("report/", views.start, name="start"),
     path("report/<slug:code>/", views.report, name="report"),
     path("follow-up/", views.followup, name="followup"),
     path("follow-up/message/", views.followup_message, name="followup_message"),

@@ -24,7 +24,7 @@ from tipline.cases.sealing import KeyDestroyed
 from tipline.cases.states import Channel, MessageAuthor
 from tipline.evidence.validate import ValidatedUpload, validate_uploads
 from tipline.web.body import Body, BodyRefused, read_body, refused_response
-from tipline.web.forms import new_submission_token
+from tipline.web.forms import SUBMISSION_TOKEN, new_submission_token
 from tipline.web.leaving import leave_response
 from tipline.web.report_forms import MessageForm, ReceiptForm, ReportForm
 
@@ -55,12 +55,17 @@ def validate_files(form: Any, field: str = "attachments") -> list[ValidatedUploa
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "intake/home.html", {"categories": categories.CATEGORIES})
+    # The token the chosen form will be sent with (see ``start``); home is no-store, so Back
+    # to it renders a fresh one.
+    context = {"categories": categories.CATEGORIES, "submission": new_submission_token()}
+    return render(request, "intake/home.html", context)
 
 
 @csrf_exempt  # cookie-less: see CrossSiteWriteGuardMiddleware
 @require_http_methods(["GET", "POST"])
 def report(request: HttpRequest, code: str) -> HttpResponse:
+    """A category's form at its own address: for links (the assistant, guidance, the emergency
+    page) and bookmarks. The home page uses ``start`` instead, whose address names no category."""
     try:
         category = categories.get(code)
     except KeyError:
@@ -70,8 +75,84 @@ def report(request: HttpRequest, code: str) -> HttpResponse:
             body = read_body(request)
         except BodyRefused as refused:
             return refused_response(request, refused)
-        if body.data.get("switch_language"):
-            return render(
+        return _report_post(request, category, body, neutral=False)
+    return _form_page(request, category, submission=new_submission_token(), neutral=False)
+
+
+@csrf_exempt  # cookie-less: see CrossSiteWriteGuardMiddleware
+@require_http_methods(["GET", "POST"])
+def start(request: HttpRequest) -> HttpResponse:
+    """The report form at one address for every category (leave no trace, issue 13).
+
+    The home page's category buttons post here with the category and the token the form will be
+    sent with. The history entry of that choice then holds no category in its address, and once
+    a report was filed with its token, sending it again (Back without JavaScript resubmits it)
+    leads to the start page instead of the category's empty form. The form posts here too, its
+    category in a hidden field. A GET, or anything unreadable, leads to the start page.
+    """
+    if request.method == "GET":
+        return _to_start()
+    try:
+        body = read_body(request)
+    except BodyRefused as refused:
+        return refused_response(request, refused)
+    code = body.data.get("category", "")
+    if not isinstance(code, str) or code not in categories.CODES:
+        return _to_start()
+    category = categories.get(code)
+    if body.data.get("choose"):
+        token = body.data.get("submission", "")
+        if not _is_token(token):
+            token = new_submission_token()
+        elif selectors.submission_used(token):
+            return _to_start()
+        return _form_page(request, category, submission=token, neutral=True)
+    return _report_post(request, category, body, neutral=True)
+
+
+def _is_token(value: object) -> bool:
+    return isinstance(value, str) and SUBMISSION_TOKEN.fullmatch(value) is not None
+
+
+def _to_start() -> HttpResponse:
+    # A 303: the history entry that asked becomes the start page's.
+    response = HttpResponseRedirect(reverse("intake:home"))
+    response.status_code = 303
+    return response
+
+
+def _form_page(
+    request: HttpRequest,
+    category: categories.Category,
+    *,
+    submission: str,
+    neutral: bool,
+) -> HttpResponse:
+    form = ReportForm(category=category, initial={"submission": submission})
+    return _with_location_policy(
+        render(
+            request,
+            "intake/report_form.html",
+            {"form": form, "category": category, "neutral_start": neutral},
+        ),
+        category,
+    )
+
+
+def _with_location_policy(response: HttpResponse, category: categories.Category) -> HttpResponse:
+    """The child-in-danger form may ask for the location (web/middleware._permissions_policy
+    decides by the address, which at ``start`` names no category)."""
+    if category.code in categories.EMERGENCY_FIRST:
+        response["Permissions-Policy"] = "geolocation=(self), camera=(), microphone=()"
+    return response
+
+
+def _report_post(
+    request: HttpRequest, category: categories.Category, body: Body, *, neutral: bool
+) -> HttpResponse:
+    if body.data.get("switch_language"):
+        return _with_location_policy(
+            render(
                 request,
                 "intake/report_form.html",
                 {
@@ -79,47 +160,56 @@ def report(request: HttpRequest, code: str) -> HttpResponse:
                     "category": category,
                     "files_dropped": bool(body.files or body.refused),
                     "switched": True,
+                    "neutral_start": neutral,
                 },
-            )
-        form = ReportForm(body.data, body.files, category=category)
-        mark_refused_files(form, body)
-        uploads = validate_files(form) if form.is_valid() else []
-        if form.is_valid():
-            created = actions.report_create(
-                category=category.code,
-                channel=Channel.WEB,
-                language=get_language() or "en",
-                details=form.details(),
-                contact=form.contact(),
-                uploads=uploads,
-                submission_token=form.cleaned_data["submission"] or None,
-                country=form.cleaned_data.get("country") or "",
-            )
-            if created.replayed and not created.receipt:
-                # The reporter left with Quick exit: whoever sends the form again on their
-                # device learns that it was sent, not its receipt nor which form it was (a 303, so
-                # the history entry no longer names the form either).
-                response = HttpResponseRedirect(reverse("intake:sent"))
-                response.status_code = 303
-                return response
-            context = {
-                "receipt": created.receipt,
-                "category": category,
-                "files": len(uploads),
-                "replayed": created.replayed,
-                "country": form.cleaned_data.get("country") or "",
-                # The receipt page's Quick exit posts it back (intake/_quick_exit.html).
-                "submission": form.cleaned_data["submission"],
-            }
-            return render(request, "intake/receipt.html", context)
-        return render(
+            ),
+            category,
+        )
+    form = ReportForm(body.data, body.files, category=category)
+    mark_refused_files(form, body)
+    uploads = validate_files(form) if form.is_valid() else []
+    if form.is_valid():
+        created = actions.report_create(
+            category=category.code,
+            channel=Channel.WEB,
+            language=get_language() or "en",
+            details=form.details(),
+            contact=form.contact(),
+            uploads=uploads,
+            submission_token=form.cleaned_data["submission"] or None,
+            country=form.cleaned_data.get("country") or "",
+        )
+        if created.replayed and not created.receipt:
+            # The reporter left with Quick exit: whoever sends the form again on their
+            # device learns that it was sent, not its receipt nor which form it was (a 303, so
+            # the history entry no longer names the form either).
+            response = HttpResponseRedirect(reverse("intake:sent"))
+            response.status_code = 303
+            return response
+        context = {
+            "receipt": created.receipt,
+            "category": category,
+            "files": len(uploads),
+            "replayed": created.replayed,
+            "country": form.cleaned_data.get("country") or "",
+            # The receipt page's Quick exit posts it back (intake/_quick_exit.html).
+            "submission": form.cleaned_data["submission"],
+        }
+        return render(request, "intake/receipt.html", context)
+    return _with_location_policy(
+        render(
             request,
             "intake/report_form.html",
-            {"form": form, "category": category, "files_dropped": bool(body.files or body.refused)},
+            {
+                "form": form,
+                "category": category,
+                "files_dropped": bool(body.files or body.refused),
+                "neutral_start": neutral,
+            },
             status=400,
-        )
-    form = ReportForm(category=category, initial={"submission": new_submission_token()})
-    return render(request, "intake/report_form.html", {"form": form, "category": category})
+        ),
+        category,
+    )
 
 
 def _typed(data: Any) -> dict[str, Any]:
@@ -136,6 +226,8 @@ def _thread_page(
     form: MessageForm | None = None,
     sent: bool = False,
     erased: bool = False,
+    switched: bool = False,
+    files_dropped: bool = False,
     status: int = 200,
 ) -> HttpResponse:
     category = categories.get(report.category)
@@ -151,6 +243,8 @@ def _thread_page(
         "sent": sent,
         # Retention destroyed the report's content key: nothing can be added to it any more.
         "erased": erased or report.content_erased_at is not None,
+        "switched": switched,
+        "files_dropped": files_dropped,
     }
     return render(request, "intake/followup_thread.html", context, status=status)
 
@@ -191,7 +285,25 @@ def followup(request: HttpRequest) -> HttpResponse:
     opened = _open_by_receipt(request)
     if isinstance(opened, HttpResponse):
         return opened
+    if opened.body.data.get("switch_language"):
+        return _switched_thread_page(request, opened)
     return _thread_page(request, opened.report, receipt=opened.receipt)
+
+
+def _switched_thread_page(request: HttpRequest, opened: _Opened) -> HttpResponse:
+    """The thread again in the language of the address, with the message typed so far (the
+    language buttons send the message form, web/templates/_language_buttons.html). Nothing is
+    sent and nothing is checked; files cannot be carried over and are said to be dropped."""
+    typed = _typed(opened.body.data)
+    typed["receipt"] = opened.receipt
+    return _thread_page(
+        request,
+        opened.report,
+        receipt=opened.receipt,
+        form=MessageForm(initial=typed),
+        switched=True,
+        files_dropped=bool(opened.body.files or opened.body.refused),
+    )
 
 
 @csrf_exempt
@@ -201,6 +313,8 @@ def followup_message(request: HttpRequest) -> HttpResponse:
     if isinstance(opened, HttpResponse):
         return opened
     found, receipt = opened.report, opened.receipt
+    if opened.body.data.get("switch_language"):
+        return _switched_thread_page(request, opened)
     form = MessageForm(opened.body.data, opened.body.files)
     if not categories.get(found.category).allows_files:
         form.fields.pop("attachments", None)

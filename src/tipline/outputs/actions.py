@@ -131,7 +131,7 @@ class Delivery:
     built: Built
 
 
-_README = """Referral package from {hotline}
+README = """Referral package from {hotline}
 
   package.zip          the package: report.json, encrypted members, manifest.sha256
   package.zip.minisig  its signature (minisign, key id {key_id})
@@ -177,7 +177,7 @@ def referral_package_download(*, actor: StaffUser, report: Report) -> Delivery:
             outer.writestr("package.zip.minisig", built.signature)
             outer.writestr(
                 "README.txt",
-                _README.format(hotline=settings.TIPLINE_HOTLINE_NAME, key_id=built.key_id),
+                README.format(hotline=settings.TIPLINE_HOTLINE_NAME, key_id=built.key_id),
             )
     bundle.seek(0)
     return Delivery(file=bundle, filename=filename, built=built)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from tipline.cases.models import Referral, Report
+from tipline.cases.policies import ReportPolicy
 from tipline.staff.models import Role
 
 if TYPE_CHECKING:
@@ -22,6 +23,13 @@ class AgencyPolicy:
     @staticmethod
     def may_manage(user: StaffUser) -> bool:
         return user.is_active and user.role == Role.ADMIN
+
+
+class ReferralEmailPolicy:
+    @staticmethod
+    def may_send(user: StaffUser) -> bool:
+        """Caseworkers send a confirmed referral's package to an agency that takes e-mail."""
+        return ReportPolicy.may_claim(user)
 
 
 class ReferralPackagePolicy:

@@ -29,6 +29,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tipline.cases.models import Report
 from tipline.crypto import age, minisign
 from tipline.outputs import actions, cybertipline
+from tipline.outputs.email_delivery import referral_email_queue
 from tipline.outputs.package import PackageRefused
 from tipline.outputs.verify import unwrap, verify_package
 
@@ -79,6 +80,15 @@ class Command(BaseCommand):
             "--endpoint", required=True, help="the service's base URL, ending in /ispws"
         )
         cybertip.add_argument("--username", required=True, help="the HTTP Basic user name")
+        send = sub.add_parser(
+            "send",
+            help="queue the e-mail of a referred report's package to its agency",
+            description="Queue the e-mail of REPORT_ID's package to AGENCY (an agency whose "
+            "delivery is e-mail); the task worker sends it and retries while SMTP is down. "
+            "Audited as referral.email_queued, then referral.email_sent.",
+        )
+        send.add_argument("report_id", metavar="REPORT_ID")
+        send.add_argument("--agency", required=True, help="the agency it was referred to")
         sub.add_parser(
             "pubkey",
             help="print the referral signing public key",
@@ -90,6 +100,8 @@ class Command(BaseCommand):
         if action == "pubkey":
             self.stdout.write(minisign.public_key_file(), ending="")
             self.stderr.write(f"key id {minisign.key_id()}")
+        elif action == "send":
+            self._send(options["report_id"], options["agency"])
         elif action == "package":
             self._package(options["report_id"], options["agency"], options["out"])
         elif action == "submit-cybertipline":
@@ -156,6 +168,17 @@ class Command(BaseCommand):
             f"submitted to {options['agency']}: their report id {submitted.external_id}, "
             f"{submitted.files} file(s)"
         )
+
+    def _send(self, report_id: str, agency: str) -> None:
+        try:
+            report = Report.objects.get(pk=uuid.UUID(report_id))
+        except (ValueError, Report.DoesNotExist):
+            raise CommandError(f"no report {report_id}") from None
+        try:
+            delivery = referral_email_queue(actor=actions.CLI, report=report, agency=agency)
+        except PackageRefused as refusal:
+            raise CommandError(f"not sent: {refusal}") from None
+        self.stdout.write(f"{delivery.state}: {delivery.agency} <{delivery.address}>")
 
     def _verify(self, options: dict[str, Any]) -> None:
         try:
