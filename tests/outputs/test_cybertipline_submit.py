@@ -176,3 +176,29 @@ def test_a_failure_midway_retracts_the_half_sent_report(live_server: Any) -> Non
     assert opened.document is None
     assert opened.wrapped_key is None
     assert Referral.objects.get(report=report).external_id == ""
+
+
+@pytest.mark.django_db
+def test_the_command_takes_the_service_from_the_agencys_settings() -> None:
+    """Without --endpoint/--username, `referral submit-cybertipline` uses the agency's API
+    address and the environment variable its credential reference names (USER:PASSWORD)."""
+    from django.core.management.base import CommandError
+
+    from tests.outputs.helpers import agency
+    from tipline.outputs.management.commands.referral import _service_settings
+
+    row = agency()
+    row.api_url, row.api_credential = "https://report.example.org/ispws", "NCMEC_API"
+    row.save(update_fields=["api_url", "api_credential"])
+    options = {"agency": row.name, "endpoint": None, "username": None}
+    assert _service_settings(options, {"NCMEC_API": "esp-42:s3cret:with:colons"}) == (
+        "https://report.example.org/ispws",
+        "esp-42",
+        "s3cret:with:colons",
+    )
+    with pytest.raises(CommandError, match="NCMEC_API"):
+        _service_settings(options, {})
+    explicit = {**options, "endpoint": "https://other.example/ispws", "username": "me"}
+    with pytest.raises(CommandError, match="TIPLINE_CYBERTIPLINE_PASSWORD"):
+        _service_settings(explicit, {"NCMEC_API": "esp-42:x"})
+    assert _service_settings(explicit, {"TIPLINE_CYBERTIPLINE_PASSWORD": "p"})[1:] == ("me", "p")
