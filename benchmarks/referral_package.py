@@ -37,6 +37,10 @@ def django_setup(data_dir: Path) -> None:
     os.environ.pop("DATABASE_URL", None)
     import django
 
+    from tipline.crypto.keyfiles import init_keys
+
+    # Settings only read keys (as a real installation, created by `tipline keys init`).
+    init_keys(data_dir / "keys", stored_data=None)
     django.setup()
     from django.core.management import call_command
 
