@@ -20,7 +20,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from tests import factories
 from tests.console.helpers import signed_in
-from tipline.cases import actions, transitions
+from tipline.cases import actions, review, transitions
 from tipline.cases.models import Agency
 from tipline.cases.states import Outcome
 from tipline.staff.models import StaffUser
@@ -432,6 +432,14 @@ def _refer(report: object) -> None:
     first = factories.staff("ref-one", "analyst").user
     second = factories.staff("ref-two", "analyst").user
     claimed = actions.report_claim(actor=first, report=report)  # type: ignore[arg-type]
+    # A referral needs its facts first (issue 15): the legal assessment, the severity for imagery.
+    review.classification_set(
+        actor=first,
+        report=claimed,
+        values={"legal_assessment": "baseline", "severity": "C"}
+        if claimed.category == "csam"
+        else {"legal_assessment": "national"},
+    )
     transitions.report_decide(actor=first, report=claimed, outcome=Outcome.REFERRED, agency=AGENCY)
     transitions.report_confirm(actor=second, report=claimed)
 

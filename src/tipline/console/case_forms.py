@@ -7,43 +7,50 @@ the actions (``tipline.cases.transitions`` and ``tipline.cases.review``).
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from tipline.cases.classification import VOCABULARIES
+from tipline.cases import classification_rules
+from tipline.cases.classification import FIELD_LABELS, VOCABULARIES
 from tipline.cases.review import NOTE_MAX
 from tipline.cases.states import Outcome
 from tipline.cases.transitions import agency_choices
 
-if TYPE_CHECKING:
-    from django.utils.functional import _StrPromise
-
-CLASSIFICATION_LABELS: dict[str, _StrPromise] = {
-    "legal_assessment": _("Legal assessment"),
-    "severity": _("Severity (IWF category)"),
-    "industry_category": _("Industry category"),
-    "victim_age_group": _("Victim age group"),
-    "victim_gender": _("Victim gender"),
-    "content_type": _("Content type"),
-    "site_type": _("Site type"),
-}
-
 
 class ClassificationForm(forms.Form):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    """The fields this report's category asks (``data/classification.toml``). Unset fields may
+    carry a suggestion from the reporter's answers: marked as such, saved only with the form."""
+
+    def __init__(
+        self,
+        *args: Any,
+        category: str,
+        suggested: Mapping[str, str] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        suggested = suggested or {}
+        if suggested and not args and "data" not in kwargs:
+            kwargs["initial"] = {**suggested, **(kwargs.get("initial") or {})}
         super().__init__(*args, **kwargs)
-        for name, vocabulary in VOCABULARIES.items():
-            self.fields[name] = forms.ChoiceField(
-                label=CLASSIFICATION_LABELS[name],
+        for name in classification_rules.load().fields_for(category):
+            field = forms.ChoiceField(
+                label=FIELD_LABELS[name],
                 required=False,
-                choices=[("", _("Not set")), *vocabulary.choices],
+                choices=[("", _("Not set")), *VOCABULARIES[name].choices],
             )
+            if name in suggested:
+                field.help_text = _("Suggested from the reporter's answers: check it, then save.")
+                # The template gives the help text this id (auto_id is "id_%s").
+                field.widget.attrs["aria-describedby"] = f"id_{name}-help"
+            self.fields[name] = field
 
     def values(self) -> dict[str, str]:
-        return {name: self.cleaned_data.get(name) or "" for name in VOCABULARIES}
+        """Only this form's fields: one a category does not ask keeps whatever it holds."""
+        return {name: self.cleaned_data.get(name) or "" for name in self.fields}
 
 
 class DecisionForm(forms.Form):

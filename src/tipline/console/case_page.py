@@ -15,7 +15,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from tipline.cases import casework, categories, queue
+from tipline.cases import casework, categories, classification_rules, queue
+from tipline.cases.classification import FIELD_LABELS
 from tipline.cases.models import Report
 from tipline.cases.policies import ReportPolicy
 from tipline.cases.states import DecisionStatus, Outcome, ReportState
@@ -129,6 +130,17 @@ def _cluster_rows(case: casework.CaseFile) -> list[dict[str, Any]]:
     ]
 
 
+def _classification_form(report: Report, case: casework.CaseFile) -> ClassificationForm:
+    suggested = (
+        {}
+        if case.erased
+        else classification_rules.suggestions(report.category, case.details, case.classification)
+    )
+    return ClassificationForm(
+        category=report.category, initial=case.classification, suggested=suggested
+    )
+
+
 def _decision_context(
     user: StaffUser, report: Report, case: casework.CaseFile, forms: Mapping[str, Form]
 ) -> dict[str, Any]:
@@ -137,10 +149,17 @@ def _decision_context(
     pending = next((d for d in case.decisions if d.status == DecisionStatus.PENDING), None)
     may_decide = state == ReportState.IN_REVIEW and ReportPolicy.may_decide(user, report)
     return {
-        "classification_rows": classification_rows(case.classification),
+        "classification_rows": classification_rows(case.classification, report.category),
         "classification_form": forms.get("classification")
-        or (ClassificationForm(initial=case.classification) if may_decide else None),
+        or (_classification_form(report, case) if may_decide else None),
         "decision_form": forms.get("decision") or (DecisionForm() if may_decide else None),
+        # What a referral, notice or forward would still need, said before anyone tries one.
+        "still_to_classify": [
+            FIELD_LABELS[name]
+            for name in classification_rules.missing_before_asserting(
+                report.category, case.classification
+            )
+        ],
         "note_form": forms.get("note") or NoteForm(),
         "link_form": forms.get("link") or LinkForm(),
         "may_decide": may_decide,
