@@ -11,7 +11,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from tipline.cases import classification_rules
@@ -19,6 +21,7 @@ from tipline.cases.classification import FIELD_LABELS, VOCABULARIES
 from tipline.cases.review import NOTE_MAX
 from tipline.cases.states import Outcome
 from tipline.cases.transitions import agency_choices
+from tipline.console import replies
 
 
 class ClassificationForm(forms.Form):
@@ -116,3 +119,30 @@ class LinkForm(_OwnIds):
             return uuid.UUID(self.cleaned_data["other"].strip())
         except ValueError:
             raise ValidationError(_("That is not a report id.")) from None
+
+
+class ReplyTemplateForm(_OwnIds):
+    """Which reply template to put into the message to the reporter, and in which language."""
+
+    id_prefix = "reply"
+    template = forms.ChoiceField(label=_("Reply template"))
+    language = forms.ChoiceField(
+        label=_("Template language"),
+        # Each language named in itself, as on the public site's switcher.
+        choices=[(code, name) for code, name in settings.LANGUAGES if code in replies.LANGUAGES],
+    )
+
+    def __init__(self, *args: Any, category: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.category = category
+        field = self.fields["template"]
+        assert isinstance(field, forms.ChoiceField)  # noqa: S101 - declared just above
+        # Titles in the analyst's own language; the text follows the language chosen.
+        titles = replies.for_category(category, replies.reporter_language(get_language()))
+        field.choices = [(reply.key, reply.title) for reply in titles]
+
+    def reply(self) -> replies.Reply | None:
+        """The chosen template; call only when ``is_valid()``."""
+        return replies.find(
+            self.cleaned_data["template"], self.cleaned_data["language"], self.category
+        )

@@ -20,7 +20,14 @@ from tipline.cases.classification import FIELD_LABELS
 from tipline.cases.models import Report
 from tipline.cases.policies import ReportPolicy
 from tipline.cases.states import DecisionStatus, Outcome, ReportState
-from tipline.console.case_forms import ClassificationForm, DecisionForm, LinkForm, NoteForm
+from tipline.console import replies
+from tipline.console.case_forms import (
+    ClassificationForm,
+    DecisionForm,
+    LinkForm,
+    NoteForm,
+    ReplyTemplateForm,
+)
 from tipline.console.fields import (
     answered_fields,
     classification_rows,
@@ -101,10 +108,28 @@ def case_page(
         "may_send_email": ReferralEmailPolicy.may_send(user),
         **_decision_context(user, report, case, forms),
         **case_forwarding(user, report),
-
         **notices_context(request, report),
+        **_reply_context(report, forms),
     }
     return no_store(render(request, "console/case.html", context, status=status))
+
+
+def _reply_context(report: Report, forms: Mapping[str, Form]) -> dict[str, Any]:
+    """The reply template chooser beside the message form, and the texts for filling in place
+    with JavaScript (without it, "Use template" re-renders the page with the text filled in)."""
+    chooser = forms.get("reply") or ReplyTemplateForm(
+        category=report.category,
+        initial={"language": replies.reporter_language(report.language)},
+    )
+    texts: dict[str, dict[str, str]] = {}
+    for language in replies.LANGUAGES:
+        for reply in replies.for_category(report.category, language):
+            texts.setdefault(reply.key, {})[language] = reply.body
+    return {
+        "reply_form": chooser,
+        "reply_texts": texts,
+        "reply_used": "reply" in forms,
+    }
 
 
 def _marks(case: casework.CaseFile) -> dict[str, list[tuple[int, int]]]:
