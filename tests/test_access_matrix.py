@@ -113,6 +113,7 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     "console/sign-out/": ("/console/sign-out/", {"GET": 405, "POST": 302}),
     "console/sign-out/everywhere/": ("/console/sign-out/everywhere/", {"GET": 302, "POST": 302}),
     "console/queue/": ("/console/queue/", {"GET": 302, "POST": 302}),
+    "console/next/": ("/console/next/", {"GET": 302, "POST": 302}),
     "console/audit/": ("/console/audit/", {"GET": 302, "POST": 302}),
     "console/inbox/": ("/console/inbox/", {"GET": 302, "POST": 302}),
     "console/account/time-zone/": ("/console/account/time-zone/", {"GET": 302, "POST": 302}),
@@ -289,6 +290,8 @@ ROLE_MATRIX: dict[str, tuple[str, dict[str, str], dict[str, int]]] = {
     "console/": ("GET", {}, {"*": 200}),
     # An auditor sees no report: no queue either (they land on the audit log).
     "console/queue/": ("GET", {}, {"auditor": 404, "*": 200}),
+    # Casework roles go to the top unclaimed report; the others to their home page. All redirect.
+    "console/next/": ("GET", {}, {"*": 302}),
     "console/audit/": ("GET", {}, {"auditor": 200, "admin": 200, "*": 404}),
     "console/inbox/": ("GET", {}, {"casework": 200, "*": 404}),
     # Everyone chooses their own time zone (and only their own: the form has no "whose").
