@@ -50,7 +50,7 @@ class ClassificationIncomplete(NotAllowed):
         self.missing = tuple(missing)
         names = ", ".join(str(FIELD_LABELS[name]) for name in missing)
         super().__init__(
-            _("classify the report first — this decision needs: %(fields)s") % {"fields": names}
+            _("classify the report first (not set yet: %(fields)s)") % {"fields": names}
         )
 
 
