@@ -35,7 +35,8 @@ def test_a_referral_without_classification_is_refused_on_the_form_with_the_reaso
     assert "Nothing was saved" in text
     assert "Classify the report first" in text
     error = text.split("Nothing was saved")[1].split("</ul>")[0]
-    assert "Legal assessment" in error and "Severity (IWF category)" in error
+    assert "Legal assessment" in error
+    assert "Severity (IWF category)" in error
     # The analyst's choices are kept on the form.
     assert re.search(r'<option value="referred" selected>', text)
     assert not Decision.objects.exists()
