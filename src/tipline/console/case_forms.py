@@ -46,10 +46,14 @@ class ClassificationForm(forms.Form):
                 choices=[("", _("Not set")), *VOCABULARIES[name].choices],
             )
             if name in suggested:
-                field.help_text = _("Suggested from the reporter's answers: check it, then save.")
+                field.help_text = _("Suggested")
                 # The template gives the help text this id (auto_id is "id_%s").
                 field.widget.attrs["aria-describedby"] = f"id_{name}-help"
             self.fields[name] = field
+
+    @property
+    def has_suggestions(self) -> bool:
+        return any(field.help_text for field in self.fields.values())
 
     def values(self) -> dict[str, str]:
         """Only this form's fields: one a category does not ask keeps whatever it holds."""
