@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0008_throttle_buckets'),
+        ('cases', '0009_forward17_channel_hotline'),
     ]
 
     operations = [
