@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0009_forward17_channel_hotline'),
+        ('cases', '0011_ispws17_channel_and_referral_id'),
     ]
 
     operations = [
