@@ -321,4 +321,4 @@ def test_a_slip_then_the_right_code_at_once_reaches_the_console() -> None:
     right = totp_code(created.device)
     slip = client.post(CODE, {"code": f"{(int(right) + 1) % 1_000_000:06d}"})
     assert FAILED in slip.content.decode()
-    assert client.post(CODE, {"code": right})["Location"] == "/console/"
+    assert client.post(CODE, {"code": right})["Location"] == LANDING
