@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0011_ispws17_channel_and_referral_id'),
+        ('cases', '0012_safety13_agency_api'),
     ]
 
     operations = [
