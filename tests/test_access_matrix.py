@@ -20,7 +20,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from tests import factories
 from tests.console.helpers import signed_in
-from tipline.cases import actions, transitions
+from tipline.cases import actions, review, transitions
 from tipline.cases.models import Agency
 from tipline.cases.states import Outcome
 from tipline.staff.models import StaffUser
@@ -113,6 +113,7 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     "console/sign-out/": ("/console/sign-out/", {"GET": 405, "POST": 302}),
     "console/sign-out/everywhere/": ("/console/sign-out/everywhere/", {"GET": 302, "POST": 302}),
     "console/queue/": ("/console/queue/", {"GET": 302, "POST": 302}),
+    "console/next/": ("/console/next/", {"GET": 302, "POST": 302}),
     "console/audit/": ("/console/audit/", {"GET": 302, "POST": 302}),
     "console/inbox/": ("/console/inbox/", {"GET": 302, "POST": 302}),
     "console/account/time-zone/": ("/console/account/time-zone/", {"GET": 302, "POST": 302}),
@@ -289,6 +290,8 @@ ROLE_MATRIX: dict[str, tuple[str, dict[str, str], dict[str, int]]] = {
     "console/": ("GET", {}, {"*": 200}),
     # An auditor sees no report: no queue either (they land on the audit log).
     "console/queue/": ("GET", {}, {"auditor": 404, "*": 200}),
+    # Casework roles go to the top unclaimed report; the others to their home page. All redirect.
+    "console/next/": ("GET", {}, {"*": 302}),
     "console/audit/": ("GET", {}, {"auditor": 200, "admin": 200, "*": 404}),
     "console/inbox/": ("GET", {}, {"casework": 200, "*": 404}),
     # Everyone chooses their own time zone (and only their own: the form has no "whose").
@@ -432,6 +435,14 @@ def _refer(report: object) -> None:
     first = factories.staff("ref-one", "analyst").user
     second = factories.staff("ref-two", "analyst").user
     claimed = actions.report_claim(actor=first, report=report)  # type: ignore[arg-type]
+    # A referral needs its facts first (issue 15): the legal assessment, the severity for imagery.
+    review.classification_set(
+        actor=first,
+        report=claimed,
+        values={"legal_assessment": "baseline", "severity": "C"}
+        if claimed.category == "csam"
+        else {"legal_assessment": "national"},
+    )
     transitions.report_decide(actor=first, report=claimed, outcome=Outcome.REFERRED, agency=AGENCY)
     transitions.report_confirm(actor=second, report=claimed)
 

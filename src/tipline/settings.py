@@ -220,6 +220,11 @@ OTP_TOTP_ISSUER = TIPLINE_HOTLINE_NAME
 TIPLINE_EXCHANGE_ALLOW_HTTP = os.environ.get("TIPLINE_EXCHANGE_ALLOW_HTTP") == "1"
 # How often outcome updates owed to partner hotlines are sent (seconds).
 TIPLINE_EXCHANGE_OUTCOME_SECONDS = _env_int("TIPLINE_EXCHANGE_OUTCOME_SECONDS", 300)
+# django-otp's own throttle (refuse any code for 1 s after a wrong one, doubling after each) is
+# off: it refused the right code typed straight after a slip, with our one generic message, and
+# it counted as a further failure. Guessing is bounded by the account lockout instead
+# (staff/actions.py: five failures of password or code lock the account for 15 min, doubling).
+OTP_TOTP_THROTTLE_FACTOR = 0
 # Between the password and the code, the half-signed-in state lasts this long.
 TIPLINE_SIGN_IN_PENDING_SECONDS = 300
 

@@ -100,6 +100,7 @@ def test_notice_sent_checked_and_removed(
     row.get_by_role("button", name=f"Claim {CSAM}").click()
     row.locator(".case-link").click()
     page.get_by_label("Legal assessment").select_option("baseline")
+    page.get_by_label("Severity (IWF category)").select_option("C")  # a notice needs it (issue 15)
     page.get_by_label("Industry category").select_option("A1")
     page.get_by_label("Content type").select_option("image")
     page.get_by_role("button", name="Save classification").click()

@@ -32,6 +32,17 @@ def _claimed(category: str = "csam", who: object = None) -> Report:
     return actions.report_claim(actor=who, report=report)  # type: ignore[arg-type]
 
 
+def _classified(report: Report, who: object, **values: str) -> Report:
+    """The facts a referral needs (issue 15): a legal assessment, and the severity for imagery."""
+    values = values or (
+        {"legal_assessment": "baseline", "severity": "A"}
+        if report.category == "csam"
+        else {"legal_assessment": "national"}
+    )
+    review.classification_set(actor=who, report=report, values=values)  # type: ignore[arg-type]
+    return report
+
+
 def _actions_for(report: Report) -> list[str]:
     return list(
         AuditEntry.objects.filter(target_id=str(report.id))
@@ -95,7 +106,7 @@ def test_a_liaison_sees_only_what_was_referred_to_their_agency() -> None:
     ana, ben, _sue = _people()
     ours = factories.staff("lee", "liaison", agency=AGENCY).user
     theirs = factories.staff("max", "liaison", agency="Border Agency").user
-    report = _claimed("luring", ana)
+    report = _classified(_claimed("luring", ana), ana)
     other = factories.report("luring").report
     transitions.report_decide(actor=ana, report=report, outcome=Outcome.REFERRED, agency=AGENCY)
     assert list(ReportPolicy.visible(ours)) == [], "not visible before confirmation"
@@ -127,7 +138,7 @@ def test_four_eyes_is_configured_per_category() -> None:
     assert not done.needs_second_review
     # ...but the same assessment of abuse material does.
     csam = _claimed("csam", ana)
-    review.classification_set(actor=ana, report=csam, values={"legal_assessment": "national"})
+    _classified(csam, ana, legal_assessment="national", severity="C")
     assert transitions.report_decide(
         actor=ana, report=csam, outcome=Outcome.NOTICE_SENT
     ).status == (DecisionStatus.PENDING)
@@ -137,7 +148,7 @@ def test_four_eyes_is_configured_per_category() -> None:
 
 def test_send_back_and_withdraw_return_the_report_to_review() -> None:
     ana, ben, sue = _people()
-    report = _claimed("csam", ana)
+    report = _classified(_claimed("csam", ana), ana)
     transitions.report_decide(actor=ana, report=report, outcome=Outcome.REFERRED, agency=AGENCY)
     with pytest.raises(NotAllowed):
         transitions.report_send_back(actor=ana, report=report)  # the proposer cannot

@@ -74,6 +74,7 @@ def test_send_back_keeps_the_reason_as_a_note_and_notes_render_inert() -> None:
     ana, _ = signed_in("ana")
     ben, _ = signed_in("ben")
     ana.post(_url(report, "claim/"))
+    ana.post(_url(report, "classify/"), {"legal_assessment": "baseline", "severity": "C"})
     ana.post(_url(report, "decide/"), {"outcome": "referred", "agency": AGENCY})
     assert ben.post(_url(report, "send-back/"), {"body": HOSTILE}).status_code == 302
     report.refresh_from_db()
@@ -103,6 +104,7 @@ def test_a_liaison_reads_a_referred_case_without_contact_notes_or_work_controls(
     liaison, _ = signed_in("lee", "liaison", agency=AGENCY)
     claimed = actions.report_claim(actor=first, report=report)
     review.note_add(actor=first, report=claimed, body="MARKER-internal working note")
+    review.classification_set(actor=first, report=claimed, values={"legal_assessment": "national"})
     transitions.report_decide(actor=first, report=claimed, outcome=Outcome.REFERRED, agency=AGENCY)
     transitions.report_confirm(actor=second, report=claimed)
     page = liaison.get(_url(report)).content.decode()

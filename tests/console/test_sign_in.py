@@ -311,3 +311,14 @@ def test_console_posts_need_the_csrf_token() -> None:
         assert refused.status_code == 403, path
         assert "This form has expired" in refused.content.decode()
     assert client.get(HOME).status_code == 200  # still signed in
+
+
+def test_a_slip_then_the_right_code_at_once_reaches_the_console() -> None:
+    """Regression (issue 15): the right code typed straight after a wrong one was refused."""
+    created = staff("ana")
+    client = Client()
+    password_step(client)
+    right = totp_code(created.device)
+    slip = client.post(CODE, {"code": f"{(int(right) + 1) % 1_000_000:06d}"})
+    assert FAILED in slip.content.decode()
+    assert client.post(CODE, {"code": right})["Location"] == LANDING

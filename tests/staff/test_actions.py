@@ -307,3 +307,19 @@ def test_the_password_alone_cannot_enrol_a_second_authenticator() -> None:
     rogue.refresh_from_db()
     assert rogue.confirmed is False
     assert actions_for("ana")[-1] == "auth.sign_in_failed"
+
+
+def test_a_wrong_code_followed_at_once_by_the_right_one_signs_in() -> None:
+    """Regression (issue 15): django-otp's own per-device delay (1 s after one failure, doubling
+    after each) refused the right code typed straight after a mistyped one, with the same generic
+    message. The account lockout above is the only limit on guessing codes."""
+    created = staff("ana")
+    user = actions.sign_in_password(username="ana", password=STAFF_PASSWORD)
+    right = totp_code(created.device)
+    wrong = f"{(int(right) + 1) % 1_000_000:06d}"
+    for _ in range(3):  # three slips leave django-otp asking for a 4 s pause
+        with pytest.raises(actions.SignInFailed):
+            actions.sign_in_code(user_id=user.pk, token=wrong)
+    signed, _device = actions.sign_in_code(user_id=user.pk, token=right)
+    assert signed.pk == user.pk
+    assert actions_for("ana")[-1] == "auth.sign_in"

@@ -46,7 +46,9 @@ def _decide_notice(report: Report, *, category_values: dict[str, str]) -> tuple[
     ana, _ = signed_in("ana")
     ben, _ = signed_in("ben")
     assert ana.post(_url(report, "claim/")).status_code == 302
-    assert ana.post(_url(report, "classify/"), category_values).status_code == 302
+    # A notice asserts illegality: abuse imagery needs its severity first (issue 15).
+    values = {"severity": "C", **category_values} if report.category == "csam" else category_values
+    assert ana.post(_url(report, "classify/"), values).status_code == 302
     assert ana.post(_url(report, "decide/"), {"outcome": "notice_sent"}).status_code == 302
     assert not TrackedUrl.objects.filter(report=report).exists()  # waits for four eyes
     assert ben.post(_url(report, "confirm/")).status_code == 302
@@ -259,10 +261,12 @@ def test_plain_notice_for_stalking_in_the_table_providers_language(
     ).report
     user = factories.staff("cara").user
     from tipline.cases import actions as case_actions
-    from tipline.cases import transitions
+    from tipline.cases import review, transitions
     from tipline.cases.states import Outcome
 
     case_actions.report_claim(actor=user, report=report)
+    # A notice asserts illegality: the legal assessment first (issue 15).
+    review.classification_set(actor=user, report=report, values={"legal_assessment": "national"})
     transitions.report_decide(actor=user, report=report, outcome=Outcome.NOTICE_SENT)
     actions.notices_open(actor=user.username, report=report)
     tasks.prepare_notices.call(str(report.id))
@@ -320,7 +324,9 @@ def test_a_new_report_of_a_removed_url_reopens_tracking(
     cara = factories.staff("cara").user
     dan = factories.staff("dan").user
     case_actions.report_claim(actor=cara, report=second)
-    review.classification_set(actor=cara, report=second, values={"legal_assessment": "baseline"})
+    review.classification_set(
+        actor=cara, report=second, values={"legal_assessment": "baseline", "severity": "C"}
+    )
     transitions.report_decide(actor=cara, report=second, outcome=Outcome.NOTICE_SENT)
     transitions.report_confirm(actor=dan, report=second)
     [again] = actions.notices_open(actor=dan.username, report=second)

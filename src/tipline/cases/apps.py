@@ -7,7 +7,9 @@ class CasesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # A malformed workflow.toml must stop the platform at start, not fail a decision later.
-        from tipline.cases import workflow
+        # A malformed workflow.toml or classification.toml must stop the platform at start, not
+        # fail a decision later.
+        from tipline.cases import classification_rules, workflow
 
         workflow.load()
+        classification_rules.load()

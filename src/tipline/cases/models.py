@@ -222,6 +222,22 @@ class Classification(models.Model):
     site_type = models.CharField(
         max_length=16, choices=classification.SiteType.choices, blank=True, default=""
     )
+    # Sextortion and cyberstalking (issue 15).
+    platform = models.CharField(
+        max_length=24, choices=classification.Platform.choices, blank=True, default=""
+    )
+    payment_method = models.CharField(
+        max_length=24, choices=classification.PaymentMethod.choices, blank=True, default=""
+    )
+    demand = models.CharField(
+        max_length=24, choices=classification.Demand.choices, blank=True, default=""
+    )
+    motive = models.CharField(
+        max_length=24, choices=classification.Motive.choices, blank=True, default=""
+    )
+    victim_age = models.CharField(
+        max_length=24, choices=classification.VictimAge.choices, blank=True, default=""
+    )
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

@@ -263,3 +263,23 @@ def queue_page(
     )
     next_cursor = rows[-1].cursor if len(found) > size and rows else None
     return QueuePage(rows=rows, next_cursor=next_cursor)
+
+
+def next_unclaimed(user: StaffUser) -> uuid.UUID | None:
+    """The top of this person's working queue that nobody holds: "next case" (issue 15).
+
+    The queue's own order (tier, priority, then oldest first, so the nearest deadline within a
+    tier), among reports this person may see that are new or in review and unassigned. A report
+    awaiting second review is not "next": it waits for a reviewer, not for someone to claim it.
+    """
+    found = (
+        ReportPolicy.visible(user)
+        .filter(
+            assigned_to__isnull=True,
+            state__in=(ReportState.NEW.value, ReportState.IN_REVIEW.value),
+        )
+        .order_by("tier", "-priority", "created_at", "id")
+        .values_list("id", flat=True)
+        .first()
+    )
+    return found

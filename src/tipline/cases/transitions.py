@@ -15,6 +15,12 @@ Which decisions need four eyes is data (``data/workflow.toml``): per category, a
 content is illegal (legal assessment baseline or national) and a referral to law enforcement.
 The classification the proposer decided on is stored with the decision; the reviewer confirms
 exactly that (classification cannot change while the decision waits).
+
+Facts before decisions (issue 15): a decision that asserts illegality (a referral, a takedown
+notice, a forward, or any decision on content assessed as illegal) is refused while the
+classification lacks what ``data/classification.toml`` asks for it — the legal assessment at
+least, and the severity for abuse imagery. The rule is here, in the action, so the console, the
+API and the CLI refuse alike; ``ClassificationIncomplete`` names the missing fields.
 """
 
 from __future__ import annotations
@@ -26,8 +32,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tipline.audit.chain import record
-from tipline.cases import workflow
-from tipline.cases.classification import ILLEGAL, VOCABULARIES
+from tipline.cases import classification_rules, workflow
+from tipline.cases.classification import FIELD_LABELS, ILLEGAL, VOCABULARIES
 from tipline.cases.models import Agency, Classification, Decision, Referral, Report
 from tipline.cases.policies import NotAllowed, ReportPolicy
 from tipline.cases.selectors import report_locked
@@ -35,6 +41,25 @@ from tipline.cases.states import DecisionStatus, Outcome, ReportState, state_for
 
 if TYPE_CHECKING:
     from tipline.staff.models import StaffUser
+
+
+class ClassificationIncomplete(NotAllowed):
+    """A decision that asserts illegality, proposed or confirmed before the facts are set."""
+
+    def __init__(self, missing: list[str]) -> None:
+        self.missing = tuple(missing)
+        names = ", ".join(str(FIELD_LABELS[name]) for name in missing)
+        super().__init__(
+            _("classify the report first (not set yet: %(fields)s)") % {"fields": names}
+        )
+
+
+def require_classification(*, category: str, outcome: str, classification: dict[str, str]) -> None:
+    missing = classification_rules.missing_for(
+        category=category, outcome=outcome, classification=classification
+    )
+    if missing:
+        raise ClassificationIncomplete(missing)
 
 
 def _require_state(report: Report, *states: ReportState) -> None:
@@ -125,6 +150,7 @@ def report_decide(
         if not ReportPolicy.may_decide(actor, report):
             raise NotAllowed(_("claim the report before deciding it"))
         snapshot = classification_snapshot(report)
+        require_classification(category=report.category, outcome=outcome, classification=snapshot)
         four_eyes = needs_second_review(
             category=report.category, outcome=outcome, classification=snapshot
         )
@@ -176,6 +202,12 @@ def report_confirm(*, actor: StaffUser, report: Report) -> Decision:
             raise NotAllowed(_("a different analyst must confirm this decision"))
         if classification_snapshot(report) != decision.classification:
             raise NotAllowed(_("the classification changed after the decision was proposed"))
+        # A decision proposed before this rule existed is not confirmed on an empty classification.
+        require_classification(
+            category=report.category,
+            outcome=decision.outcome,
+            classification=decision.classification,
+        )
         decision.status = DecisionStatus.CONFIRMED
         decision.reviewed_by = actor
         decision.reviewed_at = timezone.now()

@@ -7,43 +7,57 @@ the actions (``tipline.cases.transitions`` and ``tipline.cases.review``).
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from tipline.cases.classification import VOCABULARIES
+from tipline.cases import classification_rules
+from tipline.cases.classification import FIELD_LABELS, VOCABULARIES
 from tipline.cases.review import NOTE_MAX
 from tipline.cases.states import Outcome
 from tipline.cases.transitions import agency_choices
-
-if TYPE_CHECKING:
-    from django.utils.functional import _StrPromise
-
-CLASSIFICATION_LABELS: dict[str, _StrPromise] = {
-    "legal_assessment": _("Legal assessment"),
-    "severity": _("Severity (IWF category)"),
-    "industry_category": _("Industry category"),
-    "victim_age_group": _("Victim age group"),
-    "victim_gender": _("Victim gender"),
-    "content_type": _("Content type"),
-    "site_type": _("Site type"),
-}
+from tipline.console import replies
 
 
 class ClassificationForm(forms.Form):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    """The fields this report's category asks (``data/classification.toml``). Unset fields may
+    carry a suggestion from the reporter's answers: marked as such, saved only with the form."""
+
+    def __init__(
+        self,
+        *args: Any,
+        category: str,
+        suggested: Mapping[str, str] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        suggested = suggested or {}
+        if suggested and not args and "data" not in kwargs:
+            kwargs["initial"] = {**suggested, **(kwargs.get("initial") or {})}
         super().__init__(*args, **kwargs)
-        for name, vocabulary in VOCABULARIES.items():
-            self.fields[name] = forms.ChoiceField(
-                label=CLASSIFICATION_LABELS[name],
+        for name in classification_rules.load().fields_for(category):
+            field = forms.ChoiceField(
+                label=FIELD_LABELS[name],
                 required=False,
-                choices=[("", _("Not set")), *vocabulary.choices],
+                choices=[("", _("Not set")), *VOCABULARIES[name].choices],
             )
+            if name in suggested:
+                field.help_text = _("Suggested")
+                # The template gives the help text this id (auto_id is "id_%s").
+                field.widget.attrs["aria-describedby"] = f"id_{name}-help"
+            self.fields[name] = field
+
+    @property
+    def has_suggestions(self) -> bool:
+        return any(field.help_text for field in self.fields.values())
 
     def values(self) -> dict[str, str]:
-        return {name: self.cleaned_data.get(name) or "" for name in VOCABULARIES}
+        """Only this form's fields: one a category does not ask keeps whatever it holds."""
+        return {name: self.cleaned_data.get(name) or "" for name in self.fields}
 
 
 class DecisionForm(forms.Form):
@@ -109,3 +123,30 @@ class LinkForm(_OwnIds):
             return uuid.UUID(self.cleaned_data["other"].strip())
         except ValueError:
             raise ValidationError(_("That is not a report id.")) from None
+
+
+class ReplyTemplateForm(_OwnIds):
+    """Which reply template to put into the message to the reporter, and in which language."""
+
+    id_prefix = "reply"
+    template = forms.ChoiceField(label=_("Reply template"))
+    language = forms.ChoiceField(
+        label=_("Template language"),
+        # Each language named in itself, as on the public site's switcher.
+        choices=[(code, name) for code, name in settings.LANGUAGES if code in replies.LANGUAGES],
+    )
+
+    def __init__(self, *args: Any, category: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.category = category
+        field = self.fields["template"]
+        assert isinstance(field, forms.ChoiceField)  # noqa: S101 - declared just above
+        # Titles in the analyst's own language; the text follows the language chosen.
+        titles = replies.for_category(category, replies.reporter_language(get_language()))
+        field.choices = [(reply.key, reply.title) for reply in titles]
+
+    def reply(self) -> replies.Reply | None:
+        """The chosen template; call only when ``is_valid()``."""
+        return replies.find(
+            self.cleaned_data["template"], self.cleaned_data["language"], self.category
+        )

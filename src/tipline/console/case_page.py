@@ -15,11 +15,19 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from tipline.cases import casework, categories, queue
+from tipline.cases import casework, categories, classification_rules, queue
+from tipline.cases.classification import FIELD_LABELS
 from tipline.cases.models import Report
 from tipline.cases.policies import ReportPolicy
 from tipline.cases.states import DecisionStatus, Outcome, ReportState
-from tipline.console.case_forms import ClassificationForm, DecisionForm, LinkForm, NoteForm
+from tipline.console import replies
+from tipline.console.case_forms import (
+    ClassificationForm,
+    DecisionForm,
+    LinkForm,
+    NoteForm,
+    ReplyTemplateForm,
+)
 from tipline.console.fields import (
     answered_fields,
     classification_rows,
@@ -100,10 +108,28 @@ def case_page(
         "may_send_email": ReferralEmailPolicy.may_send(user),
         **_decision_context(user, report, case, forms),
         **case_forwarding(user, report),
-
         **notices_context(request, report),
+        **_reply_context(report, forms),
     }
     return no_store(render(request, "console/case.html", context, status=status))
+
+
+def _reply_context(report: Report, forms: Mapping[str, Form]) -> dict[str, Any]:
+    """The reply template chooser beside the message form, and the texts for filling in place
+    with JavaScript (without it, "Use template" re-renders the page with the text filled in)."""
+    chooser = forms.get("reply") or ReplyTemplateForm(
+        category=report.category,
+        initial={"language": replies.reporter_language(report.language)},
+    )
+    texts: dict[str, dict[str, str]] = {}
+    for language in replies.LANGUAGES:
+        for reply in replies.for_category(report.category, language):
+            texts.setdefault(reply.key, {})[language] = reply.body
+    return {
+        "reply_form": chooser,
+        "reply_texts": texts,
+        "reply_used": "reply" in forms,
+    }
 
 
 def _marks(case: casework.CaseFile) -> dict[str, list[tuple[int, int]]]:
@@ -129,6 +155,17 @@ def _cluster_rows(case: casework.CaseFile) -> list[dict[str, Any]]:
     ]
 
 
+def _classification_form(report: Report, case: casework.CaseFile) -> ClassificationForm:
+    suggested = (
+        {}
+        if case.erased
+        else classification_rules.suggestions(report.category, case.details, case.classification)
+    )
+    return ClassificationForm(
+        category=report.category, initial=case.classification, suggested=suggested
+    )
+
+
 def _decision_context(
     user: StaffUser, report: Report, case: casework.CaseFile, forms: Mapping[str, Form]
 ) -> dict[str, Any]:
@@ -137,10 +174,17 @@ def _decision_context(
     pending = next((d for d in case.decisions if d.status == DecisionStatus.PENDING), None)
     may_decide = state == ReportState.IN_REVIEW and ReportPolicy.may_decide(user, report)
     return {
-        "classification_rows": classification_rows(case.classification),
+        "classification_rows": classification_rows(case.classification, report.category),
         "classification_form": forms.get("classification")
-        or (ClassificationForm(initial=case.classification) if may_decide else None),
+        or (_classification_form(report, case) if may_decide else None),
         "decision_form": forms.get("decision") or (DecisionForm() if may_decide else None),
+        # What a referral, notice or forward would still need, said before anyone tries one.
+        "still_to_classify": [
+            FIELD_LABELS[name]
+            for name in classification_rules.missing_before_asserting(
+                report.category, case.classification
+            )
+        ],
         "note_form": forms.get("note") or NoteForm(),
         "link_form": forms.get("link") or LinkForm(),
         "may_decide": may_decide,

@@ -21,6 +21,7 @@ def console(request: HttpRequest) -> dict[str, Any]:
     if not isinstance(user, StaffUser) or not request.path.startswith("/console/"):
         return {}
     return {
+        "staff_signed_in": True,
         "may_read_audit": AuditPolicy.may_read(user),
         "may_list_reports": ReportPolicy.may_list(user),
         "may_read_inbox": ReportPolicy.may_read_inbox(user),
@@ -29,4 +30,6 @@ def console(request: HttpRequest) -> dict[str, Any]:
         "may_see_metrics": MetricsPolicy.scope(user) is not None,
         "may_read_partners": PartnerPolicy.may_read(user),
         "may_manage_agencies": AgencyPolicy.may_manage(user),
+        # The workbench bar ("next case", keyboard shortcuts) for people who work on reports.
+        "may_take_next": ReportPolicy.may_claim(user),
     }

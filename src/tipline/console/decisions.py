@@ -43,7 +43,7 @@ def _attempt(
 @require_POST
 @with_report
 def classify(request: HttpRequest, user: StaffUser, report: Report) -> HttpResponse:
-    form = ClassificationForm(request.POST)
+    form = ClassificationForm(request.POST, category=report.category)
     if not form.is_valid():
         return case_page(request, report, forms={"classification": form}, status=400)
     return _attempt(
@@ -60,8 +60,7 @@ def decide(request: HttpRequest, user: StaffUser, report: Report) -> HttpRespons
     form = DecisionForm(request.POST)
     if not form.is_valid():
         return case_page(request, report, forms={"decision": form}, status=400)
-
-    def change() -> None:
+    try:
         transitions.report_decide(
             actor=user,
             report=report,
@@ -70,8 +69,15 @@ def decide(request: HttpRequest, user: StaffUser, report: Report) -> HttpRespons
         )
         # A "notice" decision that took effect (no four eyes needed) starts the takedown.
         notices_open(actor=user.username, report=report)
-
-    return _attempt(request, report, change, "#decision")
+    except transitions.ClassificationIncomplete as exc:
+        # The action's own refusal, shown on the form (with the choices kept) rather than on a
+        # "nothing was changed" page: the analyst classifies just above and proposes again.
+        reason = str(exc)
+        form.add_error("outcome", reason[:1].upper() + reason[1:] + ".")
+        return case_page(request, report, forms={"decision": form}, status=400)
+    except NotAllowed as exc:
+        return refused(request, report, str(exc))
+    return _back(report, "#decision")
 
 
 @require_POST

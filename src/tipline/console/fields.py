@@ -17,10 +17,10 @@ from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from tipline.cases.classification import VOCABULARIES
+from tipline.cases import classification_rules
+from tipline.cases.classification import FIELD_LABELS, VOCABULARIES
 from tipline.cases.models import Decision
 from tipline.cases.states import DecisionStatus, Outcome
-from tipline.console.case_forms import CLASSIFICATION_LABELS
 
 # Identifiers an analyst may need to copy but must never follow by accident: shown as plain text.
 IDENTIFIERS = ("urls", "handles", "emails", "phones")
@@ -174,13 +174,17 @@ class ClassificationRow:
     text: str
 
 
-def classification_rows(values: dict[str, str]) -> list[ClassificationRow]:
-    """The classification as label/value rows (unset fields included, as "Not set")."""
+def classification_rows(values: dict[str, str], category: str) -> list[ClassificationRow]:
+    """The classification as label/value rows: the category's fields (unset ones as "Not set")
+    and any other field that holds a code."""
+    asked = classification_rules.load().fields_for(category)
     rows = []
     for name, vocabulary in VOCABULARIES.items():
         code = values.get(name, "")
+        if name not in asked and not code:
+            continue
         text = str(vocabulary(code).label) if code else str(_("Not set"))
-        rows.append(ClassificationRow(name, CLASSIFICATION_LABELS[name], code, text))
+        rows.append(ClassificationRow(name, FIELD_LABELS[name], code, text))
     return rows
 
 

@@ -18,6 +18,7 @@ from tipline.cases import actions, casework, categories, inbox, queue
 from tipline.cases.models import Report
 from tipline.cases.policies import NotAllowed, ReportPolicy
 from tipline.cases.states import MessageAuthor, ReportState
+from tipline.console.case_forms import ReplyTemplateForm
 from tipline.console.case_page import case_page
 from tipline.console.forms import AssignForm, HotlineMessageForm, QueueFilterForm
 from tipline.console.shared import no_store, not_found, refused, staff_of, with_report
@@ -133,6 +134,8 @@ def case_assign(request: HttpRequest, user: StaffUser, report: Report) -> HttpRe
 @require_POST
 @with_report
 def case_message(request: HttpRequest, user: StaffUser, report: Report) -> HttpResponse:
+    if "use_template" in request.POST:
+        return _use_template(request, report)
     form = HotlineMessageForm(request.POST)
     if not form.is_valid():
         return case_page(request, report, message_form=form, status=400)
@@ -143,3 +146,19 @@ def case_message(request: HttpRequest, user: StaffUser, report: Report) -> HttpR
     except NotAllowed as exc:
         return refused(request, report, str(exc))
     return HttpResponseRedirect(reverse("console:case", args=[report.id]) + "#thread")
+
+
+def _use_template(request: HttpRequest, report: Report) -> HttpResponse:
+    """Without JavaScript: the page again, the template's text in the message box to edit.
+    Nothing is sent. Words already typed are kept, with the template after them."""
+    chooser = ReplyTemplateForm(request.POST, category=report.category)
+    typed = request.POST.get("body", "")
+    reply = chooser.reply() if chooser.is_valid() else None
+    if reply is None:
+        if chooser.is_valid():  # valid codes, but no such template in that language
+            chooser.add_error("template", _("This template is not available in that language."))
+        form = HotlineMessageForm(initial={"body": typed})
+        return case_page(request, report, message_form=form, forms={"reply": chooser}, status=400)
+    text = f"{typed.rstrip()}\n\n{reply.body}" if typed.strip() else reply.body
+    form = HotlineMessageForm(initial={"body": text})
+    return case_page(request, report, message_form=form, forms={"reply": chooser})

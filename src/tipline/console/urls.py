@@ -16,6 +16,7 @@ from tipline.console import (
     referral_package,
     reports,
     views,
+    workbench,
 )
 
 app_name = "console"
@@ -29,6 +30,7 @@ urlpatterns = [
     path("sign-out/", views.sign_out, name="sign_out"),
     path("sign-out/everywhere/", views.sign_out_everywhere, name="sign_out_everywhere"),
     path("queue/", reports.queue_page, name="queue"),
+    path("next/", workbench.next_case, name="next_case"),
     path("audit/", audit_log.audit_log, name="audit"),
     path("inbox/", inbox_views.inbox_page, name="inbox"),
     path("reports/<uuid:report_id>/inbox-read/", inbox_views.inbox_read, name="inbox_read"),
