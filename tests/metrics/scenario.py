@@ -14,7 +14,7 @@ from typing import Any
 
 from tests import factories
 from tipline.audit.models import AuditEntry
-from tipline.cases import actions, casework, transitions
+from tipline.cases import actions, casework, review, transitions
 from tipline.cases.models import Report
 from tipline.cases.states import Channel, Outcome, ReportState
 from tipline.metrics import rollup
@@ -76,6 +76,12 @@ def build(*, reports: int = 28, refresh_between: bool = True) -> Week:
         if i % 6 == 0:
             transitions.report_decide(actor=ana, report=report, outcome=Outcome.NOT_ACTIONABLE)
         elif i % 9 == 3:
+            # A referral needs its facts in place first (issue 15): legal assessment, severity.
+            review.classification_set(
+                actor=report.assigned_to,
+                report=report,
+                values={"legal_assessment": "national", "severity": "B"},
+            )
             transitions.report_decide(
                 actor=report.assigned_to, report=report, outcome=Outcome.REFERRED, agency=AGENCY
             )

@@ -115,13 +115,16 @@ class HttpServer:
                     server.in_flight += 1
                     server.most_in_flight = max(server.most_in_flight, server.in_flight)
                 answer = server.routes.get(self.path, Answer(404, body=b"not here"))
+                # A request counts as in flight until just before its answer leaves: the client
+                # may start its next request on this host as soon as it has read the headers,
+                # and counting past that point would see that one and this one at once.
                 try:
                     if answer.delay:
                         time.sleep(answer.delay)
-                    self._send(answer, with_body)
                 finally:
                     with server.lock:
                         server.in_flight -= 1
+                self._send(answer, with_body)
 
             def _send(self, answer: Answer, with_body: bool) -> None:
                 length = len(answer.body) + answer.stream
