@@ -234,6 +234,12 @@ def test_openapi_describes_every_form_field(client: Client) -> None:
         "/api/v1/followup/status",
         "/api/v1/followup/messages",
         "/api/v1/match",
+        # The partner API (issue 17): bulk reports, their status and files, bank changes.
+        "/api/v1/partner/reports",
+        "/api/v1/partner/reports/{report_id}",
+        "/api/v1/partner/reports/{report_id}/files",
+        "/api/v1/banks/{name}/changes",
+        "/api/v1/banks/{name}/vics",
     }
     properties = spec["paths"]["/api/v1/reports"]["post"]["requestBody"]["content"][
         "application/json"

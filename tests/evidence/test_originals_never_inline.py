@@ -17,6 +17,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import uuid
 import zipfile
 
 import pytest
@@ -69,6 +70,8 @@ def _paths(**ids: str) -> list[str]:
         # Metrics: an alert id and a CSV section (none of them carries a file).
         path = re.sub(r"<int:\w+>", "1", path).replace("<slug:section>", "by_day")
         path = path.replace("<path:rest>", "status")  # the CyberTipline-compatible API
+        path = path.replace("<str:name>", "shared-bank")  # a hash bank's changes (issue 17)
+        path = path.replace("<str:report_id>", str(uuid.uuid4()))  # a partner report (17)
         for name, value in ids.items():
             path = path.replace(f"<uuid:{name}>", value)
         if "<uuid:" not in path:
