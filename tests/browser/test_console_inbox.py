@@ -95,6 +95,9 @@ def test_a_follow_up_on_an_actioned_report_surfaces_in_inbox_and_queue(
     tabs.get_by_role("link", name="Mine").click()
     expect(page.locator("table.queue tbody tr")).to_have_count(1)
     page.locator("table.queue .case-link").first.click()
+    # A notice needs its legal assessment first (issue 15); harassment is "not illegal" content.
+    page.get_by_label("Legal assessment").select_option("not_illegal")
+    page.get_by_role("button", name="Save classification").click()
     page.get_by_label("Outcome").select_option("notice_sent")
     page.get_by_role("button", name="Record decision").click()
     expect(page.locator("#case-state")).to_have_text("Actioned")
@@ -145,7 +148,7 @@ def test_a_follow_up_on_an_actioned_report_surfaces_in_inbox_and_queue(
     page.get_by_role("link", name="Account").click()
     page.get_by_label("Your time zone").select_option("Asia/Kolkata")
     page.get_by_role("button", name="Save time zone").click()
-    expect(page.get_by_role("status")).to_contain_text("Asia/Kolkata")
+    expect(page.locator("p.notice[role=status]")).to_contain_text("Asia/Kolkata")
     shoot(page, screenshot_dir, "account-time-zone")
     no_axe_violations(page, axe, "account")
     page.goto(w.base_url + "/console/queue/?view=new")

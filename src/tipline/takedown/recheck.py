@@ -16,6 +16,7 @@ a provider is never hammered. This runs in the task worker, never in anyone's br
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import ipaddress
 import ssl
 from collections import defaultdict
@@ -255,4 +256,15 @@ async def check_all(urls: Sequence[str], config: Config) -> list[Result]:
 
 
 def check_urls(urls: Sequence[str], config: Config) -> list[Result]:
-    return asyncio.run(check_all(urls, config))
+    """Check ``urls`` on an event loop of their own.
+
+    The worker calls this from plain synchronous code. A caller whose thread already runs an event
+    loop (Playwright's sync API keeps one in the test process; an async server might) cannot nest
+    ``asyncio.run``: there the checks run on a loop in a thread of their own.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(check_all(urls, config))
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, check_all(urls, config)).result()
