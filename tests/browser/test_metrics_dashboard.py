@@ -61,8 +61,10 @@ def _play_week(server: LiveServer) -> dict[str, object]:
         [sys.executable, "-c", _PLAY_WEEK], env=env, cwd=ROOT, capture_output=True, text=True
     )
     assert done.returncode == 0, done.stderr[-2000:]
+    # Rebuild, not refresh: the scenario back-dates reports after creating them, which the
+    # server's own periodic refresh may have counted in between (no real event does that).
     refreshed = subprocess.run(
-        [*TIPLINE, "metrics", "refresh"], env=server.env(), capture_output=True, text=True
+        [*TIPLINE, "metrics", "rebuild"], env=server.env(), capture_output=True, text=True
     )
     assert refreshed.returncode == 0, refreshed.stderr
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
