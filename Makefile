@@ -89,7 +89,10 @@ test-sqlite: $(VENV)/.installed system-deps messages axe
 test-postgres: $(VENV)/.installed system-deps messages
 	scripts/with-postgres -- $(VENV)/bin/pytest -q -m "not browser"
 
-test: lint test-sqlite test-postgres
+# The SQLite suite (with the browser tests) and the PostgreSQL suite run side by side; the shared
+# setup (apt, venv, catalogues) is ordered by prerequisites, so two jobs are safe.
+test:
+	$(MAKE) -j2 lint test-sqlite test-postgres
 
 bench: $(VENV)/.installed system-deps
 	$(PY) benchmarks/intake.py
