@@ -10,6 +10,7 @@ violation, no script run from the text file). Screenshots at 390 and 1280 px.
 from __future__ import annotations
 
 import io
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -70,6 +71,7 @@ def test_an_analyst_reads_a_pdf_and_a_text_file_and_zooms_a_photo(
     sign_in_and_enrol(page, w.base_url, "ana")
     page.goto(w.base_url + "/console/queue/")
     page.locator("table.queue tbody tr").first.locator(".case-link").click()
+    expect(page).to_have_url(re.compile(r"/console/reports/[0-9a-f-]+/$"))
     case_url = page.url
 
     # The case: a blurred first-page thumbnail of the PDF, a link to read the text.
@@ -110,20 +112,30 @@ def test_an_analyst_reads_a_pdf_and_a_text_file_and_zooms_a_photo(
     page.locator('[data-kind="image"] [data-action="reveal"]').click()
     expect(page.locator('[data-kind="image"] img.evidence-preview.revealed')).to_have_count(1)
     page.get_by_role("link", name="Open and zoom photo.png").click()
+    # The case page has a Reveal button too: act only once the viewer has replaced it.
+    expect(page).to_have_url(re.compile(r"/console/files/[0-9a-f-]+/$"))
+    page.wait_for_load_state("load")
     page.locator('[data-action="reveal"]').click()
-    image = page.locator("#evidence-image")
-    assert image.evaluate("img => img.naturalWidth") == 1024
+    _shows_width(page, 1024)
     page.locator('[data-action="zoom"][data-size="2048"]').click()
-    assert page.locator("#evidence-image").evaluate("img => img.naturalWidth") == 2048
+    _shows_width(page, 2048)
     page.locator('[data-action="zoom"][data-size="0"]').click()
-    image = page.locator("#evidence-image")
-    expect(image).to_have_class("evidence-preview revealed")
-    assert image.evaluate("img => img.naturalWidth") == 2400
+    expect(page.locator("#evidence-image")).to_have_class("evidence-preview revealed")
+    _shows_width(page, 2400)
     shoot(page, screenshot_dir, "file-image-full")
     _axe(page, "image viewer, full size")
 
     assert not [url for url in w.requests if "/original" in url]
     check_console(w)
+
+
+def _shows_width(page: Page, width: int) -> None:
+    # A zoom swaps the image's address; the new rendition arrives a moment later.
+    page.wait_for_function(
+        "w => { const img = document.getElementById('evidence-image');"
+        " return img !== null && img.complete && img.naturalWidth === w; }",
+        arg=width,
+    )
 
 
 # Files a report holding a video the way a partner's import would (intake takes no video).

@@ -74,6 +74,8 @@ def _no_axe_violations(page: Page, where: str) -> None:
 
 def _press(page: Page, key: str) -> None:
     # Shortcuts act on the document, never while a field has focus: start from the page itself.
+    # A navigation may have just committed: the shortcuts script runs before "load".
+    page.wait_for_load_state("load")
     page.evaluate("document.activeElement && document.activeElement.blur()")
     page.keyboard.press(key)
 
