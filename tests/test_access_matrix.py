@@ -72,6 +72,8 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     "<lang>/report/<slug:code>/": ("/en/report/other/", {"GET": 200, "POST": 400, "PUT": 405}),
     "<lang>/follow-up/": ("/en/follow-up/", {"GET": 200, "POST": 400}),
     "<lang>/follow-up/message/": ("/en/follow-up/message/", {"GET": 405, "POST": 400}),
+    # The assistant's "in your own words" step: an empty post leads back to the assistant.
+    "<lang>/assistant/": ("/en/assistant/", {"GET": 303, "POST": 303, "PUT": 405}),
     "<lang>/emergency/": ("/en/emergency/", {"GET": 200, "POST": 405}),
     "<lang>/leave/": ("/en/leave/", {"GET": 303, "POST": 303}),
     "<lang>/sent/": ("/en/sent/", {"GET": 200, "POST": 405}),

@@ -32,7 +32,8 @@ def test_assistant_and_guidance_without_javascript_on_a_phone(
     watched = open_page(js=False, width=WIDTH, height=780)
     page = watched.page
     page.goto(watched.url("/en/help/assistant/"))
-    expect(page.locator("h1")).to_have_text("Is someone in danger right now?")
+    expect(page.locator("h1")).to_have_text("Tell us in your own words what is happening")
+    expect(page.locator("h3")).to_have_text("Is someone in danger right now?")
     shoot(page, screenshot_dir, "assistant-question")
     page.get_by_role("link", name="Yes, someone could be hurt now").click()
     page.get_by_role("link", name="A child or teenager").click()

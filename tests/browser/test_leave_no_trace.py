@@ -321,3 +321,47 @@ def test_after_a_report_quick_exit_then_back_does_not_show_the_form(
     shot = f"report-back-after-exit-{'js' if js else 'nojs'}-0390.png"
     page.screenshot(path=screenshot_dir / shot)
     w.check()
+
+
+WORDS = "Someone is blackmailing me and wants money or he will send my photos to my friends"
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("js", [False, True], ids=["no-js", "js"])
+def test_own_words_lead_to_a_filled_form_and_leave_no_trace(
+    phone: Phone, neutral: str, js: bool, screenshot_dir: Path
+) -> None:
+    """Issue 20's free-text help: the assistant reads the words, offers the form with them in it,
+    and after Quick exit on its answer, Back, Reload and resending show nothing of them."""
+    w = phone(js=js)
+    page = w.page
+    search = f"{neutral}/search?q=help"
+    page.goto(search)
+    page.goto(w.url("/en/help/assistant/"))
+    page.get_by_label("What is happening?").fill(WORDS)
+    page.get_by_role("button", name="Read my words").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("This sounds like: Sextortion")
+    assert "/assistant/" in page.url
+    assert "blackmail" not in page.url
+    page.screenshot(path=screenshot_dir / f"words-answer-{'js' if js else 'nojs'}-0390.png")
+    # Continue: the form, at an address naming no category, with the words already in it.
+    page.get_by_role("button", name="Continue to the report form").click()
+    expect(page.locator("#id_what_happened")).to_have_value(WORDS)
+    assert page.url == w.url("/en/report/")
+    page.go_back()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("This sounds like")
+    with page.expect_navigation(url=f"{neutral}/search?q=weather"):
+        page.locator(".quick-exit").click()
+    seen = []
+    for _ in range(6):
+        page.go_back()
+        seen.append(page.url)
+        page.reload()
+        html = page.content()
+        assert "blackmailing" not in html, page.url
+        assert page.locator("#words-choice").count() == 0, page.url
+        assert page.locator("form.report-form").count() == 0, page.url
+        if page.url == search:
+            break
+    assert page.url == search, seen
+    w.check()

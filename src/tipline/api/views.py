@@ -20,8 +20,9 @@ from tipline.cases.access import ReportNotFound, TooManyAttempts, report_by_rece
 from tipline.cases.models import Report
 from tipline.cases.sealing import KeyDestroyed
 from tipline.cases.states import Channel, MessageAuthor
+from tipline.cases.submissions import SUBMISSION_TOKEN
 from tipline.evidence.validate import validate_uploads
-from tipline.web.forms import SUBMISSION_TOKEN, CleanCharField
+from tipline.web.forms import CleanCharField
 from tipline.web.report_forms import MAX_BODY, ReportForm
 
 NOT_FOUND = {"error": "not_found", "message": _lazy("No report matches this receipt.")}

@@ -25,7 +25,14 @@ from django.utils.translation import gettext as _
 from tipline import crypto, storage
 from tipline.audit.chain import record
 from tipline.cases import categories, receipts
-from tipline.cases.models import EvidenceFile, Message, Report, ReportKey, SubmissionToken
+from tipline.cases.models import (
+    EvidenceFile,
+    LeftSubmission,
+    Message,
+    Report,
+    ReportKey,
+    SubmissionToken,
+)
 from tipline.cases.policies import NotAllowed, ReportPolicy
 from tipline.cases.sealing import KeyDestroyed, new_report_keys, report_key
 from tipline.cases.selectors import report_locked
@@ -82,9 +89,13 @@ def submission_withhold(*, submission_token: str) -> None:
     """
     if not submission_token:
         return
-    SubmissionToken.objects.filter(
-        digest=crypto.submission_digest(submission_token), message__isnull=True
-    ).update(sealed_receipt=None)
+    digest = crypto.submission_digest(submission_token)
+    filed = SubmissionToken.objects.filter(digest=digest, message__isnull=True).update(
+        sealed_receipt=None
+    )
+    if not filed:
+        # Left before filing (the assistant's reading, a form): resending shows the start page.
+        LeftSubmission.objects.get_or_create(digest=digest)
 
 
 def _token_row(
@@ -106,7 +117,9 @@ def _token_row(
 
 
 def _forget_old_tokens() -> None:
-    SubmissionToken.objects.filter(created_at__lt=timezone.now() - SUBMISSION_TOKEN_TTL).delete()
+    expired = timezone.now() - SUBMISSION_TOKEN_TTL
+    SubmissionToken.objects.filter(created_at__lt=expired).delete()
+    LeftSubmission.objects.filter(created_at__lt=expired).delete()
 
 
 def _file_rows(

@@ -177,5 +177,6 @@ def get(code: str) -> Category:
     """Return the category for a known code; raises KeyError otherwise."""
     return BY_CODE[code]
 
+
 # Categories whose form puts the emergency number and "where is the child now" first.
 EMERGENCY_FIRST = frozenset(c.code for c in CATEGORIES if c.emergency_first)

@@ -187,6 +187,21 @@ class SubmissionToken(models.Model):
         return f"Submission token for report {self.report_id}"
 
 
+class LeftSubmission(models.Model):
+    """A form token whose page was left with Quick exit before anything was filed with it.
+
+    Sending that form again (Back and "resend" on the reporter's device) then leads to the start
+    page instead of showing what it showed, e.g. the assistant's reading of someone's own words.
+    Only a keyed digest of a random token, kept for a day like ``SubmissionToken``.
+    """
+
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self) -> str:
+        return "Left form token"
+
+
 class ReceiptThrottle(MinuteThrottle):
     """Failed receipt look-ups per minute for the whole site (no per-client state exists)."""
 

@@ -13,6 +13,7 @@ from tipline import crypto
 from tipline.cases.models import (
     Decision,
     EvidenceFile,
+    LeftSubmission,
     Message,
     Referral,
     Report,
@@ -205,6 +206,8 @@ def submission_used(token: str) -> bool:
     The home page's category buttons carry the token the form will use, so the history entry of
     that choice stops showing the form once the report was sent (intake/views.start).
     """
-    return SubmissionToken.objects.filter(
-        digest=crypto.submission_digest(token), message__isnull=True
-    ).exists()
+    digest = crypto.submission_digest(token)
+    return (
+        SubmissionToken.objects.filter(digest=digest, message__isnull=True).exists()
+        or LeftSubmission.objects.filter(digest=digest).exists()
+    )

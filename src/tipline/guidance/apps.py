@@ -22,7 +22,7 @@ class GuidanceConfig(AppConfig):
 def data_files_check(**_kwargs: Any) -> list[checks.CheckMessage]:
     """A guidance page, the assistant's tree or the jurisdiction table with a mistake stops every
     command that starts the platform, naming the file, the line, the field and the reason."""
-    from tipline.guidance import after_report, assistant, jurisdictions, library
+    from tipline.guidance import after_report, assistant, freetext, jurisdictions, library
     from tipline.guidance.datafile import GuidanceDataError
 
     try:
@@ -30,6 +30,7 @@ def data_files_check(**_kwargs: Any) -> list[checks.CheckMessage]:
         jurisdictions.load()
         assistant.load()
         after_report.load()
+        freetext.load()
     except GuidanceDataError as exc:
         return [
             checks.Error(str(exc), hint="Fix the data file and start again.", id="guidance.E001")

@@ -17,13 +17,11 @@ from django.urls import reverse
 from django.utils.translation import get_language
 from django.views.decorators.http import require_GET
 
-from tipline import countries
 from tipline.cases import categories
+from tipline.cases.submissions import new_submission_token
 from tipline.guidance import assistant as tree_module
-from tipline.guidance import jurisdictions, library
+from tipline.guidance import endings, freetext, library
 
-# A country answer meaning "not in the list": general advice, no numbers guessed.
-OTHER_COUNTRY = "other"
 MAX_PARAM = 64
 # The assistant is a few questions deep; a longer trail can only be tampered with.
 MAX_TRAIL = 20
@@ -79,42 +77,6 @@ def _previous_url(base: str, trail: list[str]) -> str:
     return f"{base}?{urlencode(query)}"
 
 
-def _country_choices() -> list[tuple[str, str]]:
-    known = [(code, countries.name(code)) for code in jurisdictions.load()]
-    return sorted(known, key=lambda item: countries.sort_key(item[1]))
-
-
-def _ending_context(ending: tree_module.Ending, country_param: str) -> dict[str, Any]:
-    language = _language()
-    context: dict[str, Any] = {
-        "ending": ending,
-        "title": ending.title.get(language),
-        "text": ending.text.get(language),
-        "category": categories.get(ending.category) if ending.category else None,
-        "page": library.get(ending.page, language) if ending.page else None,
-        "pages": [library.get(slug, language) for slug in ending.pages],
-        "country_choices": _country_choices(),
-        "other_country": OTHER_COUNTRY,
-        "country": None,
-        "country_other": False,
-        "country_unknown": False,
-        "agency": None,
-    }
-    if not ending.needs_country or not country_param:
-        return context
-    if country_param == OTHER_COUNTRY:
-        context["country_other"] = True
-        return context
-    country = jurisdictions.get(country_param)
-    if country is None:
-        context["country_unknown"] = True
-        return context
-    context["country"] = country
-    context["country_name"] = countries.name(country.code)
-    context["agency"] = country.agency(ending.agency) if ending.agency else None
-    return context
-
-
 @require_GET
 def assistant(request: HttpRequest) -> HttpResponse:
     tree = tree_module.load()
@@ -131,9 +93,12 @@ def assistant(request: HttpRequest) -> HttpResponse:
         "previous": _previous_url(base, trail),
         # The country picker is a GET form: it carries the trail so "Previous question" stays.
         "trail": ",".join(trail),
+        # The "in your own words" form (intake/words.py) on the first page only.
+        "submission": new_submission_token() if step.id == tree.start else "",
+        "words_max": freetext.MAX_TEXT,
     }
     if isinstance(step, tree_module.Ending):
-        context.update(_ending_context(step, country_param or ""))
+        context.update(endings.context(step, country_param or ""))
         return render(request, "guidance/assistant_ending.html", context)
     onward = ",".join([*trail, step.id])
     context.update(

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from tipline.intake import feedback, views
+from tipline.intake import feedback, views, words
 
 app_name = "intake"
 
@@ -12,6 +12,7 @@ urlpatterns = [
     path("report/<slug:code>/", views.report, name="report"),
     path("follow-up/", views.followup, name="followup"),
     path("follow-up/message/", views.followup_message, name="followup_message"),
+    path("assistant/", words.read, name="words"),
     path("emergency/", views.emergency, name="emergency"),
     path("leave/", views.leave, name="leave"),
     path("sent/", views.sent, name="sent"),

@@ -22,9 +22,10 @@ from tipline.cases.access import ReportNotFound, TooManyAttempts, report_by_rece
 from tipline.cases.models import Report
 from tipline.cases.sealing import KeyDestroyed
 from tipline.cases.states import Channel, MessageAuthor
+from tipline.cases.submissions import is_submission_token, new_submission_token
 from tipline.evidence.validate import ValidatedUpload, validate_uploads
 from tipline.web.body import Body, BodyRefused, read_body, refused_response
-from tipline.web.forms import SUBMISSION_TOKEN, new_submission_token
+from tipline.web.forms import MAX_TEXT
 from tipline.web.leaving import leave_response
 from tipline.web.report_forms import MessageForm, ReceiptForm, ReportForm
 
@@ -102,16 +103,14 @@ def start(request: HttpRequest) -> HttpResponse:
     category = categories.get(code)
     if body.data.get("choose"):
         token = body.data.get("submission", "")
-        if not _is_token(token):
+        if not is_submission_token(token):
             token = new_submission_token()
         elif selectors.submission_used(token):
             return _to_start()
-        return _form_page(request, category, submission=token, neutral=True)
+        return _form_page(
+            request, category, submission=token, neutral=True, prefill=_prefill(body.data)
+        )
     return _report_post(request, category, body, neutral=True)
-
-
-def _is_token(value: object) -> bool:
-    return isinstance(value, str) and SUBMISSION_TOKEN.fullmatch(value) is not None
 
 
 def _to_start() -> HttpResponse:
@@ -121,14 +120,26 @@ def _to_start() -> HttpResponse:
     return response
 
 
+def _prefill(data: Any) -> dict[str, str]:
+    """What the assistant's "in your own words" answer carries into the form (in the POST, never
+    the address): the words and the country, each as text no longer than its field."""
+    out: dict[str, str] = {}
+    for name, limit in (("what_happened", MAX_TEXT), ("country", 8)):
+        value = data.get(name, "")
+        if isinstance(value, str) and value.strip() and len(value) <= limit:
+            out[name] = value
+    return out
+
+
 def _form_page(
     request: HttpRequest,
     category: categories.Category,
     *,
     submission: str,
     neutral: bool,
+    prefill: dict[str, str] | None = None,
 ) -> HttpResponse:
-    form = ReportForm(category=category, initial={"submission": submission})
+    form = ReportForm(category=category, initial={"submission": submission, **(prefill or {})})
     return _with_location_policy(
         render(
             request,

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from tipline.cases.submissions import new_submission_token
 from tipline.evidence.validate import clean_filename
 from tipline.locker import actions, handover, incident_dates, selectors, sessions
 from tipline.locker.forms import HandoverForm, ImportForm, IncidentForm
@@ -22,7 +23,6 @@ from tipline.locker.types import ParseError
 from tipline.locker.uploads import LockerUploadHandler
 from tipline.locker.views import locker_page, locker_post, session_or_page
 from tipline.web.body import read_body
-from tipline.web.forms import new_submission_token
 
 
 def _evidence_choices(opened: sessions.Opened) -> list[tuple[int, str]]:

@@ -13,8 +13,6 @@ with a message at its field while the rest of the form is kept.
 
 from __future__ import annotations
 
-import re
-import secrets
 import unicodedata
 from typing import Any
 
@@ -23,6 +21,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, URLValidator
 from django.utils.translation import gettext_lazy as _
+
+from tipline.cases.submissions import SUBMISSION_TOKEN
 
 MAX_TEXT = 20_000
 MAX_SHORT = 200
@@ -235,13 +235,6 @@ class MultipleFileField(forms.FileField):
             return []
         items = data if isinstance(data, list | tuple) else [data]
         return [super(MultipleFileField, self).clean(item, initial) for item in items]
-
-
-SUBMISSION_TOKEN = re.compile(r"\A[A-Za-z0-9_-]{16,128}\Z")
-
-
-def new_submission_token() -> str:
-    return secrets.token_urlsafe(24)
 
 
 class SubmissionTokenField(forms.CharField):
