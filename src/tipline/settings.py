@@ -16,6 +16,7 @@ import tomllib
 import zoneinfo
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import dj_database_url
@@ -23,6 +24,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
 from tipline.crypto.keyfiles import read_django_secret
+from tipline.db import postgres
 
 
 def _env_int(name: str, default: int) -> int:
@@ -162,7 +164,7 @@ TEMPLATES = [
 # Everything written under the data directory is private to the service account (the directory
 # itself is created 0700 by `tipline keys init`).
 os.umask(0o077)
-DATABASES = {
+DATABASES: dict[str, Any] = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", f"sqlite:///{DATA_DIR / 'tipline.sqlite3'}"),
         conn_max_age=_env_int("TIPLINE_DB_CONN_MAX_AGE", 60),
@@ -184,6 +186,23 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             + os.environ.get("TIPLINE_SQLITE_SYNCHRONOUS", "FULL")
         ),
     }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Scale-out profile (issue 19): pool, time limits and an optional streaming replica, each one
+    # environment variable (tipline/db/postgres.py, docs/deployment.md).
+    DATABASES["default"] = postgres.configure(DATABASES["default"], os.environ)
+    if os.environ.get("TIPLINE_REPLICA_DATABASE_URL"):
+        DATABASES[postgres.REPLICA] = postgres.replica(
+            dj_database_url.parse(
+                os.environ["TIPLINE_REPLICA_DATABASE_URL"],
+                conn_max_age=_env_int("TIPLINE_DB_CONN_MAX_AGE", 60),
+            ),
+            os.environ,
+        )
+DATABASE_ROUTERS = ["tipline.db.router.ReplicaRouter"]
+# Apps whose read-only pages may read the replica when there is one (tipline/db/router.py).
+TIPLINE_REPLICA_APPS = frozenset(
+    os.environ.get("TIPLINE_REPLICA_APPS", "metrics").replace(",", " ").split()
+)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Two queues: "triage" (scoring, its own worker: never behind media work) and "default"
