@@ -1,7 +1,8 @@
 """Exact Hamming-radius index for PDQ hashes (256 bits): multi-index hashing in NumPy.
 
 Why this design (issue 4): a hotline must find *every* known hash within distance R of an upload,
-so approximate search is not acceptable, and a linear scan of 10M hashes costs ~50 ms a query.
+so approximate search is not acceptable, and a linear scan of 10M hashes costs ~420 ms a query
+(measured independently; docs/BENCHMARKS.md).
 
 - **Pigeonhole, tightened (Norouzi et al., "Fast exact search in Hamming space with multi-index
   hashing", 2012).** The 256 bits are split into ``m`` disjoint chunks. Write ``R = s*m + a``
