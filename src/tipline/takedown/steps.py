@@ -225,7 +225,11 @@ def notice_failed(*, notice: Notice, error: str, retry: bool, enqueue_send: Enqu
 def check_record(
     *, tracked: TrackedUrl, outcome: CheckOutcome, status: int | None, detail: str, at: datetime
 ) -> None:
-    """Store one re-check; "removed" ends tracking, serving again after removal re-opens it."""
+    """Store one re-check; "removed" ends tracking, serving again after removal re-opens it.
+
+    A URL re-opened by a later report (``reappearance``) is "online" with its removal time kept
+    until a check tells: gone again keeps that time, serving clears it ("served again").
+    """
     with transaction.atomic():
         tracked = TrackedUrl.objects.select_for_update().get(pk=tracked.pk)
         UrlCheck.objects.create(
@@ -234,15 +238,18 @@ def check_record(
         tracked.last_checked_at = at
         fields = ["last_checked_at"]
         if outcome == CheckOutcome.REMOVED and tracked.state == UrlState.ONLINE:
-            tracked.state, tracked.removed_at = UrlState.REMOVED, at
+            # A removed URL re-opened by a later report and still gone keeps its first removal.
+            tracked.state, tracked.removed_at = UrlState.REMOVED, tracked.removed_at or at
             fields += ["state", "removed_at"]
-        elif outcome == CheckOutcome.SERVING and tracked.state == UrlState.REMOVED:
+        elif outcome == CheckOutcome.SERVING and (
+            tracked.state == UrlState.REMOVED or tracked.removed_at is not None
+        ):
             tracked.state, tracked.removed_at = UrlState.ONLINE, None
             tracked.reopened_at, tracked.reopened_reason = at, "served_again"
             fields += ["state", "removed_at", "reopened_at", "reopened_reason"]
         tracked.save(update_fields=fields)
         if "state" in fields:
-            _notice_follow(tracked)
+            notice_follow(tracked)
             record(
                 actor=SYSTEM,
                 action="takedown.url_" + tracked.state,
@@ -252,7 +259,7 @@ def check_record(
             )
 
 
-def _notice_follow(tracked: TrackedUrl) -> None:
+def notice_follow(tracked: TrackedUrl) -> None:
     """A notice is "removed" once every URL it lists is gone; back to "sent" if one returns."""
     if tracked.notice_id is None:
         return
