@@ -85,6 +85,8 @@ class Notice(models.Model):
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=300, blank=True)
     message_id = models.CharField(max_length=255, blank=True)
+    # A reminder has its own Message-ID; a reply may quote either (``replies.py``).
+    reminder_message_id = models.CharField(max_length=255, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     reminded_at = models.DateTimeField(null=True, blank=True)

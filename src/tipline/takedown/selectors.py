@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -57,7 +58,7 @@ class Takedown:
     def tracked_here(self) -> bool:
         return bool(self.notices or self.unknown)
 
-    def other_report_ids(self) -> set[object]:
+    def other_report_ids(self) -> set[uuid.UUID]:
         """Reports named in the re-appearance lines (the case view links those it may show)."""
         rows = [r for n in self.notices for u in n.urls for r in u.reappearances]
         rows += [r for u in self.unknown for r in u.reappearances]

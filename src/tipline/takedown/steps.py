@@ -174,15 +174,16 @@ def notice_sent(*, notice: Notice, message_id: str, reminder: bool) -> None:
     with transaction.atomic():
         now = timezone.now()
         notice = Notice.objects.select_for_update().get(pk=notice.pk)
-        fields = ["last_error", "next_attempt_at", "message_id", "attempts"]
+        fields = ["last_error", "next_attempt_at", "attempts"]
         notice.last_error, notice.next_attempt_at, notice.attempts = "", None, 0
-        notice.message_id = message_id
         if reminder:
+            # The notice's own Message-ID stays: a reply may quote either.
             notice.reminded_at, notice.reminder_pending = now, False
-            fields += ["reminded_at", "reminder_pending"]
+            notice.reminder_message_id = message_id
+            fields += ["reminded_at", "reminder_pending", "reminder_message_id"]
         else:
-            notice.state, notice.sent_at = NoticeState.SENT, now
-            fields += ["state", "sent_at"]
+            notice.state, notice.sent_at, notice.message_id = NoticeState.SENT, now, message_id
+            fields += ["state", "sent_at", "message_id"]
             TrackedUrl.objects.filter(notice=notice, notice_sent_at__isnull=True).update(
                 notice_sent_at=now, state=UrlState.ONLINE
             )

@@ -16,7 +16,7 @@ from django.tasks import TaskResultStatus, task
 from django.utils import timezone
 
 from tipline.periodic import enqueue_once
-from tipline.takedown import compose, config, mail, reappearance, recheck, steps
+from tipline.takedown import compose, config, mail, reappearance, recheck, replies, steps
 from tipline.takedown.models import (
     CheckOutcome,
     HostRecord,
@@ -151,4 +151,25 @@ def ensure_recheck_scheduled() -> bool:
     """Enqueue a re-check run now unless one is waiting or running (at start, by ``serve``)."""
     return enqueue_once(
         recheck_run, run_after=None, unless={TaskResultStatus.READY, TaskResultStatus.RUNNING}
+    )
+
+
+@task()
+def replies_check() -> dict[str, int]:
+    """Read providers' replies from the configured IMAP mailbox; schedules the next run first."""
+    cfg = config.imap_load()
+    if cfg is None:
+        return {"off": 1}  # no chain while the mailbox is not configured
+    enqueue_once(
+        replies_check, run_after=timezone.now() + cfg.every, unless={TaskResultStatus.READY}
+    )
+    return replies.replies_run(cfg)
+
+
+def ensure_replies_scheduled() -> bool:
+    """Start the reply reader's chain (by ``serve``) when a mailbox is configured."""
+    if config.imap_load() is None:
+        return False
+    return enqueue_once(
+        replies_check, run_after=None, unless={TaskResultStatus.READY, TaskResultStatus.RUNNING}
     )
