@@ -5,31 +5,62 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cases', '0013_decide15_classification_fields'),
-        ('takedown', '0001_initial'),
+        ("cases", "0013_decide15_classification_fields"),
+        ("takedown", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='notice',
-            name='reminder_message_id',
+            model_name="notice",
+            name="reminder_message_id",
             field=models.CharField(blank=True, max_length=255),
         ),
         migrations.CreateModel(
-            name='Reappearance',
+            name="Reappearance",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reason', models.CharField(choices=[('same_url', 'the same address'), ('same_file', 'a file with the same hash')], max_length=10)),
-                ('at', models.DateTimeField()),
-                ('reopened', models.BooleanField(default=False)),
-                ('report', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='cases.report')),
-                ('tracked', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reappearances', to='takedown.trackedurl')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "reason",
+                    models.CharField(
+                        choices=[
+                            ("same_url", "the same address"),
+                            ("same_file", "a file with the same hash"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("at", models.DateTimeField()),
+                ("reopened", models.BooleanField(default=False)),
+                (
+                    "report",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="cases.report",
+                    ),
+                ),
+                (
+                    "tracked",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="reappearances",
+                        to="takedown.trackedurl",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['at'],
-                'constraints': [models.UniqueConstraint(fields=('tracked', 'report'), name='takedown_reappearance_once')],
+                "ordering": ["at"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("tracked", "report"), name="takedown_reappearance_once"
+                    )
+                ],
             },
         ),
     ]
