@@ -227,3 +227,22 @@ def test_the_tracked_digest_is_the_linking_digest() -> None:
     address = "https://WWW.Files.example:443/a/B?utm_medium=x&k=1#frag"
     assert url_digest(address) == identifier_digest("url", canonical_url(address) or "")
     assert url_digest("not a url at all") == identifier_digest("url", "not a url at all")
+
+
+def test_an_address_of_an_unknown_host_reported_again_says_so_too(
+    hosted: dict[str, str],  # noqa: F811
+    smtp_server: SmtpServer,
+    web_server: HttpServer,
+) -> None:
+    """No abuse contact yet, so no notice: the line is shown in the unknown host's box."""
+    first = factories.report("csam", details={"urls": [hosted["unknown"]]}).report
+    _decide_notice(first, category_values={"legal_assessment": "baseline"})
+    tasks.prepare_notices.call(str(first.id))
+    tracked = TrackedUrl.objects.get(report=first)
+    assert tracked.notice_id is None
+    later = _later([hosted["unknown"]])
+    assert tracked.state == UrlState.AWAITING  # nothing was removed: the line alone
+    cara, _ = signed_in("cara")
+    page = cara.get(_url(first)).content.decode()
+    assert "reported again on" in page
+    assert str(later.id)[:8] in page

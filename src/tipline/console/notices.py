@@ -139,6 +139,7 @@ def notices_context(request: HttpRequest, report: Report) -> dict[str, Any]:
                 "host": host,
                 "record": rows[0].host,
                 "urls": [r.tracked.url for r in rows],
+                "reappearances": [again for r in rows for again in r.reappearances],
                 "form": HostForm(initial={"host": host, "language": "en"}, auto_id=f"host-{i}-%s"),
             }
             for i, (host, rows) in enumerate(_by_host(takedown.unknown).items())
