@@ -204,6 +204,10 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
         f"/console/reports/{uuid.uuid4()}/referral-email/",
         ANON,
     ),
+    "console/reports/<uuid:report_id>/referral-api/": (
+        f"/console/reports/{uuid.uuid4()}/referral-api/",
+        ANON,
+    ),
     "console/reports/<uuid:report_id>/referral-package": (
         f"/console/reports/{uuid.uuid4()}/referral-package",
         ANON,
@@ -406,6 +410,13 @@ ROLE_MATRIX: dict[str, tuple[str, dict[str, str], dict[str, int]]] = {
     # Caseworkers send a package by e-mail; this report was not referred to an agency that takes
     # e-mail, so they are refused with the reason (tests/outputs/test_email_delivery.py sends one).
     R + "referral-email/": (
+        "POST",
+        {"agency": AGENCY},
+        {"casework": 403, "liaison": 403, "*": 404},
+    ),
+    # Caseworkers submit to an agency reached by the CyberTipline API; this agency is not, so
+    # they are refused with the reason (tests/outputs/test_cybertipline_submit.py submits one).
+    R + "referral-api/": (
         "POST",
         {"agency": AGENCY},
         {"casework": 403, "liaison": 403, "*": 404},

@@ -467,6 +467,18 @@ TIPLINE_TAKEDOWN_REMIND_HOURS = _env_int("TIPLINE_TAKEDOWN_REMIND_HOURS", 48)
 TIPLINE_TAKEDOWN_ESCALATE_HOURS = _env_int("TIPLINE_TAKEDOWN_ESCALATE_HOURS", 120)
 TIPLINE_TAKEDOWN_CONCURRENCY = _env_int("TIPLINE_TAKEDOWN_CONCURRENCY", 50)
 TIPLINE_TAKEDOWN_PER_HOST = _env_int("TIPLINE_TAKEDOWN_PER_HOST", 4)
+# Providers' replies (takedown/replies.py): one IMAP mailbox only Tipline reads; off while the
+# host is "". The password comes from a file, or from the environment variable named here.
+TIPLINE_TAKEDOWN_IMAP_HOST = os.environ.get("TIPLINE_TAKEDOWN_IMAP_HOST", "")
+TIPLINE_TAKEDOWN_IMAP_PORT = _env_int("TIPLINE_TAKEDOWN_IMAP_PORT", 993)
+TIPLINE_TAKEDOWN_IMAP_SECURITY = os.environ.get("TIPLINE_TAKEDOWN_IMAP_SECURITY", "tls")
+TIPLINE_TAKEDOWN_IMAP_CA_FILE = os.environ.get("TIPLINE_TAKEDOWN_IMAP_CA_FILE", "")
+TIPLINE_TAKEDOWN_IMAP_USER = os.environ.get("TIPLINE_TAKEDOWN_IMAP_USER", "")
+TIPLINE_TAKEDOWN_IMAP_PASSWORD_FILE = os.environ.get("TIPLINE_TAKEDOWN_IMAP_PASSWORD_FILE", "")
+TIPLINE_TAKEDOWN_IMAP_PASSWORD_ENV = os.environ.get("TIPLINE_TAKEDOWN_IMAP_PASSWORD_ENV", "")
+TIPLINE_TAKEDOWN_IMAP_MAILBOX = os.environ.get("TIPLINE_TAKEDOWN_IMAP_MAILBOX", "INBOX")
+TIPLINE_TAKEDOWN_IMAP_MAX_BYTES = _env_int("TIPLINE_TAKEDOWN_IMAP_MAX_BYTES", 1024 * 1024)
+TIPLINE_TAKEDOWN_IMAP_MINUTES = _env_int("TIPLINE_TAKEDOWN_IMAP_MINUTES", 5)
 
 # Referral packages by e-mail (outputs/email_delivery.py): the Message-ID's domain, and the
 # largest package sent as an attachment (larger ones are refused: the liaison downloads them).

@@ -202,3 +202,109 @@ def test_the_command_takes_the_service_from_the_agencys_settings() -> None:
     with pytest.raises(CommandError, match="TIPLINE_CYBERTIPLINE_PASSWORD"):
         _service_settings(explicit, {"NCMEC_API": "esp-42:x"})
     assert _service_settings(explicit, {"TIPLINE_CYBERTIPLINE_PASSWORD": "p"})[1:] == ("me", "p")
+
+
+def _api_agency(live_server: Any, monkeypatch: pytest.MonkeyPatch, password: str = "") -> None:
+    """The referral's agency reached by the API: Tipline's own /ispws, its credential in the
+    environment variable the agency's settings name (as a deployment holds it)."""
+    from tests.outputs.helpers import agency
+    from tipline.cases.models import AgencyDelivery
+
+    service = _service(live_server)
+    row = agency()
+    row.delivery = AgencyDelivery.API
+    row.api_url, row.api_credential = service.base_url, "TEST_CYBERTIPLINE_API"
+    row.save(update_fields=["delivery", "api_url", "api_credential"])
+    monkeypatch.setenv(
+        "TEST_CYBERTIPLINE_API", f"{service.username}:{password or service.password}"
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_console_button_submits_once_and_shows_the_id(
+    live_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.console.helpers import signed_in
+
+    report = referred_report(files=1, category="sextortion")
+    factories.run_tasks(report)
+    _api_agency(live_server, monkeypatch)
+    cara, _user = signed_in("cara")
+    case = f"/console/reports/{report.id}/"
+    page = cara.get(case).content.decode()
+    assert 'id="referral-api"' in page
+    assert "Submit the report with its files" in page
+    answer = cara.post(case + "referral-api/", {"agency": AGENCY})
+    assert answer.status_code == 302
+    assert answer["Location"].endswith("#referral-api")
+    referral = Referral.objects.get(report=report, agency=AGENCY)
+    assert referral.external_id.isdigit()
+    assert Submission.objects.get(pk=int(referral.external_id)).state == SubmissionState.FINISHED
+    page = cara.get(case).content.decode()
+    assert f"their report id {referral.external_id}" in page
+    assert "Submit the report with its files" not in page
+    entry = AuditEntry.objects.filter(action="referral.cybertipline").get()
+    assert entry.actor == "cara"
+    # A second press (a double click, a stale page) is refused with the reason: never twice.
+    again = cara.post(case + "referral-api/", {"agency": AGENCY})
+    assert again.status_code == 403
+    assert "already submitted" in again.content.decode()
+    assert Submission.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_console_shows_a_refusal_on_the_referral_and_offers_it_again(
+    live_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.console.helpers import signed_in
+
+    report = referred_report(files=1)
+    _api_agency(live_server, monkeypatch, password="tlb_" + "a" * 52)
+    cara, _user = signed_in("cara")
+    case = f"/console/reports/{report.id}/"
+    refused = cara.post(case + "referral-api/", {"agency": AGENCY})
+    assert refused.status_code == 403
+    assert "code 1000" in refused.content.decode()
+    assert Referral.objects.get(report=report).external_id == ""  # the claim was released
+    page = cara.get(case).content.decode()
+    assert "code 1000" in page
+    assert "Try again" in page
+
+
+@pytest.mark.django_db
+def test_the_console_refuses_an_agency_without_the_api_or_its_credential(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tests.console.helpers import signed_in
+    from tests.outputs.helpers import agency
+    from tipline.cases.models import AgencyDelivery
+
+    report = referred_report(files=0)
+    cara, _user = signed_in("cara")
+    url = f"/console/reports/{report.id}/referral-api/"
+    answer = cara.post(url, {"agency": AGENCY})
+    assert answer.status_code == 403
+    assert "does not take reports through a CyberTipline-compatible API" in answer.content.decode()
+    row = agency()
+    row.delivery = AgencyDelivery.API
+    row.api_url, row.api_credential = "https://report.example.org/ispws", "NO_SUCH_VARIABLE_X"
+    row.save(update_fields=["delivery", "api_url", "api_credential"])
+    answer = cara.post(url, {"agency": AGENCY})
+    assert "NO_SUCH_VARIABLE_X" in answer.content.decode()
+    assert cara.post(url, {"agency": "x" * 500}).status_code == 403
+    assert Referral.objects.get(report=report).external_id == ""
+
+
+@pytest.mark.django_db
+def test_a_claimed_referral_is_not_submitted_twice() -> None:
+    """Two runs at once: the second finds the first one's claim and is refused before sending."""
+    from django.utils import timezone
+
+    report = referred_report(files=0)
+    Referral.objects.filter(report=report).update(
+        external_id=cybertipline.SENDING, submitted_at=timezone.now()
+    )
+    never = cybertipline.Service(base_url="http://127.0.0.1:9/ispws", username="u", password="p")
+    with pytest.raises(cybertipline.SubmitRefused, match="under way"):
+        cybertipline.referral_submit(actor="cli", report=report, agency=AGENCY, service=never)
+    assert Referral.objects.get(report=report).external_id == cybertipline.SENDING

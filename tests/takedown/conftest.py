@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from django.conf import LazySettings as SettingsWrapper
 
+from tests.takedown.imap_server import PASSWORD, USER, DovecotServer
 from tests.takedown.servers import DnsServer, HttpServer, SmtpServer
 
 
@@ -74,4 +75,25 @@ def takedown_settings(
             "OPTIONS": {"host": "127.0.0.1", "port": smtp_server.port, "timeout": 5},
         },
     }
+    return settings
+
+
+@pytest.fixture
+def imap_server() -> Iterator[DovecotServer]:
+    server = DovecotServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def imap_settings(
+    settings: SettingsWrapper, imap_server: DovecotServer, tmp_path: Path
+) -> SettingsWrapper:
+    secret = tmp_path / "imap-password"
+    secret.write_text(PASSWORD + "\n")
+    settings.TIPLINE_TAKEDOWN_IMAP_HOST = "127.0.0.1"
+    settings.TIPLINE_TAKEDOWN_IMAP_PORT = imap_server.port
+    settings.TIPLINE_TAKEDOWN_IMAP_SECURITY = "none"  # loopback only (config.imap_load)
+    settings.TIPLINE_TAKEDOWN_IMAP_USER = USER
+    settings.TIPLINE_TAKEDOWN_IMAP_PASSWORD_FILE = str(secret)
     return settings

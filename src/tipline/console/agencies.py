@@ -25,6 +25,22 @@ def _country_choices() -> list[tuple[str, Any]]:
     return [("", _("Not set")), *countries.by_name()]
 
 
+# The form's fields, named as ``agencies.agency_settings`` takes them; the model calls the key
+# ``age_recipient``. One list for checking, for the edit form's initial values and for adding.
+SETTINGS_FIELDS = (
+    "name",
+    "country",
+    "contact",
+    "delivery",
+    "email",
+    "key",
+    "api_url",
+    "api_credential",
+    "active",
+)
+ATTRIBUTE = {"key": "age_recipient"}
+
+
 class AgencyForm(forms.Form):
     """Shape only (lengths, choices); ``agencies.agency_settings`` checks the values."""
 
@@ -67,34 +83,14 @@ class AgencyForm(forms.Form):
             return None
         data = self.cleaned_data
         try:
-            return agencies.agency_settings(
-                name=data["name"],
-                country=data["country"],
-                contact=data["contact"],
-                delivery=data["delivery"],
-                email=data["email"],
-                key=data["key"],
-                api_url=data["api_url"],
-                api_credential=data["api_credential"],
-                active=data["active"],
-            )
+            return agencies.agency_settings(**{field: data[field] for field in SETTINGS_FIELDS})
         except agencies.AgencyError as exc:
             self.add_error(None, str(exc))
             return None
 
 
 def _initial(agency: Agency) -> dict[str, Any]:
-    return {
-        "name": agency.name,
-        "country": agency.country,
-        "contact": agency.contact,
-        "email": agency.email,
-        "key": agency.age_recipient,
-        "delivery": agency.delivery,
-        "api_url": agency.api_url,
-        "api_credential": agency.api_credential,
-        "active": agency.active,
-    }
+    return {field: getattr(agency, ATTRIBUTE.get(field, field)) for field in SETTINGS_FIELDS}
 
 
 def _list_page(request: HttpRequest, form: AgencyForm, *, status: int = 200) -> HttpResponse:
@@ -122,18 +118,7 @@ def agency_add(request: HttpRequest) -> HttpResponse:
     checked = form.checked()
     if checked is not None:
         try:
-            agencies.agency_add(
-                actor=user,
-                name=checked.name,
-                country=checked.country,
-                contact=checked.contact,
-                delivery=checked.delivery,
-                email=checked.email,
-                key=checked.age_recipient,
-                api_url=checked.api_url,
-                api_credential=checked.api_credential,
-                active=checked.active,
-            )
+            agencies.agency_create(actor=user, settings=checked)
         except agencies.AgencyError as exc:
             form.add_error(None, str(exc))
         else:

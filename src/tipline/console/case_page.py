@@ -39,8 +39,9 @@ from tipline.console.notices import notices_context
 from tipline.console.shared import no_store, staff_of
 from tipline.exchange.selectors import case_forwarding
 from tipline.guidance import jurisdictions
+from tipline.outputs.cybertipline import SENDING, api_options
 from tipline.outputs.email_delivery import email_options
-from tipline.outputs.policies import ReferralEmailPolicy, ReferralPackagePolicy
+from tipline.outputs.policies import ReferralApiPolicy, ReferralEmailPolicy, ReferralPackagePolicy
 from tipline.staff.models import StaffUser
 from tipline.triage import engine
 
@@ -84,7 +85,7 @@ def case_page(
         # A platform's report through /ispws: the partner, their id and the original XML
         # (console/_cybertipline.html); and referrals a CyberTipline-compatible service took.
         "cybertipline": case.details.get("cybertipline"),
-        "submitted_referrals": list(report.referrals.exclude(external_id="")),
+        "submitted_referrals": list(report.referrals.exclude(external_id__in=("", SENDING))),
         "has_contact": report.contact is not None and report.contact_erased_at is None,
         "contact_erased": report.contact_erased_at is not None,
         "may_see_contact": ReportPolicy.may_see_contact(user),
@@ -106,6 +107,9 @@ def case_page(
         # Referrals to agencies that take e-mail, and where each e-mail is (outputs).
         "email_options": email_options(report),
         "may_send_email": ReferralEmailPolicy.may_send(user),
+        # Referrals to agencies reached by the CyberTipline-compatible API (outputs).
+        "api_options": api_options(report),
+        "may_submit_api": ReferralApiPolicy.may_submit(user),
         **_decision_context(user, report, case, forms),
         **case_forwarding(user, report),
         **notices_context(request, report),

@@ -123,8 +123,15 @@ def notices_context(request: HttpRequest, report: Report) -> dict[str, Any]:
             country.agency("hotline") or country.agency("child_exploitation") if country else None
         )
         escalate.append({"notice": notice, "agency": agency})
+    others = takedown.other_report_ids()
     return {
         "takedown": takedown,
+        # Re-appearance lines link the other report only for a viewer who may open it.
+        "takedown_visible": set(
+            ReportPolicy.visible(user).filter(pk__in=others).values_list("pk", flat=True)
+        )
+        if others
+        else set(),
         "takedown_escalate": escalate,
         "may_takedown": ReportPolicy.may_claim(user),
         "takedown_unknown": [
@@ -132,6 +139,7 @@ def notices_context(request: HttpRequest, report: Report) -> dict[str, Any]:
                 "host": host,
                 "record": rows[0].host,
                 "urls": [r.tracked.url for r in rows],
+                "reappearances": [again for r in rows for again in r.reappearances],
                 "form": HostForm(initial={"host": host, "language": "en"}, auto_id=f"host-{i}-%s"),
             }
             for i, (host, rows) in enumerate(_by_host(takedown.unknown).items())

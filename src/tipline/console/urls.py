@@ -12,6 +12,7 @@ from tipline.console import (
     metrics_page,
     notices,
     partner_log,
+    referral_api,
     referral_email,
     referral_package,
     reports,
@@ -92,4 +93,5 @@ urlpatterns += [
         name="referral_package",
     ),
     path(_case + "referral-email/", referral_email.referral_email, name="referral_email"),
+    path(_case + "referral-api/", referral_api.referral_api, name="referral_api"),
 ]

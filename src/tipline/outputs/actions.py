@@ -62,7 +62,8 @@ def _referral(report: Report, agency_name: str) -> tuple[Referral, Agency]:
     return referral, agency
 
 
-def _refused(actor: str, report: Report, agency: str, reason: str) -> None:
+def referral_refused(actor: str, report: Report, agency: str, reason: str) -> None:
+    """Audit a refused export or delivery with its reason (also used by ``email_delivery``)."""
     with transaction.atomic():
         record(
             actor=actor,
@@ -73,9 +74,10 @@ def _refused(actor: str, report: Report, agency: str, reason: str) -> None:
         )
 
 
-def _export(
+def package_export(
     *, actor: str, report: Report, agency_name: str, channel: str, out: BinaryIO, filename: str
 ) -> Built:
+    """Build, sign and audit one package (every channel: CLI, console download, e-mail)."""
     try:
         referral, agency = _referral(report, agency_name)
         built = build(
@@ -110,14 +112,14 @@ def _export(
                 },
             )
     except PackageRefused as refusal:
-        _refused(actor, report, agency_name, str(refusal))
+        referral_refused(actor, report, agency_name, str(refusal))
         raise
     return built
 
 
 def referral_package_export(*, report: Report, agency: str, out: BinaryIO, filename: str) -> Built:
     """The command line's export (``tipline referral package``): acts as ``cli``."""
-    return _export(
+    return package_export(
         actor=CLI, report=report, agency_name=agency, channel="cli", out=out, filename=filename
     )
 
@@ -159,7 +161,7 @@ def referral_package_download(*, actor: StaffUser, report: Report) -> Delivery:
     # they are unlinked from the start: nothing is left behind when the response closes.
     workdir = settings.DATA_DIR
     with tempfile.TemporaryFile(dir=workdir) as package:
-        built = _export(
+        built = package_export(
             actor=actor.username,
             report=report,
             agency_name=referral.agency,

@@ -185,7 +185,6 @@ def agency_add(
     api_credential: str = "",
     active: bool = True,
 ) -> Agency:
-    who = _actor(actor)
     checked = agency_settings(
         name=name,
         country=country,
@@ -197,6 +196,12 @@ def agency_add(
         api_credential=api_credential,
         active=active,
     )
+    return agency_create(actor=actor, settings=checked)
+
+
+def agency_create(*, actor: StaffUser | None, settings: AgencySettings) -> Agency:
+    """Add an agency from settings already checked (``agency_settings``); audited."""
+    who, checked = _actor(actor), settings
     with transaction.atomic():
         if Agency.objects.filter(name=checked.name).exists():
             raise AgencyError(f"an agency named {checked.name!r} exists already")

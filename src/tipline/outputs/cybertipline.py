@@ -20,26 +20,40 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC
-from typing import Any
+from datetime import UTC, timedelta
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import httpx
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from lxml import etree
 
 from tipline import crypto, storage
 from tipline.audit.chain import record
-from tipline.cases.models import EvidenceFile, Referral, Report
+from tipline.audit.models import AuditEntry
+from tipline.cases.models import Agency, AgencyDelivery, EvidenceFile, Referral, Report
 from tipline.cases.sealing import KeyDestroyed, report_key
 from tipline.cases.selectors import report_locked
 from tipline.cases.states import KeyPurpose, ReportState
 from tipline.espformat import documents, mapping
+from tipline.outputs.policies import ReferralApiPolicy
+
+if TYPE_CHECKING:
+    from tipline.staff.models import StaffUser
 
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 MAX_TEXT = 20_000
+# ``Referral.external_id`` while a submission is under way (a service's ids are digits): the
+# claim that keeps a second click, a second process or the CLI from submitting it again. A claim
+# older than CLAIM_STALE (far beyond every timeout of the sequence) is a crashed run: retaken.
+SENDING = "sending"
+CLAIM_STALE = timedelta(minutes=30)
 
 
 class SubmitRefused(Exception):
@@ -232,11 +246,29 @@ def _referral(report: Report, agency: str) -> Referral:
         raise SubmitRefused(f"this report was not referred to {agency}")
     if report.state != ReportState.ACTIONED:
         raise SubmitRefused("the report was reopened: its referral is being reviewed again")
+    if referral.external_id == SENDING:
+        raise SubmitRefused(f"a submission to {agency} is under way already")
     if referral.external_id:
         raise SubmitRefused(
             f"already submitted to {agency} (their report id {referral.external_id})"
         )
     return referral
+
+
+def _claim(referral: Referral, agency: str) -> None:
+    """Take the referral for this submission, atomically; refused if another run holds it."""
+    now = timezone.now()
+    free = Q(external_id="") | Q(external_id=SENDING, submitted_at__lt=now - CLAIM_STALE)
+    if not Referral.objects.filter(free, pk=referral.pk).update(
+        external_id=SENDING, submitted_at=now
+    ):
+        raise SubmitRefused(f"a submission to {agency} is under way already")
+
+
+def _release(referral: Referral) -> None:
+    Referral.objects.filter(pk=referral.pk, external_id=SENDING).update(
+        external_id="", submitted_at=None
+    )
 
 
 def _industry(report: Report) -> str:
@@ -253,8 +285,11 @@ def referral_submit(
     transport: httpx.BaseTransport | None = None,
 ) -> Submitted:
     """Submit the referred report to ``service``; keep its report id on the referral."""
+    claimed: Referral | None = None
     try:
         referral = _referral(report, agency)
+        _claim(referral, agency)
+        claimed = referral
         try:
             key = report_key(report.id, KeyPurpose.CONTENT)
         except KeyDestroyed:
@@ -289,7 +324,12 @@ def referral_submit(
                     "files": len(files),
                 },
             )
-    except SubmitRefused as refusal:
+    except BaseException as failure:
+        if claimed is not None:
+            _release(claimed)  # refused or crashed before the service's id was kept
+        if not isinstance(failure, SubmitRefused):
+            raise
+        refusal = failure
         with transaction.atomic():
             record(
                 actor=actor,
@@ -342,3 +382,93 @@ def _deliver(
         raise
     finally:
         session.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# From the console: the agency's own settings, as the command line uses by default
+
+
+def agency_service(agency: str, environ: Mapping[str, str]) -> Service:
+    """The service of an agency whose delivery is the CyberTipline-compatible API: its API
+    address, and the USER:PASSWORD held by the environment variable its credential names."""
+    row = Agency.objects.filter(name=agency, delivery=AgencyDelivery.API).first()
+    if row is None or not row.api_url:
+        raise SubmitRefused(f"{agency} does not take reports through a CyberTipline-compatible API")
+    parts = urlsplit(row.api_url)
+    loopback = parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1")
+    if parts.scheme != "https" and not loopback:
+        raise SubmitRefused("the agency's API address must be https://")
+    username, sep, password = environ.get(row.api_credential, "").partition(":")
+    if not (row.api_credential and sep and username and password):
+        raise SubmitRefused(
+            f"the server has no credential for {agency}: set the environment variable "
+            f"{row.api_credential or '(the agency has no credential reference)'} to USER:PASSWORD"
+        )
+    return Service(base_url=row.api_url, username=username, password=password)
+
+
+def referral_submit_for(
+    *, actor: StaffUser, report: Report, agency: str, transport: httpx.BaseTransport | None = None
+) -> Submitted:
+    """A caseworker submits a confirmed referral to its agency's API (the console's button)."""
+    if not ReferralApiPolicy.may_submit(actor):
+        raise SubmitRefused("you may not submit referrals")
+    try:
+        service = agency_service(agency, os.environ)
+    except SubmitRefused as refusal:
+        with transaction.atomic():
+            record(
+                actor=actor.username,
+                action="referral.refused",
+                target_type="report",
+                target_id=report.id,
+                details={"agency": agency, "reason": str(refusal), "via": "cybertipline"},
+            )
+        raise
+    return referral_submit(
+        actor=actor.username, report=report, agency=agency, service=service, transport=transport
+    )
+
+
+@dataclass(frozen=True)
+class ApiOption:
+    """A referral to an agency reached by the API, for the case view."""
+
+    agency: str
+    referral: Referral
+    last_refusal: str  # the latest refusal's reason, if it was not submitted since
+
+    @property
+    def submitted(self) -> bool:
+        return bool(self.referral.external_id) and self.referral.external_id != SENDING
+
+    @property
+    def under_way(self) -> bool:
+        return self.referral.external_id == SENDING
+
+
+def api_options(report: Report) -> list[ApiOption]:
+    """The report's referrals to agencies whose delivery is the API, each with its state."""
+    names = Agency.objects.filter(delivery=AgencyDelivery.API).values_list("name", flat=True)
+    referrals = Referral.objects.filter(report=report, agency__in=list(names)).order_by("agency")
+    options = []
+    for referral in referrals:
+        refusal = ""
+        if not referral.external_id:
+            last = (
+                AuditEntry.objects.filter(
+                    target_type="report",
+                    target_id=str(report.id),
+                    action__in=("referral.refused", "referral.cybertipline"),
+                )
+                .order_by("-seq")
+                .values_list("action", "details")[:20]
+            )
+            for action, details in last:
+                if details.get("agency") != referral.agency:
+                    continue
+                if action == "referral.refused" and details.get("via") == "cybertipline":
+                    refusal = str(details.get("reason", ""))
+                break
+        options.append(ApiOption(referral.agency, referral, refusal))
+    return options

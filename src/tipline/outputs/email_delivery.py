@@ -33,7 +33,7 @@ from django.utils import timezone
 
 from tipline.audit.chain import SYSTEM, record
 from tipline.cases.models import Agency, AgencyDelivery, Referral, Report
-from tipline.outputs.actions import README, _export, _refused
+from tipline.outputs.actions import README, package_export, referral_refused
 from tipline.outputs.models import EmailDelivery, EmailDeliveryState
 from tipline.outputs.package import PackageRefused
 from tipline.outputs.policies import ReferralEmailPolicy
@@ -73,7 +73,7 @@ def referral_email_queue(*, actor: str, report: Report, agency: str) -> EmailDel
     try:
         found = _email_agency(report, agency)
     except PackageRefused as refusal:
-        _refused(actor, report, agency, str(refusal))
+        referral_refused(actor, report, agency, str(refusal))
         raise
     with transaction.atomic():
         existing = EmailDelivery.objects.filter(report=report, agency=found.name).first()
@@ -150,7 +150,7 @@ def email_delivery_attempt(delivery_id: uuid.UUID) -> Attempt:
     try:
         agency = _email_agency(report, delivery.agency)
         with tempfile.TemporaryFile(dir=settings.DATA_DIR) as package:
-            built = _export(
+            built = package_export(
                 actor=SYSTEM,
                 report=report,
                 agency_name=agency.name,
@@ -220,4 +220,4 @@ def _finish_refused(delivery: EmailDelivery, reason: str) -> None:
         delivery.state = EmailDeliveryState.REFUSED
         delivery.last_error = reason[:300]
         delivery.save(update_fields=["state", "last_error"])
-    _refused(SYSTEM, delivery.report, delivery.agency, reason)
+    referral_refused(SYSTEM, delivery.report, delivery.agency, reason)

@@ -32,6 +32,13 @@ class ReferralEmailPolicy:
         return ReportPolicy.may_claim(user)
 
 
+class ReferralApiPolicy:
+    @staticmethod
+    def may_submit(user: StaffUser) -> bool:
+        """Caseworkers submit a confirmed referral to an agency reached by the CyberTipline API."""
+        return ReportPolicy.may_claim(user)
+
+
 class ReferralPackagePolicy:
     @staticmethod
     def referral_for(user: StaffUser, report: Report) -> Referral | None:

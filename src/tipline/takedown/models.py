@@ -85,6 +85,8 @@ class Notice(models.Model):
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=300, blank=True)
     message_id = models.CharField(max_length=255, blank=True)
+    # A reminder has its own Message-ID; a reply may quote either (``replies.py``).
+    reminder_message_id = models.CharField(max_length=255, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     reminded_at = models.DateTimeField(null=True, blank=True)
@@ -182,3 +184,32 @@ class UrlCheck(models.Model):
 
     def __str__(self) -> str:
         return f"{self.tracked_id} {self.outcome}"
+
+
+class ReappearanceReason(models.TextChoices):
+    SAME_URL = "same_url", _("the same address")
+    SAME_FILE = "same_file", _("a file with the same hash")
+
+
+class Reappearance(models.Model):
+    """A tracked URL named again by a later report, or reached by it through a file's hash.
+
+    One row per (tracked URL, later report), so triage running again on the later report (a
+    reporter's message, a file matched) does not re-open the same URL twice. Both case views read
+    it: the tracked URL's report ("reported again on … in report …") and the later report.
+    """
+
+    tracked = models.ForeignKey(TrackedUrl, on_delete=models.CASCADE, related_name="reappearances")
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="+")
+    reason = models.CharField(max_length=10, choices=ReappearanceReason.choices)
+    at = models.DateTimeField()
+    reopened = models.BooleanField(default=False)  # it had been removed and is tracked again
+
+    class Meta:
+        ordering = ["at"]
+        constraints = [
+            models.UniqueConstraint(fields=["tracked", "report"], name="takedown_reappearance_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"Tracked URL {self.tracked_id} again in report {self.report_id}"

@@ -7,13 +7,22 @@ from typing import TYPE_CHECKING
 from tipline import crypto
 from tipline.cases.sealing import KeyDestroyed, report_key
 from tipline.cases.states import KeyPurpose
+from tipline.triage.identifiers import canonical_url
 
 if TYPE_CHECKING:
     import uuid
 
 
 def url_digest(url: str) -> str:
-    return crypto.identifier_digest("url", url)
+    """The keyed digest of ``url`` in its canonical spelling: the digest that links reports.
+
+    Spellings of one address that ``canonical_url`` folds (scheme and host case, a default
+    port, a leading ``www.``, the fragment, tracking parameters, escapes) give one digest, so a
+    later report of the address finds its tracked row. The path keeps its case and its trailing
+    slash: servers may answer ``/a``, ``/A`` and ``/a/`` with different pages. A URL the canonical
+    form cannot read is digested as given.
+    """
+    return crypto.identifier_digest("url", canonical_url(url) or url)
 
 
 def _context(report_id: uuid.UUID, digest: str) -> str:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from tipline.cases.models import Report
-from tipline.takedown.models import HostRecord, Notice, TrackedUrl, UrlCheck
+from tipline.takedown.models import HostRecord, Notice, Reappearance, TrackedUrl, UrlCheck
 
 CHECKS_SHOWN = 10
 
@@ -16,6 +17,7 @@ class UrlRow:
     tracked: TrackedUrl
     host: HostRecord | None
     checks: list[UrlCheck] = field(default_factory=list)
+    reappearances: list[Reappearance] = field(default_factory=list)  # later reports naming it
 
     @property
     def takedown_time(self) -> timedelta | None:
@@ -45,10 +47,22 @@ class Takedown:
     notices: list[NoticeRow]
     unknown: list[UrlRow]  # URLs whose host has no abuse contact yet
     escalations: list[Notice]
+    # Addresses tracked in other reports that this report named again (itself or by a file).
+    named_again: list[Reappearance] = field(default_factory=list)
 
     @property
     def any(self) -> bool:
+        return bool(self.notices or self.unknown or self.named_again)
+
+    @property
+    def tracked_here(self) -> bool:
         return bool(self.notices or self.unknown)
+
+    def other_report_ids(self) -> set[uuid.UUID]:
+        """Reports named in the re-appearance lines (the case view links those it may show)."""
+        rows = [r for n in self.notices for u in n.urls for r in u.reappearances]
+        rows += [r for u in self.unknown for r in u.reappearances]
+        return {r.report_id for r in rows} | {r.tracked.report_id for r in self.named_again}
 
 
 def takedown_for(report: Report) -> Takedown:
@@ -59,7 +73,13 @@ def takedown_for(report: Report) -> Takedown:
         shown = checks.setdefault(check.tracked_id, [])
         if len(shown) < CHECKS_SHOWN:
             shown.append(check)
-    rows = {t.pk: UrlRow(t, records.get(t.host), checks.get(t.pk, [])) for t in tracked}
+    again: dict[int, list[Reappearance]] = {}
+    for row in Reappearance.objects.filter(tracked__in=tracked).order_by("at"):
+        again.setdefault(row.tracked_id, []).append(row)
+    rows = {
+        t.pk: UrlRow(t, records.get(t.host), checks.get(t.pk, []), again.get(t.pk, []))
+        for t in tracked
+    }
     notices = list(Notice.objects.filter(report=report))
     return Takedown(
         notices=[
@@ -67,4 +87,7 @@ def takedown_for(report: Report) -> Takedown:
         ],
         unknown=[rows[t.pk] for t in tracked if t.notice_id is None],
         escalations=[n for n in notices if n.state == "escalated"],
+        named_again=list(
+            Reappearance.objects.filter(report=report).select_related("tracked").order_by("at")
+        ),
     )

@@ -174,15 +174,16 @@ def notice_sent(*, notice: Notice, message_id: str, reminder: bool) -> None:
     with transaction.atomic():
         now = timezone.now()
         notice = Notice.objects.select_for_update().get(pk=notice.pk)
-        fields = ["last_error", "next_attempt_at", "message_id", "attempts"]
+        fields = ["last_error", "next_attempt_at", "attempts"]
         notice.last_error, notice.next_attempt_at, notice.attempts = "", None, 0
-        notice.message_id = message_id
         if reminder:
+            # The notice's own Message-ID stays: a reply may quote either.
             notice.reminded_at, notice.reminder_pending = now, False
-            fields += ["reminded_at", "reminder_pending"]
+            notice.reminder_message_id = message_id
+            fields += ["reminded_at", "reminder_pending", "reminder_message_id"]
         else:
-            notice.state, notice.sent_at = NoticeState.SENT, now
-            fields += ["state", "sent_at"]
+            notice.state, notice.sent_at, notice.message_id = NoticeState.SENT, now, message_id
+            fields += ["state", "sent_at", "message_id"]
             TrackedUrl.objects.filter(notice=notice, notice_sent_at__isnull=True).update(
                 notice_sent_at=now, state=UrlState.ONLINE
             )
@@ -225,7 +226,11 @@ def notice_failed(*, notice: Notice, error: str, retry: bool, enqueue_send: Enqu
 def check_record(
     *, tracked: TrackedUrl, outcome: CheckOutcome, status: int | None, detail: str, at: datetime
 ) -> None:
-    """Store one re-check; "removed" ends tracking, serving again after removal re-opens it."""
+    """Store one re-check; "removed" ends tracking, serving again after removal re-opens it.
+
+    A URL re-opened by a later report (``reappearance``) is "online" with its removal time kept
+    until a check tells: gone again keeps that time, serving clears it ("served again").
+    """
     with transaction.atomic():
         tracked = TrackedUrl.objects.select_for_update().get(pk=tracked.pk)
         UrlCheck.objects.create(
@@ -234,15 +239,18 @@ def check_record(
         tracked.last_checked_at = at
         fields = ["last_checked_at"]
         if outcome == CheckOutcome.REMOVED and tracked.state == UrlState.ONLINE:
-            tracked.state, tracked.removed_at = UrlState.REMOVED, at
+            # A removed URL re-opened by a later report and still gone keeps its first removal.
+            tracked.state, tracked.removed_at = UrlState.REMOVED, tracked.removed_at or at
             fields += ["state", "removed_at"]
-        elif outcome == CheckOutcome.SERVING and tracked.state == UrlState.REMOVED:
+        elif outcome == CheckOutcome.SERVING and (
+            tracked.state == UrlState.REMOVED or tracked.removed_at is not None
+        ):
             tracked.state, tracked.removed_at = UrlState.ONLINE, None
             tracked.reopened_at, tracked.reopened_reason = at, "served_again"
             fields += ["state", "removed_at", "reopened_at", "reopened_reason"]
         tracked.save(update_fields=fields)
         if "state" in fields:
-            _notice_follow(tracked)
+            notice_follow(tracked)
             record(
                 actor=SYSTEM,
                 action="takedown.url_" + tracked.state,
@@ -252,7 +260,7 @@ def check_record(
             )
 
 
-def _notice_follow(tracked: TrackedUrl) -> None:
+def notice_follow(tracked: TrackedUrl) -> None:
     """A notice is "removed" once every URL it lists is gone; back to "sent" if one returns."""
     if tracked.notice_id is None:
         return

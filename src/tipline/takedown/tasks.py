@@ -11,11 +11,12 @@ import smtplib
 import uuid
 from datetime import datetime, timedelta
 
+from django.db.models import F
 from django.tasks import TaskResultStatus, task
 from django.utils import timezone
 
 from tipline.periodic import enqueue_once
-from tipline.takedown import compose, config, mail, recheck, steps
+from tipline.takedown import compose, config, mail, reappearance, recheck, replies, steps
 from tipline.takedown.models import (
     CheckOutcome,
     HostRecord,
@@ -92,6 +93,22 @@ def send_notice(notice_id: str) -> str:
     return "sent"
 
 
+@task()
+def reappearance_check(report_id: str) -> int:
+    """Re-open tracking of what a later report names again. Returns how many URLs it names."""
+    return len(reappearance.reappearances_record(report_id=uuid.UUID(report_id)))
+
+
+def on_identifiers_recorded(*, report_id: uuid.UUID, **_kwargs: object) -> None:
+    """``cases.linking.identifiers_recorded``: enqueue the re-appearance check if it has work.
+
+    Runs inside triage's transaction, so the task row commits with the identifiers (the task
+    worker's database backend) or not at all.
+    """
+    if reappearance.candidates(report_id):
+        reappearance_check.enqueue(str(report_id))
+
+
 def recheck_due(now: datetime | None = None) -> dict[str, int]:
     """Check every URL whose notice was sent (and removed ones, to see them come back)."""
     cfg = config.load()
@@ -101,7 +118,8 @@ def recheck_due(now: datetime | None = None) -> dict[str, int]:
         TrackedUrl.objects.filter(state__in=(UrlState.ONLINE, UrlState.REMOVED))
         .exclude(url_digest="")
         .exclude(last_checked_at__gt=now - cfg.recheck_every + timedelta(seconds=1))
-        .order_by("last_checked_at")[:RECHECK_BATCH]
+        # Never checked (new, or re-opened by a later report) first, on every database.
+        .order_by(F("last_checked_at").asc(nulls_first=True))[:RECHECK_BATCH]
     )
     results = recheck.check_urls([t.url for t in due], cfg)
     for tracked, result in zip(due, results, strict=True):
@@ -133,4 +151,25 @@ def ensure_recheck_scheduled() -> bool:
     """Enqueue a re-check run now unless one is waiting or running (at start, by ``serve``)."""
     return enqueue_once(
         recheck_run, run_after=None, unless={TaskResultStatus.READY, TaskResultStatus.RUNNING}
+    )
+
+
+@task()
+def replies_check() -> dict[str, int]:
+    """Read providers' replies from the configured IMAP mailbox; schedules the next run first."""
+    cfg = config.imap_load()
+    if cfg is None:
+        return {"off": 1}  # no chain while the mailbox is not configured
+    enqueue_once(
+        replies_check, run_after=timezone.now() + cfg.every, unless={TaskResultStatus.READY}
+    )
+    return replies.replies_run(cfg)
+
+
+def ensure_replies_scheduled() -> bool:
+    """Start the reply reader's chain (by ``serve``) when a mailbox is configured."""
+    if config.imap_load() is None:
+        return False
+    return enqueue_once(
+        replies_check, run_after=None, unless={TaskResultStatus.READY, TaskResultStatus.RUNNING}
     )

@@ -32,7 +32,7 @@ from tipline.partnerapi.tasks import (
     ensure_hash_pulls_scheduled,
     ensure_webhooks_scheduled,
 )
-from tipline.takedown.tasks import ensure_recheck_scheduled
+from tipline.takedown.tasks import ensure_recheck_scheduled, ensure_replies_scheduled
 
 
 class Command(BaseCommand):
@@ -58,6 +58,7 @@ class Command(BaseCommand):
         ensure_checkpoints_scheduled()  # signed audit-chain heads, hourly (audit/tasks.py)
         ensure_outcomes_scheduled()  # outcome updates owed to partner hotlines (exchange/tasks.py)
         ensure_recheck_scheduled()  # takedown: is each noticed URL still up? (takedown/tasks.py)
+        ensure_replies_scheduled()  # takedown: providers' replies, when an IMAP mailbox is set
         ensure_metrics_scheduled()  # rollup refresh by cursor, every minute (metrics/tasks.py)
         ensure_sweep_scheduled()  # unfinished CyberTipline submissions, hourly
         python = sys.executable
