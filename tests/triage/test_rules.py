@@ -62,7 +62,7 @@ def test_version_changes_with_the_file_bytes(tmp_path: Path) -> None:
         (("points: 40", "points: 0"), 11, "points must be a whole number from 1 to 100"),
         (("points: 40", "points: 101"), 11, "points must be a whole number from 1 to 100"),
         (("phrases: [kill you]", "regex: 'kill (you'"), 12, "does not compile"),
-        (("phrases: [kill you]", "regex: '" + "a" * 501 + "'"), 12, "limit is 500"),
+        (("phrases: [kill you]", "regex: '" + "a" * 2001 + "'"), 12, "limit is 2000"),
         (("phrases: [kill you]", "regex: 'a*'"), 12, "matches empty text"),
         (("phrases: [kill you]", "regex: '(a)\\1'"), 12, "does not compile"),
         (("    phrases: [kill you]\n", ""), 5, "exactly one of phrases, regex, near"),

@@ -46,6 +46,11 @@ NEGATION_GAP_BYTES = 400
 MAX_MATCHES_PER_RULE = 256
 _TIER_ORDER = (Tier.P1, Tier.P2, Tier.P3, Tier.P4)
 _SENTENCE_ENDS = (b".", b"!", b"?", b";")
+# A rule's `unless` words are looked for in the sentence around its match, at most this many
+# bytes either side, so the check costs a bounded amount of work per match.
+UNLESS_BYTES = 300
+# Sentence ends for `unless`: the negation marks plus the Devanagari danda and double danda.
+_UNLESS_ENDS = (*_SENTENCE_ENDS, "\u0964".encode(), "\u0965".encode())
 
 
 @dataclass(frozen=True)
@@ -72,6 +77,7 @@ class _RuleSetIndex:
     rules: tuple[Rule, ...]
     patterns: Any  # re2.Set
     entries: tuple[tuple[int, int], ...]  # set index -> (rule index, side: 0 a/rule, 1 near b)
+    languages: frozenset[str] = frozenset()
 
 
 _SIGNAL_DESCRIPTIONS = (
@@ -149,6 +155,8 @@ class Engine:
                 found = self._first(rule, data)
             if found is not None:
                 fired.append((rule, _span(norm, data, *found)))
+        if len(index.languages) > 1:
+            fired = _one_language_per_span(fired)
         return fired
 
     def _first(self, rule: Rule, data: bytes) -> tuple[int, int] | None:
@@ -157,7 +165,9 @@ class Engine:
             found = _search(rule.matcher, data, position)
             if found is None:
                 return None
-            if not (rule.negation and self._negated(rule.language, data, found[0])):
+            if not (rule.negation and self._negated(rule.language, data, found[0])) and not (
+                _excepted(rule, data, *found)
+            ):
                 return found
             position = found[1]
         return None
@@ -185,7 +195,7 @@ class Engine:
                         self._negated(rule.language, data, first)
                         or self._negated_between(rule.language, data, other[1], start)
                     )
-                ):
+                ) and not _excepted(rule, data, first, max(other[1], end)):
                     return first, max(other[1], end)
             latest[side] = (start, end, end_word)
         return None
@@ -262,7 +272,45 @@ def _index(rules: tuple[Rule, ...]) -> _RuleSetIndex:
         patterns.Compile()
     except re2.error as error:  # pragma: no cover - only if RE2 runs out of memory
         raise RuleError("<rules>", 0, f"the combined rule set does not compile: {error}") from None
-    return _RuleSetIndex(rules=rules, patterns=patterns, entries=tuple(entries))
+    return _RuleSetIndex(
+        rules=rules,
+        patterns=patterns,
+        entries=tuple(entries),
+        languages=frozenset(r.language for r in rules),
+    )
+
+
+def _excepted(rule: Rule, data: bytes, start: int, end: int) -> bool:
+    """Whether the rule's `unless` words occur in the sentence around the match [start, end)."""
+    if rule.unless is None:
+        return False
+    before = data[max(0, start - UNLESS_BYTES) : start]
+    cut = max((i + len(m) for m in _UNLESS_ENDS if (i := before.rfind(m)) >= 0), default=0)
+    after = data[end : end + UNLESS_BYTES]
+    stop = min((i for m in _UNLESS_ENDS if (i := after.find(m)) >= 0), default=len(after))
+    return _search(rule.unless, before[cut:] + data[start:end] + after[:stop], 0) is not None
+
+
+def _one_language_per_span(fired: list[tuple[Rule, Span]]) -> list[tuple[Rule, Span]]:
+    """Drop a match whose words another language's stronger rule already matched.
+
+    Without a language every language's rules run, and shared words ("gift cards" is English
+    and Hinglish) would score twice. Where matches of two languages overlap, only the rule with
+    the most points counts (then the longer match, then the language code's order); matches of
+    the same language are left alone, as with one language's rules.
+    """
+    ranked = sorted(
+        fired, key=lambda f: (-f[0].points, -(f[1].end - f[1].start), f[0].language, f[1].start)
+    )
+    kept: list[tuple[Rule, Span]] = []
+    for rule, span in ranked:
+        if not any(
+            other.language != rule.language and span.start < seen.end and seen.start < span.end
+            for other, seen in kept
+        ):
+            kept.append((rule, span))
+    order = {id(f): i for i, f in enumerate(fired)}
+    return sorted(kept, key=lambda f: order[id(f)])
 
 
 def _search(matcher: Matcher, data: bytes, position: int) -> tuple[int, int] | None:

@@ -33,12 +33,14 @@ FAMILIES = (
     "minor_indicator",
     "repeat_contact",
 )
-MAX_REGEX_LENGTH = 500
+# Grammar rules (issue 20) list a verb's inflections and markers in one alternation; RE2 stays
+# linear whatever the length, and the limit only keeps a rule readable in review.
+MAX_REGEX_LENGTH = 2000
 MAX_NEAR_WITHIN = 50
 
 _TOP_KEYS = {"language", "version", "negators", "rules"}
 _RULE_REQUIRED = ("id", "version", "family", "language", "description", "source", "points")
-_RULE_OPTIONAL = {"tier", "negation", "phrases", "regex", "near"}
+_RULE_OPTIONAL = {"tier", "negation", "unless", "phrases", "regex", "near"}
 _MATCHERS = ("phrases", "regex", "near")
 _NEAR_KEYS = {"a", "b", "within"}
 
@@ -103,6 +105,8 @@ class Rule:
     matcher: Matcher  # phrases/regex: the rule; near: the `a` side
     near_b: Matcher | None = None
     within: int = 0
+    # Words that, anywhere in the match's sentence, cancel it (an idiom, news, game talk).
+    unless: Matcher | None = None
     path: str = ""
     line: int = 0
 
@@ -227,6 +231,7 @@ def _rule(node: Mapping, language: str, path: str) -> Rule:
         within = _integer(near, "within", 1, MAX_NEAR_WITHIN)
         matcher = _near_side(near, "a")
         near_b = _near_side(near, "b")
+    unless = _near_side(node, "unless") if "unless" in node else None
     return Rule(
         id=rule_id,
         version=_integer(node, "version", 1, 1_000_000),
@@ -242,15 +247,18 @@ def _rule(node: Mapping, language: str, path: str) -> Rule:
         matcher=matcher,
         near_b=near_b,
         within=within,
+        unless=unless,
         path=path,
         line=node.line,
     )
 
 
 def _near_side(near: Mapping, key: str) -> Matcher:
+    """A list of phrases and {regex: ...} items (near.a, near.b, unless) as one matcher."""
     items = near[key]
+    name = key if key == "unless" else f"near.{key}"
     if not isinstance(items, Sequence_) or not items:
-        raise _Invalid(near.lines[key], f"near.{key} must be a non-empty list")
+        raise _Invalid(near.lines[key], f"{name} must be a non-empty list")
     phrases: list[str] = []
     regexes: list[str] = []
     for item, line in zip(items, items.lines, strict=True):
@@ -262,7 +270,7 @@ def _near_side(near: Mapping, key: str) -> Matcher:
             _check_regex(item["regex"], line)
             regexes.append(item["regex"])
         else:
-            raise _Invalid(line, f"near.{key} items are phrases or {{regex: '...'}}, not {item!r}")
+            raise _Invalid(line, f"{name} items are phrases or {{regex: '...'}}, not {item!r}")
     return _compile_items(phrases, regexes, near.lines[key])
 
 
