@@ -177,6 +177,12 @@ EXAMPLES = {
     "en.grooming.asks_for_images": "he keeps asking her for selfies",
     "en.self_harm.plan_or_now": "she says she will kill herself tonight",
     "en.minor.age_in_brackets": "my son (13) told me",
+    "en.threat.intent_violence": "I'm going to hurt all of you",
+    "en.threat.should_die": "you deserve to die",
+    "en.threat.veiled": "you'll pay for this",
+    "en.threat.armed_now": "he has a knife and he is outside",
+    "en.self_harm.intent": "she keeps saying she wants to disappear forever",
+    "en.self_harm.intent_now": "I'm going to take all my pills tonight",
 }
 
 

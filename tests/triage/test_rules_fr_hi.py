@@ -34,6 +34,21 @@ EXAMPLES = {
     "hi.grooming.adult_contact": "ek aadmi usse baat karta hai",
     "hi.self_harm.tonight": "वो आज रात खुदकुशी कर लेगी",
     "hi.minor.age": "meri 12 saal ki beti",
+    "fr.threat.intent_violence": "je vais te planter",
+    "fr.threat.future_tense": "je te tuerai",
+    "fr.threat.wish_death": "je veux que tu creves",
+    "fr.threat.veiled": "tu vas me le payer",
+    "fr.threat.armed_now": "il est devant la maison avec un couteau",
+    "fr.self_harm.intent": "je pense a me tuer",
+    "fr.self_harm.intent_now": "elle veut en finir ce soir",
+    "hi.threat.intent_violence": "tere ghar ko aag laga dunga",
+    "hi.threat.intent_violence_deva": "मैं तुझे जान से मार डालूंगा",
+    "hi.threat.veiled": "sabak sikhaunga tujhe",
+    "hi.threat.veiled_deva": "अंजाम बुरा होगा",
+    "hi.threat.armed_now": "wo chaaku leke ghar ke bahar khada hai",
+    "hi.self_harm.intent": "mera marne ka man karta hai",
+    "hi.self_harm.intent_deva": "मैं अपनी जान ले लूंगी",
+    "hi.self_harm.intent_now": "main aaj raat neend ki goliyan kha lungi",
 }
 
 

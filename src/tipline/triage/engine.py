@@ -303,14 +303,14 @@ def _one_language_per_span(fired: list[tuple[Rule, Span]]) -> list[tuple[Rule, S
         fired, key=lambda f: (-f[0].points, -(f[1].end - f[1].start), f[0].language, f[1].start)
     )
     kept: list[tuple[Rule, Span]] = []
-    for rule, span in ranked:
+    for found in ranked:
+        rule, span = found
         if not any(
             other.language != rule.language and span.start < seen.end and seen.start < span.end
             for other, seen in kept
         ):
-            kept.append((rule, span))
-    order = {id(f): i for i, f in enumerate(fired)}
-    return sorted(kept, key=lambda f: order[id(f)])
+            kept.append(found)
+    return [found for found in fired if found in kept]
 
 
 def _search(matcher: Matcher, data: bytes, position: int) -> tuple[int, int] | None:
