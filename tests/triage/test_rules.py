@@ -183,6 +183,9 @@ EXAMPLES = {
     "en.threat.armed_now": "he has a knife and he is outside",
     "en.self_harm.intent": "she keeps saying she wants to disappear forever",
     "en.self_harm.intent_now": "I'm going to take all my pills tonight",
+    "en.self_harm.act_done": "she says she has taken all the tablets",
+    "en.self_harm.not_want_to_live": "he doesn't want to be alive anymore",
+    "en.imminent.meeting_today_grammar": "the man from the game is picking her up tonight",
 }
 
 

@@ -49,6 +49,13 @@ EXAMPLES = {
     "hi.self_harm.intent": "mera marne ka man karta hai",
     "hi.self_harm.intent_deva": "मैं अपनी जान ले लूंगी",
     "hi.self_harm.intent_now": "main aaj raat neend ki goliyan kha lungi",
+    "hi.self_harm.act_done": "maine saari goliyan kha li",
+    "hi.imminent.meeting_today_grammar": "woh usse aaj raat milne bula raha hai",
+    "fr.threat.present_as_future": "je viens et je te defonce",
+    "fr.imminent.on_the_way": "il est en route vers chez nous",
+    "fr.imminent.meeting_today_grammar": "elle doit le rejoindre ce soir",
+    "fr.self_harm.act_done": "elle a avale toutes les pilules",
+    "fr.self_harm.no_will_to_live": "il n'a plus envie de vivre",
 }
 
 

@@ -39,6 +39,9 @@ from tipline.yamlfile import Mapping, Sequence_
 
 DATA = Path(__file__).resolve().parent / "data"
 NEGATION_WINDOW_WORDS = 4
+# How far before a match a condition word ("if", "agar") is looked for: a negator inside a
+# condition ("if you don't pay, I will hurt you") does not negate the threat that follows.
+CONDITION_WINDOW_WORDS = 8
 # How much of the gap between the two halves of a near match is read for a negator.
 NEGATION_GAP_BYTES = 400
 # Per rule, how many matches are examined (negated ones skipped, near pairs formed) before the
@@ -206,8 +209,13 @@ class Engine:
             return False
         window = data[max(0, start - 200) : start]
         window = window[max(window.rfind(mark) for mark in _SENTENCE_ENDS) + 1 :]
-        words = window.split()[-NEGATION_WINDOW_WORDS:]
-        return bool(words) and negators.regex.search(b" ".join(words)) is not None
+        words = window.split()
+        near = words[-NEGATION_WINDOW_WORDS:]
+        if not near or negators.regex.search(b" ".join(near)) is None:
+            return False
+        conditionals = self.ruleset.conditionals.get(language)
+        wider = b" ".join(words[-CONDITION_WINDOW_WORDS:])
+        return conditionals is None or conditionals.regex.search(wider) is None
 
     def _negated_between(self, language: str, data: bytes, gap_start: int, gap_end: int) -> bool:
         """A negator between the two halves of a near match, in the second half's sentence.
