@@ -179,6 +179,7 @@ EXAMPLES = {
     "en.minor.age_in_brackets": "my son (13) told me",
     "en.threat.intent_violence": "I'm going to hurt all of you",
     "en.threat.should_die": "you deserve to die",
+    "en.threat.progressive_as_future": "next time I see you I'm cutting your face",
     "en.threat.veiled": "you'll pay for this",
     "en.threat.armed_now": "he has a knife and he is outside",
     "en.self_harm.intent": "she keeps saying she wants to disappear forever",
