@@ -24,6 +24,9 @@ THREATS = [
     ("en", "someone should shoot her whole family"),
     ("en", "my daughter will pay for this, tell her to watch her back"),
     ("en", "He threatened to kill me"),
+    # A negator inside a condition does not negate the threat after it (`conditionals`).
+    ("en", "If you don't pay I will kill you"),
+    ("fr", "Si tu ne paies pas, je vais te planter"),
     ("fr", "Il a menacé de la brûler vive"),
     ("fr", "On va tous vous défoncer à la sortie"),
     ("fr", "Je te tuerai, toi et ta famille"),
@@ -38,6 +41,7 @@ THREATS = [
 NEGATIVES = [
     ("en", "I would never hurt you"),
     ("en", "Nobody is going to hurt you"),
+    ("en", "He did not threaten to kill me"),
     ("en", "My mom is going to kill me if I fail"),
     ("en", "I'm going to kill you in Fortnite tonight"),
     ("en", "A man was jailed for threatening to kill a teenager"),
