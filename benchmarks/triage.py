@@ -6,6 +6,12 @@ different machines can be compared. Texts are built from written benign sentence
 rule phrases, so rules do fire.
 
     .venv/bin/python benchmarks/triage.py [--json] [--reports 2000] [--messages 100000]
+        [--baseline-rules DIR]
+
+--baseline-rules DIR scores the same reports, in the same run, with the rule files of another
+version (DIR holds `rules/*.yaml` and `scoring.yaml`, the layout of `triage/data`; for example
+`git archive main src/tipline/triage/data | tar -x -C /tmp/old`), and prints the ratio: the
+issue-20 rule rebuild is measured against the rules it replaced on the same machine and load.
 
 Other parts (identifier linking) add a function beside `bench_scoring` and a line in `main`.
 """
@@ -87,6 +93,33 @@ def _ms(values: list[float], q: float) -> float:
     return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000, 4)
 
 
+def bench_baseline(reports: int, directory: Path) -> dict[str, object]:
+    """p50/p99 per ~2 KB report with both rule versions, on the same texts, interleaved."""
+    rng = random.Random(5)
+    texts = [_report(rng) for _ in range(reports)]
+    current = engine.load()
+    baseline = engine.Engine.from_files(
+        sorted((directory / "rules").glob("*.yaml")), directory / "scoring.yaml"
+    )
+    for text in texts[:50]:  # warm caches
+        current.score(text)
+        baseline.score(text)
+    new_t: list[float] = []
+    old_t: list[float] = []
+    for text in texts:  # interleaved, so a burst of load on the machine hits both alike
+        new_t += _timings(current.score, [text])
+        old_t += _timings(baseline.score, [text])
+    return {
+        "rules": len(current.ruleset.rules),
+        "baseline_rules": len(baseline.ruleset.rules),
+        "score_p50_ms": _ms(new_t, 0.5),
+        "baseline_score_p50_ms": _ms(old_t, 0.5),
+        "score_p99_ms": _ms(new_t, 0.99),
+        "baseline_score_p99_ms": _ms(old_t, 0.99),
+        "p50_ratio_new_over_baseline": round(_ms(new_t, 0.5) / max(_ms(old_t, 0.5), 1e-6), 2),
+    }
+
+
 def bench_scoring(reports: int, messages: int) -> dict[str, object]:
     rng = random.Random(5)
     started = time.perf_counter()
@@ -136,12 +169,20 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--reports", type=int, default=2000)
     parser.add_argument("--messages", type=int, default=100_000)
+    parser.add_argument(
+        "--baseline-rules",
+        type=Path,
+        metavar="DIR",
+        help="also score with the rule files in DIR (rules/*.yaml, scoring.yaml) and compare",
+    )
     args = parser.parse_args()
     results: dict[str, object] = {
         "machine": f"{platform.machine()} python {platform.python_version()}",
         "scoring": bench_scoring(args.reports, args.messages),
         # "linking": added by the identifier-linking work.
     }
+    if args.baseline_rules:
+        results["against_baseline_rules"] = bench_baseline(args.reports, args.baseline_rules)
     if args.json:
         print(json.dumps(results, indent=2))
         return

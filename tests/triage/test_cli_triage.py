@@ -124,8 +124,10 @@ def test_eval_without_a_file_reports_the_dev_and_test_sets_apart(tmp_path: Path)
         assert threat["n"] >= 60
         low, high = threat["ci"]
         assert 0.0 <= low <= threat["value"] <= high <= 1.0
-    # The development set has no threat labels: its threat goal cannot be judged.
-    assert dev["by_lang"]["en"]["goals"]["threat_recall"]["pass"] is None
+    # The development set labels only the sentences added for the issue-20 rule rebuild, so its
+    # threat rate rests on a handful of examples, counted apart from the test set's.
+    dev_threat = dev["by_lang"]["en"]["rates"]["threat_recall"]
+    assert 0 < dev_threat["n"] < test["by_lang"]["en"]["rates"]["threat_recall"]["n"]
     assert {"hi/deva", "hi/latn"} <= set(test["by_lang"])
 
 

@@ -62,7 +62,7 @@ def test_version_changes_with_the_file_bytes(tmp_path: Path) -> None:
         (("points: 40", "points: 0"), 11, "points must be a whole number from 1 to 100"),
         (("points: 40", "points: 101"), 11, "points must be a whole number from 1 to 100"),
         (("phrases: [kill you]", "regex: 'kill (you'"), 12, "does not compile"),
-        (("phrases: [kill you]", "regex: '" + "a" * 501 + "'"), 12, "limit is 500"),
+        (("phrases: [kill you]", "regex: '" + "a" * 2001 + "'"), 12, "limit is 2000"),
         (("phrases: [kill you]", "regex: 'a*'"), 12, "matches empty text"),
         (("phrases: [kill you]", "regex: '(a)\\1'"), 12, "does not compile"),
         (("    phrases: [kill you]\n", ""), 5, "exactly one of phrases, regex, near"),
@@ -177,6 +177,16 @@ EXAMPLES = {
     "en.grooming.asks_for_images": "he keeps asking her for selfies",
     "en.self_harm.plan_or_now": "she says she will kill herself tonight",
     "en.minor.age_in_brackets": "my son (13) told me",
+    "en.threat.intent_violence": "I'm going to hurt all of you",
+    "en.threat.should_die": "you deserve to die",
+    "en.threat.progressive_as_future": "next time I see you I'm cutting your face",
+    "en.threat.veiled": "you'll pay for this",
+    "en.threat.armed_now": "he has a knife and he is outside",
+    "en.self_harm.intent": "she keeps saying she wants to disappear forever",
+    "en.self_harm.intent_now": "I'm going to take all my pills tonight",
+    "en.self_harm.act_done": "she says she has taken all the tablets",
+    "en.self_harm.not_want_to_live": "he doesn't want to be alive anymore",
+    "en.imminent.meeting_today_grammar": "the man from the game is picking her up tonight",
 }
 
 

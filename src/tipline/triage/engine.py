@@ -39,6 +39,9 @@ from tipline.yamlfile import Mapping, Sequence_
 
 DATA = Path(__file__).resolve().parent / "data"
 NEGATION_WINDOW_WORDS = 4
+# How far before a match a condition word ("if", "agar") is looked for: a negator inside a
+# condition ("if you don't pay, I will hurt you") does not negate the threat that follows.
+CONDITION_WINDOW_WORDS = 8
 # How much of the gap between the two halves of a near match is read for a negator.
 NEGATION_GAP_BYTES = 400
 # Per rule, how many matches are examined (negated ones skipped, near pairs formed) before the
@@ -46,6 +49,11 @@ NEGATION_GAP_BYTES = 400
 MAX_MATCHES_PER_RULE = 256
 _TIER_ORDER = (Tier.P1, Tier.P2, Tier.P3, Tier.P4)
 _SENTENCE_ENDS = (b".", b"!", b"?", b";")
+# A rule's `unless` words are looked for in the sentence around its match, at most this many
+# bytes either side, so the check costs a bounded amount of work per match.
+UNLESS_BYTES = 300
+# Sentence ends for `unless`: the negation marks plus the Devanagari danda and double danda.
+_UNLESS_ENDS = (*_SENTENCE_ENDS, "\u0964".encode(), "\u0965".encode())
 
 
 @dataclass(frozen=True)
@@ -72,6 +80,7 @@ class _RuleSetIndex:
     rules: tuple[Rule, ...]
     patterns: Any  # re2.Set
     entries: tuple[tuple[int, int], ...]  # set index -> (rule index, side: 0 a/rule, 1 near b)
+    languages: frozenset[str] = frozenset()
 
 
 _SIGNAL_DESCRIPTIONS = (
@@ -149,6 +158,8 @@ class Engine:
                 found = self._first(rule, data)
             if found is not None:
                 fired.append((rule, _span(norm, data, *found)))
+        if len(index.languages) > 1:
+            fired = _one_language_per_span(fired)
         return fired
 
     def _first(self, rule: Rule, data: bytes) -> tuple[int, int] | None:
@@ -157,7 +168,9 @@ class Engine:
             found = _search(rule.matcher, data, position)
             if found is None:
                 return None
-            if not (rule.negation and self._negated(rule.language, data, found[0])):
+            if not (rule.negation and self._negated(rule.language, data, found[0])) and not (
+                _excepted(rule, data, *found)
+            ):
                 return found
             position = found[1]
         return None
@@ -185,7 +198,7 @@ class Engine:
                         self._negated(rule.language, data, first)
                         or self._negated_between(rule.language, data, other[1], start)
                     )
-                ):
+                ) and not _excepted(rule, data, first, max(other[1], end)):
                     return first, max(other[1], end)
             latest[side] = (start, end, end_word)
         return None
@@ -196,8 +209,13 @@ class Engine:
             return False
         window = data[max(0, start - 200) : start]
         window = window[max(window.rfind(mark) for mark in _SENTENCE_ENDS) + 1 :]
-        words = window.split()[-NEGATION_WINDOW_WORDS:]
-        return bool(words) and negators.regex.search(b" ".join(words)) is not None
+        words = window.split()
+        near = words[-NEGATION_WINDOW_WORDS:]
+        if not near or negators.regex.search(b" ".join(near)) is None:
+            return False
+        conditionals = self.ruleset.conditionals.get(language)
+        wider = b" ".join(words[-CONDITION_WINDOW_WORDS:])
+        return conditionals is None or conditionals.regex.search(wider) is None
 
     def _negated_between(self, language: str, data: bytes, gap_start: int, gap_end: int) -> bool:
         """A negator between the two halves of a near match, in the second half's sentence.
@@ -262,7 +280,45 @@ def _index(rules: tuple[Rule, ...]) -> _RuleSetIndex:
         patterns.Compile()
     except re2.error as error:  # pragma: no cover - only if RE2 runs out of memory
         raise RuleError("<rules>", 0, f"the combined rule set does not compile: {error}") from None
-    return _RuleSetIndex(rules=rules, patterns=patterns, entries=tuple(entries))
+    return _RuleSetIndex(
+        rules=rules,
+        patterns=patterns,
+        entries=tuple(entries),
+        languages=frozenset(r.language for r in rules),
+    )
+
+
+def _excepted(rule: Rule, data: bytes, start: int, end: int) -> bool:
+    """Whether the rule's `unless` words occur in the sentence around the match [start, end)."""
+    if rule.unless is None:
+        return False
+    before = data[max(0, start - UNLESS_BYTES) : start]
+    cut = max((i + len(m) for m in _UNLESS_ENDS if (i := before.rfind(m)) >= 0), default=0)
+    after = data[end : end + UNLESS_BYTES]
+    stop = min((i for m in _UNLESS_ENDS if (i := after.find(m)) >= 0), default=len(after))
+    return _search(rule.unless, before[cut:] + data[start:end] + after[:stop], 0) is not None
+
+
+def _one_language_per_span(fired: list[tuple[Rule, Span]]) -> list[tuple[Rule, Span]]:
+    """Drop a match whose words another language's stronger rule already matched.
+
+    Without a language every language's rules run, and shared words ("gift cards" is English
+    and Hinglish) would score twice. Where matches of two languages overlap, only the rule with
+    the most points counts (then the longer match, then the language code's order); matches of
+    the same language are left alone, as with one language's rules.
+    """
+    ranked = sorted(
+        fired, key=lambda f: (-f[0].points, -(f[1].end - f[1].start), f[0].language, f[1].start)
+    )
+    kept: list[tuple[Rule, Span]] = []
+    for found in ranked:
+        rule, span = found
+        if not any(
+            other.language != rule.language and span.start < seen.end and seen.start < span.end
+            for other, seen in kept
+        ):
+            kept.append(found)
+    return [found for found in fired if found in kept]
 
 
 def _search(matcher: Matcher, data: bytes, position: int) -> tuple[int, int] | None:

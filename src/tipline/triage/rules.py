@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,12 +33,14 @@ FAMILIES = (
     "minor_indicator",
     "repeat_contact",
 )
-MAX_REGEX_LENGTH = 500
+# Grammar rules (issue 20) list a verb's inflections and markers in one alternation; RE2 stays
+# linear whatever the length, and the limit only keeps a rule readable in review.
+MAX_REGEX_LENGTH = 2000
 MAX_NEAR_WITHIN = 50
 
-_TOP_KEYS = {"language", "version", "negators", "rules"}
+_TOP_KEYS = {"language", "version", "negators", "conditionals", "rules"}
 _RULE_REQUIRED = ("id", "version", "family", "language", "description", "source", "points")
-_RULE_OPTIONAL = {"tier", "negation", "phrases", "regex", "near"}
+_RULE_OPTIONAL = {"tier", "negation", "unless", "phrases", "regex", "near"}
 _MATCHERS = ("phrases", "regex", "near")
 _NEAR_KEYS = {"a", "b", "within"}
 
@@ -103,6 +105,8 @@ class Rule:
     matcher: Matcher  # phrases/regex: the rule; near: the `a` side
     near_b: Matcher | None = None
     within: int = 0
+    # Words that, anywhere in the match's sentence, cancel it (an idiom, news, game talk).
+    unless: Matcher | None = None
     path: str = ""
     line: int = 0
 
@@ -113,21 +117,27 @@ class RuleSet:
     negators: dict[str, Matcher]  # language -> matcher over the negator words
     languages: tuple[str, ...]
     version: str  # short SHA-256 over the files' names and bytes
+    # language -> words that open a condition ("if", "agar"): a negator inside a condition
+    # ("if you don't pay, I will ...") does not cancel what follows. Files without them: none.
+    conditionals: dict[str, Matcher] = field(default_factory=dict)
 
 
 def load(paths: Iterable[str | Path]) -> RuleSet:
     """Load and validate rule files; raise RuleError on the first mistake."""
     rules: list[Rule] = []
     negators: dict[str, Matcher] = {}
+    conditionals: dict[str, Matcher] = {}
     seen: dict[str, str] = {}
     digest = hashlib.sha256()
     for path in sorted(Path(p) for p in paths):
         data = _read(path)
         digest.update(path.name.encode() + b"\0" + data + b"\0")
-        language, file_negators, file_rules = _load_file(path, data)
+        language, file_negators, file_conditionals, file_rules = _load_file(path, data)
         if language in negators:
             raise RuleError(path, 1, f"a second file for language {language!r}")
         negators[language] = file_negators
+        if file_conditionals is not None:
+            conditionals[language] = file_conditionals
         for rule in file_rules:
             if rule.id in seen:
                 raise RuleError(
@@ -140,6 +150,7 @@ def load(paths: Iterable[str | Path]) -> RuleSet:
         negators=negators,
         languages=tuple(sorted(negators)),
         version=digest.hexdigest()[:12],
+        conditionals=conditionals,
     )
 
 
@@ -150,7 +161,7 @@ def _read(path: Path) -> bytes:
         raise RuleError(path, 0, f"cannot read: {error.strerror}") from None
 
 
-def _load_file(path: Path, data: bytes) -> tuple[str, Matcher, list[Rule]]:
+def _load_file(path: Path, data: bytes) -> tuple[str, Matcher, Matcher | None, list[Rule]]:
     document = load_yaml(path, data)
     try:
         _check_keys(document, required=("language", "version", "rules"), allowed=_TOP_KEYS)
@@ -162,6 +173,11 @@ def _load_file(path: Path, data: bytes) -> tuple[str, Matcher, list[Rule]]:
         _integer(document, "version", 1, 1_000_000)
         negator_words = _text_list(document, "negators") if "negators" in document else []
         negators = _compile_phrases(negator_words, document.lines.get("negators", 1))
+        conditionals = None
+        if "conditionals" in document:
+            conditionals = _compile_phrases(
+                _text_list(document, "conditionals"), document.lines["conditionals"]
+            )
         rule_nodes = document["rules"]
         if not isinstance(rule_nodes, Sequence_) or not rule_nodes:
             raise _Invalid(document.lines["rules"], "rules must be a non-empty list")
@@ -172,7 +188,7 @@ def _load_file(path: Path, data: bytes) -> tuple[str, Matcher, list[Rule]]:
             rules.append(_rule(item, language, str(path)))
     except _Invalid as error:
         raise RuleError(path, error.line, error.reason) from None
-    return language, negators, rules
+    return language, negators, conditionals, rules
 
 
 def _rule(node: Mapping, language: str, path: str) -> Rule:
@@ -227,6 +243,7 @@ def _rule(node: Mapping, language: str, path: str) -> Rule:
         within = _integer(near, "within", 1, MAX_NEAR_WITHIN)
         matcher = _near_side(near, "a")
         near_b = _near_side(near, "b")
+    unless = _near_side(node, "unless") if "unless" in node else None
     return Rule(
         id=rule_id,
         version=_integer(node, "version", 1, 1_000_000),
@@ -242,15 +259,18 @@ def _rule(node: Mapping, language: str, path: str) -> Rule:
         matcher=matcher,
         near_b=near_b,
         within=within,
+        unless=unless,
         path=path,
         line=node.line,
     )
 
 
 def _near_side(near: Mapping, key: str) -> Matcher:
+    """A list of phrases and {regex: ...} items (near.a, near.b, unless) as one matcher."""
     items = near[key]
+    name = key if key == "unless" else f"near.{key}"
     if not isinstance(items, Sequence_) or not items:
-        raise _Invalid(near.lines[key], f"near.{key} must be a non-empty list")
+        raise _Invalid(near.lines[key], f"{name} must be a non-empty list")
     phrases: list[str] = []
     regexes: list[str] = []
     for item, line in zip(items, items.lines, strict=True):
@@ -262,7 +282,7 @@ def _near_side(near: Mapping, key: str) -> Matcher:
             _check_regex(item["regex"], line)
             regexes.append(item["regex"])
         else:
-            raise _Invalid(line, f"near.{key} items are phrases or {{regex: '...'}}, not {item!r}")
+            raise _Invalid(line, f"{name} items are phrases or {{regex: '...'}}, not {item!r}")
     return _compile_items(phrases, regexes, near.lines[key])
 
 
