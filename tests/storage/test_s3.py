@@ -205,3 +205,27 @@ def test_s3_stopped_during_intake_answers_503_and_loses_nothing(
         _store_matches_rows(s3)
     finally:
         server.stop()
+
+
+def test_start_up_refuses_an_incomplete_s3_configuration(
+    settings: LazySettings, tmp_path: Path
+) -> None:
+    from tipline.ops.keycheck import storage_settings_check
+
+    assert storage_settings_check() == []  # the local default
+    settings.TIPLINE_STORAGE = "ftp"
+    assert "use 'local' or 's3'" in storage_settings_check()[0].msg
+    settings.TIPLINE_STORAGE = "s3"
+    settings.TIPLINE_S3_BUCKET = ""
+    credentials = tmp_path / "s3.toml"
+    credentials.write_text('access_key_id = "AK"\nsecret_access_key = "SK"\n')
+    credentials.chmod(0o644)
+    settings.TIPLINE_S3_CREDENTIALS_FILE = str(credentials)
+    messages = [m.msg for m in storage_settings_check()]
+    assert any("TIPLINE_S3_BUCKET" in m for m in messages)
+    assert any("chmod 600" in m for m in messages)
+    settings.TIPLINE_S3_BUCKET = "evidence"
+    credentials.chmod(0o600)
+    assert storage_settings_check() == []
+    credentials.write_text("secret_access_key = 'SK'\n")
+    assert "access_key_id" in storage_settings_check()[0].msg

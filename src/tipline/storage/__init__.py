@@ -25,6 +25,7 @@ wrote (``pending_writes``), and a process killed between the two leaves an unrea
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from types import ModuleType
@@ -40,6 +41,7 @@ __all__ = [
     "StorageError",
     "StorageUnavailable",
     "StoredObject",
+    "configuration_problems",
     "delete_object",
     "discard_objects",
     "list_objects",
@@ -61,6 +63,36 @@ def _backend() -> ModuleType:
 
         return s3
     raise ImproperlyConfigured(f"TIPLINE_STORAGE={kind!r}: use 'local' or 's3'")
+
+
+def configuration_problems() -> list[str]:
+    """What is wrong with the store's settings, in words (the start-up check refuses to run).
+
+    Checks settings and the credentials file only, never the server: an object store that is
+    down at start-up is a 503 per request, not a reason to refuse to start.
+    """
+    kind = settings.TIPLINE_STORAGE
+    if kind == "local":
+        return []
+    if kind != "s3":
+        return [f"TIPLINE_STORAGE={kind!r}: use 'local' or 's3'"]
+    problems = []
+    if not settings.TIPLINE_S3_BUCKET:
+        problems.append("TIPLINE_STORAGE=s3 needs TIPLINE_S3_BUCKET (the bucket's name)")
+    path = settings.TIPLINE_S3_CREDENTIALS_FILE
+    if path:
+        from tipline.storage import s3
+
+        try:
+            s3.read_credentials(path)
+        except ImproperlyConfigured as exc:
+            problems.append(str(exc))
+        else:
+            if os.stat(path).st_mode & 0o077:
+                problems.append(
+                    f"TIPLINE_S3_CREDENTIALS_FILE={path} is readable by others: chmod 600 it"
+                )
+    return problems
 
 
 def write_object(ciphertext: bytes) -> str:
