@@ -10,6 +10,7 @@ from django.conf import settings as django_settings
 from django.utils import translation
 
 from tests.live import LiveServer
+from tests.seaweed import SeaweedS3, SeaweedS3Bucket
 from tipline.crypto.keyfiles import init_keys
 
 
@@ -86,3 +87,28 @@ def own_index(settings: LazySettings, tmp_path: Path) -> Iterator[None]:
     _forget_matcher_index()
     yield
     _forget_matcher_index()
+
+
+@pytest.fixture(scope="session")
+def seaweed_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedS3]:
+    """One real S3 server (SeaweedFS) for the session's object-storage tests."""
+    server = SeaweedS3(tmp_path_factory.mktemp("seaweed")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def s3_store(settings: LazySettings, seaweed_server: SeaweedS3) -> SeaweedS3Bucket:
+    """The evidence store on a fresh bucket of the session's S3 server (TIPLINE_STORAGE=s3)."""
+    return use_bucket(settings, seaweed_server)
+
+
+def use_bucket(settings: LazySettings, server: SeaweedS3) -> SeaweedS3Bucket:
+    bucket = server.new_bucket()
+    settings.TIPLINE_STORAGE = "s3"
+    settings.TIPLINE_S3_ENDPOINT_URL = server.endpoint
+    settings.TIPLINE_S3_BUCKET = bucket
+    settings.TIPLINE_S3_REGION = "us-east-1"
+    settings.TIPLINE_S3_PREFIX = "evidence"
+    settings.TIPLINE_S3_CREDENTIALS_FILE = str(server.credentials_file)
+    return SeaweedS3Bucket(server=server, bucket=bucket)

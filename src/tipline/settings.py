@@ -291,6 +291,19 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
+# --- Evidence store (issue 19; tipline.storage, docs/deployment.md "Object storage") ----------
+# "local" (default): sealed files under EVIDENCE_DIR. "s3": the same ciphertext in an
+# S3-compatible bucket (SeaweedFS, MinIO, AWS S3) through django-storages + boto3. Credentials
+# come from a TOML file named here (access_key_id, secret_access_key; 0600), else from boto3's
+# own chain (AWS_* environment, instance role). Nothing is read or created on import.
+TIPLINE_STORAGE = os.environ.get("TIPLINE_STORAGE", "local")
+TIPLINE_S3_ENDPOINT_URL = os.environ.get("TIPLINE_S3_ENDPOINT_URL", "")  # "" = AWS itself
+TIPLINE_S3_BUCKET = os.environ.get("TIPLINE_S3_BUCKET", "")
+TIPLINE_S3_REGION = os.environ.get("TIPLINE_S3_REGION", "us-east-1")
+TIPLINE_S3_PREFIX = os.environ.get("TIPLINE_S3_PREFIX", "evidence")
+TIPLINE_S3_CREDENTIALS_FILE = os.environ.get("TIPLINE_S3_CREDENTIALS_FILE", "")
+# --- end of evidence store ---------------------------------------------------------------------
+
 # Uploads are held in memory and encrypted before anything reaches disk: Django's default
 # handler would spill large uploads to an unencrypted temporary file.
 FILE_UPLOAD_HANDLERS = ["tipline.web.uploads.BoundedMemoryUploadHandler"]

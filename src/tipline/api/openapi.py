@@ -100,6 +100,29 @@ _NOT_FOUND = {
     "content": {"application/json": {"schema": {"type": "object"}}},
 }
 _THROTTLED = {"description": "Too many failed receipt look-ups on this site in the last minute."}
+# Disk full or object store unreachable (tipline.web.unavailable): nothing was stored, the same
+# request (with the same Idempotency-Key) can be sent again after Retry-After seconds.
+_UNAVAILABLE = {
+    "description": (
+        "Tipline cannot store what was sent just now (disk full, object store unreachable). "
+        "Nothing was stored and nothing acknowledged; send the same request again after the "
+        'Retry-After header\'s seconds. The body is {"error": "storage_unavailable", '
+        '"message": ...}.'
+    ),
+    "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "required": ["error", "message"],
+                "properties": {
+                    "error": {"const": "storage_unavailable"},
+                    "message": {"type": "string"},
+                },
+            }
+        }
+    },
+}
 
 
 _IDEMPOTENCY = {
@@ -283,6 +306,7 @@ def schema() -> dict[str, Any]:
                         "400": {"description": "Validation errors per field", **_json(_ERRORS)},
                         "413": {"description": "Body or file too large", **_json(_ERRORS)},
                         "415": {"description": "Not JSON or multipart", **_json(_ERRORS)},
+                        "503": _UNAVAILABLE,
                     },
                 }
             },
@@ -345,6 +369,7 @@ def schema() -> dict[str, Any]:
                             "content": {"application/json": {"schema": {"type": "object"}}},
                         },
                         "429": _THROTTLED,
+                        "503": _UNAVAILABLE,
                     },
                 }
             },

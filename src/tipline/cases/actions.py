@@ -2,8 +2,11 @@
 
 The reporter's submission is committed before the answer is sent, so an acknowledged report
 survives the process being killed right after. Files are sealed and written to the evidence store
-*before* the transaction; if the transaction then fails, the orphaned ciphertext is unreadable
-(its key was never stored) and `tipline storage sweep` removes it.
+*before* the transaction, so no row ever names a missing object; if the store cannot take them
+(disk full, S3 down) StorageUnavailable reaches the edge as a 503 and nothing is recorded. If the
+transaction then fails, the objects are deleted again (storage.pending_writes); a process killed
+between the two leaves unreadable ciphertext (its key was never stored) that `tipline storage
+sweep` lists and removes.
 
 Staff actions (claim, assign, a message from the hotline) take the acting staff member, check
 the rule that spans objects (who may be assigned what) and write their audit entry in the same
@@ -124,6 +127,7 @@ def _forget_old_tokens() -> None:
 
 def _file_rows(
     *,
+    pending: storage.PendingWrites,
     report_id: uuid.UUID,
     key: bytes,
     uploads: Sequence[ValidatedUpload],
@@ -133,7 +137,7 @@ def _file_rows(
     rows = []
     for index, upload in enumerate(uploads):
         file_id = uuid.uuid4()
-        object_id = storage.write_object(
+        object_id = pending.write(
             crypto.seal(key, upload.data, context=crypto.context("file", file_id, "data"))
         )
         meta = {
@@ -185,13 +189,6 @@ def report_create(
     receipt = receipts.generate()
     report_id = uuid.uuid4()
     content_key, contact_key, key_rows = new_report_keys(report_id)
-    files = _file_rows(
-        report_id=report_id,
-        key=content_key,
-        uploads=uploads,
-        message_id=None,
-        sender_meta=sender_meta,
-    )
     report = Report(
         id=report_id,
         receipt_digest=crypto.receipt_digest(receipts.normalise(receipt) or ""),
@@ -210,21 +207,31 @@ def report_create(
             else None
         ),
     )
-    try:
-        with transaction.atomic():
-            report.save(force_insert=True)
-            ReportKey.objects.bulk_create(key_rows)
-            if files:
-                EvidenceFile.objects.bulk_create(files)
-            if submission_token:
-                _token_row(submission_token, report_id=report_id, receipt=receipt).save()
-                _forget_old_tokens()
-            _enqueue_processing(report_id, files=bool(files))
-    except IntegrityError:
-        # The same submission committed first in another request (a double click, a retry).
-        if submission_token and (replay := _replayed_report(submission_token)):
-            return replay
-        raise
+    with storage.pending_writes() as pending:
+        files = _file_rows(
+            pending=pending,
+            report_id=report_id,
+            key=content_key,
+            uploads=uploads,
+            message_id=None,
+            sender_meta=sender_meta,
+        )
+        try:
+            with transaction.atomic():
+                report.save(force_insert=True)
+                ReportKey.objects.bulk_create(key_rows)
+                if files:
+                    EvidenceFile.objects.bulk_create(files)
+                if submission_token:
+                    _token_row(submission_token, report_id=report_id, receipt=receipt).save()
+                    _forget_old_tokens()
+                _enqueue_processing(report_id, files=bool(files))
+        except IntegrityError:
+            # The same submission committed first in another request (a double click, a retry).
+            if submission_token and (replay := _replayed_report(submission_token)):
+                pending.discard()  # that request stored its own copies of the files
+                return replay
+            raise
     return CreatedReport(report=report, receipt=receipt)
 
 
@@ -268,40 +275,59 @@ def message_add(
         author=author,
         body=seal_text(key, body, context=crypto.context("message", message_id, "body")),
     )
-    files = _file_rows(report_id=report.id, key=key, uploads=uploads, message_id=message_id)
-    try:
-        with transaction.atomic():
-            # Retention deletes the key under this row lock: re-check it here, so a message
-            # racing an erasure is refused rather than stored under a key that is gone.
-            report_locked(report)
-            if not ReportKey.objects.filter(
-                report_id=report.id, purpose=KeyPurpose.CONTENT
-            ).exists():
-                raise KeyDestroyed(f"content key of report {report.id} was destroyed")
-            message.save(force_insert=True)
-            if files:
-                EvidenceFile.objects.bulk_create(files)
-            if submission_token:
-                _token_row(
-                    submission_token, report_id=report.id, receipt=None, message_id=message_id
-                ).save()
-            Report.objects.filter(id=report.id).update(updated_at=timezone.now())
-            if author == MessageAuthor.REPORTER or files:
-                # New information: score it again, and process its files.
-                _enqueue_processing(report.id, files=bool(files))
-            if actor is not None:
-                record(
-                    actor=actor.username,
-                    action="report.message",
-                    target_type="report",
-                    target_id=report.id,
-                    details={"message": str(message_id)},
+    with storage.pending_writes() as pending:
+        files = _file_rows(
+            pending=pending, report_id=report.id, key=key, uploads=uploads, message_id=message_id
+        )
+        try:
+            with transaction.atomic():
+                _message_commit(
+                    report=report,
+                    message=message,
+                    files=files,
+                    submission_token=submission_token,
+                    actor=actor,
                 )
-    except IntegrityError:
-        if submission_token and (replay := _replayed_message(report, submission_token)):
-            return replay
-        raise
+        except IntegrityError:
+            if submission_token and (replay := _replayed_message(report, submission_token)):
+                pending.discard()
+                return replay
+            raise
     return message
+
+
+def _message_commit(
+    *,
+    report: Report,
+    message: Message,
+    files: list[EvidenceFile],
+    submission_token: str | None,
+    actor: StaffUser | None,
+) -> None:
+    # Retention deletes the key under this row lock: re-check it here, so a message racing an
+    # erasure is refused rather than stored under a key that is gone.
+    report_locked(report)
+    if not ReportKey.objects.filter(report_id=report.id, purpose=KeyPurpose.CONTENT).exists():
+        raise KeyDestroyed(f"content key of report {report.id} was destroyed")
+    message.save(force_insert=True)
+    if files:
+        EvidenceFile.objects.bulk_create(files)
+    if submission_token:
+        _token_row(
+            submission_token, report_id=report.id, receipt=None, message_id=message.id
+        ).save()
+    Report.objects.filter(id=report.id).update(updated_at=timezone.now())
+    if message.author == MessageAuthor.REPORTER or files:
+        # New information: score it again, and process its files.
+        _enqueue_processing(report.id, files=bool(files))
+    if actor is not None:
+        record(
+            actor=actor.username,
+            action="report.message",
+            target_type="report",
+            target_id=report.id,
+            details={"message": str(message.id)},
+        )
 
 
 def _replayed_message(report: Report, token: str) -> Message | None:

@@ -173,15 +173,16 @@ def file_upload(*, credential: ApiCredential, report_id: int, name: str, data: b
         raise FileRefused(str(exc), report_id=report_id) from None
     md5 = hashlib.md5(data, usedforsecurity=False).hexdigest()
     file_id = secrets.token_hex(16)
-    with transaction.atomic():
+    # Objects written by a transaction that then fails are deleted again (storage.pending_writes).
+    with storage.pending_writes() as pending, transaction.atomic():
         submission = _owned(credential, report_id)
         _open_only(submission)
         if submission.files.count() >= MAX_FILES:
             raise FileRefused(f"A report holds at most {MAX_FILES} files.", report_id=report_id)
         key = _key(submission)
-        # Written inside the lock so a racing finish cannot miss it; an orphan left by a failed
-        # commit is unreadable (sealed) and removed by `tipline storage sweep`.
-        object_id = storage.write_object(
+        # Written inside the lock so a racing finish cannot miss it; an orphan left by a killed
+        # process is unreadable (sealed) and removed by `tipline storage sweep`.
+        object_id = pending.write(
             crypto.seal(key, data, context=_context(submission.pk, "file", file_id))
         )
         meta = {"name": upload.name, "md5": md5, "sha256": upload.sha256, "size": len(data)}

@@ -24,6 +24,7 @@ from tipline.cases.sealing import KeyDestroyed
 from tipline.cases.states import Channel, MessageAuthor
 from tipline.cases.submissions import is_submission_token, new_submission_token
 from tipline.evidence.validate import ValidatedUpload, validate_uploads
+from tipline.web import unavailable
 from tipline.web.body import Body, BodyRefused, read_body, refused_response
 from tipline.web.forms import MAX_TEXT
 from tipline.web.leaving import leave_response
@@ -180,16 +181,39 @@ def _report_post(
     mark_refused_files(form, body)
     uploads = validate_files(form) if form.is_valid() else []
     if form.is_valid():
-        created = actions.report_create(
-            category=category.code,
-            channel=Channel.WEB,
-            language=get_language() or "en",
-            details=form.details(),
-            contact=form.contact(),
-            uploads=uploads,
-            submission_token=form.cleaned_data["submission"] or None,
-            country=form.cleaned_data.get("country") or "",
-        )
+        try:
+            created = actions.report_create(
+                category=category.code,
+                channel=Channel.WEB,
+                language=get_language() or "en",
+                details=form.details(),
+                contact=form.contact(),
+                uploads=uploads,
+                submission_token=form.cleaned_data["submission"] or None,
+                country=form.cleaned_data.get("country") or "",
+            )
+        except unavailable.ERRORS as exc:
+            if not unavailable.is_unavailable(exc):
+                raise
+            # Nothing was stored: the form comes back with every word kept (files cannot be),
+            # and the same submission token, so sending it again files it once.
+            return unavailable.with_retry_after(
+                _with_location_policy(
+                    render(
+                        request,
+                        "intake/report_form.html",
+                        {
+                            "form": form,
+                            "category": category,
+                            "unavailable": True,
+                            "files_dropped": bool(body.files or body.refused),
+                            "neutral_start": neutral,
+                        },
+                        status=503,
+                    ),
+                    category,
+                )
+            )
         if created.replayed and not created.receipt:
             # The reporter left with Quick exit: whoever sends the form again on their
             # device learns that it was sent, not its receipt nor which form it was (a 303, so
@@ -239,6 +263,7 @@ def _thread_page(
     erased: bool = False,
     switched: bool = False,
     files_dropped: bool = False,
+    unavailable: bool = False,
     status: int = 200,
 ) -> HttpResponse:
     category = categories.get(report.category)
@@ -256,6 +281,7 @@ def _thread_page(
         "erased": erased or report.content_erased_at is not None,
         "switched": switched,
         "files_dropped": files_dropped,
+        "unavailable": unavailable,
     }
     return render(request, "intake/followup_thread.html", context, status=status)
 
@@ -343,6 +369,20 @@ def followup_message(request: HttpRequest) -> HttpResponse:
         )
     except KeyDestroyed:
         return _thread_page(request, found, receipt=receipt, erased=True, status=410)
+    except unavailable.ERRORS as exc:
+        if not unavailable.is_unavailable(exc):
+            raise
+        return unavailable.with_retry_after(
+            _thread_page(
+                request,
+                found,
+                receipt=receipt,
+                form=form,
+                unavailable=True,
+                files_dropped=bool(opened.body.files or opened.body.refused),
+                status=503,
+            )
+        )
     return _thread_page(request, found, receipt=receipt, sent=True)
 
 

@@ -1,8 +1,8 @@
 """Writes to the evidence locker. Each action runs in one transaction.
 
 Like report files, evidence bytes are sealed and written to the evidence store *before* the
-transaction; if the transaction then fails, the orphaned ciphertext is unreadable and
-`tipline storage sweep` removes it.
+transaction; if the transaction then fails they are deleted again (storage.pending_writes), and
+what a killed process leaves is unreadable and removed by `tipline storage sweep`.
 
 Audit: the locker is the victim's own private space, not a record the hotline keeps about them.
 Logging "locker X was opened / imported to / edited" would put a persistent, linkable trail of
@@ -98,12 +98,6 @@ def evidence_import(
     row = EvidenceFile(locker=locker, idempotency_digest=idem)
     # The row id is not known before it is saved, so the blobs' contexts use the digest, which
     # is unique per locker and fixed for the file's lifetime.
-    row.object_id = storage.write_object(
-        crypto.seal(key, data, context=ctx(locker.id, f"file:{idem}:data"))
-    )
-    row.items_object_id = storage.write_object(
-        crypto.seal(key, items_blob(result), context=ctx(locker.id, f"file:{idem}:items"))
-    )
     meta: dict[str, Any] = {
         "filename": filename,
         "format": result.format,
@@ -114,12 +108,19 @@ def evidence_import(
         "warnings": list(result.warnings),
     }
     row.meta = seal_json(key, meta, context=ctx(locker.id, f"file:{idem}:meta"))
-    try:
-        with transaction.atomic():
-            row.save(force_insert=True)
-    except IntegrityError:
-        # The same file was imported by a request that committed first (a double click).
-        raise AlreadyImported from None
+    with storage.pending_writes() as pending:
+        row.object_id = pending.write(
+            crypto.seal(key, data, context=ctx(locker.id, f"file:{idem}:data"))
+        )
+        row.items_object_id = pending.write(
+            crypto.seal(key, items_blob(result), context=ctx(locker.id, f"file:{idem}:items"))
+        )
+        try:
+            with transaction.atomic():
+                row.save(force_insert=True)
+        except IntegrityError:
+            # The same file was imported by a request that committed first (a double click).
+            raise AlreadyImported from None
     return Imported(file=row, item_count=len(result.items), warnings=list(result.warnings))
 
 

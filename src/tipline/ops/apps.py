@@ -9,6 +9,7 @@ class OpsConfig(AppConfig):
     label = "ops"
 
     def ready(self) -> None:
-        from tipline.ops.keycheck import key_files_check
+        from tipline.ops.keycheck import key_files_check, storage_settings_check
 
         checks.register(key_files_check)
+        checks.register(storage_settings_check)

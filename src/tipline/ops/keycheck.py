@@ -20,6 +20,7 @@ from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 
+from tipline import storage
 from tipline.audit.models import AuditEntry
 from tipline.cases.models import Report
 from tipline.crypto import keyfiles
@@ -30,6 +31,13 @@ def key_files_check(**_kwargs: Any) -> list[checks.CheckMessage]:
     return [
         checks.Error(problem, id="tipline.E001")
         for problem in keyfiles.problems(Path(settings.KEY_DIR))
+    ]
+
+
+def storage_settings_check(**_kwargs: Any) -> list[checks.CheckMessage]:
+    """TIPLINE_STORAGE=s3 without a bucket or with a bad credentials file stops the start."""
+    return [
+        checks.Error(problem, id="tipline.E002") for problem in storage.configuration_problems()
     ]
 
 

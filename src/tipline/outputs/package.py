@@ -355,6 +355,8 @@ def _original(item: _Evidence, key: bytes) -> bytes:
             storage.read_object(item.row.object_id),
             context=crypto.context("file", item.row.id, "data"),
         )
+    except storage.StorageUnavailable:
+        raise PackageRefused("the evidence store is unavailable; try again later") from None
     except storage.StorageError:
         raise PackageRefused(f"{item.original} is missing from the evidence store") from None
     except crypto.DecryptionError:

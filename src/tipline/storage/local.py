@@ -1,19 +1,26 @@
-"""Local filesystem backend for the encrypted evidence store."""
+"""Local filesystem backend for the encrypted evidence store (the embedded default)."""
 
 from __future__ import annotations
 
+import errno
 import os
-import re
-import secrets
+from collections.abc import Iterator
 from pathlib import Path
 
 from django.conf import settings
 
-_OBJECT_ID = re.compile(r"\A[0-9a-f]{32}\Z")
+from tipline.storage.errors import (
+    OBJECT_ID,
+    StorageError,
+    StorageUnavailable,
+    StoredObject,
+    check_object_id,
+    new_object_id,
+)
 
-
-class StorageError(Exception):
-    """An object id is malformed, escapes the store, or the object is missing."""
+# A write that fails for lack of room (or a file system gone read-only or failing) is the
+# store being unavailable, not a bug: intake answers 503 and resumes when space returns.
+_UNAVAILABLE = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO})
 
 
 def _root() -> Path:
@@ -23,8 +30,7 @@ def _root() -> Path:
 
 
 def _path_for(object_id: str) -> Path:
-    if not _OBJECT_ID.match(object_id):
-        raise StorageError("malformed object id")
+    check_object_id(object_id)
     root = _root()
     path = root / object_id[:2] / object_id[2:4] / object_id
     resolved_parent = path.parent.resolve()
@@ -37,20 +43,34 @@ def _path_for(object_id: str) -> Path:
 
 def write_object(ciphertext: bytes) -> str:
     """Store ciphertext durably under a fresh random id and return the id."""
-    object_id = secrets.token_hex(16)
+    try:
+        return _write(ciphertext)
+    except OSError as exc:
+        if exc.errno in _UNAVAILABLE:
+            raise StorageUnavailable(f"evidence store: {os.strerror(exc.errno or 0)}") from exc
+        raise
+
+
+def _write(ciphertext: bytes) -> str:
+    object_id = new_object_id()
     path = _path_for(object_id)
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    tmp = path.with_name(f".{object_id}.{secrets.token_hex(4)}.tmp")
+    tmp = path.with_name(f".{object_id}.{new_object_id()[:8]}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
     try:
-        view = memoryview(ciphertext)
-        while view:
-            written = os.write(fd, view)
-            view = view[written:]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
+        try:
+            view = memoryview(ciphertext)
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        # A full disk must not also keep the partial file that filled it.
+        tmp.unlink(missing_ok=True)
+        raise
     dir_fd = os.open(path.parent, os.O_RDONLY)
     try:
         os.fsync(dir_fd)
@@ -74,10 +94,7 @@ def delete_object(object_id: str) -> None:
     path.unlink(missing_ok=True)
 
 
-def list_objects() -> list[tuple[str, float]]:
-    """Every stored object id with its modification time (for the orphan sweep)."""
-    found = []
+def list_objects() -> Iterator[StoredObject]:
     for path in _root().glob("*/*/*"):
-        if _OBJECT_ID.match(path.name) and path.is_file() and not path.is_symlink():
-            found.append((path.name, path.stat().st_mtime))
-    return found
+        if OBJECT_ID.match(path.name) and path.is_file() and not path.is_symlink():
+            yield StoredObject(path.name, path.stat().st_mtime)

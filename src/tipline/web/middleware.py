@@ -16,7 +16,7 @@ from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _lazy
 
 from tipline.cases import categories
-from tipline.web import body, neutral
+from tipline.web import body, neutral, unavailable
 
 Handler = Callable[[HttpRequest], HttpResponse]
 
@@ -127,6 +127,12 @@ class ErrorBodiesMiddleware:
             if response.has_header(name):
                 answer[name] = response[name]
         return answer
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        """The store could not take what was sent (disk full, S3 down): 503, nothing saved."""
+        if unavailable.is_unavailable(exception):
+            return unavailable.unavailable_response(request)
+        return None
 
 
 class CrossSiteWriteGuardMiddleware:
