@@ -13,9 +13,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from tipline.cases.models import EvidenceFile
-from tipline.locker.models import EvidenceFile as LockerFile
-from tipline.storage.local import delete_object, list_objects
+from tipline.ops.doctor import referenced_objects
+from tipline.storage import delete_object, list_objects
 
 
 class Command(BaseCommand):
@@ -29,11 +28,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        referenced = set(EvidenceFile.objects.values_list("object_id", flat=True))
-        referenced |= set(EvidenceFile.objects.values_list("preview_object_id", flat=True))
-        # The evidence locker keeps its originals and sealed item lists in the same store.
-        referenced |= set(LockerFile.objects.values_list("object_id", flat=True))
-        referenced |= set(LockerFile.objects.values_list("items_object_id", flat=True))
+        # Reports, CyberTipline-API submissions and evidence lockers share the store.
+        referenced = referenced_objects()
         cutoff = time.time() - options["grace_minutes"] * 60
         orphans = [
             object_id
