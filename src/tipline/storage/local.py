@@ -38,6 +38,21 @@ def _path_for(object_id: str) -> Path:
 def write_object(ciphertext: bytes) -> str:
     """Store ciphertext durably under a fresh random id and return the id."""
     object_id = secrets.token_hex(16)
+    _write_at(object_id, ciphertext)
+    return object_id
+
+
+def restore_object(object_id: str, ciphertext: bytes) -> None:
+    """Put back an object under its original id (`tipline restore`); never over an existing one.
+
+    Backends implement it like ``write_object``: durable before it returns, whole or absent.
+    """
+    if _path_for(object_id).exists():
+        raise StorageError("object exists already")
+    _write_at(object_id, ciphertext)
+
+
+def _write_at(object_id: str, ciphertext: bytes) -> None:
     path = _path_for(object_id)
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     tmp = path.with_name(f".{object_id}.{secrets.token_hex(4)}.tmp")
@@ -56,7 +71,6 @@ def write_object(ciphertext: bytes) -> str:
         os.fsync(dir_fd)
     finally:
         os.close(dir_fd)
-    return object_id
 
 
 def read_object(object_id: str) -> bytes:
