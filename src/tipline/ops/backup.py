@@ -158,6 +158,12 @@ def backup(
     made = timezone.now()
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=dest))
     try:
+        # The checkpoint log is copied before the snapshot: a checkpoint names an entry already
+        # committed, so every checkpoint copied is covered by the snapshot. (Copied after, it
+        # could name entries written meanwhile, and the restored chain would look cut short.)
+        checkpoint_log = checkpoints.log_path()
+        if checkpoint_log.exists():
+            age.encrypt_file(str(checkpoint_log), str(dest / CHECKPOINTS), to)
         snapshot = staging / "database"
         engine = _snapshot(snapshot)
         age.encrypt_file(str(snapshot), str(dest / DATABASE), to)
@@ -175,9 +181,6 @@ def backup(
             (dest / OBJECTS / f"{object_id}.age").write_bytes(age.encrypt(data, to))
             summary.objects += 1
         log(f"{summary.objects} evidence object(s) encrypted")
-        checkpoint_log = checkpoints.log_path()
-        if checkpoint_log.exists():
-            age.encrypt_file(str(checkpoint_log), str(dest / CHECKPOINTS), to)
         if keys_to is not None:
             (dest / KEYS).write_bytes(age.encrypt(_key_folder(), keys_to))
             summary.keys = True
