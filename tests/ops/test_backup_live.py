@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import sqlite3
 import subprocess
 import threading
 from pathlib import Path
@@ -283,25 +282,25 @@ def test_a_report_erased_after_a_backup_stays_erased(tmp_path: Path) -> None:
     finally:
         target.stop()
 
-    # The earlier backup still holds the erased report's wrapped key, under kek-1: its data
-    # alone does not open it, and every key folder that survives (the live one, the later
-    # backup's) has no kek-1. Once the earlier backup (its keys.age with it) is deleted at the
-    # end of its retention, the report is unrecoverable.
-    snapshot = tmp_path / "before.sqlite3"
-    if json.loads((before / "backup.json").read_text())["engine"] != "sqlite":
-        pytest.skip("the wrapped-key check below reads the SQLite snapshot directly")
-    snapshot.write_bytes(age.decrypt((before / "database.age").read_bytes(), _id(backup_id)))
-    with sqlite3.connect(snapshot) as conn:
-        rows = conn.execute(
-            "SELECT kek_id FROM cases_reportkey WHERE report_id = ?", (erase_id.replace("-", ""),)
-        ).fetchall()
-    assert rows
-    assert {kek for (kek,) in rows} == {1}
+    # The earlier backup, with its own key backup, still opens the erased report: this is what
+    # its retention bounds.
+    old = new_installation(tmp_path / "old")
+    ok(old, "restore", str(before), "--identity", str(backup_id), "--keys-identity", str(keys_id))
+    assert ok(old, "shell", "-c", READ_EVERYTHING).split("READ ")[1].split() == ["2", "2", "0"]
+    # Its data with the keys that survive the rotation (the live keys folder, the same as in
+    # the later key backup) is refused: they hold no kek-1, the only key its wrapped keys open.
+    other = new_installation(tmp_path / "other")
+    shutil.copytree(source.data_dir / "keys", other.data_dir / "keys")
+    refused = run(other, "restore", str(before), "--identity", str(backup_id))
+    assert refused.returncode != 0
+    assert "kek-1.key" in refused.stderr
     later_keys = json.loads(age.decrypt((after / "keys.age").read_bytes(), _id(keys_id)))
     assert "kek-1.key" not in later_keys["files"]
     assert not (source.data_dir / "keys" / "kek-1.key").exists()
     assert keep_id != erase_id
-    shutil.rmtree(before)  # the end of its retention
+    # The end of the earlier backup's retention: with it goes the last copy of kek-1.
+    shutil.rmtree(before)
+    shutil.rmtree(old.root)
     assert not any(tmp_path.rglob("kek-1.key"))
 
 
