@@ -107,6 +107,10 @@ def test_rotation_rewraps_every_kind_and_destroys_the_old_kek() -> None:
         AuditEntry.objects.filter(action__startswith="keys.rotate").values_list("action", flat=True)
     )
     assert actions == ["keys.rotate.start", "keys.rotate.destroy"]
+    # `keys init` after a rotation knows kek-2 is the KEK: it creates no new kek-1.
+    done = dict(keyfiles.init_keys(_key_dir(), stored_data="the database holds reports"))
+    assert done[_key_dir() / "kek-2.key"] == "ok"
+    assert not old_kek.exists()
 
 
 def test_both_keks_open_data_while_a_rotation_is_under_way() -> None:
