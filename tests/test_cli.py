@@ -13,12 +13,15 @@ import pytest
 TIPLINE = [sys.executable, "-m", "tipline.cli"]
 OUR_COMMANDS = [
     "audit",
+    "backup",
     "credentials",
+    "doctor",
     "evidence",
     "hash",
     "hashes",
     "keys",
     "match",
+    "restore",
     "retention",
     "serve",
     "staff",

@@ -64,6 +64,19 @@ def test_objects_round_trip_under_random_names(s3_store: SeaweedS3Bucket) -> Non
     assert s3_store.object_keys() == []
 
 
+def test_restore_puts_an_object_back_under_its_id_and_never_over_one(
+    s3_store: SeaweedS3Bucket,
+) -> None:
+    object_id = storage.write_object(b"first")
+    with pytest.raises(storage.StorageError, match="exists"):
+        storage.restore_object(object_id, b"second")
+    assert storage.read_object(object_id) == b"first"
+    storage.delete_object(object_id)
+    storage.restore_object(object_id, b"restored")  # `tipline restore` on a fresh bucket
+    assert storage.read_object(object_id) == b"restored"
+    assert s3_store.object_keys() == [f"evidence/{object_id}"]
+
+
 @pytest.mark.parametrize(
     "object_id", ["../../etc/passwd", "evidence/../x", "", "A" * 32, "0" * 31, "0" * 32 + "/"]
 )

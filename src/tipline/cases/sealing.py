@@ -11,7 +11,7 @@ import uuid
 from tipline import crypto
 from tipline.cases.models import ReportKey
 from tipline.cases.states import KeyPurpose
-from tipline.crypto.box import KEK_ID
+from tipline.crypto.box import wrapped_kek_id
 
 
 class KeyDestroyed(Exception):
@@ -21,15 +21,17 @@ class KeyDestroyed(Exception):
 def new_report_keys(report_id: uuid.UUID) -> tuple[bytes, bytes, list[ReportKey]]:
     """Fresh content and contact keys plus the unsaved rows that store them wrapped."""
     content, contact = crypto.new_data_key(), crypto.new_data_key()
-    rows = [
-        ReportKey(
-            report_id=report_id,
-            purpose=purpose,
-            wrapped=crypto.wrap_data_key(key, context=crypto.context("report", report_id, purpose)),
-            kek_id=KEK_ID,
+    rows = []
+    for purpose, key in ((KeyPurpose.CONTENT, content), (KeyPurpose.CONTACT, contact)):
+        wrapped = crypto.wrap_data_key(key, context=crypto.context("report", report_id, purpose))
+        rows.append(
+            ReportKey(
+                report_id=report_id,
+                purpose=purpose,
+                wrapped=wrapped,
+                kek_id=wrapped_kek_id(wrapped),
+            )
         )
-        for purpose, key in ((KeyPurpose.CONTENT, content), (KeyPurpose.CONTACT, contact))
-    ]
     return content, contact, rows
 
 

@@ -76,3 +76,20 @@ def identity_from_file(handle: BinaryIO) -> str:
         if line.strip().upper().startswith(_SECRET_PREFIX):
             return line.strip()
     raise AgeError("no AGE-SECRET-KEY line in the identity file")
+
+
+def encrypt_file(source: str, destination: str, to: str) -> None:
+    """Encrypt a file to a recipient, streaming (backups: a database snapshot may be large)."""
+    try:
+        pyrage.encrypt_file(source, destination, [x25519.Recipient.from_str(to)])
+    except (pyrage.RecipientError, pyrage.EncryptError) as exc:
+        raise AgeError("age encryption failed") from exc
+
+
+def decrypt_file(source: str, destination: str, identity: str) -> None:
+    """Decrypt a file with an identity (`tipline restore`), streaming."""
+    try:
+        key = x25519.Identity.from_str(identity.strip())
+        pyrage.decrypt_file(source, destination, [key])
+    except (pyrage.IdentityError, pyrage.DecryptError) as exc:
+        raise AgeError("age decryption failed: wrong key, or the file is damaged") from exc

@@ -62,25 +62,86 @@ def _key(name: str) -> bytes:
     return keyfiles.load_key(Path(settings.KEY_DIR), name)
 
 
-def _kek() -> bytes:
-    return _key(keyfiles.KEK)
+# A blob wrapped by KEK 1 is a plain sealed blob (``TL``…), as before rotation existed. A blob
+# wrapped by a later KEK starts with ``TK`` and the KEK's number (two bytes, big-endian), then
+# the sealed blob; the number only chooses the key to try, so altering it fails authentication.
+_KEK_MAGIC = b"TK"
+_KEK_PREFIX = len(_KEK_MAGIC) + 2
 
 
-def wrap_data_key(data_key: bytes, *, context: str) -> bytes:
-    return seal(_kek(), data_key, context="wrap:" + context)
+def _key_dir() -> Path:
+    return Path(settings.KEY_DIR)
+
+
+def active_kek_id() -> int:
+    """The KEK that wraps new data keys (the newest recorded; see `tipline keys rotate`)."""
+    return keyfiles.active_kek_id(_key_dir())
+
+
+def _kek(kek_id: int) -> bytes:
+    # A KEK that a rotation has destroyed is refused even if this process still holds it.
+    if kek_id not in keyfiles.current_kek_ids(_key_dir()):
+        raise DecryptionError(f"key-encryption key {kek_id} is not in use (destroyed or unknown)")
+    return _key(keyfiles.kek_name(kek_id))
+
+
+def wrapped_kek_id(wrapped: bytes | memoryview) -> int:
+    """Which KEK wrapped this blob (read from the blob; nothing is decrypted)."""
+    blob = bytes(wrapped[:_KEK_PREFIX])
+    if blob[: len(_KEK_MAGIC)] == _KEK_MAGIC and len(blob) == _KEK_PREFIX:
+        return int.from_bytes(blob[len(_KEK_MAGIC) :], "big")
+    return KEK_ID
+
+
+def _wrap(plaintext: bytes, context: str, kek_id: int | None) -> bytes:
+    kek_id = active_kek_id() if kek_id is None else kek_id
+    sealed = seal(_kek(kek_id), plaintext, context=context)
+    if kek_id == KEK_ID:
+        return sealed
+    return _KEK_MAGIC + kek_id.to_bytes(2, "big") + sealed
+
+
+def _unwrap(wrapped: bytes, context: str) -> bytes:
+    wrapped = bytes(wrapped)
+    kek_id = wrapped_kek_id(wrapped)
+    body = wrapped if kek_id == KEK_ID else wrapped[_KEK_PREFIX:]
+    return open_sealed(_kek(kek_id), body, context=context)
+
+
+def wrap_data_key(data_key: bytes, *, context: str, kek_id: int | None = None) -> bytes:
+    """``data_key`` wrapped by the active KEK (or ``kek_id``); the blob records which one."""
+    return _wrap(data_key, "wrap:" + context, kek_id)
 
 
 def unwrap_data_key(wrapped: bytes, *, context: str) -> bytes:
-    return open_sealed(_kek(), wrapped, context="wrap:" + context)
+    return _unwrap(wrapped, "wrap:" + context)
 
 
-def seal_secret(secret: bytes, *, context: str) -> bytes:
+def seal_secret(secret: bytes, *, context: str, kek_id: int | None = None) -> bytes:
     """An installation's own secret (a token a partner issued us) sealed under the KEK."""
-    return seal(_kek(), secret, context="secret:" + context)
+    return _wrap(secret, "secret:" + context, kek_id)
 
 
 def open_secret(blob: bytes, *, context: str) -> bytes:
-    return open_sealed(_kek(), blob, context="secret:" + context)
+    return _unwrap(blob, "secret:" + context)
+
+
+def check_wrapped(wrapped: bytes, *, context: str, kind: str) -> None:
+    """Raise DecryptionError unless the wrapped value opens (for `tipline doctor`)."""
+    if kind not in ("wrap", "secret"):
+        raise ValueError(f"unknown wrapped kind {kind!r}")
+    _unwrap(wrapped, f"{kind}:{context}")
+
+
+def rewrap(wrapped: bytes, *, context: str, kind: str, kek_id: int) -> bytes:
+    """A wrapped data key (``kind`` "wrap") or secret ("secret") re-wrapped under ``kek_id``.
+
+    For `tipline keys rotate` only: the plaintext key exists in memory only inside this call.
+    """
+    if kind not in ("wrap", "secret"):
+        raise ValueError(f"unknown wrapped kind {kind!r}")
+    label = f"{kind}:{context}"
+    return _wrap(_unwrap(wrapped, label), label, kek_id)
 
 
 def receipt_digest(normalised_receipt: str) -> str:

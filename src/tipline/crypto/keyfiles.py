@@ -29,6 +29,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import secrets
 import stat
 from dataclasses import dataclass
@@ -60,10 +61,25 @@ class KeySpec:
         return bool(self.if_replaced)
 
 
-# The KEK's number is stored beside every wrapped key (cases.sealing), so a second KEK can be
-# introduced for rotation without guessing which one wrapped what.
+# The KEK's number is stored beside every wrapped key (cases.sealing) and in every wrapped blob
+# (box.wrap_data_key), so `tipline keys rotate` can introduce kek-2, kek-3, ... and readers know
+# which one wrapped what. KEK is the first installation's file; the KEKs in use are the ones the
+# manifest records (``kek_ids``).
 KEK_ID = 1
 KEK = f"kek-{KEK_ID}.key"
+_KEK_NAME = re.compile(r"\Akek-([1-9][0-9]{0,4})\.key\Z")
+
+
+def kek_name(kek_id: int) -> str:
+    return f"kek-{kek_id}.key"
+
+
+def kek_number(name: str) -> int | None:
+    """The number of a KEK file name (``kek-2.key`` → 2), or None for any other file."""
+    match = _KEK_NAME.match(name)
+    return int(match.group(1)) if match else None
+
+
 RECEIPT = "receipt.key"
 AUDIT = "audit.key"
 LOCKER = "locker.key"
@@ -138,6 +154,8 @@ def spec_for(name: str) -> KeySpec:
     for spec in KEY_FILES:
         if spec.name == name:
             return spec
+    if kek_number(name) is not None:
+        return _kek_spec(name)
     raise ValueError(f"{name} is not a registered key file (tipline.crypto.keyfiles.KEY_FILES)")
 
 
@@ -188,6 +206,30 @@ def read_key_file(path: Path, size: int) -> bytes:
     return data
 
 
+def _kek_spec(name: str) -> KeySpec:
+    return KeySpec(name, KEY_FILES[0].purpose)
+
+
+def kek_ids(recorded: dict[str, str] | None) -> list[int]:
+    """The KEKs in use, oldest first: those the manifest records, or [1] before it has any.
+
+    The newest wraps new data keys; an older one is still being re-wrapped away by a rotation
+    (`tipline keys rotate`) and is destroyed when nothing refers to it.
+    """
+    found = sorted(n for n in (kek_number(name) for name in recorded or {}) if n is not None)
+    return found or [KEK_ID]
+
+
+def registered(key_dir: Path) -> tuple[KeySpec, ...]:
+    """KEY_FILES as this installation has them: the KEK entry stands for every KEK in use."""
+    try:
+        recorded = read_manifest(key_dir)
+    except KeyFileError:
+        recorded = None  # inspect() reports the damaged manifest on its own line
+    keks = tuple(_kek_spec(kek_name(n)) for n in kek_ids(recorded))
+    return keks + tuple(spec for spec in KEY_FILES if spec.name != KEK)
+
+
 def read_manifest(key_dir: Path) -> dict[str, str] | None:
     """The recorded fingerprints by file name, or None when no manifest exists yet."""
     path = key_dir / MANIFEST_NAME
@@ -209,15 +251,30 @@ def read_manifest(key_dir: Path) -> dict[str, str] | None:
     return dict(keys)
 
 
-def _write_manifest(key_dir: Path, recorded: dict[str, str]) -> None:
+def read_destroyed(key_dir: Path) -> dict[str, str]:
+    """Keys a rotation destroyed (name → fingerprint), kept so nobody mistakes them for lost."""
+    try:
+        data = json.loads((key_dir / MANIFEST_NAME).read_bytes())
+    except (OSError, ValueError):
+        return {}
+    destroyed = data.get("destroyed") if isinstance(data, dict) else None
+    return dict(destroyed) if isinstance(destroyed, dict) else {}
+
+
+def _write_manifest(
+    key_dir: Path, recorded: dict[str, str], destroyed: dict[str, str] | None = None
+) -> None:
     """Replace the manifest atomically: a crash leaves the old one or the new one, whole."""
     path = key_dir / MANIFEST_NAME
-    body = {
+    destroyed = read_destroyed(key_dir) if destroyed is None else destroyed
+    body: dict[str, object] = {
         "format": _MANIFEST_FORMAT,
         "about": "SHA-256 fingerprints of the key files, recorded by `tipline keys init`; "
         "they identify the keys without revealing them. Back this file up with the keys.",
         "keys": dict(sorted(recorded.items())),
     }
+    if destroyed:
+        body["destroyed"] = dict(sorted(destroyed.items()))
     tmp = path.with_name(f".{MANIFEST_NAME}.{secrets.token_hex(4)}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
     try:
@@ -312,11 +369,12 @@ def _check_one(
     return key, None
 
 
-def inspect(key_dir: Path, specs: tuple[KeySpec, ...] = KEY_FILES) -> list[KeyState]:
+def inspect(key_dir: Path, specs: tuple[KeySpec, ...] | None = None) -> list[KeyState]:
     """Check every registered key, the manifest and the folder; never creates or changes a file.
 
     This is `tipline keys status` and the start-up check: any problem stops start-up.
     """
+    specs = registered(key_dir) if specs is None else specs
     if not key_dir.is_dir():
         return [
             KeyState(
@@ -355,7 +413,7 @@ def problems(key_dir: Path) -> list[str]:
 
 
 def init_keys(
-    key_dir: Path, *, stored_data: str | None, specs: tuple[KeySpec, ...] = KEY_FILES
+    key_dir: Path, *, stored_data: str | None, specs: tuple[KeySpec, ...] | None = None
 ) -> list[tuple[Path, str]]:
     """`tipline keys init`: create the keys of a new installation and record their fingerprints.
 
@@ -368,6 +426,7 @@ def init_keys(
     Returns each key file with what was done: "created", "recorded" or "ok".
     """
     key_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    specs = registered(key_dir) if specs is None else specs
     refusals = [p for p in [_dir_problem(key_dir)] if p]
     recorded = read_manifest(key_dir)
     known = dict(recorded or {})
@@ -436,3 +495,107 @@ def read_django_secret(key_dir: Path) -> str:
         return load_key(key_dir, DJANGO_SECRET).hex()
     except (KeyFileError, FileNotFoundError):
         return ""
+
+
+# --- Key rotation (`tipline keys rotate`) -------------------------------------------------------
+#
+# A rotation adds kek-N+1 to the manifest; from then on every process wraps new data keys under
+# it (``active_kek_id`` re-reads the manifest whenever the file changes) while both KEKs unwrap.
+# tipline.ops.rotation re-wraps every stored data key in batches; when nothing refers to the old
+# KEK any more, ``destroy_kek`` moves it from "keys" to "destroyed" in the manifest, then
+# overwrites and removes the file. A crash at any point leaves a state the next
+# `tipline keys rotate` finishes.
+
+_manifest_cache: dict[Path, tuple[tuple[int, int, int], list[int]]] = {}
+
+
+def current_kek_ids(key_dir: Path) -> list[int]:
+    """``kek_ids`` of the manifest as it is now (re-read only when the file has changed).
+
+    Long-running web and task workers call this for every wrap, so that a rotation started by
+    another process takes effect in them without a restart. One stat() per call.
+    """
+    path = key_dir / MANIFEST_NAME
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        return [KEK_ID]
+    stamp = (info.st_ino, info.st_mtime_ns, info.st_size)
+    cached = _manifest_cache.get(key_dir)
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    ids = kek_ids(read_manifest(key_dir))
+    _manifest_cache[key_dir] = (stamp, ids)
+    return ids
+
+
+def active_kek_id(key_dir: Path) -> int:
+    """The KEK that wraps new data keys: the newest one recorded."""
+    return current_kek_ids(key_dir)[-1]
+
+
+def begin_rotation(key_dir: Path) -> int:
+    """Create and record kek-N+1 unless a rotation is already under way; return the new id.
+
+    When two KEKs are recorded a rotation was interrupted: it is resumed, not stacked (a third
+    KEK would only lengthen the time the oldest one lives).
+    """
+    recorded = read_manifest(key_dir)
+    if recorded is None:
+        raise KeyFileError(f"{key_dir / MANIFEST_NAME} is missing: run `tipline keys init`")
+    ids = kek_ids(recorded)
+    if len(ids) > 1:
+        return ids[-1]
+    new_id = ids[-1] + 1
+    spec = _kek_spec(kek_name(new_id))
+    path = key_dir / spec.name
+    # A file without a record was left by a rotation that crashed before recording it: no
+    # process ever wrapped anything under an unrecorded KEK, so it is safe to make it again.
+    path.unlink(missing_ok=True)
+    key = _create_key_file(path, spec.size)
+    _fsync_dir(key_dir)
+    _write_manifest(key_dir, {**recorded, spec.name: fingerprint(spec, key)})
+    return new_id
+
+
+def destroy_kek(key_dir: Path, kek_id: int) -> None:
+    """Forget a KEK: drop it from the manifest's keys, then overwrite and remove its file.
+
+    The manifest is changed first, so a crash in between leaves a file no check reads and that
+    ``finish_destruction`` (run by every `keys rotate`) removes.
+    """
+    recorded = read_manifest(key_dir) or {}
+    name = kek_name(kek_id)
+    if kek_ids(recorded)[-1] == kek_id:
+        raise KeyFileError(f"{name} is the active key-encryption key: it cannot be destroyed")
+    destroyed = read_destroyed(key_dir)
+    if name in recorded:
+        destroyed[name] = recorded.pop(name)
+        _write_manifest(key_dir, recorded, destroyed)
+    finish_destruction(key_dir)
+
+
+def finish_destruction(key_dir: Path) -> list[Path]:
+    """Overwrite and remove every file the manifest lists as destroyed; return those removed.
+
+    Overwriting is best effort on journalling or copy-on-write file systems and SSDs (the old
+    blocks may survive); docs/threat-model.md says so and why the KEK alone is not enough there.
+    """
+    removed = []
+    for name in read_destroyed(key_dir):
+        path = key_dir / name
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_NOFOLLOW)
+        except FileNotFoundError:
+            continue
+        try:
+            size = os.fstat(fd).st_size
+            os.write(fd, secrets.token_bytes(max(size, KEY_BYTES)))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        path.unlink()
+        removed.append(path)
+    if removed:
+        _fsync_dir(key_dir)
+    return removed

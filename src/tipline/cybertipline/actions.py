@@ -21,7 +21,7 @@ from tipline import crypto, storage
 from tipline.audit.chain import SYSTEM, record
 from tipline.cases import actions as case_actions
 from tipline.cases.states import Channel
-from tipline.crypto.box import KEK_ID
+from tipline.crypto.box import wrapped_kek_id
 from tipline.crypto.sealed import open_json, seal_json
 from tipline.cybertipline.models import Submission, SubmissionFile, SubmissionState
 from tipline.espformat import documents, mapping
@@ -154,7 +154,7 @@ def report_open(*, credential: ApiCredential, body: bytes) -> Submission:
             action="cybertipline.open",
             target_type=TARGET,
             target_id=submission.pk,
-            details={"bytes": len(body), "kek": KEK_ID},
+            details={"bytes": len(body), "kek": wrapped_kek_id(submission.wrapped_key)},
         )
     return submission
 

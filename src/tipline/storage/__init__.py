@@ -11,7 +11,9 @@ The API, the same for both backends:
 * ``write_object(ciphertext) -> id`` — durable when it returns (fsync + rename; a completed PUT).
 * ``read_object(id) -> bytes`` and ``delete_object(id)`` (deleting a missing object is no error).
 * ``list_objects()`` — every stored object as ``StoredObject(object_id, modified)``: what the
-  orphan sweep and `tipline doctor` compare with the database's rows.
+  orphan sweep, `tipline doctor` and backups compare with the database's rows.
+* ``restore_object(id, ciphertext)`` — put an object back under its original id (`tipline
+  restore`); never over an existing one.
 * ``pending_writes()`` — objects written for one database transaction, deleted again if it fails.
 * ``StorageError`` (malformed id, missing object) and its subclass ``StorageUnavailable`` (disk
   full, object store unreachable: the request answers 503, nothing is acknowledged).
@@ -47,6 +49,7 @@ __all__ = [
     "list_objects",
     "pending_writes",
     "read_object",
+    "restore_object",
     "write_object",
 ]
 
@@ -104,6 +107,11 @@ def write_object(ciphertext: bytes) -> str:
 def read_object(object_id: str) -> bytes:
     data: bytes = _backend().read_object(object_id)
     return data
+
+
+def restore_object(object_id: str, ciphertext: bytes) -> None:
+    """Put back an object under its original id; StorageError if one exists already."""
+    _backend().restore_object(object_id, ciphertext)
 
 
 def delete_object(object_id: str) -> None:

@@ -43,16 +43,31 @@ def _path_for(object_id: str) -> Path:
 
 def write_object(ciphertext: bytes) -> str:
     """Store ciphertext durably under a fresh random id and return the id."""
+    object_id = new_object_id()
+    _write_at(object_id, ciphertext)
+    return object_id
+
+
+def restore_object(object_id: str, ciphertext: bytes) -> None:
+    """Put back an object under its original id (`tipline restore`); never over an existing one.
+
+    Like ``write_object``: durable before it returns, whole or absent.
+    """
+    if _path_for(object_id).exists():
+        raise StorageError("object exists already")
+    _write_at(object_id, ciphertext)
+
+
+def _write_at(object_id: str, ciphertext: bytes) -> None:
     try:
-        return _write(ciphertext)
+        _write(object_id, ciphertext)
     except OSError as exc:
         if exc.errno in _UNAVAILABLE:
             raise StorageUnavailable(f"evidence store: {os.strerror(exc.errno or 0)}") from exc
         raise
 
 
-def _write(ciphertext: bytes) -> str:
-    object_id = new_object_id()
+def _write(object_id: str, ciphertext: bytes) -> None:
     path = _path_for(object_id)
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     tmp = path.with_name(f".{object_id}.{new_object_id()[:8]}.tmp")
@@ -76,7 +91,6 @@ def _write(ciphertext: bytes) -> str:
         os.fsync(dir_fd)
     finally:
         os.close(dir_fd)
-    return object_id
 
 
 def read_object(object_id: str) -> bytes:

@@ -116,6 +116,35 @@ def write_object(ciphertext: bytes) -> str:
     return object_id
 
 
+def restore_object(object_id: str, ciphertext: bytes) -> None:
+    """Put back an object under its original id (`tipline restore`); never over an existing one.
+
+    Restore runs on a fresh installation, one process at a time, so a look-up before the write
+    is enough; a bucket with ``If-None-Match`` support would make it atomic.
+    """
+    store = _store()
+    key = _key(store, object_id)
+    client = store.connection.meta.client
+    try:
+        client.head_object(Bucket=store.bucket_name, Key=key)
+    except ClientError as exc:
+        if str(exc.response.get("Error", {}).get("Code")) not in _MISSING:
+            raise _unavailable(exc) from exc
+    except BotoCoreError as exc:
+        raise _unavailable(exc) from exc
+    else:
+        raise StorageError("object exists already")
+    try:
+        client.put_object(
+            Bucket=store.bucket_name,
+            Key=key,
+            Body=ciphertext,
+            ContentType="application/octet-stream",
+        )
+    except (BotoCoreError, Boto3Error, ClientError) as exc:
+        raise _unavailable(exc) from exc
+
+
 def read_object(object_id: str) -> bytes:
     store = _store()
     try:

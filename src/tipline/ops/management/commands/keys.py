@@ -1,4 +1,5 @@
-"""`tipline keys init|status`: create the keys of a new installation, or check every key.
+"""`tipline keys init|status|rotate`: create the keys of a new installation, check every key,
+or rotate the key-encryption key (tipline.ops.rotation).
 
 `init` creates keys only where nothing depends on them (tipline.crypto.keyfiles.init_keys) and
 refuses, naming each file and what to do, when a key that data was sealed under is missing or
@@ -17,6 +18,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
 from tipline.crypto import keyfiles
+from tipline.ops import rotation
 from tipline.ops.keycheck import stored_data
 
 
@@ -25,13 +27,45 @@ class Command(BaseCommand):
     requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument("action", choices=["init", "status"])
+        parser.add_argument("action", choices=["init", "status", "rotate"])
+        parser.add_argument(
+            "--batch", type=int, default=500, help="rotate: data keys re-wrapped per transaction"
+        )
+        parser.add_argument(
+            "--grace",
+            type=float,
+            default=120.0,
+            help="rotate: seconds the new KEK must have been active before the old one is "
+            "destroyed (longer than any request)",
+        )
+        parser.add_argument(
+            "--pause", type=float, default=0.0, help="rotate: seconds to sleep between batches"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["action"] == "init":
             self._init()
+        elif options["action"] == "rotate":
+            self._rotate(options)
         else:
             self._status()
+
+    def _rotate(self, options: dict[str, Any]) -> None:
+        problems = keyfiles.problems(Path(settings.KEY_DIR))
+        if problems:
+            raise CommandError("no rotation with a damaged key folder:\n" + "\n".join(problems))
+        if options["batch"] < 1 or options["grace"] < 0 or options["pause"] < 0:
+            raise CommandError("--batch must be at least 1; --grace and --pause not negative")
+        progress = rotation.rotate(
+            batch=options["batch"],
+            grace=options["grace"],
+            pause=options["pause"],
+            log=self.stdout.write,
+        )
+        self.stdout.write(
+            f"rotation complete: {progress.rewrapped} re-wrapped, {progress.skipped} changed "
+            f"meanwhile, {progress.batches} batches"
+        )
 
     def _init(self) -> None:
         data_dir = Path(settings.DATA_DIR)

@@ -1,10 +1,9 @@
 """`tipline storage sweep`: remove evidence objects that no database row refers to.
 
-Files are sealed and written before the transaction that records them; a failed transaction
-deletes them again, but if the process dies between the two (or the store refused that delete)
-the object is orphaned. It is unreadable (its key was never stored) but it still takes space, so
-this command lists orphans older than a grace period and, with --apply, removes them. It works
-on whichever store TIPLINE_STORAGE names (local files or an S3 bucket).
+Files are sealed and written before the transaction that records them; if that transaction fails
+(or the process dies between the two), the object is orphaned. It is unreadable (its key was never
+stored) but it still takes space, so this command removes orphans older than a grace period. It
+works on whichever store TIPLINE_STORAGE names (local files or an S3 bucket).
 """
 
 from __future__ import annotations
@@ -15,9 +14,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from tipline import storage
-from tipline.cases.models import EvidenceFile
-from tipline.locker.models import EvidenceFile as LockerFile
+from tipline.ops.doctor import referenced_objects
+from tipline.storage import delete_object, list_objects
 
 
 class Command(BaseCommand):
@@ -31,19 +29,16 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        referenced = set(EvidenceFile.objects.values_list("object_id", flat=True))
-        referenced |= set(EvidenceFile.objects.values_list("preview_object_id", flat=True))
-        # The evidence locker keeps its originals and sealed item lists in the same store.
-        referenced |= set(LockerFile.objects.values_list("object_id", flat=True))
-        referenced |= set(LockerFile.objects.values_list("items_object_id", flat=True))
+        # Reports, CyberTipline-API submissions and evidence lockers share the store.
+        referenced = referenced_objects()
         cutoff = time.time() - options["grace_minutes"] * 60
         orphans = [
             object_id
-            for object_id, mtime in storage.list_objects()
+            for object_id, mtime in list_objects()
             if object_id not in referenced and mtime < cutoff
         ]
         for object_id in orphans:
             if options["apply"]:
-                storage.delete_object(object_id)
+                delete_object(object_id)
             self.stdout.write(("deleted " if options["apply"] else "orphan ") + object_id)
         self.stdout.write(f"{len(orphans)} orphaned object(s)")
