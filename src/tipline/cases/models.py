@@ -507,6 +507,8 @@ class TriageModel(models.Model):
     trained_on = models.PositiveIntegerField()
     # Per tier, how many decisions it learned from ({"P1": 120, ...}); counts, never content.
     classes = models.JSONField(default=dict)
+    # The minimum per tier it was trained with: a retrain by retention asks the same.
+    min_class = models.PositiveIntegerField()
 
     def __str__(self) -> str:
         return f"Triage model {self.version} ({self.trained_on} reports)"

@@ -163,6 +163,7 @@ def model_train(
         version=trained.version,
         trained_on=len(sources),
         classes=classes,
+        min_class=min_class,
     )
     with transaction.atomic():
         replaced = list(TriageModel.objects.values_list("version", flat=True))
@@ -192,14 +193,14 @@ def model_train(
     return row
 
 
-def retrain_after_erasure(*, min_class: int = learned.MIN_CLASS) -> str:
+def retrain_after_erasure() -> str:
     """Train anew when the model learned from a report whose content is erased since.
 
     Returns what happened: "none" (no model), "clean" (nothing it learned from is erased),
     "retrained", or "destroyed" (too little left to train: the model is deleted, and with it
     the only key that opens it).
     """
-    row = TriageModel.objects.only("id", "version").first()
+    row = TriageModel.objects.only("id", "version", "min_class").first()
     if row is None:
         return "none"
     erased = (
@@ -217,7 +218,9 @@ def retrain_after_erasure(*, min_class: int = learned.MIN_CLASS) -> str:
     if not erased:
         return "clean"
     try:
-        model_train(actor=SYSTEM, min_class=min_class, reason="sources_erased", keep_mode=True)
+        model_train(
+            actor=SYSTEM, min_class=row.min_class, reason="sources_erased", keep_mode=True
+        )
     except learned.TrainingRefused:
         with transaction.atomic():
             TriageModel.objects.filter(pk=row.pk).delete()

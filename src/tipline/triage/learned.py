@@ -31,6 +31,7 @@ from __future__ import annotations
 import io
 import math
 import re
+import warnings
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -132,8 +133,16 @@ def train(
     seed: int = 20,
 ) -> Model:
     """Fit the vectorisers and the calibrated model; tiers below ``min_class`` are left out."""
+    return fit(examples, version=version, min_class=min_class, seed=seed)[0]
+
+
+def fit(
+    examples: Sequence[TrainingExample], *, version: str, min_class: int, seed: int = 20
+) -> tuple[Model, Callable[[Sequence[TrainingExample]], np.ndarray]]:
+    """``train``, also returning scikit-learn's own predict_proba (a test compares the two)."""
     from scipy import sparse
     from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.exceptions import ConvergenceWarning
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import SGDClassifier
 
@@ -159,13 +168,32 @@ def train(
         shape=(len(used), len(rule_vocabulary)),
     )
     x = sparse.hstack([x_words, x_chars, x_rules], format="csr")
+
+    def sklearn_probabilities(batch: Sequence[TrainingExample]) -> np.ndarray:
+        tokens = [{rule_index[t] for t in rule_tokens(e.rules) if t in rule_index} for e in batch]
+        r = [i for i, found in enumerate(tokens) for _ in found]
+        c = [column for found in tokens for column in found]
+        rules_part = sparse.csr_matrix(
+            (np.ones(len(r), dtype=np.float32), (r, c)), shape=(len(batch), len(rule_vocabulary))
+        )
+        texts = [e.text for e in batch]
+        features = sparse.hstack(
+            [words.transform(texts), chars.transform(texts), rules_part], format="csr"
+        )
+        probabilities: np.ndarray = calibrated.predict_proba(features)
+        return probabilities
+
     y = np.array([TIER_ORDER.index(e.label) for e in used])
     base = SGDClassifier(loss="hinge", alpha=2e-5, max_iter=30, tol=1e-4, random_state=seed)
     calibrated = CalibratedClassifierCV(base, method="sigmoid", cv=3, ensemble=False)
-    calibrated.fit(x, y)
+    with warnings.catch_warnings():
+        # SGD's passes are a fixed budget (training time is bounded); not converging fully
+        # within them is expected on large sets, and calibration corrects the scale.
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        calibrated.fit(x, y)
     fitted = calibrated.calibrated_classifiers_[0]
     linear = fitted.estimator
-    return Model(
+    model = Model(
         version=version,
         classes=tuple(TIER_ORDER[int(c)] for c in calibrated.classes_),
         word_vocabulary=_ordered(words.vocabulary_),
@@ -178,6 +206,7 @@ def train(
         calibration=np.array([[c.a_, c.b_] for c in fitted.calibrators], dtype=np.float64),
         trained_on=len(used),
     )
+    return model, sklearn_probabilities
 
 
 def _ordered(vocabulary: dict[str, Any]) -> tuple[str, ...]:
