@@ -4,6 +4,7 @@ retraining after retention erases what it learned from, and the time-based evalu
 from __future__ import annotations
 
 import itertools
+import re
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -251,3 +252,27 @@ def test_eval_compares_rules_model_and_both_on_a_time_based_split(capsys: pytest
 
 def test_the_command_line_triage_is_the_one_that_knows_the_model() -> None:
     assert get_commands()["triage"] == "tipline.ops"
+
+
+def test_the_case_view_shows_the_model_apart_with_its_words_escaped() -> None:
+    from tests.console.helpers import signed_in
+
+    decisions()
+    triage_model.model_train(actor="cli", min_class=MIN)
+    report = factories.report(
+        text="Again a man lurking at the gate <b>now</b>, calling her."
+    ).report
+    triage_report.call(str(report.id))
+    client, _ = signed_in("ana")
+    text = client.get(f"/console/reports/{report.id}/").content.decode()
+    assert "Learned model" in text and "Shadow mode" in text
+    panel = text[text.index('id="model-heading"') :]
+    words = re.findall(r'<mark class="model-span">([^<]*)</mark>', panel)
+    assert "lurking" in words
+    assert "<b>now</b>" not in text
+    # The rules' highlights in the text stay the rules' own: the model's words are not among them.
+    assert '<mark class="triage-span">lurking' not in text
+    triage_model.model_set_mode(actor=None, mode="on")
+    triage_report.call(str(report.id))
+    text = client.get(f"/console/reports/{report.id}/").content.decode()
+    assert "On: it may raise the tier" in text
