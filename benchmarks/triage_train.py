@@ -67,7 +67,8 @@ def main() -> None:
         "score_2kb_p99_ms_rules_and_model": round(
             statistics.quantiles(model_times, n=100)[98] * 1000, 3
         ),
-        "machine": f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}",
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}",
         "load_average": [round(x, 2) for x in os.getloadavg()],
     }
     figures["ratio_model_to_rules"] = round(

@@ -14,6 +14,7 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 
 from tests import factories
+from tests.triage.test_learned import distinctive
 from tipline import crypto
 from tipline.audit.chain import verify
 from tipline.audit.models import AuditEntry
@@ -61,9 +62,7 @@ def finished(
 def decisions(count: int = 14, *, days_ago: float = 20, extra: str = "") -> list[Report]:
     made = []
     for i in range(count):
-        made.append(
-            finished(URGENT[i % 4] + extra, Tier.P2, Outcome.REFERRED, days_ago=days_ago)
-        )
+        made.append(finished(URGENT[i % 4] + extra, Tier.P2, Outcome.REFERRED, days_ago=days_ago))
         made.append(
             finished(CALM[i % 4] + extra, Tier.P4, Outcome.NOT_ACTIONABLE, days_ago=days_ago)
         )
@@ -103,9 +102,10 @@ def test_the_model_is_sealed_under_its_own_key_and_never_readable_without_it() -
     assert row.trained_on == 28
     assert TriageModelSource.objects.filter(model=row).count() == 28
     sealed = bytes(row.sealed)
-    assert b"lurking" not in sealed and b"PK" not in sealed[:8]
+    assert b"lurking" not in sealed
+    assert b"PK" not in sealed[:8]
     model = triage_model.open_model(row)
-    assert "lurking" in model.ngrams()
+    assert "lurking" in model.words()
     # Another record's context (a blob moved to another row) and another key both fail.
     key = crypto.unwrap_data_key(
         bytes(row.wrapped_key), context=crypto.context("triage-model", row.id)
@@ -143,11 +143,13 @@ def test_shadow_mode_records_the_opinion_and_leaves_the_tier_alone() -> None:
     result = TriageResult.objects.get(report=report)
     assert result.model_mode == "shadow"
     assert result.model_tier == "P2"
-    assert result.model_confidence is not None and result.model_confidence >= 0.6
+    assert result.model_confidence is not None
+    assert result.model_confidence >= 0.6
     assert result.tier == result.rules_tier == report.tier
     assert result.rules_tier > "P2"  # the rules alone rate it less urgent
     triaged = actions("report.triaged")[-1]
-    assert triaged["model"]["mode"] == "shadow" and triaged["model"]["tier"] == "P2"
+    assert triaged["model"]["mode"] == "shadow"
+    assert triaged["model"]["tier"] == "P2"
     assert "lurking" not in str(triaged)
 
 
@@ -158,7 +160,12 @@ def test_switched_on_the_model_raises_a_tier_and_never_lowers_one() -> None:
     triage_model.model_set_mode(actor=admin, mode="on")
     report = _lurking_report()
     result = TriageResult.objects.get(report=report)
-    assert (result.model_mode, result.model_tier, result.tier, report.tier) == ("on", "P2", "P2", "P2")
+    assert (result.model_mode, result.model_tier, result.tier, report.tier) == (
+        "on",
+        "P2",
+        "P2",
+        "P2",
+    )
     assert result.rules_tier > "P2"
     # A text the rules rate P1 and the model reads as calm stays P1.
     urgent = factories.report(
@@ -167,7 +174,8 @@ def test_switched_on_the_model_raises_a_tier_and_never_lowers_one() -> None:
     ).report
     triage_report.call(str(urgent.id))
     urgent_result = TriageResult.objects.get(report=urgent)
-    assert urgent_result.rules_tier == "P1" and urgent_result.tier == "P1"
+    assert urgent_result.rules_tier == "P1"
+    assert urgent_result.tier == "P1"
 
 
 def test_every_switch_is_audited_and_only_administrators_switch() -> None:
@@ -204,17 +212,21 @@ def test_off_runs_no_model() -> None:
 
 def test_retention_retrains_without_erased_reports_so_their_words_do_not_live_on() -> None:
     # Three old reports share a distinctive word (three: the least an n-gram needs to be kept).
-    old = decisions(3, days_ago=800, extra=" Zorblaxian.")
+    old = decisions(3, days_ago=800, extra=" Zorblaxian again")
     recent = decisions(14, days_ago=20)
     first = triage_model.model_train(actor="cli", min_class=MIN)
     triage_model.model_set_mode(actor=None, mode="on")
-    assert "zorblaxian" in triage_model.open_model(first).ngrams()
+    own = distinctive("zorblaxian", [*URGENT, *CALM])
+    assert own <= triage_model.open_model(first).held("zorblaxian")
     summary = retention_run.call()
     assert summary["content_erased"] == len(old)
     rows = list(TriageModel.objects.all())
-    assert len(rows) == 1 and rows[0].id != first.id
-    ngrams = triage_model.open_model(rows[0]).ngrams()
-    assert not any("zorbla" in n or "blaxi" in n or "axian" in n for n in ngrams)
+    assert len(rows) == 1
+    assert rows[0].id != first.id
+    retrained_model = triage_model.open_model(rows[0])
+    # Neither the word nor any of its own character n-grams ("orbl", "blaxi" …) is in the model.
+    assert not own & retrained_model.held("zorblaxian")
+    assert "zorblaxian" not in retrained_model.words()
     sources = set(TriageModelSource.objects.values_list("report_id", flat=True))
     assert sources == {r.id for r in recent}
     assert triage_model.model_mode() == "on"  # a retrain keeps the administrator's choice
@@ -234,7 +246,9 @@ def test_retention_destroys_the_model_when_too_little_is_left_to_train() -> None
     assert row.version == AuditEntry.objects.filter(action="triage.model_destroyed").get().target_id
 
 
-def test_eval_compares_rules_model_and_both_on_a_time_based_split(capsys: pytest.CaptureFixture[str]) -> None:
+def test_eval_compares_rules_model_and_both_on_a_time_based_split(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     made = decisions(20, days_ago=50)
     comparison = triage_model.compare(min_class=MIN)
     closed: dict[Any, datetime] = dict(Report.objects.values_list("id", "closed_at"))
@@ -245,7 +259,8 @@ def test_eval_compares_rules_model_and_both_on_a_time_based_split(capsys: pytest
     assert not TriageModel.objects.exists()  # evaluation trains a throw-away model
     call_command("triage", "eval", "--model", "--min-class", str(MIN))
     out = capsys.readouterr().out
-    assert "time-based split" in out and "Model alone" in out
+    assert "time-based split" in out
+    assert "Model alone" in out
     with pytest.raises(CommandError, match="give no FILE"):
         call_command("triage", "eval", "--model", "--set", "dev")
 
@@ -265,7 +280,8 @@ def test_the_case_view_shows_the_model_apart_with_its_words_escaped() -> None:
     triage_report.call(str(report.id))
     client, _ = signed_in("ana")
     text = client.get(f"/console/reports/{report.id}/").content.decode()
-    assert "Learned model" in text and "Shadow mode" in text
+    assert "Learned model" in text
+    assert "Shadow mode" in text
     panel = text[text.index('id="model-heading"') :]
     words = re.findall(r'<mark class="model-span">([^<]*)</mark>', panel)
     assert "lurking" in words

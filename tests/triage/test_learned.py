@@ -7,7 +7,7 @@ import io
 import numpy as np
 import pytest
 
-from tipline.triage import engine, learned, synthetic
+from tipline.triage import char_ngrams, engine, learned, synthetic
 from tipline.triage.tiers import Tier
 from tipline.triage.types import Score
 
@@ -18,6 +18,13 @@ def examples(count: int, seed: int = 7) -> list[learned.TrainingExample]:
         learned.TrainingExample(text, rules.score(text), tier)
         for text, tier in synthetic.reports(count, seed=seed, size=200)
     ]
+
+
+def distinctive(word: str, others: list[str]) -> frozenset[int]:
+    """The n-grams of ``word`` (character hashes, and the word itself) found in no other text."""
+    common = {int(h) for text in others for h in char_ngrams.grams(text).hashes}
+    own = {int(h) for h in char_ngrams.hashes_of(word)} - common
+    return frozenset(own | {hash(word)})
 
 
 @pytest.fixture(scope="module")
@@ -75,8 +82,15 @@ def test_an_ngram_found_in_fewer_than_three_reports_never_enters_the_model() -> 
         for i, e in enumerate(data)
     ]
     model = learned.train(marked, version="x", min_class=20)
-    assert not any("quorvantide" in n for n in model.ngrams())
-    assert not any("vantid" in n for n in model.ngrams())
+    own = distinctive("quorvantide", [e.text for e in data])
+    assert own  # n-grams of the word that no other text has
+    assert not own & model.held("quorvantide")
+    # Three reports are enough for it to be kept (which is why retention must retrain).
+    thrice = [
+        learned.TrainingExample(e.text + " quorvantide", e.rules, e.label) if i < 3 else e
+        for i, e in enumerate(data)
+    ]
+    assert own <= learned.train(thrice, version="x", min_class=20).held("quorvantide")
 
 
 def test_the_model_explains_itself_with_the_words_of_the_text(trained) -> None:  # type: ignore[no-untyped-def]
@@ -99,7 +113,8 @@ def test_the_model_can_raise_a_tier_and_never_lower_one(trained) -> None:  # typ
     urgent_opinion = model.opinion(urgent, Score(0, Tier.P4))
     calm_opinion = model.opinion(calm, Score(90, Tier.P1))
     assert learned.combine(Tier.P4, urgent_opinion) == urgent_opinion.tier
-    assert urgent_opinion.tier is not None and urgent_opinion.tier < Tier.P4
+    assert urgent_opinion.tier is not None
+    assert urgent_opinion.tier < Tier.P4
     # Whatever the model reads in a calm text, the rules' P1 stands.
     assert learned.combine(Tier.P1, calm_opinion) == Tier.P1
     for rules_tier in Tier:

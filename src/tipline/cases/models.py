@@ -524,6 +524,9 @@ class TriageModelSource(models.Model):
     class Meta:
         indexes = [models.Index(fields=["report"], name="triage_model_source_report")]
 
+    def __str__(self) -> str:
+        return f"Report {self.report_id} in triage model {self.model_id}"
+
 
 class TriageModelSetting(models.Model):
     """The one row saying how the model is used; changed only by an administrator, audited."""
@@ -536,3 +539,6 @@ class TriageModelSetting(models.Model):
         constraints = [
             models.CheckConstraint(condition=models.Q(id=1), name="triage_model_setting_single")
         ]
+
+    def __str__(self) -> str:
+        return f"Triage model mode: {self.mode}"

@@ -104,13 +104,9 @@ def decided_reports(*, before: datetime | None = None) -> Iterator[Decided]:
         except KeyDestroyed:
             continue
         text, details = _text_of(report, key)
-        score = rules.score(
-            text, signals=signals_for(category=report.category, details=details)
-        )
+        score = rules.score(text, signals=signals_for(category=report.category, details=details))
         assert report.closed_at is not None  # noqa: S101 - filtered above
-        yield Decided(
-            report.id, report.closed_at, learned.TrainingExample(text, score, label)
-        )
+        yield Decided(report.id, report.closed_at, learned.TrainingExample(text, score, label))
 
 
 def _text_of(report: Report, key: bytes) -> tuple[str, dict[str, Any]]:
@@ -208,9 +204,7 @@ def retrain_after_erasure() -> str:
         .filter(
             Q(report__content_erased_at__isnull=False)
             | ~Q(
-                report__in=ReportKey.objects.filter(purpose=KeyPurpose.CONTENT).values(
-                    "report_id"
-                )
+                report__in=ReportKey.objects.filter(purpose=KeyPurpose.CONTENT).values("report_id")
             )
         )
         .count()
@@ -218,9 +212,7 @@ def retrain_after_erasure() -> str:
     if not erased:
         return "clean"
     try:
-        model_train(
-            actor=SYSTEM, min_class=row.min_class, reason="sources_erased", keep_mode=True
-        )
+        model_train(actor=SYSTEM, min_class=row.min_class, reason="sources_erased", keep_mode=True)
     except learned.TrainingRefused:
         with transaction.atomic():
             TriageModel.objects.filter(pk=row.pk).delete()
@@ -368,6 +360,11 @@ def compare(*, train_share: float = 0.8, min_class: int = learned.MIN_CLASS) -> 
     }
     reports = {}
     for name, predicted in tiers.items():
+        # The tiers are already known, in the examples' order: the scorer hands them back.
         answers = iter(predicted)
-        reports[name] = evaluate.evaluate(examples, lambda _t, _l, a=answers: next(a))
+
+        def scorer(_text: str, _lang: str | None, answers: Iterator[Tier] = answers) -> Tier:
+            return next(answers)
+
+        reports[name] = evaluate.evaluate(examples, scorer)
     return Comparison(cut=test_part[0].closed_at, trained_on=model.trained_on, reports=reports)

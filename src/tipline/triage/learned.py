@@ -6,7 +6,7 @@ reports, see ``cases/triage_model.py``) and offers a second opinion that can onl
 report's tier, never lower it below the rules' tier (``combine``), and that is shown to the
 analyst as a separate signal with its reasons: the words that weighed most (``Opinion.words``).
 
-What it is made of. Word 1–2-grams and character 3–5-grams inside words (so "kil", "kill" and
+What it is made of. Word 1-2-grams and character 3-5-grams inside words (so "kil", "kill" and
 "killing" share features; misspellings and inflections still count), each TF-IDF weighted, plus
 one feature per rule family, combination, signal and the rules' tier, so the model learns on top
 of the rules rather than instead of them. A linear SVM trained by SGD, calibrated with Platt's
@@ -39,6 +39,7 @@ from typing import Any
 
 import numpy as np
 
+from tipline.triage import char_ngrams
 from tipline.triage.tiers import Tier
 from tipline.triage.types import Score, Span
 
@@ -51,8 +52,8 @@ MAX_WORD_FEATURES = 200_000
 MAX_CHAR_FEATURES = 300_000
 RAISE_CONFIDENCE = 0.6
 EXPLAIN_WORDS = 6
-_WORD = dict(analyzer="word", ngram_range=(1, 2), token_pattern=r"(?u)\b\w+\b")
-_CHAR = dict(analyzer="char_wb", ngram_range=(3, 5))
+_WORD = dict(analyzer="word", ngram_range=(1, 2), token_pattern=r"(?u)\b\w+\b")  # noqa: S106
+CHUNK = 2000  # documents whose n-gram hashes are merged into the counts at once
 
 
 class TrainingRefused(Exception):
@@ -153,9 +154,9 @@ def fit(
     texts = [e.text for e in used]
     common: dict[str, Any] = {"min_df": MIN_DF, "sublinear_tf": True, "dtype": np.float32}
     words = TfidfVectorizer(**_WORD, **common, max_features=MAX_WORD_FEATURES)
-    chars = TfidfVectorizer(**_CHAR, **common, max_features=MAX_CHAR_FEATURES)
     x_words = words.fit_transform(texts)
-    x_chars = chars.fit_transform(texts)
+    char_hashes, char_idf = _char_vocabulary(texts)
+    x_chars = _char_matrix(texts, char_hashes, char_idf)
     rule_vocabulary = sorted({t for e in used for t in rule_tokens(e.rules)})
     rule_index = {t: i for i, t in enumerate(rule_vocabulary)}
     rows, cols = [], []
@@ -178,7 +179,12 @@ def fit(
         )
         texts = [e.text for e in batch]
         features = sparse.hstack(
-            [words.transform(texts), chars.transform(texts), rules_part], format="csr"
+            [
+                words.transform(texts),
+                _char_matrix(texts, char_hashes, char_idf),
+                rules_part,
+            ],
+            format="csr",
         )
         probabilities: np.ndarray = calibrated.predict_proba(features)
         return probabilities
@@ -197,16 +203,80 @@ def fit(
         version=version,
         classes=tuple(TIER_ORDER[int(c)] for c in calibrated.classes_),
         word_vocabulary=_ordered(words.vocabulary_),
-        char_vocabulary=_ordered(chars.vocabulary_),
+        char_hashes=char_hashes,
         rule_vocabulary=tuple(rule_vocabulary),
         word_idf=np.asarray(words.idf_, dtype=np.float32),
-        char_idf=np.asarray(chars.idf_, dtype=np.float32),
+        char_idf=char_idf,
         coef=np.asarray(linear.coef_, dtype=np.float64),
         intercept=np.asarray(linear.intercept_, dtype=np.float64),
         calibration=np.array([[c.a_, c.b_] for c in fitted.calibrators], dtype=np.float64),
         trained_on=len(used),
     )
     return model, sklearn_probabilities
+
+
+def _char_vocabulary(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The hashes of character n-grams in at least MIN_DF texts (sorted), and their IDF.
+
+    Document frequencies are merged a chunk at a time, so memory follows the number of distinct
+    n-grams, not the number of texts. IDF is scikit-learn's smoothed one, ln((1+n)/(1+df)) + 1.
+    """
+    keys = np.zeros(0, dtype=np.uint64)
+    frequencies = np.zeros(0, dtype=np.float64)
+    pending: list[np.ndarray] = []
+
+    def merge() -> None:
+        nonlocal keys, frequencies
+        joined = np.concatenate([keys, *pending])
+        weights = np.concatenate([frequencies, np.ones(len(joined) - len(keys))])
+        keys, inverse = np.unique(joined, return_inverse=True)
+        frequencies = np.bincount(inverse, weights=weights)
+        pending.clear()
+
+    for text in texts:
+        pending.append(char_ngrams.grams(text).hashes)
+        if len(pending) >= CHUNK:
+            merge()
+    merge()
+    kept = frequencies >= MIN_DF
+    keys, frequencies = keys[kept], frequencies[kept]
+    if len(keys) > MAX_CHAR_FEATURES:
+        top = np.sort(np.argsort(-frequencies, kind="stable")[:MAX_CHAR_FEATURES])
+        keys, frequencies = keys[top], frequencies[top]
+    idf = np.log((1 + len(texts)) / (1 + frequencies)) + 1
+    return keys, idf.astype(np.float32)
+
+
+def _char_block(
+    found: char_ngrams.Grams, vocabulary: np.ndarray, idf: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Columns and L2-normalised sublinear TF-IDF values of one text's character n-grams."""
+    positions, columns = char_ngrams.lookup(vocabulary, found.hashes)
+    values = (1.0 + np.log(found.counts[positions])) * idf[columns].astype(np.float64)
+    norm = float(np.sqrt(values @ values)) or 1.0
+    return columns, values / norm
+
+
+def _char_matrix(texts: Sequence[str], vocabulary: np.ndarray, idf: np.ndarray) -> Any:
+    from scipy import sparse
+
+    indptr = [0]
+    columns: list[np.ndarray] = []
+    values: list[np.ndarray] = []
+    for text in texts:
+        c, v = _char_block(char_ngrams.grams(text), vocabulary, idf)
+        columns.append(c)
+        values.append(v)
+        indptr.append(indptr[-1] + len(c))
+    return sparse.csr_matrix(
+        (
+            np.concatenate(values) if values else np.zeros(0),
+            np.concatenate(columns) if columns else np.zeros(0, dtype=np.intp),
+            np.array(indptr),
+        ),
+        shape=(len(texts), len(vocabulary)),
+        dtype=np.float32,
+    )
 
 
 def _ordered(vocabulary: dict[str, Any]) -> tuple[str, ...]:
@@ -233,7 +303,7 @@ class Model:
         version: str,
         classes: tuple[Tier, ...],
         word_vocabulary: tuple[str, ...],
-        char_vocabulary: tuple[str, ...],
+        char_hashes: np.ndarray,
         rule_vocabulary: tuple[str, ...],
         word_idf: np.ndarray,
         char_idf: np.ndarray,
@@ -245,7 +315,7 @@ class Model:
         self.version = version
         self.classes = classes
         self.word_vocabulary = word_vocabulary
-        self.char_vocabulary = char_vocabulary
+        self.char_hashes = char_hashes
         self.rule_vocabulary = rule_vocabulary
         self.word_idf = word_idf
         self.char_idf = char_idf
@@ -254,12 +324,10 @@ class Model:
         self.calibration = calibration
         self.trained_on = trained_on
         self._words = {w: i for i, w in enumerate(word_vocabulary)}
-        self._chars = {c: i for i, c in enumerate(char_vocabulary)}
         self._rules = {r: i for i, r in enumerate(rule_vocabulary)}
         self._char_offset = len(word_vocabulary)
-        self._rule_offset = self._char_offset + len(char_vocabulary)
+        self._rule_offset = self._char_offset + len(char_hashes)
         self._analyze_words = _analyzer(_WORD)
-        self._analyze_chars = _analyzer(_CHAR)
 
     # -- storage: arrays only, never pickle --
 
@@ -271,7 +339,7 @@ class Model:
             version=np.array([self.version]),
             classes=np.array([str(t) for t in self.classes]),
             word_vocabulary=np.array(self.word_vocabulary, dtype=str),
-            char_vocabulary=np.array(self.char_vocabulary, dtype=str),
+            char_hashes=self.char_hashes,
             rule_vocabulary=np.array(self.rule_vocabulary, dtype=str),
             word_idf=self.word_idf,
             char_idf=self.char_idf,
@@ -291,7 +359,7 @@ class Model:
                 version=str(arrays["version"][0]),
                 classes=tuple(Tier(str(t)) for t in arrays["classes"]),
                 word_vocabulary=tuple(str(w) for w in arrays["word_vocabulary"]),
-                char_vocabulary=tuple(str(c) for c in arrays["char_vocabulary"]),
+                char_hashes=arrays["char_hashes"],
                 rule_vocabulary=tuple(str(r) for r in arrays["rule_vocabulary"]),
                 word_idf=arrays["word_idf"],
                 char_idf=arrays["char_idf"],
@@ -301,31 +369,43 @@ class Model:
                 trained_on=int(arrays["trained_on"][0]),
             )
 
-    def ngrams(self) -> frozenset[str]:
-        """Every word and character n-gram the model holds (the retention test reads this)."""
-        return frozenset(self.word_vocabulary) | frozenset(self.char_vocabulary)
+    def words(self) -> frozenset[str]:
+        """The words and word pairs the model holds (character n-grams are kept as hashes)."""
+        return frozenset(self.word_vocabulary)
+
+    def held(self, fragment: str) -> frozenset[int]:
+        """The n-grams of ``fragment`` the model holds: words or pairs containing it (as
+        strings) and its character n-grams (as hashes). The retention tests ask this."""
+        lowered = fragment.lower()
+        found, _columns = char_ngrams.lookup(self.char_hashes, char_ngrams.hashes_of(fragment))
+        held: set[int] = {int(h) for h in char_ngrams.hashes_of(fragment)[found]}
+        held |= {hash(w) for w in self.word_vocabulary if lowered in w}
+        return frozenset(held)
 
     # -- scoring --
 
     def _features(self, text: str, rules: Score) -> tuple[np.ndarray, np.ndarray]:
         columns: list[int] = []
         values: list[float] = []
-        for ngrams, index, idf, offset in (
-            (self._analyze_words(text), self._words, self.word_idf, 0),
-            (self._analyze_chars(text), self._chars, self.char_idf, self._char_offset),
-        ):
-            counts = Counter(ngram for ngram in ngrams if ngram in index)
-            block = [
-                (index[ngram], (1.0 + math.log(n)) * float(idf[index[ngram]]))
-                for ngram, n in counts.items()
-            ]
-            norm = math.sqrt(sum(v * v for _c, v in block)) or 1.0
-            columns += [offset + c for c, _v in block]
-            values += [v / norm for _c, v in block]
+        # Counting the whole list is one C loop; only distinct n-grams are then looked up.
+        block = [
+            (column, (1.0 + math.log(n)) * float(self.word_idf[column]))
+            for ngram, n in Counter(self._analyze_words(text)).items()
+            if (column := self._words.get(ngram)) is not None
+        ]
+        norm = math.sqrt(sum(v * v for _c, v in block)) or 1.0
+        columns += [c for c, _v in block]
+        values += [v / norm for _c, v in block]
         for column in {self._rules[t] for t in rule_tokens(rules) if t in self._rules}:
             columns.append(self._rule_offset + column)
             values.append(1.0)
-        return np.array(columns, dtype=np.intp), np.array(values, dtype=np.float64)
+        char_columns, char_values = _char_block(
+            char_ngrams.grams(text), self.char_hashes, self.char_idf
+        )
+        return (
+            np.concatenate([np.array(columns, dtype=np.intp), char_columns + self._char_offset]),
+            np.concatenate([np.array(values, dtype=np.float64), char_values]),
+        )
 
     def probabilities(self, text: str, rules: Score) -> np.ndarray:
         columns, values = self._features(text, rules)
@@ -358,27 +438,40 @@ class Model:
     def _explain(
         self, text: str, columns: np.ndarray, values: np.ndarray, tier: Tier
     ) -> tuple[Word, ...]:
-        """The n-grams of this text that weighed most towards ``tier``, as the words holding them."""
-        if len(self.classes) == 2:
-            # One decision, for the second (less urgent) class: towards ``tier`` is its negative.
-            weights = -self.coef[0]
-        else:
-            weights = self.coef[self.classes.index(tier)]
+        """The n-grams of this text that weighed most towards ``tier``, as words of the text."""
+        # Two classes have one decision, for the second (less urgent) class: towards ``tier``
+        # is its negative.
+        binary = len(self.classes) == 2
+        weights = -self.coef[0] if binary else self.coef[self.classes.index(tier)]
         contributions = weights[columns] * values
         found: list[Word] = []
         seen: set[str] = set()
+        char_grams: char_ngrams.Grams | None = None
         for position in np.argsort(-contributions):
             if len(found) >= EXPLAIN_WORDS or contributions[position] <= 0:
                 break
             column = int(columns[position])
             if column >= self._rule_offset:
                 continue  # rule signals are explained by the rules' own reasons
-            ngram = (
-                self.word_vocabulary[column]
-                if column < self._char_offset
-                else self.char_vocabulary[column - self._char_offset]
-            ).strip()
-            span = _locate(text, ngram)
+            if column < self._char_offset:
+                ngram = self.word_vocabulary[column]
+                span = _locate(text, ngram)
+            else:
+                # A character n-gram is stored as a hash: find it again in this text.
+                char_grams = char_grams or char_ngrams.grams(text)
+                _found, at = char_ngrams.lookup(
+                    char_grams.hashes,
+                    self.char_hashes[column - self._char_offset : column - self._char_offset + 1],
+                )
+                where = (
+                    char_ngrams.span(
+                        text, int(char_grams.first[at[0]]), int(char_grams.sizes[at[0]])
+                    )
+                    if len(at)
+                    else None
+                )
+                span = _whole_words(text, *where) if where else None
+                ngram = text[where[0] : where[1]].lower() if where else ""
             key = span.text.lower() if span else ngram
             if not ngram or key in seen:
                 continue
@@ -395,7 +488,10 @@ def _locate(text: str, ngram: str) -> Span | None:
     at = lowered.find(ngram)
     if at < 0:
         return None
-    start, end = at, at + len(ngram)
+    return _whole_words(text, at, at + len(ngram))
+
+
+def _whole_words(text: str, start: int, end: int) -> Span:
     while start > 0 and _word_char(text[start - 1]):
         start -= 1
     while end < len(text) and _word_char(text[end]):

@@ -7,71 +7,115 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cases', '0013_decide15_classification_fields'),
+        ("cases", "0013_decide15_classification_fields"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='TriageModel',
+            name="TriageModel",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('wrapped_key', models.BinaryField()),
-                ('kek_id', models.PositiveSmallIntegerField()),
-                ('sealed', models.BinaryField()),
-                ('version', models.CharField(max_length=64)),
-                ('trained_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('trained_on', models.PositiveIntegerField()),
-                ('classes', models.JSONField(default=dict)),
-                ('min_class', models.PositiveIntegerField()),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                ("wrapped_key", models.BinaryField()),
+                ("kek_id", models.PositiveSmallIntegerField()),
+                ("sealed", models.BinaryField()),
+                ("version", models.CharField(max_length=64)),
+                ("trained_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("trained_on", models.PositiveIntegerField()),
+                ("classes", models.JSONField(default=dict)),
+                ("min_class", models.PositiveIntegerField()),
             ],
         ),
         migrations.AddField(
-            model_name='triageresult',
-            name='model_confidence',
+            model_name="triageresult",
+            name="model_confidence",
             field=models.FloatField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='triageresult',
-            name='model_mode',
-            field=models.CharField(blank=True, default='', max_length=8),
+            model_name="triageresult",
+            name="model_mode",
+            field=models.CharField(blank=True, default="", max_length=8),
         ),
         migrations.AddField(
-            model_name='triageresult',
-            name='model_tier',
-            field=models.CharField(blank=True, choices=[('P1', 'P1'), ('P2', 'P2'), ('P3', 'P3'), ('P4', 'P4')], default='', max_length=2),
+            model_name="triageresult",
+            name="model_tier",
+            field=models.CharField(
+                blank=True,
+                choices=[("P1", "P1"), ("P2", "P2"), ("P3", "P3"), ("P4", "P4")],
+                default="",
+                max_length=2,
+            ),
         ),
         migrations.AddField(
-            model_name='triageresult',
-            name='model_version',
-            field=models.CharField(blank=True, default='', max_length=64),
+            model_name="triageresult",
+            name="model_version",
+            field=models.CharField(blank=True, default="", max_length=64),
         ),
         migrations.AddField(
-            model_name='triageresult',
-            name='rules_tier',
-            field=models.CharField(blank=True, choices=[('P1', 'P1'), ('P2', 'P2'), ('P3', 'P3'), ('P4', 'P4')], default='', max_length=2),
+            model_name="triageresult",
+            name="rules_tier",
+            field=models.CharField(
+                blank=True,
+                choices=[("P1", "P1"), ("P2", "P2"), ("P3", "P3"), ("P4", "P4")],
+                default="",
+                max_length=2,
+            ),
         ),
         migrations.CreateModel(
-            name='TriageModelSetting',
+            name="TriageModelSetting",
             fields=[
-                ('id', models.PositiveSmallIntegerField(default=1, editable=False, primary_key=True, serialize=False)),
-                ('mode', models.CharField(choices=[('off', 'off'), ('shadow', 'shadow'), ('on', 'on')], default='shadow', max_length=8)),
-                ('changed_at', models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "id",
+                    models.PositiveSmallIntegerField(
+                        default=1, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                (
+                    "mode",
+                    models.CharField(
+                        choices=[("off", "off"), ("shadow", "shadow"), ("on", "on")],
+                        default="shadow",
+                        max_length=8,
+                    ),
+                ),
+                ("changed_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
             options={
-                'constraints': [models.CheckConstraint(condition=models.Q(('id', 1)), name='triage_model_setting_single')],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("id", 1)), name="triage_model_setting_single"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='TriageModelSource',
+            name="TriageModelSource",
             fields=[
-                ('id', models.BigAutoField(primary_key=True, serialize=False)),
-                ('model', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='sources', to='cases.triagemodel')),
-                ('report', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='cases.report')),
+                ("id", models.BigAutoField(primary_key=True, serialize=False)),
+                (
+                    "model",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="sources",
+                        to="cases.triagemodel",
+                    ),
+                ),
+                (
+                    "report",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="cases.report",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['report'], name='triage_model_source_report')],
+                "indexes": [models.Index(fields=["report"], name="triage_model_source_report")],
             },
         ),
     ]

@@ -53,7 +53,7 @@ class Command(engine_command.Command):
             "--min-class",
             type=_min_class,
             default=learned.MIN_CLASS,
-            help=f"with --model: decisions a tier needs to be learned (default {learned.MIN_CLASS})",
+            help=f"with --model: decisions a tier needs (default {learned.MIN_CLASS})",
         )
         train = self.subcommands.add_parser(
             "train",
@@ -93,7 +93,9 @@ class Command(engine_command.Command):
             self._model(options["mode"])
         elif action == "eval" and options["model"]:
             if options["file"] or options["which"] or options["lang"]:
-                raise CommandError("--model evaluates finished reports: give no FILE, --set or --lang")
+                raise CommandError(
+                    "--model evaluates finished reports: give no FILE, --set or --lang"
+                )
             self._eval_model(options["min_class"])
         else:
             super().handle(*args, **options)
