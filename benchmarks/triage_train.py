@@ -40,9 +40,11 @@ def main() -> None:
         for text, tier in synthetic.reports(args.reports)
     ]
     rule_seconds = time.perf_counter() - started
+    sys.stderr.write(f"rules scored {len(examples)} reports in {rule_seconds:.1f} s\n")
     started = time.perf_counter()
     model = learned.train(examples, version="bench")
     train_seconds = time.perf_counter() - started
+    sys.stderr.write(f"trained in {train_seconds:.1f} s\n")
     size = len(model.to_bytes())
 
     text = " ".join(t for t, _ in synthetic.reports(8, seed=99))[:2048]
@@ -61,7 +63,7 @@ def main() -> None:
         "training_s": round(train_seconds, 1),
         "total_s": round(rule_seconds + train_seconds, 1),
         "model_bytes": size,
-        "vocabulary": len(model.word_vocabulary) + len(model.char_vocabulary),
+        "vocabulary": len(model.word_vocabulary) + len(model.char_hashes),
         "score_2kb_p50_ms_rules": round(statistics.median(rules_times) * 1000, 3),
         "score_2kb_p50_ms_rules_and_model": round(statistics.median(model_times) * 1000, 3),
         "score_2kb_p99_ms_rules_and_model": round(

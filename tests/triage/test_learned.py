@@ -121,3 +121,19 @@ def test_the_model_can_raise_a_tier_and_never_lower_one(trained) -> None:  # typ
         for opinion in (urgent_opinion, calm_opinion, None):
             combined = learned.combine(rules_tier, opinion)
             assert combined <= rules_tier  # "P1" < "P4": never less urgent than the rules
+
+
+def test_batched_ngrams_are_each_texts_own() -> None:
+    texts = [
+        "Hello  there, WORLD!",
+        "",
+        "a",
+        "He said: k1ll — tonight at the gate. कल रात मिलेंगे",
+        "hello there world",
+    ]
+    owners, hashes, counts = char_ngrams.batch(texts)
+    for index, text in enumerate(texts):
+        alone = char_ngrams.grams(text)
+        mine = owners == index
+        assert list(hashes[mine]) == list(alone.hashes)
+        assert list(counts[mine]) == list(alone.counts)

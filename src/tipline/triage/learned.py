@@ -233,11 +233,12 @@ def _char_vocabulary(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         frequencies = np.bincount(inverse, weights=weights)
         pending.clear()
 
-    for text in texts:
-        pending.append(char_ngrams.grams(text).hashes)
-        if len(pending) >= CHUNK:
-            merge()
-    merge()
+    for at in range(0, len(texts), CHUNK):
+        _owners, hashes, _counts = char_ngrams.batch(list(texts[at : at + CHUNK]))
+        pending.append(hashes)  # distinct per text: each occurrence is one text
+        merge()
+    if pending:
+        merge()
     kept = frequencies >= MIN_DF
     keys, frequencies = keys[kept], frequencies[kept]
     if len(keys) > MAX_CHAR_FEATURES:
@@ -258,25 +259,27 @@ def _char_block(
 
 
 def _char_matrix(texts: Sequence[str], vocabulary: np.ndarray, idf: np.ndarray) -> Any:
+    """The texts' character block, as ``_char_block`` computes it for one text, a chunk at once."""
     from scipy import sparse
 
-    indptr = [0]
-    columns: list[np.ndarray] = []
-    values: list[np.ndarray] = []
-    for text in texts:
-        c, v = _char_block(char_ngrams.grams(text), vocabulary, idf)
-        columns.append(c)
-        values.append(v)
-        indptr.append(indptr[-1] + len(c))
-    return sparse.csr_matrix(
-        (
-            np.concatenate(values) if values else np.zeros(0),
-            np.concatenate(columns) if columns else np.zeros(0, dtype=np.intp),
-            np.array(indptr),
-        ),
-        shape=(len(texts), len(vocabulary)),
-        dtype=np.float32,
-    )
+    parts = []
+    for at in range(0, len(texts), CHUNK):
+        chunk = list(texts[at : at + CHUNK])
+        owners, hashes, counts = char_ngrams.batch(chunk)
+        positions, columns = char_ngrams.lookup(vocabulary, hashes)
+        rows = owners[positions]
+        values = (1.0 + np.log(counts[positions])) * idf[columns].astype(np.float64)
+        norms = np.sqrt(np.bincount(rows, weights=values * values, minlength=len(chunk)))
+        norms[norms == 0] = 1.0
+        parts.append(
+            sparse.csr_matrix(
+                (values / norms[rows], (rows, columns)), shape=(len(chunk), len(vocabulary))
+            )
+        )
+    if not parts:
+        return sparse.csr_matrix((0, len(vocabulary)), dtype=np.float32)
+    matrix: Any = sparse.vstack(parts, format="csr").astype(np.float32)
+    return matrix
 
 
 def _ordered(vocabulary: dict[str, Any]) -> tuple[str, ...]:
