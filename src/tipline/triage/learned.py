@@ -190,7 +190,10 @@ def fit(
         return probabilities
 
     y = np.array([TIER_ORDER.index(e.label) for e in used])
-    base = SGDClassifier(loss="hinge", alpha=2e-5, max_iter=30, tol=1e-4, random_state=seed)
+    # About a million updates are enough for SGD to settle (scikit-learn's guidance): few passes
+    # over a large set, more over a small one. This bounds training time at 100,000 reports.
+    passes = max(5, min(30, math.ceil(1_000_000 / max(1, len(used)))))
+    base = SGDClassifier(loss="hinge", alpha=2e-5, max_iter=passes, tol=1e-4, random_state=seed)
     calibrated = CalibratedClassifierCV(base, method="sigmoid", cv=3, ensemble=False)
     with warnings.catch_warnings():
         # SGD's passes are a fixed budget (training time is bounded); not converging fully
