@@ -382,6 +382,15 @@ class TriageResult(models.Model):
     rules_version = models.CharField(max_length=64)
     reasons = models.BinaryField()
     scored_at = models.DateTimeField(default=timezone.now)
+    # The learned model's opinion (issue 20), plain like the tier it may raise: the rules' own
+    # tier, the model's tier and probability, and the mode it ran in ("shadow": recorded only;
+    # "on": ``tier`` is the more urgent of the two). Blank when no model ran. The words that
+    # weighed most are sealed among ``reasons`` (rule "model.word").
+    rules_tier = models.CharField(max_length=2, choices=TIER_CHOICES, blank=True, default="")
+    model_tier = models.CharField(max_length=2, choices=TIER_CHOICES, blank=True, default="")
+    model_confidence = models.FloatField(null=True, blank=True)
+    model_mode = models.CharField(max_length=8, blank=True, default="")
+    model_version = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         constraints = [
@@ -485,3 +494,66 @@ class InboxSeen(models.Model):
 
     def __str__(self) -> str:
         return f"{self.staff_id} read report {self.report_id} up to {self.seen_at}"
+
+
+class ModelMode(models.TextChoices):
+    """How the learned triage model is used: shadow (recorded, tier unchanged) until switched on."""
+
+    OFF = "off", "off"
+    SHADOW = "shadow", "shadow"
+    ON = "on", "on"
+
+
+class TriageModel(models.Model):
+    """The learned triage model (issue 20), sealed; at most one exists (training replaces it).
+
+    The model's arrays hold words from reports (its vocabulary), so they are sealed under a data
+    key of the model's own, stored only wrapped by the KEK like a report's keys: deleting the row
+    destroys the model. ``sources`` names the reports it learned from, so the retention run can
+    tell when one of them was erased and train a model without it.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    wrapped_key = models.BinaryField()
+    kek_id = models.PositiveSmallIntegerField()
+    sealed = models.BinaryField()
+    version = models.CharField(max_length=64)
+    trained_at = models.DateTimeField(default=timezone.now)
+    trained_on = models.PositiveIntegerField()
+    # Per tier, how many decisions it learned from ({"P1": 120, ...}); counts, never content.
+    classes = models.JSONField(default=dict)
+    # The minimum per tier it was trained with: a retrain by retention asks the same.
+    min_class = models.PositiveIntegerField()
+
+    def __str__(self) -> str:
+        return f"Triage model {self.version} ({self.trained_on} reports)"
+
+
+class TriageModelSource(models.Model):
+    """One report a model learned from."""
+
+    id = models.BigAutoField(primary_key=True)
+    model = models.ForeignKey(TriageModel, on_delete=models.CASCADE, related_name="sources")
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        indexes = [models.Index(fields=["report"], name="triage_model_source_report")]
+
+    def __str__(self) -> str:
+        return f"Report {self.report_id} in triage model {self.model_id}"
+
+
+class TriageModelSetting(models.Model):
+    """The one row saying how the model is used; changed only by an administrator, audited."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
+    mode = models.CharField(max_length=8, choices=ModelMode.choices, default=ModelMode.SHADOW)
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(id=1), name="triage_model_setting_single")
+        ]
+
+    def __str__(self) -> str:
+        return f"Triage model mode: {self.mode}"

@@ -23,7 +23,7 @@ from django.tasks import TaskResultStatus, task
 from django.utils import timezone
 
 from tipline.audit.chain import SYSTEM
-from tipline.cases import media_step, retention
+from tipline.cases import media_step, retention, triage_model
 from tipline.cases.triage_step import report_triage
 from tipline.periodic import enqueue_once
 
@@ -81,6 +81,9 @@ def retention_run() -> dict[str, int]:
     _enqueue_retention(run_after=now + RETENTION_INTERVAL, unless={TaskResultStatus.READY})
     summary = retention.apply(retention.iter_plan(now), actor=SYSTEM, now=now)
     log.info("retention run: %s", summary.as_dict())
+    # A model that learned from a report erased now would keep something of it: train anew.
+    model = triage_model.retrain_after_erasure()
+    log.info("retention run: triage model %s", model)
     # Expired console sessions are housekeeping of the same kind: rows that should not outlive
     # their purpose (what `tipline clearsessions` does by hand).
     SessionStore.clear_expired()

@@ -14,6 +14,7 @@ by the system with the reason. The first score is no rise: it replaces the categ
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -23,12 +24,12 @@ from django.utils import timezone
 
 from tipline import crypto
 from tipline.audit.chain import SYSTEM, record
-from tipline.cases import linking
+from tipline.cases import linking, triage_model
 from tipline.cases.models import EvidenceFile, Message, Report, TriageResult
 from tipline.cases.sealing import KeyDestroyed, report_key
 from tipline.cases.states import KeyPurpose, MessageAuthor, ReportState
 from tipline.crypto.sealed import open_json, open_text, seal_json
-from tipline.triage import document, engine, identifiers
+from tipline.triage import document, engine, identifiers, learned
 from tipline.triage.signals import signals_for
 from tipline.triage.types import Score
 
@@ -80,6 +81,27 @@ def _stored(score: Score, doc: document.Document) -> list[dict[str, Any]]:
     return stored
 
 
+def _stored_words(opinion: learned.Opinion | None, doc: document.Document) -> list[dict[str, Any]]:
+    """The model's words as reasons of their own ("model.word", no points): sealed like the rest."""
+    if opinion is None:
+        return []
+    stored = []
+    for word in opinion.words:
+        entry: dict[str, Any] = {
+            "rule": MODEL_WORD,
+            "points": 0,
+            "detail": f"{word.weight:.2f}",
+            "quote": word.span.text if word.span else word.ngram,
+        }
+        if word.span is not None and (where := doc.locate(word.span.start, word.span.end)):
+            entry["segment"], entry["start"], entry["end"] = where
+        stored.append(entry)
+    return stored
+
+
+MODEL_WORD = "model.word"
+
+
 def report_triage(report_id: uuid.UUID, *, known_files: int = 0) -> Score | None:
     """Score and link the report; None if its content was erased meanwhile.
 
@@ -107,20 +129,32 @@ def report_triage(report_id: uuid.UUID, *, known_files: int = 0) -> Score | None
                 known_hashes=known_files,
             ),
         )
+        in_use = triage_model.model_in_use()
+        opinion = in_use[0].opinion(doc.text, score) if in_use else None
+        mode = in_use[1] if in_use else ""
+        # Shadow mode records the opinion and leaves the tier alone; on, it may only raise it.
+        tier = learned.combine(score.tier, opinion) if mode == "on" else score.tier
         _row, first = TriageResult.objects.update_or_create(
             report=report,
             defaults={
                 "score": score.score,
-                "tier": score.tier.value,
+                "tier": tier.value,
                 "rules_version": score.rules_version,
                 "reasons": seal_json(
-                    key, _stored(score, doc), context=crypto.context("triage", report.id)
+                    key,
+                    _stored(score, doc) + _stored_words(opinion, doc),
+                    context=crypto.context("triage", report.id),
                 ),
                 "scored_at": timezone.now(),
+                "rules_tier": score.tier.value,
+                "model_tier": opinion.tier.value if opinion and opinion.tier else "",
+                "model_confidence": opinion.confidence if opinion else None,
+                "model_mode": mode,
+                "model_version": opinion.version if opinion else "",
             },
         )
         before = (report.tier, report.priority)
-        report.tier, report.priority = score.tier.value, score.score
+        report.tier, report.priority = tier.value, score.score
         # The first score replaces the category's default tier: that is no rise.
         reopened = _note_rise(report, before[0]) if not first else None
         report.save(update_fields=[*_RISE_FIELDS, "tier", "priority"])
@@ -131,10 +165,22 @@ def report_triage(report_id: uuid.UUID, *, known_files: int = 0) -> Score | None
             target_id=report.id,
             details={
                 "score": score.score,
-                "tier": [before[0], score.tier.value],
+                "tier": [before[0], tier.value],
                 "rules": sorted({r.rule for r in score.reasons}),
                 "rules_version": score.rules_version,
                 "linked": len(linked),
+                **(
+                    {
+                        "model": {
+                            "version": opinion.version,
+                            "mode": mode,
+                            "tier": opinion.tier.value if opinion.tier else "",
+                            "rules_tier": score.tier.value,
+                        }
+                    }
+                    if opinion
+                    else {}
+                ),
             },
         )
         if reopened is not None:
@@ -150,7 +196,7 @@ def report_triage(report_id: uuid.UUID, *, known_files: int = 0) -> Score | None
                     "tier": [before[0], report.tier],
                 },
             )
-    return score
+    return dataclasses.replace(score, tier=tier)
 
 
 _RISE_FIELDS = (

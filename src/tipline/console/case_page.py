@@ -20,6 +20,7 @@ from tipline.cases.classification import FIELD_LABELS
 from tipline.cases.models import Report
 from tipline.cases.policies import ReportPolicy
 from tipline.cases.states import DecisionStatus, Outcome, ReportState
+from tipline.cases.triage_step import MODEL_WORD
 from tipline.console import replies
 from tipline.console.case_forms import (
     ClassificationForm,
@@ -139,6 +140,10 @@ def _reply_context(report: Report, forms: Mapping[str, Form]) -> dict[str, Any]:
 def _marks(case: casework.CaseFile) -> dict[str, list[tuple[int, int]]]:
     marks: dict[str, list[tuple[int, int]]] = {}
     for reason in case.reasons:
+        # Highlights in the text are the rules' spans: "these words fired a rule". The model's
+        # words are shown apart, in its own panel, so the two kinds of reason never blur.
+        if reason.rule == MODEL_WORD:
+            continue
         if reason.segment and reason.end > reason.start:
             marks.setdefault(reason.segment, []).append((reason.start, reason.end))
     return marks
@@ -204,8 +209,11 @@ def _decision_context(
         "outcome": Outcome(report.outcome).label if report.outcome else "",
         "cluster_rows": _cluster_rows(case),
         "reasons": [
-            {**vars(reason), "description": engine.describe(reason.rule)} for reason in case.reasons
+            {**vars(reason), "description": engine.describe(reason.rule)}
+            for reason in case.reasons
+            if reason.rule != MODEL_WORD
         ],
+        "model_words": [reason.quote for reason in case.reasons if reason.rule == MODEL_WORD],
         "decision_rows": [decision_row(d) for d in case.decisions],
         "related": [
             {

@@ -17,7 +17,7 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from tipline.audit.chain import SYSTEM
-from tipline.cases import retention
+from tipline.cases import retention, triage_model
 
 _ACTOR = re.compile(r"\A[\w.@+-]{1,150}\Z")
 
@@ -58,6 +58,8 @@ class Command(BaseCommand):
             f"contact erased: {summary.contact_erased}, content erased: {summary.content_erased}, "
             f"skipped: {summary.skipped}, evidence objects deleted: {summary.objects_deleted}"
         )
+        # The learned triage model must not keep what was just erased (cases/triage_model.py).
+        self.stdout.write(f"triage model: {triage_model.retrain_after_erasure()}")
 
 
 def _progress(erasures: Iterator[retention.Erasure]) -> Iterator[retention.Erasure]:

@@ -124,6 +124,10 @@ class Command(BaseCommand):
             action="store_true",
             help="also list the line number, label and prediction of every miss",
         )
+        # The command line's own `triage` (tipline.ops) adds the learned model's subcommands and
+        # options to these parsers: they need reports, which this engine layer cannot import.
+        self.subcommands = sub
+        self.eval_parser = evaluate_parser
 
     def handle(self, *args: Any, **options: Any) -> None:
         lang = _check_language(options["lang"])

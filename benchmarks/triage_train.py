@@ -1,0 +1,90 @@
+"""Learned triage model benchmark (issue 20): training time on 100,000 synthetic closed reports,
+and scoring p50 for a ~2 KB report with the rules alone and with the rules plus the model.
+
+Reports are synthetic sentences describing behaviour (``tipline.triage.synthetic``), ~500
+characters each; the rules score each first (their signals are features), as training does.
+Baseline measured in the same run: the rules alone on the same 2 KB text.
+
+    .venv/bin/python benchmarks/triage_train.py [--reports 100000] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tipline.settings")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--reports", type=int, default=100_000)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+
+    from tipline.triage import engine, learned, synthetic
+
+    rules = engine.Engine.from_files(
+        sorted((engine.DATA / "rules").glob("*.yaml")), engine.DATA / "scoring.yaml"
+    )
+    started = time.perf_counter()
+    examples = [
+        learned.TrainingExample(text, rules.score(text), tier)
+        for text, tier in synthetic.reports(args.reports)
+    ]
+    rule_seconds = time.perf_counter() - started
+    sys.stderr.write(f"rules scored {len(examples)} reports in {rule_seconds:.1f} s\n")
+    started = time.perf_counter()
+    model = learned.train(examples, version="bench")
+    train_seconds = time.perf_counter() - started
+    sys.stderr.write(f"trained in {train_seconds:.1f} s\n")
+    size = len(model.to_bytes())
+
+    text = " ".join(t for t, _ in synthetic.reports(8, seed=99))[:2048]
+    rules_times, model_times = [], []
+    for _ in range(2000):
+        t0 = time.perf_counter()
+        score = rules.score(text)
+        t1 = time.perf_counter()
+        model.opinion(text, score)
+        t2 = time.perf_counter()
+        rules_times.append(t1 - t0)
+        model_times.append(t2 - t0)
+    figures = {
+        "reports": args.reports,
+        "rules_scoring_s": round(rule_seconds, 1),
+        "training_s": round(train_seconds, 1),
+        "total_s": round(rule_seconds + train_seconds, 1),
+        "model_bytes": size,
+        "vocabulary": len(model.word_vocabulary) + len(model.char_hashes),
+        "score_2kb_p50_ms_rules": round(statistics.median(rules_times) * 1000, 3),
+        "score_2kb_p50_ms_rules_and_model": round(statistics.median(model_times) * 1000, 3),
+        "score_2kb_p99_ms_rules_and_model": round(
+            statistics.quantiles(model_times, n=100)[98] * 1000, 3
+        ),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}",
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+    }
+    figures["ratio_model_to_rules"] = round(
+        figures["score_2kb_p50_ms_rules_and_model"] / figures["score_2kb_p50_ms_rules"], 2
+    )
+    if args.json:
+        sys.stdout.write(json.dumps(figures) + "\n")
+    else:
+        for key, value in figures.items():
+            sys.stdout.write(f"{key:36} {value}\n")
+
+
+if __name__ == "__main__":
+    import django
+
+    django.setup()
+    main()

@@ -1,0 +1,512 @@
+"""The learning layer: a calibrated linear model over n-grams and the rules' own signals.
+
+What it is for. The rules find what they were written for; a hotline's analysts keep deciding
+reports the rules under-rate. This model learns from those decisions (the final tier of closed
+reports, see ``cases/triage_model.py``) and offers a second opinion that can only *raise* a
+report's tier, never lower it below the rules' tier (``combine``), and that is shown to the
+analyst as a separate signal with its reasons: the words that weighed most (``Opinion.words``).
+
+What it is made of. Word 1-2-grams and character 3-5-grams inside words (so "kil", "kill" and
+"killing" share features; misspellings and inflections still count), each TF-IDF weighted, plus
+one feature per rule family, combination, signal and the rules' tier, so the model learns on top
+of the rules rather than instead of them. A linear SVM trained by SGD, calibrated with Platt's
+sigmoid on cross-validated decisions (scikit-learn's ``CalibratedClassifierCV``), gives a
+probability per tier. The model raises the tier to T only when the probability of "T or more
+urgent" reaches ``RAISE_CONFIDENCE``.
+
+Why it is stored as arrays. ``to_bytes`` writes the vocabulary, weights and calibration as a NumPy
+``.npz`` archive read back with ``allow_pickle=False``: a pickled model would run code when
+loaded, and a sealed file that someone managed to replace must not become code execution. The
+bytes hold report words (the vocabulary), so the caller seals them (``cases/triage_model.py``);
+this module never touches keys or disk. An n-gram must occur in ``MIN_DF`` reports to enter the
+vocabulary, so words found in one report alone (a name, an address) never live in a model.
+
+Scoring does not call scikit-learn: the same analyzers (built from scikit-learn, so the n-grams are
+identical) feed a sparse dot product here, which keeps a 2 KB report's scoring near a millisecond.
+A test checks that it gives the probabilities scikit-learn gives.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+import warnings
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from tipline.triage import char_ngrams
+from tipline.triage.tiers import Tier
+from tipline.triage.types import Score, Span
+
+FORMAT = 1  # bumped when features or the stored arrays change; an older model is refused
+TIER_ORDER: tuple[Tier, ...] = (Tier.P1, Tier.P2, Tier.P3, Tier.P4)
+MIN_CLASS = 50  # examples of a tier before the model learns it
+MIN_CLASS_FLOOR = 10  # the lowest minimum an operator may ask for (calibration needs folds)
+MIN_DF = 3  # reports an n-gram must occur in to enter the vocabulary
+MAX_WORD_FEATURES = 200_000
+MAX_CHAR_FEATURES = 300_000
+RAISE_CONFIDENCE = 0.6
+EXPLAIN_WORDS = 6
+_WORD = dict(analyzer="word", ngram_range=(1, 2), token_pattern=r"(?u)\b\w+\b")  # noqa: S106
+CHUNK = 2000  # documents whose n-gram hashes are merged into the counts at once
+
+
+class TrainingRefused(Exception):
+    """Too few decisions to learn from; the message says how many of each tier there are."""
+
+
+@dataclass(frozen=True)
+class TrainingExample:
+    text: str
+    rules: Score  # what the rules said about this text (and the report's signals)
+    label: Tier  # the tier the analysts' decision confirmed
+
+
+@dataclass(frozen=True)
+class Word:
+    """A word or phrase that pushed the model towards its tier, and where it is in the text."""
+
+    ngram: str
+    weight: float  # its contribution to the decision for the model's tier
+    span: Span | None  # the whole word(s) holding it in the text, if found
+
+
+@dataclass(frozen=True)
+class Opinion:
+    """What the model reads in one text: a probability per tier and the tier it would raise to."""
+
+    probabilities: dict[Tier, float]
+    tier: Tier | None  # None: no tier reaches RAISE_CONFIDENCE beyond the least urgent one
+    confidence: float  # P(this tier or more urgent) for ``tier``
+    words: tuple[Word, ...]
+    version: str
+
+
+def rule_tokens(score: Score) -> list[str]:
+    """The rules' signals as features: families, combinations, named signals and the tier.
+
+    Rule ids are ``<lang>.<family>.<name>``; the family is used, so one model reads the same
+    signal whatever language's rule fired it, and survives a rule being renamed.
+    """
+    tokens = [f"tier:{score.tier}"]
+    for reason in score.reasons:
+        parts = reason.rule.split(".")
+        if reason.span is not None and len(parts) >= 3:
+            tokens.append(f"family:{parts[1]}")
+        else:
+            tokens.append(f"rule:{reason.rule}")
+    return tokens
+
+
+def combine(rules_tier: Tier, opinion: Opinion | None) -> Tier:
+    """The model may raise the rules' tier, never lower it."""
+    if opinion is None or opinion.tier is None:
+        return rules_tier
+    return min(rules_tier, opinion.tier, key=TIER_ORDER.index)
+
+
+# --- training --------------------------------------------------------------------------------
+
+
+def learnable(labels: Sequence[Tier], min_class: int) -> list[Tier]:
+    """The tiers with enough examples; TrainingRefused when fewer than two have."""
+    counts = Counter(labels)
+    kept = [t for t in TIER_ORDER if counts[t] >= min_class]
+    if len(kept) < 2:
+        found = ", ".join(f"{t} {counts[t]}" for t in TIER_ORDER)
+        raise TrainingRefused(
+            f"at least two tiers need {min_class} confirmed decisions each before the model "
+            f"trains; there are {found}"
+        )
+    return kept
+
+
+def train(
+    examples: Sequence[TrainingExample],
+    *,
+    version: str,
+    min_class: int = MIN_CLASS,
+    seed: int = 20,
+) -> Model:
+    """Fit the vectorisers and the calibrated model; tiers below ``min_class`` are left out."""
+    return fit(examples, version=version, min_class=min_class, seed=seed)[0]
+
+
+def fit(
+    examples: Sequence[TrainingExample], *, version: str, min_class: int, seed: int = 20
+) -> tuple[Model, Callable[[Sequence[TrainingExample]], np.ndarray]]:
+    """``train``, also returning scikit-learn's own predict_proba (a test compares the two)."""
+    from scipy import sparse
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import SGDClassifier
+
+    if min_class < MIN_CLASS_FLOOR:
+        raise TrainingRefused(f"the minimum per tier cannot be below {MIN_CLASS_FLOOR}")
+    kept = learnable([e.label for e in examples], min_class)
+    used = [e for e in examples if e.label in kept]
+    texts = [e.text for e in used]
+    common: dict[str, Any] = {"min_df": MIN_DF, "sublinear_tf": True, "dtype": np.float32}
+    words = TfidfVectorizer(**_WORD, **common, max_features=MAX_WORD_FEATURES)
+    x_words = words.fit_transform(texts)
+    char_hashes, char_idf = _char_vocabulary(texts)
+    x_chars = _char_matrix(texts, char_hashes, char_idf)
+    rule_vocabulary = sorted({t for e in used for t in rule_tokens(e.rules)})
+    rule_index = {t: i for i, t in enumerate(rule_vocabulary)}
+    rows, cols = [], []
+    for row, example in enumerate(used):
+        for column in {rule_index[t] for t in rule_tokens(example.rules)}:
+            rows.append(row)
+            cols.append(column)
+    x_rules = sparse.csr_matrix(
+        (np.ones(len(rows), dtype=np.float32), (rows, cols)),
+        shape=(len(used), len(rule_vocabulary)),
+    )
+    x = sparse.hstack([x_words, x_chars, x_rules], format="csr")
+
+    def sklearn_probabilities(batch: Sequence[TrainingExample]) -> np.ndarray:
+        tokens = [{rule_index[t] for t in rule_tokens(e.rules) if t in rule_index} for e in batch]
+        r = [i for i, found in enumerate(tokens) for _ in found]
+        c = [column for found in tokens for column in found]
+        rules_part = sparse.csr_matrix(
+            (np.ones(len(r), dtype=np.float32), (r, c)), shape=(len(batch), len(rule_vocabulary))
+        )
+        texts = [e.text for e in batch]
+        features = sparse.hstack(
+            [
+                words.transform(texts),
+                _char_matrix(texts, char_hashes, char_idf),
+                rules_part,
+            ],
+            format="csr",
+        )
+        probabilities: np.ndarray = calibrated.predict_proba(features)
+        return probabilities
+
+    y = np.array([TIER_ORDER.index(e.label) for e in used])
+    # About a million updates are enough for SGD to settle (scikit-learn's guidance): few passes
+    # over a large set, more over a small one. This bounds training time at 100,000 reports.
+    passes = max(5, min(30, math.ceil(1_000_000 / max(1, len(used)))))
+    base = SGDClassifier(loss="hinge", alpha=2e-5, max_iter=passes, tol=1e-4, random_state=seed)
+    calibrated = CalibratedClassifierCV(base, method="sigmoid", cv=3, ensemble=False)
+    with warnings.catch_warnings():
+        # SGD's passes are a fixed budget (training time is bounded); not converging fully
+        # within them is expected on large sets, and calibration corrects the scale.
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        calibrated.fit(x, y)
+    fitted = calibrated.calibrated_classifiers_[0]
+    linear = fitted.estimator
+    model = Model(
+        version=version,
+        classes=tuple(TIER_ORDER[int(c)] for c in calibrated.classes_),
+        word_vocabulary=_ordered(words.vocabulary_),
+        char_hashes=char_hashes,
+        rule_vocabulary=tuple(rule_vocabulary),
+        word_idf=np.asarray(words.idf_, dtype=np.float32),
+        char_idf=char_idf,
+        coef=np.asarray(linear.coef_, dtype=np.float64),
+        intercept=np.asarray(linear.intercept_, dtype=np.float64),
+        calibration=np.array([[c.a_, c.b_] for c in fitted.calibrators], dtype=np.float64),
+        trained_on=len(used),
+    )
+    return model, sklearn_probabilities
+
+
+def _char_vocabulary(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The hashes of character n-grams in at least MIN_DF texts (sorted), and their IDF.
+
+    Document frequencies are merged a chunk at a time, so memory follows the number of distinct
+    n-grams, not the number of texts. IDF is scikit-learn's smoothed one, ln((1+n)/(1+df)) + 1.
+    """
+    keys = np.zeros(0, dtype=np.uint64)
+    frequencies = np.zeros(0, dtype=np.float64)
+    pending: list[np.ndarray] = []
+
+    def merge() -> None:
+        nonlocal keys, frequencies
+        joined = np.concatenate([keys, *pending])
+        weights = np.concatenate([frequencies, np.ones(len(joined) - len(keys))])
+        keys, inverse = np.unique(joined, return_inverse=True)
+        frequencies = np.bincount(inverse, weights=weights)
+        pending.clear()
+
+    for at in range(0, len(texts), CHUNK):
+        _owners, hashes, _counts = char_ngrams.batch(list(texts[at : at + CHUNK]))
+        pending.append(hashes)  # distinct per text: each occurrence is one text
+        merge()
+    if pending:
+        merge()
+    kept = frequencies >= MIN_DF
+    keys, frequencies = keys[kept], frequencies[kept]
+    if len(keys) > MAX_CHAR_FEATURES:
+        top = np.sort(np.argsort(-frequencies, kind="stable")[:MAX_CHAR_FEATURES])
+        keys, frequencies = keys[top], frequencies[top]
+    idf = np.log((1 + len(texts)) / (1 + frequencies)) + 1
+    return keys, idf.astype(np.float32)
+
+
+def _char_block(
+    found: char_ngrams.Grams, vocabulary: np.ndarray, idf: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Columns and L2-normalised sublinear TF-IDF values of one text's character n-grams."""
+    positions, columns = char_ngrams.lookup(vocabulary, found.hashes)
+    values = (1.0 + np.log(found.counts[positions])) * idf[columns].astype(np.float64)
+    norm = float(np.sqrt(values @ values)) or 1.0
+    return columns, values / norm
+
+
+def _char_matrix(texts: Sequence[str], vocabulary: np.ndarray, idf: np.ndarray) -> Any:
+    """The texts' character block, as ``_char_block`` computes it for one text, a chunk at once."""
+    from scipy import sparse
+
+    parts = []
+    for at in range(0, len(texts), CHUNK):
+        chunk = list(texts[at : at + CHUNK])
+        owners, hashes, counts = char_ngrams.batch(chunk)
+        positions, columns = char_ngrams.lookup(vocabulary, hashes)
+        rows = owners[positions]
+        values = (1.0 + np.log(counts[positions])) * idf[columns].astype(np.float64)
+        norms = np.sqrt(np.bincount(rows, weights=values * values, minlength=len(chunk)))
+        norms[norms == 0] = 1.0
+        parts.append(
+            sparse.csr_matrix(
+                (values / norms[rows], (rows, columns)), shape=(len(chunk), len(vocabulary))
+            )
+        )
+    if not parts:
+        return sparse.csr_matrix((0, len(vocabulary)), dtype=np.float32)
+    matrix: Any = sparse.vstack(parts, format="csr").astype(np.float32)
+    return matrix
+
+
+def _ordered(vocabulary: dict[str, Any]) -> tuple[str, ...]:
+    ordered = [""] * len(vocabulary)
+    for ngram, column in vocabulary.items():
+        ordered[int(column)] = ngram
+    return tuple(ordered)
+
+
+# --- the model -------------------------------------------------------------------------------
+
+
+def _analyzer(params: dict[str, Any]) -> Callable[[str], list[str]]:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    analyze: Callable[[str], list[str]] = TfidfVectorizer(**params).build_analyzer()
+    return analyze
+
+
+class Model:
+    def __init__(
+        self,
+        *,
+        version: str,
+        classes: tuple[Tier, ...],
+        word_vocabulary: tuple[str, ...],
+        char_hashes: np.ndarray,
+        rule_vocabulary: tuple[str, ...],
+        word_idf: np.ndarray,
+        char_idf: np.ndarray,
+        coef: np.ndarray,
+        intercept: np.ndarray,
+        calibration: np.ndarray,
+        trained_on: int,
+    ) -> None:
+        self.version = version
+        self.classes = classes
+        self.word_vocabulary = word_vocabulary
+        self.char_hashes = char_hashes
+        self.rule_vocabulary = rule_vocabulary
+        self.word_idf = word_idf
+        self.char_idf = char_idf
+        self.coef = coef
+        self.intercept = intercept
+        self.calibration = calibration
+        self.trained_on = trained_on
+        self._words = {w: i for i, w in enumerate(word_vocabulary)}
+        self._rules = {r: i for i, r in enumerate(rule_vocabulary)}
+        self._char_offset = len(word_vocabulary)
+        self._rule_offset = self._char_offset + len(char_hashes)
+        self._analyze_words = _analyzer(_WORD)
+
+    # -- storage: arrays only, never pickle --
+
+    def to_bytes(self) -> bytes:
+        buffer = io.BytesIO()
+        np.savez_compressed(
+            buffer,
+            format=np.array([FORMAT]),
+            version=np.array([self.version]),
+            classes=np.array([str(t) for t in self.classes]),
+            word_vocabulary=np.array(self.word_vocabulary, dtype=str),
+            char_hashes=self.char_hashes,
+            rule_vocabulary=np.array(self.rule_vocabulary, dtype=str),
+            word_idf=self.word_idf,
+            char_idf=self.char_idf,
+            coef=self.coef,
+            intercept=self.intercept,
+            calibration=self.calibration,
+            trained_on=np.array([self.trained_on]),
+        )
+        return buffer.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Model:
+        with np.load(io.BytesIO(data), allow_pickle=False) as arrays:
+            if int(arrays["format"][0]) != FORMAT:
+                raise ValueError("the model was written by another version: train it again")
+            return cls(
+                version=str(arrays["version"][0]),
+                classes=tuple(Tier(str(t)) for t in arrays["classes"]),
+                word_vocabulary=tuple(str(w) for w in arrays["word_vocabulary"]),
+                char_hashes=arrays["char_hashes"],
+                rule_vocabulary=tuple(str(r) for r in arrays["rule_vocabulary"]),
+                word_idf=arrays["word_idf"],
+                char_idf=arrays["char_idf"],
+                coef=arrays["coef"],
+                intercept=arrays["intercept"],
+                calibration=arrays["calibration"],
+                trained_on=int(arrays["trained_on"][0]),
+            )
+
+    def words(self) -> frozenset[str]:
+        """The words and word pairs the model holds (character n-grams are kept as hashes)."""
+        return frozenset(self.word_vocabulary)
+
+    def held(self, fragment: str) -> frozenset[int]:
+        """The n-grams of ``fragment`` the model holds: words or pairs containing it (as
+        strings) and its character n-grams (as hashes). The retention tests ask this."""
+        lowered = fragment.lower()
+        found, _columns = char_ngrams.lookup(self.char_hashes, char_ngrams.hashes_of(fragment))
+        held: set[int] = {int(h) for h in char_ngrams.hashes_of(fragment)[found]}
+        held |= {hash(w) for w in self.word_vocabulary if lowered in w}
+        return frozenset(held)
+
+    # -- scoring --
+
+    def _features(self, text: str, rules: Score) -> tuple[np.ndarray, np.ndarray]:
+        columns: list[int] = []
+        values: list[float] = []
+        # Counting the whole list is one C loop; only distinct n-grams are then looked up.
+        block = [
+            (column, (1.0 + math.log(n)) * float(self.word_idf[column]))
+            for ngram, n in Counter(self._analyze_words(text)).items()
+            if (column := self._words.get(ngram)) is not None
+        ]
+        norm = math.sqrt(sum(v * v for _c, v in block)) or 1.0
+        columns += [c for c, _v in block]
+        values += [v / norm for _c, v in block]
+        for column in {self._rules[t] for t in rule_tokens(rules) if t in self._rules}:
+            columns.append(self._rule_offset + column)
+            values.append(1.0)
+        char_columns, char_values = _char_block(
+            char_ngrams.grams(text), self.char_hashes, self.char_idf
+        )
+        return (
+            np.concatenate([np.array(columns, dtype=np.intp), char_columns + self._char_offset]),
+            np.concatenate([np.array(values, dtype=np.float64), char_values]),
+        )
+
+    def probabilities(self, text: str, rules: Score) -> np.ndarray:
+        columns, values = self._features(text, rules)
+        return self._calibrated(self.coef[:, columns] @ values + self.intercept)
+
+    def _calibrated(self, decision: np.ndarray) -> np.ndarray:
+        # scikit-learn's sigmoid calibration: p = 1 / (1 + exp(a·d + b)), per class one-vs-rest,
+        # then normalised; two classes have one decision, for the second class.
+        a, b = self.calibration[:, 0], self.calibration[:, 1]
+        p = 1.0 / (1.0 + np.exp(np.clip(a * decision + b, -500, 500)))
+        if len(self.classes) == 2:
+            return np.array([1.0 - p[0], p[0]])
+        total = p.sum()
+        return p / total if total > 0 else np.full(len(p), 1.0 / len(p))
+
+    def opinion(self, text: str, rules: Score) -> Opinion:
+        columns, values = self._features(text, rules)
+        probabilities = self._calibrated(self.coef[:, columns] @ values + self.intercept)
+        by_tier = {tier: float(p) for tier, p in zip(self.classes, probabilities, strict=True)}
+        tier, confidence = None, 0.0
+        running = 0.0
+        for candidate in self.classes[:-1]:  # "the least urgent or more" is always true
+            running += by_tier[candidate]
+            if running >= RAISE_CONFIDENCE:
+                tier, confidence = candidate, running
+                break
+        words = self._explain(text, columns, values, tier) if tier is not None else ()
+        return Opinion(by_tier, tier, confidence, words, self.version)
+
+    def _explain(
+        self, text: str, columns: np.ndarray, values: np.ndarray, tier: Tier
+    ) -> tuple[Word, ...]:
+        """The n-grams of this text that weighed most towards ``tier``, as words of the text."""
+        # Two classes have one decision, for the second (less urgent) class: towards ``tier``
+        # is its negative.
+        binary = len(self.classes) == 2
+        weights = -self.coef[0] if binary else self.coef[self.classes.index(tier)]
+        contributions = weights[columns] * values
+        found: list[Word] = []
+        seen: set[str] = set()
+        char_grams: char_ngrams.Grams | None = None
+        for position in np.argsort(-contributions):
+            if len(found) >= EXPLAIN_WORDS or contributions[position] <= 0:
+                break
+            column = int(columns[position])
+            if column >= self._rule_offset:
+                continue  # rule signals are explained by the rules' own reasons
+            if column < self._char_offset:
+                ngram = self.word_vocabulary[column]
+                span = _locate(text, ngram)
+            else:
+                # A character n-gram is stored as a hash: find it again in this text.
+                char_grams = char_grams or char_ngrams.grams(text)
+                _found, at = char_ngrams.lookup(
+                    char_grams.hashes,
+                    self.char_hashes[column - self._char_offset : column - self._char_offset + 1],
+                )
+                where = (
+                    char_ngrams.span(
+                        text, int(char_grams.first[at[0]]), int(char_grams.sizes[at[0]])
+                    )
+                    if len(at)
+                    else None
+                )
+                span = _whole_words(text, *where) if where else None
+                ngram = text[where[0] : where[1]].lower() if where else ""
+            key = span.text.lower() if span else ngram
+            if not ngram or key in seen:
+                continue
+            seen.add(key)
+            found.append(Word(ngram, float(contributions[position]), span))
+        return tuple(found)
+
+
+def _locate(text: str, ngram: str) -> Span | None:
+    """The first whole word(s) of ``text`` holding ``ngram`` (case-insensitive)."""
+    lowered = text.lower()
+    if len(lowered) != len(text):  # a character whose lower case is longer: offsets differ
+        return None
+    at = lowered.find(ngram)
+    if at < 0:
+        return None
+    return _whole_words(text, at, at + len(ngram))
+
+
+def _whole_words(text: str, start: int, end: int) -> Span:
+    while start > 0 and _word_char(text[start - 1]):
+        start -= 1
+    while end < len(text) and _word_char(text[end]):
+        end += 1
+    return Span(start, end, text[start:end])
+
+
+_WORD_CHAR = re.compile(r"\w")
+
+
+def _word_char(character: str) -> bool:
+    return _WORD_CHAR.match(character) is not None
