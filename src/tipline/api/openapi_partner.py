@@ -182,8 +182,11 @@ def paths(report_schema: dict[str, Any], idempotency: dict[str, Any]) -> dict[st
             "type": {"type": "string", "enum": list(HashKind.values)},
             "value": {"type": "string"},
             "classification": {"type": "string", "enum": list(CLASSIFICATIONS)},
-            "quality": {"type": ["integer", "null"]},
-            "metadata": {"type": "object"},
+            "quality": {
+                "type": ["integer", "null"],
+                "description": "PDQ quality 0-100; left out when not known.",
+            },
+            "metadata": {"type": "object", "description": "Left out when empty."},
         },
     }
     return {
