@@ -274,7 +274,30 @@ def test_one_run_reuses_one_connection_and_reconnects_when_the_receiver_hung_up(
         receiver.server.shutdown()
         receiver.server.server_close()
     assert len(receiver.received) == 3
-    # Kept alive: one connection for the run; hung up on: a new one for each, nothing lost.
-    assert len(set(receiver.peers)) == (3 if hang_up else 1)
+    # Kept alive: one connection per lane (reports are spread over lanes sent at once);
+    # hung up on: a new one for each delivery, nothing lost.
     rows = WebhookDelivery.objects.all()
+    lanes = {webhooks._lane(d) for d in rows}
+    assert len(set(receiver.peers)) == (3 if hang_up else len(lanes))
     assert {(d.state, d.attempts, d.last_error) for d in rows} == {("delivered", 1, "")}
+
+
+def test_a_reports_deliveries_queued_together_are_sent_in_order(
+    client: Client, reports_token: str, receiver: Receiver
+) -> None:
+    credential = ApiCredential.objects.get()
+    webhooks.webhook_set(actor="tester", credential_id=credential.pk, url=receiver.url)
+    report = _file_one(client, reports_token)
+    webhooks.changes_drain()
+    analyst = factories.staff().user
+    case_actions.report_claim(actor=analyst, report=report)
+    webhooks.changes_drain()
+    report.refresh_from_db()
+    transitions.report_decide(actor=analyst, report=report, outcome=Outcome.NOT_ACTIONABLE)
+    webhooks.changes_drain()
+    assert webhooks.deliver_due() == 3  # one run, sent at once on the report's lane
+    assert _statuses(receiver) == [
+        ("received", None),
+        ("in_review", None),
+        ("closed", "not_actionable"),
+    ]
