@@ -519,3 +519,53 @@ def _same_page(first: bytes, second: bytes) -> bool:
     """Two console pages are the same apart from their per-request CSRF tokens."""
     token = re.compile(rb'name="csrfmiddlewaretoken" value="[^"]+"')
     return token.sub(b"", first) == token.sub(b"", second)
+
+
+# --- API tokens: the scope each documented operation names is the one it enforces ---------------
+
+
+def _documented_scopes() -> list[tuple[str, str, str]]:
+    from tipline.api.openapi import schema
+
+    found = []
+    for path, operations in schema()["paths"].items():
+        for method, operation in operations.items():
+            for requirement in operation.get("security", []):
+                (scope,) = requirement["bearer"]
+                found.append((method.upper(), path, scope))
+    return found
+
+
+def test_every_token_route_documents_exactly_one_scope() -> None:
+    from tipline.partners.models import Scope
+
+    documented = _documented_scopes()
+    assert {path for _m, path, _s in documented} == {
+        "/api/v1/match",
+        "/api/v1/partner/reports",
+        "/api/v1/partner/reports/{report_id}",
+        "/api/v1/partner/reports/{report_id}/files",
+        "/api/v1/banks/{name}/changes",
+        "/api/v1/banks/{name}/vics",
+        "/api/v1/exchange/inbound",
+    }
+    assert {scope for _m, _p, scope in documented} <= set(Scope.values)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("method", "path", "scope"), _documented_scopes())
+def test_a_token_with_every_other_scope_is_refused_403(
+    client: Client, method: str, path: str, scope: str
+) -> None:
+    from tipline.partners import actions as partner_actions
+    from tipline.partners.models import Scope
+
+    others = [s for s in Scope.values if s != scope]
+    token = partner_actions.credential_create(
+        actor="tester", name="Other scopes", kind="partner", scopes=others
+    ).token
+    url = path.replace("{report_id}", str(uuid.uuid4())).replace("{name}", "shared")
+    response = client.generic(
+        method, url, b"{}", content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {token}"
+    )
+    assert response.status_code == 403, (method, path, response.content[:200])

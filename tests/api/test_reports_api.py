@@ -240,6 +240,8 @@ def test_openapi_describes_every_form_field(client: Client) -> None:
         "/api/v1/partner/reports/{report_id}/files",
         "/api/v1/banks/{name}/changes",
         "/api/v1/banks/{name}/vics",
+        # Forwarding between hotlines: partner hotlines' documents and outcomes.
+        "/api/v1/exchange/inbound",
     }
     properties = spec["paths"]["/api/v1/reports"]["post"]["requestBody"]["content"][
         "application/json"

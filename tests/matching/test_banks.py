@@ -70,6 +70,36 @@ def test_a_value_twice_in_one_batch_is_one_entry() -> None:
     assert BankEntry.objects.get().classification == "A1"
 
 
+def test_a_batch_mixing_new_known_changed_and_removed_values_counts_each_once() -> None:
+    # New values take the insert-only path; a batch where some exist falls back to comparing.
+    bank = _bank()
+    known = [f"{n:032x}" for n in range(1, 5)]
+    banks.entries_add(actor="tester", bank=bank, records=[_rec("md5", v) for v in known])
+    banks.entry_remove(actor="tester", bank_name="iccam", value=known[3])
+    cursor = max(c.seq for c in banks.changes_since(bank=bank, cursor=0, limit=100))
+    counts = banks.entries_add(
+        actor="tester",
+        bank=bank,
+        records=[
+            _rec("md5", known[0]),  # identical: skipped
+            _rec("md5", known[1], classification="national"),  # changed: updated
+            _rec("md5", known[3]),  # removed: re-activated (updated)
+            _rec("md5", "f" * 32),  # new
+            _rec("pdq", PDQ_A),  # new
+        ],
+        source_format="csv",
+    )
+    assert (counts.added, counts.updated, counts.skipped) == (2, 2, 1)
+    assert AuditEntry.objects.filter(action="hashes.import").last().details == {
+        "format": "csv", "added": 2, "updated": 2, "skipped": 1,
+    }  # fmt: skip
+    later = banks.changes_since(bank=bank, cursor=cursor, limit=100)
+    assert sorted(c.value for c in later) == sorted([known[1], known[3], "f" * 32, PDQ_A])
+    assert [c.seq for c in later] == sorted({c.seq for c in later})
+    assert BankEntry.objects.count() == 6
+    assert BankEntry.objects.filter(removed_at__isnull=False).count() == 0
+
+
 def test_import_audit_entries_hold_counts_not_hashes() -> None:
     bank = _bank()
     banks.entries_add(actor="tester", bank=bank, records=[_rec("pdq", PDQ_A)], source_format="csv")

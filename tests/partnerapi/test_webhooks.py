@@ -38,19 +38,28 @@ pytestmark = pytest.mark.django_db
 
 
 class Receiver:
-    def __init__(self, cert: Path, key: Path) -> None:
+    def __init__(self, cert: Path, key: Path, *, keep_alive: bool = False) -> None:
         self.received: list[tuple[dict[str, str], bytes]] = []
         self.answers: list[int] = []
+        self.peers: list[int] = []  # the client port of each request: one per connection
+        # Keep-alive, but end each connection after one answer without saying so (as a server
+        # timing an idle connection out would): the sender finds out on its next request.
+        self.hang_up_silently = False
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1" if keep_alive else "HTTP/1.0"
+
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 receiver.received.append((dict(self.headers.items()), body))
+                receiver.peers.append(self.client_address[1])
                 status = receiver.answers.pop(0) if receiver.answers else 204
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
+                if receiver.hang_up_silently:
+                    self.close_connection = True
 
             def log_message(self, *args: Any) -> None:
                 pass
@@ -237,3 +246,58 @@ def test_an_address_that_turns_private_is_not_called(
 def test_only_live_partner_credentials_get_a_webhook(db: None, receiver: Receiver) -> None:
     with pytest.raises(webhooks.WebhookError):
         webhooks.webhook_set(actor="tester", credential_id=999, url=receiver.url)
+
+
+def _file_three(client: Client, token: str) -> None:
+    items = [{"reference": f"k-{n}", "category": "other", "what_happened": "x"} for n in range(3)]
+    answer = client.post(
+        "/api/v1/partner/reports", json.dumps({"reports": items}),
+        content_type="application/json", headers=bearer(token),
+    )  # fmt: skip
+    assert answer.status_code == 200
+
+
+@pytest.mark.parametrize("hang_up", [False, True])
+def test_one_run_reuses_one_connection_and_reconnects_when_the_receiver_hung_up(
+    client: Client, reports_token: str, certificate: tuple[Path, Path], hang_up: bool
+) -> None:
+    receiver = Receiver(*certificate, keep_alive=True)
+    receiver.hang_up_silently = hang_up
+    try:
+        with override_settings(TIPLINE_WEBHOOK_CA_FILE=str(certificate[0])):
+            credential = ApiCredential.objects.get()
+            webhooks.webhook_set(actor="tester", credential_id=credential.pk, url=receiver.url)
+            _file_three(client, reports_token)
+            webhooks.changes_drain()
+            assert webhooks.deliver_due() == 3
+    finally:
+        receiver.server.shutdown()
+        receiver.server.server_close()
+    assert len(receiver.received) == 3
+    # Kept alive: one connection per lane (reports are spread over lanes sent at once);
+    # hung up on: a new one for each delivery, nothing lost.
+    rows = WebhookDelivery.objects.all()
+    lanes = {webhooks._lane(d) for d in rows}
+    assert len(set(receiver.peers)) == (3 if hang_up else len(lanes))
+    assert {(d.state, d.attempts, d.last_error) for d in rows} == {("delivered", 1, "")}
+
+
+def test_a_reports_deliveries_queued_together_are_sent_in_order(
+    client: Client, reports_token: str, receiver: Receiver
+) -> None:
+    credential = ApiCredential.objects.get()
+    webhooks.webhook_set(actor="tester", credential_id=credential.pk, url=receiver.url)
+    report = _file_one(client, reports_token)
+    webhooks.changes_drain()
+    analyst = factories.staff().user
+    case_actions.report_claim(actor=analyst, report=report)
+    webhooks.changes_drain()
+    report.refresh_from_db()
+    transitions.report_decide(actor=analyst, report=report, outcome=Outcome.NOT_ACTIONABLE)
+    webhooks.changes_drain()
+    assert webhooks.deliver_due() == 3  # one run, sent at once on the report's lane
+    assert _statuses(receiver) == [
+        ("received", None),
+        ("in_review", None),
+        ("closed", "not_actionable"),
+    ]

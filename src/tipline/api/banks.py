@@ -91,18 +91,22 @@ def changes(request: HttpRequest, name: str) -> JsonResponse:
         return JsonResponse({"errors": errors}, status=400)
     found = banks.changes_since(bank=bank, cursor=cursor, limit=limit)
     default = bank.default_classification
-    page: list[dict[str, Any]] = [
-        {
+    # "quality" and "metadata" only when set: most entries of a large list have neither, and
+    # leaving them out cuts a page by a third (encoding, transfer and decoding).
+    page: list[dict[str, Any]] = []
+    for c in found:
+        change: dict[str, Any] = {
             "seq": c.seq,
             "op": "remove" if c.removed else "add",
             "type": c.kind,
             "value": c.value,
             "classification": c.classification or default,
-            "quality": c.quality,
-            "metadata": c.metadata,
         }
-        for c in found
-    ]
+        if c.quality is not None:
+            change["quality"] = c.quality
+        if c.metadata:
+            change["metadata"] = c.metadata
+        page.append(change)
     if found:
         _served(credential, bank, "changes", len(found))
     return JsonResponse(

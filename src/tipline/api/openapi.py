@@ -229,7 +229,7 @@ def _match_operation() -> dict[str, Any]:
                 "memory, never stored). Every look-up is audited (counts, not hash values). "
                 "Needs a token with the 'match' scope."
             ),
-            "security": [{"bearer": []}],
+            "security": [{"bearer": ["match"]}],
             "requestBody": {
                 "required": True,
                 "content": {
@@ -291,8 +291,9 @@ def schema() -> dict[str, Any]:
                 "For mobile apps. No authentication, no cookies, no client address recorded. "
                 "The receipt returned on submission is the only key to the report: it is shown "
                 "once and stored only as a keyed hash. The exceptions, /api/v1/match and the "
-                "partner routes (/api/v1/partner/..., /api/v1/banks/...), are for staff and "
-                "partners and need a bearer token with the route's scope."
+                "partner routes (/api/v1/partner/..., /api/v1/banks/..., "
+                "/api/v1/exchange/inbound), are for staff and partners and need a bearer "
+                "token with the route's scope (named in each operation's security requirement)."
             ),
         },
         "paths": {
@@ -381,7 +382,9 @@ def schema() -> dict[str, Any]:
                 "bearer": {
                     "type": "http",
                     "scheme": "bearer",
-                    "description": "An API token (tl_...) from `tipline credentials create`.",
+                    "description": "An API token (tl_...) from `tipline credentials create` "
+                    "(`tipline hotlines add` for a partner hotline's 'exchange' token). Each "
+                    "operation's security requirement lists the scope it needs.",
                 }
             }
         },

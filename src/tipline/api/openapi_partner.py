@@ -1,5 +1,9 @@
-"""OpenAPI paths of the partner routes (bulk reports, status, files; bank changes and VICS),
-described from the constants the views check. Kept apart from ``openapi.py`` to keep each small.
+"""OpenAPI paths of the partner routes (bulk reports, status, files; bank changes and VICS;
+the hotline exchange's inbound route), described from the constants the views check. Kept
+apart from ``openapi.py`` to keep each small.
+
+Each operation's ``security`` names the scope its token needs (``{"bearer": ["reports"]}``):
+OpenAPI 3.1 lets a non-OAuth scheme list the roles an operation requires.
 """
 
 from __future__ import annotations
@@ -9,6 +13,7 @@ from typing import Any
 from django.conf import settings
 
 from tipline.api.banks import MAX_CURSOR, MAX_PAGE
+from tipline.exchange import document
 from tipline.matching.models import CLASSIFICATIONS, HashKind
 from tipline.partnerapi.reports import MAX_BATCH, REFERENCE
 
@@ -70,6 +75,79 @@ def _status_schema() -> dict[str, Any]:
     }
 
 
+def _bearer(scope: str) -> list[dict[str, list[str]]]:
+    return [{"bearer": [scope]}]
+
+
+def _exchange_inbound() -> dict[str, Any]:
+    body = {k: v for k, v in document.schema().items() if k not in ("$schema", "$id")}
+    refused = {
+        "type": "object",
+        "required": ["error", "message"],
+        "properties": {"error": {"type": "string"}, "message": {"type": "string"}},
+    }
+    return {
+        "post": {
+            "summary": "A partner hotline forwards a report or an outcome (scope 'exchange')",
+            "description": (
+                "Mutual credentials: the bearer token this hotline issued to the partner "
+                "(scope 'exchange', bound to that partner) and an Ed25519 signature of the exact "
+                f"body bytes in {document.SIGNATURE_HEADER}, made with the key configured for "
+                "that partner; the signature is checked before the body is parsed. The body is a "
+                "tipline-exchange version 1 document (docs/exchange.md). A report naming a URL "
+                "or hash of an open report is linked to it, not filed again."
+            ),
+            "security": _bearer("exchange"),
+            "parameters": [
+                {
+                    "name": document.SIGNATURE_HEADER,
+                    "in": "header",
+                    "required": True,
+                    "description": "keyid=<16 hex>,ed25519=<base64 signature of the body>",
+                    "schema": {"type": "string"},
+                }
+            ],
+            "requestBody": {"required": True, **_json(body)},
+            "responses": {
+                "200": {
+                    "description": "Filed, linked, already known, or an outcome recorded",
+                    **_json(
+                        {
+                            "type": "object",
+                            "required": ["reference", "status"],
+                            "properties": {
+                                "reference": {"type": "string"},
+                                "status": {
+                                    "type": "string",
+                                    "enum": ["filed", "linked", "already", "outcome"],
+                                },
+                            },
+                        }
+                    ),
+                },
+                "400": {
+                    "description": "Unsigned, a bad signature, or not a valid document",
+                    **_json(refused),
+                },
+                "401": {
+                    "description": "Missing, malformed, unknown or revoked token (all alike)",
+                    **_json(refused),
+                },
+                "403": {
+                    "description": "The token lacks the 'exchange' scope or is no partner "
+                    "hotline's",
+                    **_json(refused),
+                },
+                "413": {
+                    "description": f"Body over {document.MAX_BODY} bytes",
+                    **_json(refused),
+                },
+                "415": {"description": "Not application/json", **_json(refused)},
+            },
+        }
+    }
+
+
 def paths(report_schema: dict[str, Any], idempotency: dict[str, Any]) -> dict[str, Any]:
     item = {
         **report_schema,
@@ -104,8 +182,11 @@ def paths(report_schema: dict[str, Any], idempotency: dict[str, Any]) -> dict[st
             "type": {"type": "string", "enum": list(HashKind.values)},
             "value": {"type": "string"},
             "classification": {"type": "string", "enum": list(CLASSIFICATIONS)},
-            "quality": {"type": ["integer", "null"]},
-            "metadata": {"type": "object"},
+            "quality": {
+                "type": ["integer", "null"],
+                "description": "PDQ quality 0-100; left out when not known.",
+            },
+            "metadata": {"type": "object", "description": "Left out when empty."},
         },
     }
     return {
@@ -119,7 +200,7 @@ def paths(report_schema: dict[str, Any], idempotency: dict[str, Any]) -> dict[st
                     "reference you sent before is 'existing' with the same id. A reference "
                     "appearing twice in one batch is refused each time."
                 ),
-                "security": [{"bearer": []}],
+                "security": _bearer("reports"),
                 "requestBody": {
                     "required": True,
                     **_json(
@@ -162,7 +243,7 @@ def paths(report_schema: dict[str, Any], idempotency: dict[str, Any]) -> dict[st
         "/api/v1/partner/reports/{report_id}": {
             "get": {
                 "summary": "Status and outcome of one of your reports",
-                "security": [{"bearer": []}],
+                "security": _bearer("reports"),
                 "parameters": [_REPORT_ID],
                 "responses": {
                     "200": {"description": "The coarse status", **_json(_status_schema())},
@@ -179,7 +260,7 @@ def paths(report_schema: dict[str, Any], idempotency: dict[str, Any]) -> dict[st
                     f"uploads on the public site (at most {settings.TIPLINE_MAX_FILES} files of "
                     f"{settings.TIPLINE_MAX_FILE_BYTES} bytes; type sniffed from the bytes)."
                 ),
-                "security": [{"bearer": []}],
+                "security": _bearer("reports"),
                 "parameters": [_REPORT_ID, idempotency],
                 "requestBody": {
                     "required": True,
@@ -222,7 +303,7 @@ def paths(report_schema: dict[str, Any], idempotency: dict[str, Any]) -> dict[st
                     "again while `more` is true. A cursor never skips a change, even while the "
                     "bank is being imported into."
                 ),
-                "security": [{"bearer": []}],
+                "security": _bearer("hashes"),
                 "parameters": [
                     _BANK,
                     {
@@ -260,10 +341,11 @@ def paths(report_schema: dict[str, Any], idempotency: dict[str, Any]) -> dict[st
                 },
             }
         },
+        "/api/v1/exchange/inbound": _exchange_inbound(),
         "/api/v1/banks/{name}/vics": {
             "get": {
                 "summary": "A shared bank's active entries as VICS JSON 2.0",
-                "security": [{"bearer": []}],
+                "security": _bearer("hashes"),
                 "parameters": [_BANK],
                 "responses": {
                     "200": {"description": "The bank as a VICS document", **_OBJECT},

@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from django.views.decorators.csrf import csrf_exempt
@@ -23,6 +24,7 @@ from lxml import etree
 
 from tipline.cybertipline import actions
 from tipline.espformat import documents
+from tipline.partnerapi.reports import partner_report_link
 from tipline.partners.auth import Forbidden, Unauthorized, credential_for_basic
 from tipline.partners.models import ApiCredential, Scope
 from tipline.web.body import BodyRefused, read_body
@@ -203,7 +205,16 @@ def fileinfo(request: HttpRequest, credential: ApiCredential) -> HttpResponse:
 @endpoint("POST", done=True)
 def finish(request: HttpRequest, credential: ApiCredential) -> HttpResponse:
     """``POST /ispws/finish``: field ``id``; the report is filed with Tipline."""
-    submission, file_ids = actions.report_finish(credential=credential, report_id=_form_id(request))
+    with transaction.atomic():
+        submission, file_ids = actions.report_finish(
+            credential=credential, report_id=_form_id(request)
+        )
+        # Its status changes reach the partner's webhook, as for a partner API report.
+        partner_report_link(
+            credential=credential,
+            reference=f"ispws:{submission.pk}",
+            report_id=submission.report_id,  # type: ignore[arg-type]
+        )
     return done_response(0, submission.pk, file_ids, status=200)
 
 

@@ -123,6 +123,20 @@ def _file_one(credential: ApiCredential, item: PartnerItem, batch: _Batch) -> Fi
     return Filed(item.reference, created.report.id, True)
 
 
+def partner_report_link(
+    *, credential: ApiCredential, reference: str, report_id: uuid.UUID
+) -> PartnerReport:
+    """Link a report the partner filed another way (``/ispws``) to its credential, so its status
+    changes reach the partner's webhook like those of a bulk-API report ("received" queued now).
+    Call inside the transaction that files the report."""
+    with transaction.atomic():
+        link = PartnerReport.objects.create(
+            credential=credential, reference=reference, report_id=report_id
+        )
+        webhooks.status_queue(link=link, state=ReportState.NEW, outcome="")
+    return link
+
+
 def _filed(credential: ApiCredential, references: list[str]) -> dict[str, uuid.UUID]:
     rows = PartnerReport.objects.filter(credential=credential, reference__in=references)
     return dict(rows.values_list("reference", "report_id"))
