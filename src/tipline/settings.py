@@ -216,7 +216,7 @@ if TIPLINE_TASKS == "redis":
             "QUEUES": _queues,
         },
         "redis": {
-            "BACKEND": "django_tasks_redis.RedisTaskBackend",
+            "BACKEND": "tipline.outbox.redis_backend.RedisBackend",
             "QUEUES": _queues,
             "OPTIONS": {
                 "REDIS_URL": os.environ["TIPLINE_REDIS_URL"],

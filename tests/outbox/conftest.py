@@ -40,7 +40,7 @@ def scale_out_tasks(redis_url: str) -> dict[str, Any]:
             "QUEUES": queues,
         },
         "redis": {
-            "BACKEND": "django_tasks_redis.RedisTaskBackend",
+            "BACKEND": "tipline.outbox.redis_backend.RedisBackend",
             "QUEUES": queues,
             "OPTIONS": {
                 "REDIS_URL": redis_url,

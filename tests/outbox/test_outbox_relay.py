@@ -30,6 +30,7 @@ from tipline.cases.models import Report, ReportIdentifier, TriageResult
 from tipline.cases.tasks import TRIAGE_QUEUE, triage_report
 from tipline.outbox import relay
 from tipline.outbox.models import OutboxTask
+from tipline.outbox.redis_backend import RefusedTaskPath
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -156,3 +157,21 @@ def test_kill_9_of_the_relay_mid_drain_loses_nothing(redis_profile: RedisServer)
     # A kill between Redis accepting a task and the outbox marking it sent duplicates at most
     # the batch in flight; duplicates are harmless (the test above).
     assert sum(sent.values()) - total <= 3 * batch
+
+
+@pytest.mark.parametrize("path", ["os.getcwd", "tipline.outbox.relay.backlog", "tipline.nope.x"])
+def test_a_worker_runs_only_declared_tipline_tasks(redis_profile: RedisServer, path: str) -> None:
+    # Someone who can write to Redis rewrites a queued entry to name another callable.
+    backend = task_backends["redis"]
+    queued = triage_report.using(backend="redis").enqueue(str(uuid.uuid4()))
+    client = backend.get_client()
+    key = next(k for k in client.scan_iter("tipline:*") if queued.id in k)
+    client.hset(key, mapping={"task_path": path, "args_json": "[]"})
+
+    with pytest.raises(RefusedTaskPath):  # the worker command logs this and carries on
+        executor.process_tasks(queue_name=TRIAGE_QUEUE, backend_name="redis")
+
+    stored = client.hgetall(key)
+    assert stored["status"] == "FAILED"
+    assert "RefusedTaskPath" in stored["errors_json"]
+    assert json.loads(stored["return_value_json"] or "null") is None

@@ -99,7 +99,7 @@ def referral_email_queue(*, actor: str, report: Report, agency: str) -> EmailDel
             target_id=report.id,
             details={"agency": found.name, "to": found.email, "delivery": str(delivery.id)},
         )
-        transaction.on_commit(lambda: _enqueue(delivery.id, None))
+        _enqueue(delivery.id, None)  # in the transaction: it commits with the delivery row
     return delivery
 
 
@@ -213,8 +213,7 @@ def _failed(delivery: EmailDelivery, error: str) -> Attempt:
         delivery.last_error = error
         delivery.next_attempt_at = timezone.now() + retry_delay(delivery.attempts)
         delivery.save(update_fields=["attempts", "last_error", "next_attempt_at"])
-        when = delivery.next_attempt_at
-        transaction.on_commit(lambda: _enqueue(delivery.id, when))
+        _enqueue(delivery.id, delivery.next_attempt_at)
     return Attempt(EmailDeliveryState.QUEUED, error)
 
 
