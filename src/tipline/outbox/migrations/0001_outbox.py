@@ -5,30 +5,40 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='OutboxTask',
+            name="OutboxTask",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('result_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('task_path', models.CharField(max_length=255)),
-                ('queue_name', models.CharField(max_length=64)),
-                ('priority', models.SmallIntegerField(default=0)),
-                ('run_after', models.DateTimeField(blank=True, null=True)),
-                ('args', models.JSONField(default=list)),
-                ('kwargs', models.JSONField(default=dict)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
-                ('attempts', models.PositiveIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("result_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("task_path", models.CharField(max_length=255)),
+                ("queue_name", models.CharField(max_length=64)),
+                ("priority", models.SmallIntegerField(default=0)),
+                ("run_after", models.DateTimeField(blank=True, null=True)),
+                ("args", models.JSONField(default=list)),
+                ("kwargs", models.JSONField(default=dict)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                ("attempts", models.PositiveIntegerField(default=0)),
             ],
             options={
-                'indexes': [models.Index(condition=models.Q(('sent_at__isnull', True)), fields=['id'], name='outbox_unsent'), models.Index(fields=['sent_at'], name='outbox_sent_at')],
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(("sent_at__isnull", True)),
+                        fields=["id"],
+                        name="outbox_unsent",
+                    ),
+                    models.Index(fields=["sent_at"], name="outbox_sent_at"),
+                ],
             },
         ),
     ]
