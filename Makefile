@@ -7,7 +7,7 @@ TIPLINE := $(VENV)/bin/tipline
 # TIPLINE_DATA_DIR is unset (an absolute path, so no command depends on its current directory).
 export TIPLINE_DATA_DIR ?= $(CURDIR)/var
 PORT ?= 8000
-APT_PACKAGES := postgresql chromium fonts-dejavu-core fonts-lohit-deva poppler-utils openssl age minisign nginx bubblewrap ffmpeg dovecot-imapd
+APT_PACKAGES := postgresql chromium fonts-dejavu-core fonts-lohit-deva poppler-utils openssl age minisign nginx bubblewrap ffmpeg dovecot-imapd redis-server
 # What `make run` needs besides Python: nginx, the front `tipline serve` puts before gunicorn
 # (it reads each request whole, so slow clients cannot hold the application; docs/deployment.md).
 RUN_PACKAGES := nginx

@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_tasks_db",
+    "tipline.outbox",
     "tipline.audit",
     "tipline.cases",
     "tipline.intake",
@@ -208,12 +209,50 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Two queues: "triage" (scoring, its own worker: never behind media work) and "default"
 # (previews, hashing and matching, one file per task run; the daily retention and audit
 # checkpoint runs).
-TASKS = {
+TASKS: dict[str, dict[str, Any]] = {
     "default": {
         "BACKEND": os.environ.get("TIPLINE_TASK_BACKEND", "django_tasks_db.DatabaseBackend"),
         "QUEUES": ["default", "triage", "webhooks"],
     }
 }
+# --- Scale-out task profile (issue 19; docs/deployment.md "Scale-out tasks") -------------------
+# TIPLINE_TASKS=redis: tasks are written to a transactional outbox in the database (same
+# transaction as the report) and a relay (`tipline task_relay`) hands them to Redis, where
+# django-tasks-redis workers run them. The self-re-enqueuing periodic chains stay on the
+# database backend (alias "periodic": a few rows an hour, and their once-only check reads it).
+# Unset (the default), nothing here applies and tasks use the database backend as above.
+TIPLINE_TASKS = os.environ.get("TIPLINE_TASKS", "database")
+TIPLINE_PERIODIC_BACKEND: str | None = None
+TIPLINE_TASKS_RELAY_TO = "redis"  # the alias the outbox relay sends to
+if TIPLINE_TASKS == "redis":
+    if not os.environ.get("TIPLINE_REDIS_URL"):
+        raise ImproperlyConfigured("TIPLINE_TASKS=redis needs TIPLINE_REDIS_URL (redis://...)")
+    _queues = TASKS["default"]["QUEUES"]
+    TASKS = {
+        "default": {
+            "BACKEND": "tipline.outbox.backend.OutboxBackend",
+            "QUEUES": _queues,
+        },
+        "redis": {
+            "BACKEND": "tipline.outbox.redis_backend.RedisBackend",
+            "QUEUES": _queues,
+            "OPTIONS": {
+                "REDIS_URL": os.environ["TIPLINE_REDIS_URL"],
+                "REDIS_KEY_PREFIX": os.environ.get("TIPLINE_REDIS_PREFIX", "tipline"),
+                # A task whose worker died is handed out again after this many seconds.
+                "REDIS_CLAIM_TIMEOUT": _env_int("TIPLINE_REDIS_CLAIM_SECONDS", 300),
+                "REDIS_RESULT_TTL": 7 * 24 * 3600,
+                "REDIS_SOCKET_TIMEOUT": 10,
+                "REDIS_SOCKET_CONNECT_TIMEOUT": 3,
+            },
+        },
+        "periodic": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": _queues},
+    }
+    TIPLINE_PERIODIC_BACKEND = "periodic"
+    INSTALLED_APPS.append("django_tasks_redis")
+elif TIPLINE_TASKS != "database":
+    raise ImproperlyConfigured("TIPLINE_TASKS is 'database' (the default) or 'redis'")
+# --- end of the scale-out task profile ----------------------------------------------------------
 
 # Staff accounts (trust domain 2). Reporters never have accounts, sessions or cookies.
 AUTH_USER_MODEL = "staff.StaffUser"

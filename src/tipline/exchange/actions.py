@@ -148,7 +148,9 @@ def forward_create(*, actor: StaffUser, report: Report, hotline: PartnerHotline)
                 target_id=report.id,
                 details={"hotline": hotline.name, "forwarding": str(forwarding.id)},
             )
-            transaction.on_commit(lambda: deliver_forwarding.enqueue(str(forwarding.id)))
+            # In the transaction, not on commit: the task row (or outbox row) commits with the
+            # forwarding, so a crash between the two cannot lose the delivery.
+            deliver_forwarding.enqueue(str(forwarding.id))
     except IntegrityError:
         raise ExchangeError(
             _("this report was forwarded to %(name)s already") % {"name": hotline.name}

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from tipline.exchange import sending
 from tipline.exchange.models import Forwarding, ForwardState
+from tipline.outbox.guard import single_flight
 from tipline.periodic import enqueue_once
 
 log = logging.getLogger(__name__)
@@ -24,6 +25,11 @@ log = logging.getLogger(__name__)
 
 @task()
 def deliver_forwarding(forwarding_id: str) -> str:
+    with single_flight(f"exchange.forwarding:{forwarding_id}") as mine:
+        return _deliver_forwarding(forwarding_id) if mine else "busy"
+
+
+def _deliver_forwarding(forwarding_id: str) -> str:
     forwarding = (
         Forwarding.objects.select_related("report", "hotline").filter(pk=forwarding_id).first()
     )

@@ -33,6 +33,7 @@ from django.utils import timezone
 
 from tipline.audit.chain import SYSTEM, record
 from tipline.cases.models import Agency, AgencyDelivery, Referral, Report
+from tipline.outbox.guard import single_flight
 from tipline.outputs.actions import README, package_export, referral_refused
 from tipline.outputs.models import EmailDelivery, EmailDeliveryState
 from tipline.outputs.package import PackageRefused
@@ -98,7 +99,7 @@ def referral_email_queue(*, actor: str, report: Report, agency: str) -> EmailDel
             target_id=report.id,
             details={"agency": found.name, "to": found.email, "delivery": str(delivery.id)},
         )
-        transaction.on_commit(lambda: _enqueue(delivery.id, None))
+        _enqueue(delivery.id, None)  # in the transaction: it commits with the delivery row
     return delivery
 
 
@@ -127,7 +128,9 @@ def email_options(report: Report) -> list[EmailOption]:
 def send_referral_email(delivery_id: str) -> str:
     """The task worker's attempt (argument: the delivery's id only; task rows are not
     encrypted). A failed attempt enqueues the next itself, at the backoff time."""
-    return email_delivery_attempt(uuid.UUID(delivery_id)).state
+    with single_flight(f"outputs.email:{delivery_id}") as mine:
+        # A copy of this task running beside us (delivery is at least once) sends it.
+        return email_delivery_attempt(uuid.UUID(delivery_id)).state if mine else "busy"
 
 
 def _enqueue(delivery_id: uuid.UUID, when: datetime | None) -> None:
@@ -210,8 +213,7 @@ def _failed(delivery: EmailDelivery, error: str) -> Attempt:
         delivery.last_error = error
         delivery.next_attempt_at = timezone.now() + retry_delay(delivery.attempts)
         delivery.save(update_fields=["attempts", "last_error", "next_attempt_at"])
-        when = delivery.next_attempt_at
-        transaction.on_commit(lambda: _enqueue(delivery.id, when))
+        _enqueue(delivery.id, delivery.next_attempt_at)
     return Attempt(EmailDeliveryState.QUEUED, error)
 
 

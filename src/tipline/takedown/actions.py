@@ -75,7 +75,8 @@ def notices_open(*, actor: str, report: Report) -> list[TrackedUrl]:
                 target_id=report.id,
                 details={"urls": len(created)},
             )
-            transaction.on_commit(lambda: tasks.prepare_notices.enqueue(str(report.id)))
+            # In the transaction: the task commits with the URLs (a crash cannot lose it).
+            tasks.prepare_notices.enqueue(str(report.id))
     return created
 
 

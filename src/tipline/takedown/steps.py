@@ -119,6 +119,17 @@ def notices_prepare(
         report = Report.objects.select_for_update().get(pk=report_id)
         if report.outcome != Outcome.NOTICE_SENT:
             return []
+        # Under the report's lock: a second run of this task at the same moment (delivery is at
+        # least once) read the same URLs before the lock; only those still without a notice count.
+        unnoticed = set(
+            TrackedUrl.objects.filter(
+                pk__in=[t.pk for t in pending], notice__isnull=True
+            ).values_list("pk", flat=True)
+        )
+        if len(unnoticed) < len(pending):
+            pending = [t for t in pending if t.pk in unnoticed]
+            if not pending:
+                return []
         groups: dict[tuple[str, str], list[TrackedUrl]] = defaultdict(list)
         for tracked in pending:
             answer = records[tracked.host]

@@ -15,6 +15,7 @@ from django.db.models import F
 from django.tasks import TaskResultStatus, task
 from django.utils import timezone
 
+from tipline.outbox.guard import single_flight
 from tipline.periodic import enqueue_once
 from tipline.takedown import compose, config, mail, reappearance, recheck, replies, steps
 from tipline.takedown.models import (
@@ -45,6 +46,11 @@ def prepare_notices(report_id: str) -> int:
 @task()
 def send_notice(notice_id: str) -> str:
     """Send a confirmed notice (or the reminder of a sent one). Returns what happened."""
+    with single_flight(f"takedown.notice:{notice_id}") as mine:
+        return _send_notice(notice_id) if mine else "busy"  # a copy beside us sends it
+
+
+def _send_notice(notice_id: str) -> str:
     notice = Notice.objects.select_related("report").filter(pk=uuid.UUID(notice_id)).first()
     if notice is None:
         return "gone"

@@ -178,6 +178,34 @@ class Command(BaseCommand):
 
 
 def _task_workers(python: str) -> list[subprocess.Popen[bytes]]:
+    if settings.TIPLINE_TASKS == "redis":
+        return [
+            subprocess.Popen(argv)  # noqa: S603 - fixed argv, our own interpreter
+            for argv in _scale_out_workers(python)
+        ]
+    return _database_workers(python)
+
+
+def _scale_out_workers(python: str) -> list[list[str]]:
+    """The scale-out task profile: the outbox relay, Redis workers for the per-report queues,
+    and database workers for the periodic chains (tipline/periodic.py says why they stay).
+
+    Redis workers keep running while Redis is down (they log and retry); the relay backs off.
+    A Redis worker claims a task left pending by a dead worker after REDIS_CLAIM_TIMEOUT.
+    """
+    cli = [python, "-m", "tipline.cli"]
+    redis = [*cli, "run_redis_tasks", "--backend", "redis", "--continuous", "--interval", "0.2"]
+    periodic = [*cli, "db_worker", "--backend", "periodic", "--no-startup-delay"]
+    return [
+        [*cli, "task_relay", "--interval", "0.2"],
+        [*redis, "--queue", TRIAGE_QUEUE],
+        [*redis, "--queue", MEDIA_QUEUE],
+        [*periodic, "--queue-name", MEDIA_QUEUE, "--interval", "1"],
+        [*periodic, "--queue-name", WEBHOOKS_QUEUE, "--interval", "1"],
+    ]
+
+
+def _database_workers(python: str) -> list[subprocess.Popen[bytes]]:
     """One worker for triage and one for media work, so triage never waits behind a large image.
 
     Triage polls more often (the one-second promise rests on it; a poll is one short
