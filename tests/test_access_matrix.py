@@ -137,6 +137,8 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     ),
     "console/partners/webhooks/": ("/console/partners/webhooks/", {"GET": 302, "POST": 302}),
     "console/agencies/": ("/console/agencies/", ANON),
+    "console/triage-model/": ("/console/triage-model/", ANON),
+    "console/triage-model/mode/": ("/console/triage-model/mode/", ANON),
     "console/agencies/add/": ("/console/agencies/add/", ANON),
     "console/agencies/<int:agency_id>/": ("/console/agencies/1/", ANON),
     "console/agencies/<int:agency_id>/edit/": ("/console/agencies/1/edit/", ANON),
@@ -316,6 +318,8 @@ ROLE_MATRIX: dict[str, tuple[str, dict[str, str], dict[str, int]]] = {
     "console/partners/webhooks/": ("GET", {}, {"admin": 200, "*": 404}),
     # Agencies: administrators only (an empty form is refused with its reasons: 400).
     "console/agencies/": ("GET", {}, {"admin": 200, "*": 404}),
+    "console/triage-model/": ("GET", {}, {"admin": 200, "*": 404}),
+    "console/triage-model/mode/": ("POST", {}, {"admin": 400, "*": 404}),
     "console/agencies/add/": ("POST", {}, {"admin": 400, "*": 404}),
     "console/agencies/<int:agency_id>/": ("GET", {}, {"admin": 200, "*": 404}),
     "console/agencies/<int:agency_id>/edit/": ("POST", {}, {"admin": 400, "*": 404}),

@@ -8,7 +8,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
-from tipline.cases import inbox
+from tipline.cases import inbox, triage_model
 from tipline.cases.policies import ReportPolicy
 from tipline.metrics.access import MetricsPolicy
 from tipline.outputs.policies import AgencyPolicy
@@ -30,6 +30,7 @@ def console(request: HttpRequest) -> dict[str, Any]:
         "may_see_metrics": MetricsPolicy.scope(user) is not None,
         "may_read_partners": PartnerPolicy.may_read(user),
         "may_manage_agencies": AgencyPolicy.may_manage(user),
+        "may_switch_model": user is not None and triage_model.may_switch(user),
         # The workbench bar ("next case", keyboard shortcuts) for people who work on reports.
         "may_take_next": ReportPolicy.may_claim(user),
     }

@@ -16,6 +16,7 @@ from tipline.console import (
     referral_email,
     referral_package,
     reports,
+    triage_model_page,
     views,
     workbench,
 )
@@ -47,6 +48,8 @@ urlpatterns = [
     ),
     path("partners/webhooks/", partner_log.webhook_log, name="webhooks"),
     path("agencies/", agencies.agency_list, name="agencies"),
+    path("triage-model/", triage_model_page.triage_model_page, name="triage_model"),
+    path("triage-model/mode/", triage_model_page.triage_model_mode, name="triage_model_mode"),
     path("agencies/add/", agencies.agency_add, name="agency_add"),
     path("agencies/<int:agency_id>/", agencies.agency_page, name="agency"),
     path("agencies/<int:agency_id>/edit/", agencies.agency_edit, name="agency_edit"),
