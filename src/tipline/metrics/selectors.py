@@ -71,7 +71,7 @@ def _facts(period: Period, filters: Filters, own: int | None) -> Any:
 
 def _rollup_rows(period: Period, filters: Filters, own: int | None) -> list[dict[str, Any]]:
     if own is not None:
-        return rollup.group_facts(_facts(period, filters, own))
+        return list(rollup.group_facts(_facts(period, filters, own)))
     qs = DailyRollup.objects.filter(day__gte=period.start, day__lte=period.end)
     return list(qs.filter(**filters.as_query()).values(*rollup.KEY_COLUMNS, *rollup.ROLLUP_COLUMNS))
 
@@ -206,9 +206,9 @@ def _pg_summaries(
             if column == "review_seconds"
             else f"EXTRACT(EPOCH FROM ({column} - received_at))::float8"
         )
+        # Both ranks from one sort of the column (an array of fractions), not two sorts.
         parts.append(
-            f"count({column}), percentile_disc(0.5) WITHIN GROUP (ORDER BY {seconds}), "
-            f"percentile_disc(0.9) WITHIN GROUP (ORDER BY {seconds})"
+            f"count({column}), percentile_disc(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY {seconds})"
         )
     sql, params = facts.order_by().values("pk").query.sql_with_params()
     table = ReportFact._meta.db_table
@@ -218,7 +218,8 @@ def _pg_summaries(
         row = cursor.fetchone()
     out = {}
     for k, (name, _column) in enumerate(columns):
-        count, median, p90 = row[3 * k : 3 * k + 3]
+        count, ranks = row[2 * k : 2 * k + 2]
+        median, p90 = ranks if ranks else (None, None)
         out[name] = stats.DurationSummary(
             int(count),
             None if median is None else median / HOUR,
