@@ -144,13 +144,14 @@ class SatisfactionAnswer(models.Model):
 class TrendAlert(models.Model):
     """A count that surged against its baseline (``tipline.metrics.trends``), until acknowledged.
 
-    ``key`` is a category code, a country code or an identifier's keyed digest (never the
-    identifier itself); ``report_ids`` are the reports behind the count, opened only through
+    ``key`` is a category, country or platform code, a domain (a tracked URL's plaintext host),
+    a hosting provider's name or an identifier's keyed digest (never the identifier itself);
+    ``report_ids`` are the reports behind the count, opened only through
     the console's access function.
     """
 
     dimension = models.CharField(max_length=16)
-    key = models.CharField(max_length=64)
+    key = models.CharField(max_length=255)  # a host name is up to 253 characters
     window = models.CharField(max_length=8)  # "day" or "week"
     day = models.DateField()  # the last day of the window
     observed = models.PositiveIntegerField()
