@@ -126,7 +126,8 @@ def _sources(report_ids: Sequence[uuid.UUID] | None) -> Sources:
     for rid, proposed, reviewed, reviewer in decisions.order_by("proposed_at", "id").values_list(
         "report_id", "proposed_at", "reviewed_at", "reviewed_by__username"
     ):
-        reviews.setdefault(rid, (int((reviewed - proposed).total_seconds()), reviewer or ""))
+        if reviewed is not None:  # filtered above; the check is for the type
+            reviews.setdefault(rid, (int((reviewed - proposed).total_seconds()), reviewer or ""))
     earlier = ReportIdentifier.objects.filter(
         digest=OuterRef("digest"), report__created_at__lt=OuterRef("report__created_at")
     )

@@ -59,7 +59,7 @@ KEYS_PER_STATEMENT = 100  # keeps the OR of key conditions shallow (SQLite's exp
 def group_facts(qs: QuerySet[ReportFact]) -> QuerySet[ReportFact, dict[str, Any]]:
     """Facts summed per rollup key: exactly what a ``DailyRollup`` row holds, in its order."""
     actioned = [o.value for o in ACTIONED_OUTCOMES]
-    return (
+    grouped: QuerySet[ReportFact, dict[str, Any]] = (
         qs.values(*KEY_COLUMNS)
         .annotate(
             received=Count("pk"),
@@ -72,6 +72,7 @@ def group_facts(qs: QuerySet[ReportFact]) -> QuerySet[ReportFact, dict[str, Any]
         )
         .order_by()
     )
+    return grouped
 
 
 def _insert_grouped(qs: QuerySet[ReportFact]) -> None:
@@ -81,9 +82,8 @@ def _insert_grouped(qs: QuerySet[ReportFact]) -> None:
     its columns are the key columns then the annotations, in ``DailyRollup``'s order.
     """
     sql, params = group_facts(qs).query.sql_with_params()
-    columns = ", ".join(
-        DailyRollup._meta.get_field(c).column for c in (*KEY_COLUMNS, *ROLLUP_COLUMNS)
-    )
+    # The rollup's column names are its field names (no db_column anywhere in the model).
+    columns = ", ".join((*KEY_COLUMNS, *ROLLUP_COLUMNS))
     table = DailyRollup._meta.db_table
     with connection.cursor() as cursor:
         # Table and column names are our model's; the SELECT's values are bound parameters.
@@ -190,7 +190,7 @@ def _write_facts(batches: Iterator[list[dict[str, Any]]]) -> int:
     """Bulk-write fact rows: one ``COPY`` per batch on PostgreSQL, ``bulk_create`` elsewhere."""
     fields = ReportFact._meta.concrete_fields
     names = [f.attname for f in fields]
-    columns = ", ".join(f.column for f in fields)
+    columns = ", ".join(str(f.column) for f in fields)
     count = 0
     for batch in batches:
         count += len(batch)
