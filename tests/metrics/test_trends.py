@@ -117,7 +117,7 @@ def test_an_erased_tracked_url_counts_for_its_provider_but_not_a_blank_domain() 
     from tipline.takedown.models import TrackedUrl
 
     now = timezone.now()
-    for n in range(3):
+    for _n in range(3):
         report = factories.report("other").report
         TrackedUrl.objects.create(
             report=report, url_digest="", host="", provider="P", created_at=now

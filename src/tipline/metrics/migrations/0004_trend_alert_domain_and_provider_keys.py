@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('metrics', '0003_trend_alerts'),
+        ("metrics", "0003_trend_alerts"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='trendalert',
-            name='key',
+            model_name="trendalert",
+            name="key",
             field=models.CharField(max_length=255),
         ),
     ]
