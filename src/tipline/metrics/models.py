@@ -72,6 +72,9 @@ class DailyRollup(models.Model):
     claimed_late = models.PositiveIntegerField(default=0)
     known_match = models.PositiveIntegerField(default=0)
     rereport = models.PositiveIntegerField(default=0)
+    # Reports of this key still open (new, in review, awaiting a second review) as of the last
+    # refresh: the backlog by age is a sum of these per day, not a scan of every open report.
+    still_open = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [

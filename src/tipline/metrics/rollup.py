@@ -53,6 +53,8 @@ ROLLUP_COLUMNS = (
     "rereport",
 )
 KEY_COLUMNS = facts.KEY_COLUMNS
+# Not a sum over the period (the backlog reads it per day), so not among the published totals.
+STATE_COLUMNS = ("still_open",)
 KEYS_PER_STATEMENT = 100  # keeps the OR of key conditions shallow (SQLite's expression depth)
 
 
@@ -69,6 +71,7 @@ def group_facts(qs: QuerySet[ReportFact]) -> QuerySet[ReportFact, dict[str, Any]
             claimed_late=Count("pk", filter=Q(claimed_at__gt=F("deadline_at"))),
             known_match=Count("pk", filter=Q(known_match=True)),
             rereport=Count("pk", filter=Q(rereport=True)),
+            still_open=Count("pk", filter=Q(state__in=facts.OPEN_STATES)),
         )
         .order_by()
     )
@@ -79,11 +82,11 @@ def _insert_grouped(qs: QuerySet[ReportFact]) -> None:
     """``INSERT INTO rollup SELECT … GROUP BY …``: the database sums, nothing comes back here.
 
     The SELECT is the ORM's own (``group_facts``), so it runs on SQLite and PostgreSQL alike;
-    its columns are the key columns then the annotations, in ``DailyRollup``'s order.
+    its columns are the key columns then the annotations, in the order named here.
     """
     sql, params = group_facts(qs).query.sql_with_params()
     # The rollup's column names are its field names (no db_column anywhere in the model).
-    columns = ", ".join((*KEY_COLUMNS, *ROLLUP_COLUMNS))
+    columns = ", ".join((*KEY_COLUMNS, *ROLLUP_COLUMNS, *STATE_COLUMNS))
     table = DailyRollup._meta.db_table
     with connection.cursor() as cursor:
         # Table and column names are our model's; the SELECT's values are bound parameters.
