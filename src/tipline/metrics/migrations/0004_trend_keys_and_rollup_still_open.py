@@ -20,9 +20,7 @@ def fill_still_open(apps, schema_editor):
         state__in=OPEN_STATES,
     )
     counted = same_key.order_by().values("day").annotate(n=Count("pk")).values("n")
-    rollup.objects.update(
-        still_open=Coalesce(Subquery(counted, output_field=IntegerField()), 0)
-    )
+    rollup.objects.update(still_open=Coalesce(Subquery(counted, output_field=IntegerField()), 0))
 
 
 class Migration(migrations.Migration):
