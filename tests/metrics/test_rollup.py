@@ -224,3 +224,18 @@ def test_backlog_from_the_rollup_equals_counting_every_open_report() -> None:
     )
     migration.fill_still_open(apps, None)
     assert _snapshot()[1] == expected
+
+
+def test_a_raised_tier_runs_its_deadline_from_the_rise_as_the_queue_does() -> None:
+    from tipline.cases.models import Report
+    from tipline.cases.queue import deadline_of
+
+    report = factories.report("cyberstalking").report
+    raised = timezone.now() + timedelta(hours=2)
+    Report.objects.filter(pk=report.pk).update(
+        tier="P1", tier_raised_from="P3", tier_raised_at=raised
+    )
+    rollup.rebuild()
+    fact = ReportFact.objects.get(report_id=report.pk)
+    assert fact.deadline_at == deadline_of("P1", report.created_at, raised)
+    assert fact.deadline_at > fact.received_at + timedelta(hours=2)

@@ -30,10 +30,10 @@ from django.db.models import Exists, Min, OuterRef
 from tipline.audit.chain import SYSTEM
 from tipline.audit.models import AuditEntry
 from tipline.cases.models import Decision, Referral, Report, ReportIdentifier
+from tipline.cases.queue import deadline_of
 from tipline.cases.states import DecisionStatus, ReportState
 from tipline.matching.models import FileMatch
 from tipline.metrics.models import ReportFact
-from tipline.triage import tiers
 
 # The audit actions a fact depends on: an entry with one of these marks its report for refresh.
 FACT_ACTIONS = (
@@ -150,6 +150,7 @@ REPORT_COLUMNS = (
     "state",
     "outcome",
     "assigned_to_id",
+    "tier_raised_at",
 )
 
 
@@ -168,7 +169,8 @@ def _values(row: dict[str, Any], src: Sources) -> dict[str, Any]:
         "tier": row["tier"],
         "state": row["state"],
         "outcome": row["outcome"],
-        "deadline_at": row["created_at"] + tiers.DEADLINES[tiers.Tier(row["tier"])],
+        # The queue's own rule: from arrival, or from when new information raised the tier.
+        "deadline_at": deadline_of(row["tier"], row["created_at"], row["tier_raised_at"]),
         "first_look_at": seen.get("first_look_at"),
         "claimed_at": seen.get("claimed_at"),
         "decided_at": seen.get("decided_at"),

@@ -29,7 +29,8 @@ class ReportFact(models.Model):
     tier = models.CharField(max_length=2)
     state = models.CharField(max_length=32)
     outcome = models.CharField(max_length=32, blank=True, default="")
-    # The SLA clock: someone must have claimed the report by then (tipline.triage.tiers).
+    # The SLA clock: someone must have claimed the report by then (``cases.queue.deadline_of``:
+    # from arrival, or from when new information raised the tier).
     deadline_at = models.DateTimeField()
     first_look_at = models.DateTimeField(null=True)  # first staff view (first triage)
     claimed_at = models.DateTimeField(null=True)
