@@ -313,9 +313,15 @@ def _sqlite_value(value: Any) -> Any:
 def seed_reports(n: int, staff_ids: list[int]) -> float:
     from tipline.cases.models import Report
 
-    columns = tuple(f.column for f in Report._meta.concrete_fields)
+    fields = Report._meta.concrete_fields
+    columns = tuple(f.column for f in fields)
+    # Columns added to Report after this generator was written take their model default.
+    defaults = {f.column: f.get_default() for f in fields}
     started = time.perf_counter()
-    rows = (tuple(row[c] for c in columns) for row in report_rows(n, datetime.now(UTC), staff_ids))
+    rows = (
+        tuple(row[c] if c in row else defaults[c] for c in columns)
+        for row in report_rows(n, datetime.now(UTC), staff_ids)
+    )
     bulk_load(Report._meta.db_table, columns, rows)
     return time.perf_counter() - started
 

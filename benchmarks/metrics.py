@@ -107,6 +107,7 @@ def main() -> int:
     parser.add_argument("--reports", type=int, default=1_000_000)
     parser.add_argument("--requests", type=int, default=15)
     parser.add_argument("--intake", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=5, help="intake + refresh rounds")
     parser.add_argument("--profile", action="store_true", help="profile one 90-day dashboard")
     args = parser.parse_args()
     database = os.environ.get("DATABASE_URL")
@@ -167,19 +168,24 @@ def main() -> int:
     say("\nintake against rollup upkeep (same run)")
     rollup.refresh_all()
     # The refresh runs once a minute whatever the intake rate: time a minute's worth of intake
-    # (``--intake`` reports, a busy national hotline's peak) and the one refresh that takes it in.
-    began = time.perf_counter()
-    for _ in range(args.intake):
-        factories.report("cyberstalking", text="Messages every night from a new account.")
-    intake_s = time.perf_counter() - began
-    began = time.perf_counter()
-    rollup.refresh()
-    refresh_s = time.perf_counter() - began
-    ratio = refresh_s / intake_s
-    say(
-        f"intake {args.intake} reports: {intake_s:.2f} s; refresh taking them in: {refresh_s:.2f} s"
-    )
-    say(f"upkeep / intake = {ratio:.1%} (target < 5%)")
+    # (``--intake`` reports, a busy national hotline's peak) and the one refresh that takes it in,
+    # ``--rounds`` times (one round is a fraction of a second: the machine's load swings it).
+    ratios = []
+    for _round in range(args.rounds):
+        began = time.perf_counter()
+        for _ in range(args.intake):
+            factories.report("cyberstalking", text="Messages every night from a new account.")
+        intake_s = time.perf_counter() - began
+        began = time.perf_counter()
+        rollup.refresh()
+        refresh_s = time.perf_counter() - began
+        ratios.append(refresh_s / intake_s)
+        say(
+            f"intake {args.intake} reports: {intake_s:.2f} s; refresh taking them in: "
+            f"{refresh_s:.2f} s ({refresh_s / intake_s:.1%})"
+        )
+    ratio = sorted(ratios)[len(ratios) // 2]
+    say(f"upkeep / intake, median of {args.rounds} rounds = {ratio:.1%} (target < 5%)")
     say(
         f"\nsummary: rebuild {rebuild_s:.1f} s (target < 300 s at 1M), worst dashboard p50 "
         f"{worst:.0f} ms (target < 300), upkeep {ratio:.1%} (target < 5%)"

@@ -144,3 +144,49 @@ def test_report_command_writes_html_and_pdf(tmp_path: Path) -> None:
     assert (tmp_path / f"transparency-{today.year}-en.pdf").read_bytes().startswith(b"%PDF")
     html = (tmp_path / f"transparency-{today.year}-en.html").read_text()
     assert "&lt;10" in html  # one report: hidden
+
+
+def test_transparency_takedown_tables_by_country_and_provider_with_suppression() -> None:
+    from datetime import timedelta
+
+    from tipline.metrics import suppression, transparency
+    from tipline.metrics.period import make
+    from tipline.takedown.models import TrackedUrl
+
+    now = timezone.now()
+    report = factories.report("other").report
+    # Twelve notices to a Dutch host, three to a German one; hours from notice to removal.
+    plan = [("NL", "Big Host", h) for h in (2, 5, 10, 20, 30, 40, 60, 80, 100, 200, None, None)]
+    plan += [("DE", "Small Host", h) for h in (1, None, None)]
+    for n, (country, provider, hours) in enumerate(plan):
+        sent = now - timedelta(days=10, hours=n)
+        TrackedUrl.objects.create(
+            report=report,
+            url_digest=f"{n:064d}",
+            host="h.example.test",
+            provider=provider,
+            hosting_country=country,
+            created_at=sent,
+            notice_sent_at=sent,
+            removed_at=None if hours is None else sent + timedelta(hours=hours),
+        )
+    period = make(now.date() - timedelta(days=20), now.date())
+    tables = {t.key: t for t in transparency.takedown_tables(period, 10)}
+    by_provider = tables["takedown_provider"]
+    assert by_provider.published.table.cells[0] == (4, 3, 2, 1, 2)  # Big Host, in buckets
+    assert by_provider.published.table.cells[1] == (1, 0, 0, 0, 2)
+    for table in tables.values():
+        assert suppression.recovered(table.published) == []
+        shown = [c for row in table.published.grid() for c in row]
+        assert all(not c.isdigit() or int(c) >= 10 for c in shown)
+    rows = {label: extra for label, _c, _b, extra in by_provider.rows()}
+    assert rows["Small Host"] == ("not published", "not published")
+    median, p90 = rows["Big Host"]
+    # Kaplan-Meier with two still online at 10 days: the median is the 6th removal (40 h).
+    assert float(median) == 40.0
+    assert p90 == "not yet", "a sixth of them is still online: the 90th percentile is not reached"
+    html = transparency.render_html(period, "en", t=10)
+    assert 'id="table-takedown_country"' in html
+    assert "Small Host" in html
+    for cell in re.findall(r'<td class="num">(\d+)</td>', html):
+        assert int(cell) >= 10

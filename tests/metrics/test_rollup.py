@@ -188,3 +188,54 @@ def test_database_percentiles_equal_the_pure_definition() -> None:
     backlog = selectors.backlog(Filters(), own=None, now=timezone.now())
     assert backlog["open"] == len(open_ages)
     assert backlog["median_age_days"] == pytest.approx(stats.percentile(open_ages, 50), abs=1e-3)
+
+
+def test_backlog_from_the_rollup_equals_counting_every_open_report() -> None:
+    import importlib
+
+    from django.apps import apps
+
+    from tipline.metrics.facts import OPEN_STATES
+
+    scenario.build(refresh_between=False)
+    rollup.refresh_all()
+    # Cuts at odd hours fall inside days, so the split days are read from the facts.
+    for hours_later in (0, 5, 13, 23):
+        now = timezone.now() + timedelta(hours=hours_later)
+        for filters in (Filters(), Filters(channel="form"), Filters(category="cyberstalking")):
+            got = selectors.backlog(filters, own=None, now=now)
+            open_facts = ReportFact.objects.filter(state__in=OPEN_STATES, **filters.as_query())
+            brute = dict.fromkeys([label for label, _l in selectors.BACKLOG_AGES], 0)
+            for fact in open_facts:
+                age = now - fact.received_at
+                label = next(
+                    lb
+                    for lb, limit in selectors.BACKLOG_AGES
+                    if limit is None or age < timedelta(days=limit)
+                )
+                brute[label] += 1
+            assert dict(got["ages"]) == brute
+            assert got["open"] == open_facts.count()
+    # The migration that added ``still_open`` fills it for rows that existed before.
+    expected = _snapshot()[1]
+    DailyRollup.objects.update(still_open=0)
+    migration = importlib.import_module(
+        "tipline.metrics.migrations.0004_trend_keys_and_rollup_still_open"
+    )
+    migration.fill_still_open(apps, None)
+    assert _snapshot()[1] == expected
+
+
+def test_a_raised_tier_runs_its_deadline_from_the_rise_as_the_queue_does() -> None:
+    from tipline.cases.models import Report
+    from tipline.cases.queue import deadline_of
+
+    report = factories.report("cyberstalking").report
+    raised = timezone.now() + timedelta(hours=2)
+    Report.objects.filter(pk=report.pk).update(
+        tier="P1", tier_raised_from="P3", tier_raised_at=raised
+    )
+    rollup.rebuild()
+    fact = ReportFact.objects.get(report_id=report.pk)
+    assert fact.deadline_at == deadline_of("P1", report.created_at, raised)
+    assert fact.deadline_at > fact.received_at + timedelta(hours=2)

@@ -77,3 +77,52 @@ def test_shared_url_surge_is_shown_with_its_reports_and_acknowledged() -> None:
     alert.refresh_from_db()
     assert alert.acknowledged_by == "sue"
     assert AuditEntry.objects.filter(action="metrics.alert_acknowledged").count() == 1
+
+
+@pytest.mark.django_db
+def test_platform_domain_and_provider_surges_come_from_plaintext_columns() -> None:
+    from django.utils import timezone
+
+    from tipline.cases.models import Classification
+    from tipline.takedown.models import TrackedUrl
+
+    now = timezone.now()
+    ana = factories.staff("ana", "analyst").user
+    for n in range(3):
+        report = factories.report("sextortion", details={"handles": [f"@caller{n}"]}).report
+        Classification.objects.create(report=report, platform="instagram", updated_by=ana)
+        # Two URLs on one host count once for that domain: a report is one event per key.
+        for path in ("a", "b"):
+            TrackedUrl.objects.create(
+                report=report,
+                url_digest=f"{n}{path}" * 8,
+                host="Files.Example.Test",
+                provider="Example Hosting Ltd",
+                hosting_country="NL",
+                created_at=now,
+            )
+    rollup.refresh_all()
+    raised = {(a.dimension, a.key, a.window): a for a in trends.scan(now=now)}
+    assert ("platform", "instagram", "day") in raised
+    assert ("domain", "files.example.test", "day") in raised
+    assert ("provider", "Example Hosting Ltd", "day") in raised
+    assert raised[("domain", "files.example.test", "day")].observed == 3
+    assert len(raised[("provider", "Example Hosting Ltd", "day")].report_ids) == 3
+
+
+@pytest.mark.django_db
+def test_an_erased_tracked_url_counts_for_its_provider_but_not_a_blank_domain() -> None:
+    from django.utils import timezone
+
+    from tipline.takedown.models import TrackedUrl
+
+    now = timezone.now()
+    for _n in range(3):
+        report = factories.report("other").report
+        TrackedUrl.objects.create(
+            report=report, url_digest="", host="", provider="P", created_at=now
+        )
+    rollup.refresh_all()
+    dims = {(a.dimension, a.key) for a in trends.scan(now=now)}
+    assert ("provider", "P") in dims
+    assert not any(d == "domain" for d, _k in dims)

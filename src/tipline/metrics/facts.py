@@ -21,7 +21,7 @@ Where each timestamp lives today (nothing here opens a sealed field):
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,10 +30,10 @@ from django.db.models import Exists, Min, OuterRef
 from tipline.audit.chain import SYSTEM
 from tipline.audit.models import AuditEntry
 from tipline.cases.models import Decision, Referral, Report, ReportIdentifier
+from tipline.cases.queue import deadline_of
 from tipline.cases.states import DecisionStatus, ReportState
 from tipline.matching.models import FileMatch
 from tipline.metrics.models import ReportFact
-from tipline.triage import tiers
 
 # The audit actions a fact depends on: an entry with one of these marks its report for refresh.
 FACT_ACTIONS = (
@@ -68,19 +68,14 @@ def utc_day(moment: datetime) -> Any:
     return moment.astimezone(UTC).date()
 
 
-def compute(report_ids: Sequence[uuid.UUID]) -> list[ReportFact]:
-    """The fact rows for these reports, read from the sources in a fixed number of queries."""
-    if not report_ids:
-        return []
-    keys = [str(r) for r in report_ids]
-    events: dict[str, dict[str, Any]] = {k: {} for k in keys}
-    entries = (
-        AuditEntry.objects.filter(target_type="report", target_id__in=keys, action__in=FACT_ACTIONS)
-        .order_by("seq")
-        .values_list("target_id", "action", "actor", "created_at", "details")
-    )
-    for target, action, actor, at, details in entries.iterator():
-        seen = events[target]
+Sources = dict[str, Any]
+
+
+def _fold(entries: Iterable[tuple[str, str, str, datetime, Any]]) -> dict[str, dict[str, Any]]:
+    """Per report id (text), the first time of each step, from its audit entries in seq order."""
+    events: dict[str, dict[str, Any]] = {}
+    for target, action, actor, at, details in entries:
+        seen = events.setdefault(target, {})
         if action == "report.view" and actor != SYSTEM:
             seen.setdefault("first_look_at", at)
         elif action in ("report.claim", "report.assign") and (details or {}).get("state") == [
@@ -93,90 +88,145 @@ def compute(report_ids: Sequence[uuid.UUID]) -> list[ReportFact]:
             seen["decided_at"], seen["decided_by"] = at, actor
         if action in _CONCLUDED:
             seen.setdefault("concluded_at", at)
+    return events
+
+
+def _sources(report_ids: Sequence[uuid.UUID] | None) -> Sources:
+    """Everything but the report rows, for these reports (``None``: every report).
+
+    With ids, each source is one query filtered by them (the refresh); without, each is one
+    scan of its table (the rebuild), so the two fill the same dictionaries the same way.
+    """
+    entries = AuditEntry.objects.filter(target_type="report", action__in=FACT_ACTIONS)
+    referrals = Referral.objects.all()
+    decisions = Decision.objects.filter(
+        needs_second_review=True,
+        reviewed_at__isnull=False,
+        status__in=[DecisionStatus.CONFIRMED, DecisionStatus.RETURNED],
+    )
+    matches = FileMatch.objects.all()
+    named = ReportIdentifier.objects.filter(kind__in=REREPORT_KINDS)
+    if report_ids is not None:
+        entries = entries.filter(target_id__in=[str(r) for r in report_ids])
+        referrals = referrals.filter(report_id__in=report_ids)
+        decisions = decisions.filter(report_id__in=report_ids)
+        matches = matches.filter(evidence__report_id__in=report_ids)
+        named = named.filter(report_id__in=report_ids)
+    events = _fold(
+        entries.order_by("seq")
+        .values_list("target_id", "action", "actor", "created_at", "details")
+        .iterator(chunk_size=10_000)
+    )
     referred = dict(
-        Referral.objects.filter(report_id__in=report_ids)
-        .values("report_id")
+        referrals.values("report_id")
         .annotate(first=Min("created_at"))
         .values_list("report_id", "first")
     )
     reviews: dict[uuid.UUID, tuple[int, str]] = {}
-    decisions = (
-        Decision.objects.filter(
-            report_id__in=report_ids,
-            needs_second_review=True,
-            reviewed_at__isnull=False,
-            status__in=[DecisionStatus.CONFIRMED, DecisionStatus.RETURNED],
-        )
-        .order_by("proposed_at", "id")
-        .values_list("report_id", "proposed_at", "reviewed_at", "reviewed_by__username")
-    )
-    for rid, proposed, reviewed, reviewer in decisions:
-        if reviewed is None:
-            continue
-        reviews.setdefault(rid, (int((reviewed - proposed).total_seconds()), reviewer or ""))
-    matched = set(
-        FileMatch.objects.filter(evidence__report_id__in=report_ids).values_list(
-            "evidence__report_id", flat=True
-        )
-    )
+    for rid, proposed, reviewed, reviewer in decisions.order_by("proposed_at", "id").values_list(
+        "report_id", "proposed_at", "reviewed_at", "reviewed_by__username"
+    ):
+        if reviewed is not None:  # filtered above; the check is for the type
+            reviews.setdefault(rid, (int((reviewed - proposed).total_seconds()), reviewer or ""))
     earlier = ReportIdentifier.objects.filter(
         digest=OuterRef("digest"), report__created_at__lt=OuterRef("report__created_at")
     )
-    rereported = set(
-        ReportIdentifier.objects.filter(report_id__in=report_ids, kind__in=REREPORT_KINDS)
-        .filter(Exists(earlier))
-        .values_list("report_id", flat=True)
-    )
-    facts = []
-    rows = Report.objects.filter(pk__in=report_ids).values(
-        "id",
-        "created_at",
-        "category",
-        "channel",
-        "country",
-        "tier",
-        "state",
-        "outcome",
-        "assigned_to_id",
-    )
-    for row in rows:
-        rid = row["id"]
-        seen = events[str(rid)]
-        review = reviews.get(rid)
-        facts.append(
-            ReportFact(
-                report_id=rid,
-                received_at=row["created_at"],
-                day=utc_day(row["created_at"]),
-                category=row["category"],
-                channel=channel_of(row["channel"]),
-                country=row["country"],
-                tier=row["tier"],
-                state=row["state"],
-                outcome=row["outcome"],
-                deadline_at=row["created_at"] + tiers.DEADLINES[tiers.Tier(row["tier"])],
-                first_look_at=seen.get("first_look_at"),
-                claimed_at=seen.get("claimed_at"),
-                decided_at=seen.get("decided_at"),
-                concluded_at=seen.get("concluded_at"),
-                referred_at=referred.get(rid),
-                review_seconds=review[0] if review else None,
-                claimed_by=seen.get("claimed_by", ""),
-                decided_by=seen.get("decided_by", ""),
-                reviewed_by=review[1] if review else "",
-                assignee_id=row["assigned_to_id"],
-                known_match=rid in matched,
-                rereport=rid in rereported,
-            )
-        )
-    return facts
+    return {
+        "events": events,
+        "referred": referred,
+        "reviews": reviews,
+        "matched": set(matches.values_list("evidence__report_id", flat=True)),
+        "rereported": set(named.filter(Exists(earlier)).values_list("report_id", flat=True)),
+    }
 
 
-def store(report_ids: Iterable[uuid.UUID]) -> set[Any]:
-    """Recompute and replace the facts of these reports; returns the days they touch."""
+REPORT_COLUMNS = (
+    "id",
+    "created_at",
+    "category",
+    "channel",
+    "country",
+    "tier",
+    "state",
+    "outcome",
+    "assigned_to_id",
+    "tier_raised_at",
+)
+
+
+def _values(row: dict[str, Any], src: Sources) -> dict[str, Any]:
+    """One fact row's column values (``ReportFact`` field names) from a report and the sources."""
+    rid = row["id"]
+    seen = src["events"].get(str(rid), {})
+    review = src["reviews"].get(rid)
+    return {
+        "report_id": rid,
+        "received_at": row["created_at"],
+        "day": utc_day(row["created_at"]),
+        "category": row["category"],
+        "channel": channel_of(row["channel"]),
+        "country": row["country"],
+        "tier": row["tier"],
+        "state": row["state"],
+        "outcome": row["outcome"],
+        # The queue's own rule: from arrival, or from when new information raised the tier.
+        "deadline_at": deadline_of(row["tier"], row["created_at"], row["tier_raised_at"]),
+        "first_look_at": seen.get("first_look_at"),
+        "claimed_at": seen.get("claimed_at"),
+        "decided_at": seen.get("decided_at"),
+        "concluded_at": seen.get("concluded_at"),
+        "referred_at": src["referred"].get(rid),
+        "review_seconds": review[0] if review else None,
+        "claimed_by": seen.get("claimed_by", ""),
+        "decided_by": seen.get("decided_by", ""),
+        "reviewed_by": review[1] if review else "",
+        "assignee_id": row["assigned_to_id"],
+        "known_match": rid in src["matched"],
+        "rereport": rid in src["rereported"],
+    }
+
+
+def compute(report_ids: Sequence[uuid.UUID]) -> list[ReportFact]:
+    """The fact rows for these reports, read from the sources in a fixed number of queries."""
+    if not report_ids:
+        return []
+    src = _sources(report_ids)
+    rows = Report.objects.filter(pk__in=report_ids).values(*REPORT_COLUMNS)
+    return [ReportFact(**_values(row, src)) for row in rows]
+
+
+def compute_all(batch: int = 10_000) -> Iterator[list[dict[str, Any]]]:
+    """Every report's fact values in batches, one scan per source (what ``rebuild`` writes).
+
+    The sources are read in full before the first batch and the reports are paged by id, so no
+    query is open while the caller writes a batch (PostgreSQL's COPY holds the connection).
+    """
+    src = _sources(None)
+    after: uuid.UUID | None = None
+    while True:
+        rows = Report.objects.order_by("id")
+        if after is not None:
+            rows = rows.filter(id__gt=after)
+        page = list(rows.values(*REPORT_COLUMNS)[:batch])
+        if not page:
+            return
+        after = page[-1]["id"]
+        yield [_values(row, src) for row in page]
+
+
+Key = tuple[Any, ...]  # a rollup key: (day, category, channel, country, tier)
+KEY_COLUMNS = ("day", "category", "channel", "country", "tier")
+
+
+def store(report_ids: Iterable[uuid.UUID]) -> set[Key]:
+    """Recompute and replace the facts of these reports; returns the rollup keys they touch.
+
+    Both the key a report had and the key it has now: a report whose tier rose moves from one
+    rollup row to another, and both rows must be summed again.
+    """
     ids = list(report_ids)
-    days = set(ReportFact.objects.filter(report_id__in=ids).values_list("day", flat=True))
+    keys = set(ReportFact.objects.filter(report_id__in=ids).values_list(*KEY_COLUMNS))
     facts = compute(ids)
     ReportFact.objects.filter(report_id__in=ids).delete()
     ReportFact.objects.bulk_create(facts, batch_size=1000)
-    return days | {f.day for f in facts}
+    return keys | {tuple(getattr(f, c) for c in KEY_COLUMNS) for f in facts}

@@ -29,7 +29,8 @@ class ReportFact(models.Model):
     tier = models.CharField(max_length=2)
     state = models.CharField(max_length=32)
     outcome = models.CharField(max_length=32, blank=True, default="")
-    # The SLA clock: someone must have claimed the report by then (tipline.triage.tiers).
+    # The SLA clock: someone must have claimed the report by then (``cases.queue.deadline_of``:
+    # from arrival, or from when new information raised the tier).
     deadline_at = models.DateTimeField()
     first_look_at = models.DateTimeField(null=True)  # first staff view (first triage)
     claimed_at = models.DateTimeField(null=True)
@@ -72,6 +73,9 @@ class DailyRollup(models.Model):
     claimed_late = models.PositiveIntegerField(default=0)
     known_match = models.PositiveIntegerField(default=0)
     rereport = models.PositiveIntegerField(default=0)
+    # Reports of this key still open (new, in review, awaiting a second review) as of the last
+    # refresh: the backlog by age is a sum of these per day, not a scan of every open report.
+    still_open = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [
@@ -144,13 +148,14 @@ class SatisfactionAnswer(models.Model):
 class TrendAlert(models.Model):
     """A count that surged against its baseline (``tipline.metrics.trends``), until acknowledged.
 
-    ``key`` is a category code, a country code or an identifier's keyed digest (never the
-    identifier itself); ``report_ids`` are the reports behind the count, opened only through
+    ``key`` is a category, country or platform code, a domain (a tracked URL's plaintext host),
+    a hosting provider's name or an identifier's keyed digest (never the identifier itself);
+    ``report_ids`` are the reports behind the count, opened only through
     the console's access function.
     """
 
     dimension = models.CharField(max_length=16)
-    key = models.CharField(max_length=64)
+    key = models.CharField(max_length=255)  # a host name is up to 253 characters
     window = models.CharField(max_length=8)  # "day" or "week"
     day = models.DateField()  # the last day of the window
     observed = models.PositiveIntegerField()

@@ -14,13 +14,13 @@ Nothing below this package imports it: intake and casework never wait for metric
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
-from django.db import transaction
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db import connection, transaction
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -28,6 +28,7 @@ from tipline.audit.models import AuditEntry
 from tipline.cases.models import Report
 from tipline.cases.states import ACTIONED_OUTCOMES
 from tipline.metrics import facts
+from tipline.metrics.facts import Key
 from tipline.metrics.models import Cursor, DailyRollup, ReportFact
 
 LOOKBACK = timedelta(minutes=5)
@@ -42,16 +43,6 @@ class RefreshSummary:
     days: int
 
 
-def rollup_days(days: Iterable[date]) -> None:
-    """Recompute the rollup rows of these days from the facts."""
-    wanted = sorted(set(days))
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start : start + 500]
-        DailyRollup.objects.filter(day__in=chunk).delete()
-        grouped = group_facts(ReportFact.objects.filter(day__in=chunk))
-        DailyRollup.objects.bulk_create([DailyRollup(**g) for g in grouped], batch_size=1000)
-
-
 ROLLUP_COLUMNS = (
     "received",
     "actionable",
@@ -61,13 +52,16 @@ ROLLUP_COLUMNS = (
     "known_match",
     "rereport",
 )
-KEY_COLUMNS = ("day", "category", "channel", "country", "tier")
+KEY_COLUMNS = facts.KEY_COLUMNS
+# Not a sum over the period (the backlog reads it per day), so not among the published totals.
+STATE_COLUMNS = ("still_open",)
+KEYS_PER_STATEMENT = 100  # keeps the OR of key conditions shallow (SQLite's expression depth)
 
 
-def group_facts(qs: QuerySet[ReportFact]) -> list[dict[str, Any]]:
-    """Facts summed per rollup key: exactly what a ``DailyRollup`` row holds."""
+def group_facts(qs: QuerySet[ReportFact]) -> QuerySet[ReportFact, dict[str, Any]]:
+    """Facts summed per rollup key: exactly what a ``DailyRollup`` row holds, in its order."""
     actioned = [o.value for o in ACTIONED_OUTCOMES]
-    return list(
+    grouped: QuerySet[ReportFact, dict[str, Any]] = (
         qs.values(*KEY_COLUMNS)
         .annotate(
             received=Count("pk"),
@@ -77,9 +71,46 @@ def group_facts(qs: QuerySet[ReportFact]) -> list[dict[str, Any]]:
             claimed_late=Count("pk", filter=Q(claimed_at__gt=F("deadline_at"))),
             known_match=Count("pk", filter=Q(known_match=True)),
             rereport=Count("pk", filter=Q(rereport=True)),
+            still_open=Count("pk", filter=Q(state__in=facts.OPEN_STATES)),
         )
         .order_by()
     )
+    return grouped
+
+
+def _insert_grouped(qs: QuerySet[ReportFact]) -> None:
+    """``INSERT INTO rollup SELECT … GROUP BY …``: the database sums, nothing comes back here.
+
+    The SELECT is the ORM's own (``group_facts``), so it runs on SQLite and PostgreSQL alike;
+    its columns are the key columns then the annotations, in the order named here.
+    """
+    sql, params = group_facts(qs).query.sql_with_params()
+    # The rollup's column names are its field names (no db_column anywhere in the model).
+    columns = ", ".join((*KEY_COLUMNS, *ROLLUP_COLUMNS, *STATE_COLUMNS))
+    table = DailyRollup._meta.db_table
+    with connection.cursor() as cursor:
+        # Table and column names are our model's; the SELECT's values are bound parameters.
+        cursor.execute(f"INSERT INTO {table} ({columns}) {sql}", params)
+
+
+def _key_filter(keys: Iterable[Key]) -> Q:
+    cond = Q()
+    for key in keys:
+        cond |= Q(**dict(zip(KEY_COLUMNS, key, strict=True)))
+    return cond
+
+
+def rollup_keys(keys: Iterable[Key]) -> None:
+    """Recompute these rollup rows (and only these) from the facts.
+
+    A refresh touches the keys of the reports it took in: with a steady intake, a few hundred
+    rows of today, not every row of every day they fall on.
+    """
+    wanted = sorted(set(keys))
+    for start in range(0, len(wanted), KEYS_PER_STATEMENT):
+        cond = _key_filter(wanted[start : start + KEYS_PER_STATEMENT])
+        DailyRollup.objects.filter(cond).delete()
+        _insert_grouped(ReportFact.objects.filter(cond))
 
 
 def _cursor(name: str) -> Cursor:
@@ -108,27 +139,20 @@ def refresh(*, batch: int = AUDIT_BATCH) -> RefreshSummary:
             new = new.filter(created_at__gte=received.at - LOOKBACK)
         # Reports re-read by the look-back whose facts exist changed only through audited
         # events (taken in above): skip them, so each refresh does work in proportion to news.
-        new = (
-            new.exclude(
-                pk__in=ReportFact.objects.filter(received_at__gte=received.at - LOOKBACK).values(
-                    "pk"
-                )
-            )
-            if received.at is not None
-            else new
-        )
+        # NOT EXISTS on the facts' primary key: an index probe per new report, not a scan.
+        new = new.exclude(Exists(ReportFact.objects.filter(report_id=OuterRef("pk"))))
         touched.update(new.values_list("id", flat=True))
-        days: set[date] = set()
+        keys: set[Key] = set()
         ids = sorted(touched)
         for start in range(0, len(ids), REPORT_BATCH):
-            days |= facts.store(ids[start : start + REPORT_BATCH])
-        rollup_days(days)
+            keys |= facts.store(ids[start : start + REPORT_BATCH])
+        rollup_keys(keys)
         if entries:
             audit.seq = entries[-1][0]
             audit.save(update_fields=["seq"])
         received.at = scan_started
         received.save(update_fields=["at"])
-    return RefreshSummary(entries=len(entries), reports=len(ids), days=len(days))
+    return RefreshSummary(entries=len(entries), reports=len(ids), days=len({k[0] for k in keys}))
 
 
 def refresh_all() -> RefreshSummary:
@@ -144,24 +168,44 @@ def refresh_all() -> RefreshSummary:
 
 
 def rebuild() -> RefreshSummary:
-    """Delete every rollup row and recompute them all from the sources (one transaction)."""
+    """Delete every rollup row and recompute them all from the sources (one transaction).
+
+    Set-based: one scan of each source (``facts.compute_all``, the same per-report rule as the
+    refresh), the facts written in bulk (``COPY`` on PostgreSQL), then one ``INSERT … SELECT``
+    that sums them into the rollup.
+    """
     with transaction.atomic():
         audit, received = _cursor("audit"), _cursor("reports")
         scan_started = timezone.now()
         head = AuditEntry.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
         DailyRollup.objects.all().delete()
         ReportFact.objects.all().delete()
-        ids = list(Report.objects.order_by("created_at", "id").values_list("id", flat=True))
-        for start in range(0, len(ids), REPORT_BATCH):
-            ReportFact.objects.bulk_create(
-                facts.compute(ids[start : start + REPORT_BATCH]), batch_size=1000
-            )
-        days = set(ReportFact.objects.values_list("day", flat=True).distinct())
-        rollup_days(days)
+        count = _write_facts(facts.compute_all())
+        _insert_grouped(ReportFact.objects.all())
+        days = DailyRollup.objects.values("day").distinct().count()
         audit.seq, received.at = head, scan_started
         audit.save(update_fields=["seq"])
         received.save(update_fields=["at"])
-    return RefreshSummary(entries=head, reports=len(ids), days=len(days))
+    return RefreshSummary(entries=head, reports=count, days=days)
+
+
+def _write_facts(batches: Iterator[list[dict[str, Any]]]) -> int:
+    """Bulk-write fact rows: one ``COPY`` per batch on PostgreSQL, ``bulk_create`` elsewhere."""
+    fields = ReportFact._meta.concrete_fields
+    names = [f.attname for f in fields]
+    columns = ", ".join(str(f.column) for f in fields)
+    count = 0
+    for batch in batches:
+        count += len(batch)
+        if connection.vendor != "postgresql":
+            ReportFact.objects.bulk_create([ReportFact(**row) for row in batch], batch_size=1000)
+            continue
+        with connection.cursor() as cursor:
+            raw = cursor.cursor  # psycopg's own cursor under Django's wrapper
+            with raw.copy(f"COPY {ReportFact._meta.db_table} ({columns}) FROM STDIN") as copy:
+                for row in batch:
+                    copy.write_row([row[n] for n in names])
+    return count
 
 
 def rollup_totals() -> dict[str, int]:

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from tipline import countries
 from tipline.cases import categories
 from tipline.cases.states import ACTIONED_OUTCOMES, CLOSED_OUTCOMES
-from tipline.metrics import satisfaction, selectors, stats
+from tipline.metrics import satisfaction, selectors, stats, takedown
 from tipline.metrics.models import ReportFact
 from tipline.metrics.period import Filters, Period
 from tipline.metrics.suppression import Published, Table, suppress
@@ -43,6 +43,9 @@ class PublishedTable:
     published: Published
     row_labels: list[str]
     col_labels: list[str]
+    # Text columns after the counts, one row per table row and the total (medians, never counts).
+    extra_labels: tuple[str, ...] = ()
+    extra: tuple[tuple[str, ...], ...] = ()
 
     def grid(self) -> list[tuple[str, list[str]]]:
         rows = [*self.row_labels, _("Total")]
@@ -59,11 +62,12 @@ class PublishedTable:
         top = max([int(t) for t in shown if t.isdigit()] or [0])
         return [(round(100 * int(t) / top) if top else 0) if t.isdigit() else None for t in shown]
 
-    def rows(self) -> list[tuple[str, list[str], int | None]]:
+    def rows(self) -> list[tuple[str, list[str], int | None, tuple[str, ...]]]:
         grid = self.published.grid()
         bars = [*self.bars(), None]
         labels = [*self.row_labels, _("Total")]
-        return list(zip(labels, grid, bars, strict=True))
+        extra = self.extra or tuple(() for _label in labels)
+        return list(zip(labels, grid, bars, extra, strict=True))
 
 
 BAR_CSS = " ".join(f".w{n}{{width:{n}%}}" for n in range(101))
@@ -135,6 +139,7 @@ def tables(period: Period, t: int) -> list[PublishedTable]:
             [_("Reports")],
         )
     )
+    out += takedown_tables(period, t)
     dist = satisfaction.distributions(period)
     questions = {
         "easy": _("Easy to report"),
@@ -157,6 +162,78 @@ def tables(period: Period, t: int) -> list[PublishedTable]:
             [str(n) for n in satisfaction.SCORES],
         )
     )
+    return out
+
+
+TAKEDOWN_BUCKETS = (timedelta(hours=24), timedelta(days=3), timedelta(days=7))
+
+
+def _bucket(row: stats.TakedownRow) -> int:
+    """0-2: removed within 24 h / 3 days / 7 days of the notice; 3: later; 4: not removed."""
+    if row.removed_at is None:
+        return 4
+    taken = row.removed_at - row.sent_at
+    return next((k for k, limit in enumerate(TAKEDOWN_BUCKETS) if taken <= limit), 3)
+
+
+def _km_hours(rows: list[stats.TakedownRow], t: int, now: Any) -> tuple[str, str]:
+    """Kaplan-Meier median and p90 hours, published only for at least ``t`` notices."""
+    if len(rows) < t:
+        return (_("not published"), _("not published"))
+    summary = stats.takedown_summary(rows, now=now)
+    return tuple(  # type: ignore[return-value]  # two items, as the annotation says
+        f"{h:.1f}" if h is not None else _("not yet")
+        for h in (summary.median_hours, summary.p90_hours)
+    )
+
+
+def takedown_tables(period: Period, t: int) -> list[PublishedTable]:
+    """Notices sent in the period by hosting country and by provider, and how fast each came down.
+
+    The counts (removed within 24 h, within 3 days, within 7 days, later, not removed) are
+    disjoint, so each row adds up to its notices and suppression treats them like any table;
+    the shares within 24 h / 3 days / 7 days are the reader's sums of published cells. Median
+    and p90 (Kaplan-Meier, hours) stand beside a row only when it holds at least ``t`` notices.
+    """
+    now = timezone.now()
+    rows = takedown.takedown_rows(start=period.start_at, end=min(period.end_at, now))
+    cols = ["24h", "3d", "7d", "later", "up"]
+    col_labels = [
+        _("Down within 24 hours"),
+        _("Within 3 days"),
+        _("Within 7 days"),
+        _("Later"),
+        _("Not removed"),
+    ]
+    extra_labels = (_("Median hours"), _("90th percentile hours"))
+    out = []
+    for key, title, attr in (
+        ("takedown_country", _("Takedown notices by hosting country"), "country"),
+        ("takedown_provider", _("Takedown notices by hosting provider"), "provider"),
+    ):
+        groups: dict[str, list[stats.TakedownRow]] = {}
+        for row in rows:
+            groups.setdefault(getattr(row, attr) or "?", []).append(row)
+        names = sorted(groups, key=lambda k: (-len(groups[k]), k)) or ["?"]
+        cells = [[0] * len(cols) for _n in names]
+        for i, name in enumerate(names):
+            for row in groups.get(name, []):
+                cells[i][_bucket(row)] += 1
+        labels = [
+            _("Not known") if n == "?" else (countries.name(n) if attr == "country" else n)
+            for n in names
+        ]
+        out.append(
+            PublishedTable(
+                key,
+                title,
+                suppress(Table.of(names, cols, cells), t),
+                labels,
+                col_labels,
+                extra_labels,
+                (*(_km_hours(groups.get(n, []), t, now) for n in names), _km_hours(rows, t, now)),
+            )
+        )
     return out
 
 

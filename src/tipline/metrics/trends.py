@@ -1,7 +1,8 @@
 """Trend alerts: a count that surges against its own baseline ("patterns of abuse").
 
-The rule, for each category, country and shared identifier digest (URL, file hash, handle,
-e-mail, phone: the keyed digests ``cases.ReportIdentifier`` already holds):
+The rule, for each category, country, platform (the classification code), domain and hosting
+provider (``takedown.TrackedUrl``'s plaintext host and provider) and shared identifier digest
+(URL, file hash, handle, e-mail, phone: the keyed digests ``cases.ReportIdentifier`` holds):
 
 * baseline rate ``λ`` = reports per day over the ``BASELINE_DAYS`` (28) days before the window,
   never below ``FLOOR`` (0.1 a day), so a key never seen before needs several reports at once;
@@ -10,8 +11,8 @@ e-mail, phone: the keyed digests ``cases.ReportIdentifier`` already holds):
 
 Poisson because reports arrive independently at a steady rate when nothing is happening; the
 tail probability says how surprising the window is, so one threshold fits a busy category and
-a rare digest alike. Platform, domain and hosting provider join when ``tipline.takedown``'s
-tracked URLs (plaintext host and provider) are wired in (see ``takedown.takedown_rows``).
+a rare digest alike. Every report counts once per key (a report naming two URLs on one host
+counts once for that domain), on the day it was received.
 """
 
 from __future__ import annotations
@@ -26,8 +27,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from tipline.audit.chain import record
-from tipline.cases.models import ReportIdentifier
+from tipline.cases.models import Classification, ReportIdentifier
 from tipline.metrics.models import ReportFact, TrendAlert
+from tipline.takedown.models import TrackedUrl
 
 BASELINE_DAYS = 28
 FLOOR = 0.1
@@ -90,6 +92,13 @@ def surges(events: Iterable[tuple[str, str, date, str]], *, today: date) -> list
 
 
 def _events(since: date) -> list[tuple[str, str, date, str]]:
+    """Every (dimension, key, day of receipt, report) from plaintext columns since ``since``.
+
+    Category and country from the facts; platform from the analyst's classification code;
+    domain (the URL's host) and hosting provider from ``tipline.takedown``'s tracked URLs, which
+    hold them in plaintext (a report counts under them once a notice is prepared for it); shared
+    identifiers by their keyed digest. Nothing here opens a sealed field.
+    """
     events = []
     for rid, day, category, country in ReportFact.objects.filter(day__gte=since).values_list(
         "report_id", "day", "category", "country"
@@ -97,8 +106,23 @@ def _events(since: date) -> list[tuple[str, str, date, str]]:
         events.append(("category", category, day, str(rid)))
         if country:
             events.append(("country", country, day, str(rid)))
+    start = datetime.combine(since, datetime.min.time(), tzinfo=UTC)
+    for rid, at, platform in (
+        Classification.objects.filter(report__created_at__gte=start)
+        .exclude(platform="")
+        .values_list("report_id", "report__created_at", "platform")
+    ):
+        events.append(("platform", platform, at.astimezone(UTC).date(), str(rid)))
+    for rid, at, host, provider in TrackedUrl.objects.filter(
+        report__created_at__gte=start
+    ).values_list("report_id", "report__created_at", "host", "provider"):
+        day = at.astimezone(UTC).date()
+        if host:  # blank once the report was erased
+            events.append(("domain", host.lower(), day, str(rid)))
+        if provider:
+            events.append(("provider", provider, day, str(rid)))
     for rid, at, kind, digest in ReportIdentifier.objects.filter(
-        report__created_at__gte=datetime.combine(since, datetime.min.time(), tzinfo=UTC)
+        report__created_at__gte=start
     ).values_list("report_id", "report__created_at", "kind", "digest"):
         events.append((f"id:{kind}", digest, at.astimezone(UTC).date(), str(rid)))
     return events
