@@ -109,6 +109,30 @@ print(json.dumps({
 """
 
 
+# Where a phase's lag goes, from the server's own rows: commit of the claim (the report's
+# updated_at) -> delivery queued by the drain (created_at) -> delivered (delivered_at).
+SPLIT = """
+import json, statistics, sys, uuid, django
+django.setup()
+from datetime import datetime, timezone
+from tipline.cases.models import Report
+from tipline.partnerapi.models import WebhookDelivery
+since = datetime.fromtimestamp(float(sys.argv[1]), tz=timezone.utc)
+rows = list(WebhookDelivery.objects.filter(created_at__gte=since)
+            .filter(payload__report__status="in_review")
+            .values_list("payload", "created_at", "delivered_at"))
+ids = [uuid.UUID(p["report"]["id"]) for p, _c, _d in rows]
+changed = Report.objects.in_bulk(ids)
+queued = sorted((c - changed[i].updated_at).total_seconds() for i, (_p, c, _d) in zip(ids, rows))
+sent = sorted((d - c).total_seconds() for _p, c, d in rows if d)
+def q(xs):
+    cut = statistics.quantiles(xs, n=100)
+    return [round(cut[49], 3), round(cut[98], 3), round(xs[-1], 3)]
+print(json.dumps({"commit_to_queued_p50_p99_max_s": q(queued),
+                  "queued_to_delivered_p50_p99_max_s": q(sent)}))
+"""
+
+
 class Receiver:
     """HTTPS on loopback; verifies each signature and notes when each (report, status) came."""
 
@@ -222,6 +246,7 @@ def phase(
     with receiver.lock:
         lags = sorted(receiver.arrived[(rid, "in_review")] - t for rid, t in changes)
     q = statistics.quantiles(lags, n=100)
+    split = run(server, str(start - 15), code=SPLIT)
     return {
         "changes": count,
         "achieved_changes_per_s": round(count / elapsed, 1),
@@ -230,6 +255,7 @@ def phase(
         "lag_p50_s": round(q[49], 3),
         "lag_p99_s": round(q[98], 3),
         "lag_max_s": round(lags[-1], 3),
+        **json.loads(split.strip().splitlines()[-1]),
     }
 
 

@@ -301,3 +301,31 @@ def test_a_reports_deliveries_queued_together_are_sent_in_order(
         ("in_review", None),
         ("closed", "not_actionable"),
     ]
+
+
+def test_a_sender_keeps_its_connections_from_one_run_to_the_next(
+    client: Client, reports_token: str, certificate: tuple[Path, Path]
+) -> None:
+    receiver = Receiver(*certificate, keep_alive=True)
+    try:
+        with override_settings(TIPLINE_WEBHOOK_CA_FILE=str(certificate[0])):
+            credential = ApiCredential.objects.get()
+            webhooks.webhook_set(actor="tester", credential_id=credential.pk, url=receiver.url)
+            _file_three(client, reports_token)
+            analyst = factories.staff().user
+            with webhooks.Sender() as sender:
+                webhooks.changes_drain()
+                assert webhooks.deliver_due(sender=sender) == 3
+                for report in Report.objects.all():
+                    case_actions.report_claim(actor=analyst, report=report)
+                webhooks.changes_drain()  # three changes in one drain: one delivery each
+                assert webhooks.deliver_due(sender=sender) == 3
+                webhooks.changes_drain()
+                assert webhooks.deliver_due(sender=sender) == 0  # nothing announced twice
+    finally:
+        receiver.server.shutdown()
+        receiver.server.server_close()
+    assert sorted(_statuses(receiver)) == [("in_review", None)] * 3 + [("received", None)] * 3
+    lanes = {webhooks._lane(d) for d in WebhookDelivery.objects.all()}
+    assert len(set(receiver.peers)) == len(lanes)  # the second run opened no connection
+    assert {(d.state, d.attempts) for d in WebhookDelivery.objects.all()} == {("delivered", 1)}

@@ -58,13 +58,14 @@ def webhooks_run() -> dict[str, int]:
     started = timezone.now()
     enqueue_once(webhooks_run, run_after=started + WEBHOOK_RUN, unless={TaskResultStatus.READY})
     totals = {"entries": 0, "attempts": 0}
-    while timezone.now() - started < WEBHOOK_RUN:
-        read = webhooks.changes_drain()
-        sent = webhooks.deliver_due()
-        totals["entries"] += read
-        totals["attempts"] += sent
-        if not read and not sent:
-            time.sleep(IDLE_SLEEP)
+    with webhooks.Sender() as sender:  # connections kept for the run
+        while timezone.now() - started < WEBHOOK_RUN:
+            read = webhooks.changes_drain()
+            sent = webhooks.deliver_due(sender=sender)
+            totals["entries"] += read
+            totals["attempts"] += sent
+            if not read and not sent:
+                time.sleep(IDLE_SLEEP)
     return totals
 
 

@@ -29,6 +29,7 @@ Only test settings relax this (``TIPLINE_WEBHOOK_ALLOW_PRIVATE``) and add a CA
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import http.client
@@ -181,30 +182,46 @@ def endpoint_of(credential_id: int) -> WebhookEndpoint | None:
 _LOOK_UP = object()
 
 
+def _delivery_for(
+    link: PartnerReport, state: str, outcome: str, endpoint: WebhookEndpoint | None
+) -> WebhookDelivery | None:
+    """The (unsaved) delivery announcing this status, if it is new to the partner and the
+    partner has a webhook; notes the status on ``link`` (the caller saves both)."""
+    status = public_status(state).value
+    decided = state in (ReportState.ACTIONED, ReportState.CLOSED)
+    if link.notified_status == status or endpoint is None:
+        return None
+    link.notified_status = status
+    return WebhookDelivery(
+        endpoint=endpoint, payload=_payload(link, status, outcome if decided else "")
+    )
+
+
 def status_queue(
     *, link: PartnerReport, state: str, outcome: str, endpoint: object = _LOOK_UP
 ) -> bool:
     """Queue a delivery if the partner has a webhook and this status is new to it. Call inside
     the transaction that changes (or notices) the status. A caller handling many reports of one
     partner passes its ``endpoint`` (or None) to save a query per report."""
-    status = public_status(state).value
-    decided = state in (ReportState.ACTIONED, ReportState.CLOSED)
-    if link.notified_status == status:
+    if link.notified_status == public_status(state).value:
         return False
     if endpoint is _LOOK_UP:
         endpoint = endpoint_of(link.credential_id)
-    if not isinstance(endpoint, WebhookEndpoint):
-        return False
-    WebhookDelivery.objects.create(
-        endpoint=endpoint, payload=_payload(link, status, outcome if decided else "")
+    delivery = _delivery_for(
+        link, state, outcome, endpoint if isinstance(endpoint, WebhookEndpoint) else None
     )
-    PartnerReport.objects.filter(pk=link.pk).update(notified_status=status)
+    if delivery is None:
+        return False
+    delivery.save()
+    PartnerReport.objects.filter(pk=link.pk).update(notified_status=link.notified_status)
     return True
 
 
 def changes_drain(*, limit: int = DRAIN_BATCH) -> int:
     """Turn the audit entries about reports after the cursor into deliveries; returns how many
-    entries were read (0: nothing new)."""
+    entries were read (0: nothing new). At 100 changes/s a query or three per change here was
+    most of the webhooks worker's time: endpoints are looked up once per partner, deliveries
+    written in one insert and announced statuses in one update per status."""
     with transaction.atomic():
         cursor, _created = Cursor.objects.select_for_update().get_or_create(name=CURSOR)
         entries = list(
@@ -220,11 +237,21 @@ def changes_drain(*, limit: int = DRAIN_BATCH) -> int:
                 report_id__in=[_uuid(r) for r in report_ids if _uuid(r)],
                 credential__webhook__isnull=False,
             )
-            .select_related("report")
+            .select_related("report", "credential__webhook")
             .order_by("report_id")
         )
+        queued: list[WebhookDelivery] = []
+        announced: dict[str, list[int]] = {}
         for link in links:
-            status_queue(link=link, state=link.report.state, outcome=link.report.outcome)
+            delivery = _delivery_for(
+                link, link.report.state, link.report.outcome, link.credential.webhook
+            )
+            if delivery is not None:
+                queued.append(delivery)
+                announced.setdefault(link.notified_status, []).append(link.pk)
+        WebhookDelivery.objects.bulk_create(queued, batch_size=500)
+        for status, pks in announced.items():
+            PartnerReport.objects.filter(pk__in=pks).update(notified_status=status)
         cursor.position = entries[-1][0]
         cursor.updated_at = timezone.now()
         cursor.save(update_fields=["position", "updated_at"])
@@ -265,18 +292,25 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
 
 
 def _context() -> ssl.SSLContext:
+    return _context_with(settings.TIPLINE_WEBHOOK_CA_FILE or "")
+
+
+@functools.cache
+def _context_with(ca_file: str) -> ssl.SSLContext:
+    """Built once per process (loading the system's CA store costs tens of ms, and was paid for
+    every connection); an SSLContext may be shared by threads."""
     context = ssl.create_default_context()
-    if settings.TIPLINE_WEBHOOK_CA_FILE:
-        context.load_verify_locations(cafile=settings.TIPLINE_WEBHOOK_CA_FILE)
+    if ca_file:
+        context.load_verify_locations(cafile=ca_file)
     return context
 
 
 class _Connections:
-    """One kept-alive connection per endpoint for the deliveries of one ``deliver_due`` run.
+    """One kept-alive connection per endpoint for one lane's deliveries (see ``Sender``).
 
     A new TLS connection per delivery cost more than the delivery itself (handshake, and the
     receiver's private-key operation), which capped the rate at a few per second. The host is
-    resolved and checked when a connection is opened (once per endpoint and run, or again
+    resolved and checked when a connection is opened (once per endpoint and lane, or again
     after a failure), and the connection goes to the address that was checked.
     """
 
@@ -368,42 +402,67 @@ def _lane(delivery: WebhookDelivery) -> int:
     return zlib.crc32(str(report.get("id", delivery.id)).encode()) % LANES
 
 
-def _send_lane(deliveries: list[WebhookDelivery]) -> None:
-    """Send one lane's deliveries in order over its own connections; note each outcome."""
-    connections = _Connections()
-    try:
-        for delivery in deliveries:
-            status, error = _send(delivery, connections)
-            now = timezone.now()
-            delivery.attempts += 1
-            delivery.last_status = status
-            delivery.last_error = error[:200]
-            if status is not None and 200 <= status < 300:
-                delivery.state = DeliveryState.DELIVERED
-                delivery.delivered_at = now
-            elif delivery.attempts >= MAX_ATTEMPTS:
-                delivery.state = DeliveryState.FAILED
-            else:
-                delivery.next_attempt_at = now + backoff(delivery.attempts)
-    finally:
-        connections.close()
+def _send_lane(deliveries: list[WebhookDelivery], connections: _Connections) -> None:
+    """Send one lane's deliveries in order over its connections; note each outcome."""
+    for delivery in deliveries:
+        status, error = _send(delivery, connections)
+        now = timezone.now()
+        delivery.attempts += 1
+        delivery.last_status = status
+        delivery.last_error = error[:200]
+        if status is not None and 200 <= status < 300:
+            delivery.state = DeliveryState.DELIVERED
+            delivery.delivered_at = now
+        elif delivery.attempts >= MAX_ATTEMPTS:
+            delivery.state = DeliveryState.FAILED
+        else:
+            delivery.next_attempt_at = now + backoff(delivery.attempts)
 
 
-def deliver_due(*, limit: int = 200) -> int:
+class Sender:
+    """The lanes' threads and kept-alive connections, kept from one ``deliver_due`` to the next
+    (the webhooks task keeps one for its run): at 100 changes/s a run holds a few dozen
+    deliveries, and opening every lane's TLS connection anew for each cost more than sending
+    them. A lane's connections are used by one thread at a time (runs do not overlap)."""
+
+    def __init__(self) -> None:
+        self.pool = ThreadPoolExecutor(max_workers=LANES, thread_name_prefix="webhook-lane")
+        self.lanes = [_Connections() for _n in range(LANES)]
+
+    def __enter__(self) -> Sender:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True)
+        for connections in self.lanes:
+            connections.close()
+
+
+def deliver_due(*, limit: int = 200, sender: Sender | None = None) -> int:
     """Send what is due, on up to ``LANES`` lanes at once (one kept-alive connection per lane
     and endpoint; a report's deliveries on one lane, in order); returns how many were
     attempted. Lanes touch no database; outcomes are written together at the end: if the
     process dies half-way, the lease runs out and the unrecorded ones are sent again (at least
-    once, never lost)."""
+    once, never lost). Without a ``sender``, one is made for this run and closed after it."""
     due = _claim(timezone.now(), limit)
     if not due:
         return 0
+    if sender is None:
+        with Sender() as own:
+            return _deliver(due, own)
+    return _deliver(due, sender)
+
+
+def _deliver(due: list[WebhookDelivery], sender: Sender) -> int:
     lanes: dict[int, list[WebhookDelivery]] = {}
     for delivery in due:
         lanes.setdefault(_lane(delivery), []).append(delivery)
-    with ThreadPoolExecutor(max_workers=len(lanes)) as pool:
-        for done in [pool.submit(_send_lane, lane) for lane in lanes.values()]:
-            done.result()
+    running = [sender.pool.submit(_send_lane, lane, sender.lanes[n]) for n, lane in lanes.items()]
+    for done in running:
+        done.result()
     WebhookDelivery.objects.bulk_update(
         due,
         ["attempts", "last_status", "last_error", "state", "delivered_at", "next_attempt_at"],
