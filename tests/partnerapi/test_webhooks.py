@@ -329,3 +329,27 @@ def test_a_sender_keeps_its_connections_from_one_run_to_the_next(
     lanes = {webhooks._lane(d) for d in WebhookDelivery.objects.all()}
     assert len(set(receiver.peers)) == len(lanes)  # the second run opened no connection
     assert {(d.state, d.attempts) for d in WebhookDelivery.objects.all()} == {("delivered", 1)}
+
+
+def test_a_kept_sender_follows_a_replaced_url(
+    client: Client, reports_token: str, certificate: tuple[Path, Path]
+) -> None:
+    first, second = Receiver(*certificate, keep_alive=True), Receiver(*certificate, keep_alive=True)
+    try:
+        with override_settings(TIPLINE_WEBHOOK_CA_FILE=str(certificate[0])):
+            credential = ApiCredential.objects.get()
+            webhooks.webhook_set(actor="tester", credential_id=credential.pk, url=first.url)
+            report = _file_one(client, reports_token)
+            with webhooks.Sender() as sender:
+                webhooks.changes_drain()
+                assert webhooks.deliver_due(sender=sender) == 1
+                webhooks.webhook_set(actor="tester", credential_id=credential.pk, url=second.url)
+                case_actions.report_claim(actor=factories.staff().user, report=report)
+                webhooks.changes_drain()
+                assert webhooks.deliver_due(sender=sender) == 1
+    finally:
+        for receiver in (first, second):
+            receiver.server.shutdown()
+            receiver.server.server_close()
+    assert _statuses(first) == [("received", None)]
+    assert _statuses(second) == [("in_review", None)]

@@ -316,20 +316,22 @@ class _Connections:
     """
 
     def __init__(self) -> None:
-        self.open: dict[int, tuple[_PinnedHTTPSConnection, str]] = {}
+        self.open: dict[int, tuple[_PinnedHTTPSConnection, str, str]] = {}
 
     def get(self, endpoint: WebhookEndpoint) -> tuple[_PinnedHTTPSConnection, str, bool]:
-        """(connection, request path, whether it is new)."""
+        """(connection, request path, whether it is new). A partner who replaced its URL (same
+        endpoint row) gets a new connection to the new one."""
         found = self.open.get(endpoint.pk)
-        if found is not None:
+        if found is not None and found[2] == endpoint.url:
             return found[0], found[1], False
+        self.drop(endpoint)
         parts = check_url(endpoint.url)
         address = _resolve(parts)
         connection = _PinnedHTTPSConnection(
             parts.hostname or "", address, parts.port or 443, _context()
         )
         path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        self.open[endpoint.pk] = (connection, path)
+        self.open[endpoint.pk] = (connection, path, endpoint.url)
         return connection, path, True
 
     def drop(self, endpoint: WebhookEndpoint) -> None:
@@ -338,7 +340,7 @@ class _Connections:
             found[0].close()
 
     def close(self) -> None:
-        for connection, _path in self.open.values():
+        for connection, _path, _url in self.open.values():
             connection.close()
         self.open.clear()
 
