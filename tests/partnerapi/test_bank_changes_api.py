@@ -157,6 +157,7 @@ def test_the_compact_page_holds_the_same_changes_as_the_json_page(
     records = [
         banks.make_record(position=0, kind="pdq", value=pdq, quality="90"),
         banks.make_record(position=1, kind="sha1", value="c" * 40, classification="national"),
+        banks.make_record(position=2, kind="md5", value=md5(8), metadata={"note": "x", "n": [1]}),
     ]
     banks.entries_add(actor="tester", bank=shared, records=records)
     banks.entry_remove(actor="tester", bank_name="shared", value=md5(2), kind="md5")
@@ -178,7 +179,11 @@ def test_the_compact_page_holds_the_same_changes_as_the_json_page(
     assert flat(compact) | flat(rest) == flat(whole)
     assert ("remove", "md5", md5(2), "baseline") in flat(rest)
     # Quality and metadata travel in full form, so the compact form loses nothing.
-    assert [c["quality"] for c in rest["changes"]] == [90]
+    assert [c.get("quality") for c in rest["changes"]] == [90, None]
+    assert rest["changes"][1]["metadata"] == {"note": "x", "n": [1]}
+    assert [c.get("metadata") for c in whole["changes"] if c["value"] == md5(8)] == [
+        {"note": "x", "n": [1]}
+    ]
     assert rest["more"] is False
 
 
