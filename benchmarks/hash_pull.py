@@ -11,8 +11,9 @@ What it does:
    timed: the BASELINE (the same entries written locally from a file, no network);
 3. removes a few entries on A (so the feed holds removals too), starts A's server, creates a
    partner credential with scope "hashes";
-4. times ``tipline hashpull`` on B (pages of 10,000 over HTTP into B's bank "from-a"), then a
-   second pull with nothing new (the incremental case), and checks B's bank equals A's.
+4. times ``tipline hashpull`` on B (its defaults: pages of 50,000 in the compact form over HTTP
+   into B's bank "from-a", the next page fetched while one is written), then a second pull with
+   nothing new (the incremental case); A's and B's bank stats are printed to compare.
 
 Usage (from the repository root)::
 

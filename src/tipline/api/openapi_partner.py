@@ -12,7 +12,7 @@ from typing import Any
 
 from django.conf import settings
 
-from tipline.api.banks import MAX_CURSOR, MAX_PAGE
+from tipline.api.banks import COMPACT_VERSION, FORMATS, MAX_CURSOR, MAX_PAGE
 from tipline.exchange import document
 from tipline.matching.models import CLASSIFICATIONS, HashKind
 from tipline.partnerapi.reports import MAX_BATCH, REFERENCE
@@ -28,6 +28,20 @@ _ERRORS: dict[str, Any] = {
     },
 }
 _STATUSES = ["received", "in_review", "action_taken", "closed"]
+
+
+# A group of the compact page form (``format=compact``): plain changes sharing op, kind and
+# classification, their values in one array.
+_CHANGE_GROUP = {
+    "type": "object",
+    "required": ["op", "type", "classification", "values"],
+    "properties": {
+        "op": {"type": "string", "enum": ["add", "remove"]},
+        "type": {"type": "string", "enum": list(HashKind.values)},
+        "classification": {"type": "string", "enum": list(CLASSIFICATIONS)},
+        "values": {"type": "array", "items": {"type": "string", "pattern": "^[0-9a-f]+$"}},
+    },
+}
 
 
 def _json(schema: dict[str, Any]) -> dict[str, Any]:
@@ -301,7 +315,10 @@ def paths(report_schema: dict[str, Any], idempotency: dict[str, Any]) -> dict[st
                     "Entries added, changed or removed after `cursor`, oldest first; each entry "
                     "once, in its current state. Apply the page, store `next_cursor`, and ask "
                     "again while `more` is true. A cursor never skips a change, even while the "
-                    "bank is being imported into."
+                    "bank is being imported into. `format=compact` (version `compact/1`) gives "
+                    "the same changes with those without quality or metadata grouped by "
+                    "operation, kind and classification, their values in one array (`groups`); "
+                    "the rest stay in full form in `changes`. The JSON form is the default."
                 ),
                 "security": _bearer("hashes"),
                 "parameters": [
@@ -318,6 +335,12 @@ def paths(report_schema: dict[str, Any], idempotency: dict[str, Any]) -> dict[st
                         "required": False,
                         "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE},
                     },
+                    {
+                        "name": "format",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "string", "enum": list(FORMATS), "default": "json"},
+                    },
                 ],
                 "responses": {
                     "200": {
@@ -328,6 +351,8 @@ def paths(report_schema: dict[str, Any], idempotency: dict[str, Any]) -> dict[st
                                 "required": ["bank", "changes", "next_cursor", "more"],
                                 "properties": {
                                     "bank": {"type": "string"},
+                                    "format": {"type": "string", "enum": [COMPACT_VERSION]},
+                                    "groups": {"type": "array", "items": _CHANGE_GROUP},
                                     "changes": {"type": "array", "items": change},
                                     "next_cursor": {"type": "string", "pattern": "^[0-9]+$"},
                                     "more": {"type": "boolean"},

@@ -15,8 +15,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
-from django.db.models import Count, Max, Q, Value
-from django.db.models.functions import Coalesce, NullIf
+from django.db.models import Count, Max, Q, TextField, Value
+from django.db.models.functions import Cast, Coalesce, NullIf
 from django.utils import timezone
 
 from tipline.audit.chain import record
@@ -160,61 +160,105 @@ def entries_add(
             counts.added = inserted
             _recorded(actor, bank, source_format, counts)
             return counts
-        seen: dict[tuple[str, str], BankEntry] = {}
-        for kind in {r.kind for r in batch}:
-            values = {r.value for r in batch if r.kind == kind}
-            for entry in BankEntry.objects.filter(bank=bank, kind=kind, value__in=values):
-                seen[(entry.kind, entry.value)] = entry
-        creates: dict[tuple[str, str], BankEntry] = {}
-        updates: dict[int, BankEntry] = {}
-        for rec in batch:
-            key = (rec.kind.value, rec.value)
-            existing = seen.get(key)
-            if existing is None:
-                seen[key] = creates[key] = BankEntry(
-                    bank=bank,
-                    kind=rec.kind.value,
-                    value=rec.value,
-                    classification=rec.classification,
-                    quality=rec.quality,
-                    metadata=rec.metadata,
-                    added_at=now,
-                )
-                counts.added += 1
-                continue
-            entry = existing
-            unchanged = (
-                entry.removed_at is None
-                and entry.classification == rec.classification
-                and entry.quality == rec.quality
-                and entry.metadata == rec.metadata
-            )
-            if unchanged:
-                counts.skipped += 1
-                continue
-            if entry.removed_at is not None:
-                entry.removed_at = None
-                entry.added_at = now
-            entry.classification = rec.classification
-            entry.quality = rec.quality
-            entry.metadata = rec.metadata
-            if entry.pk is not None:
-                updates[entry.pk] = entry
-            counts.updated += 1
-        changed = [*creates.values(), *updates.values()]
-        for entry, seq in zip(changed, next_change_seqs(bank, len(changed)), strict=True):
-            entry.change_seq = seq
-        _insert(list(creates.values()))
-        BankEntry.objects.bulk_update(
-            updates.values(),
-            ["classification", "quality", "metadata", "removed_at", "added_at", "change_seq"],
-            batch_size=1000,
-        )
-        # The rows the fast path inserted were found again above as identical ("skipped").
-        counts.added += inserted
-        counts.skipped -= inserted
+        _compare_and_write(bank, batch, now, inserted, counts)
         _recorded(actor, bank, source_format, counts)
     return counts
+
+
+def entries_add_values(
+    *,
+    actor: str,
+    bank: HashBank,
+    kind: HashKind,
+    classification: str,
+    values: list[str],
+    source_format: str = "",
+) -> WriteCounts:
+    """``entries_add`` for one batch of values of one kind and classification, no quality or
+    metadata (what a large shared list mostly is): the same writes, counts and audit entry.
+
+    The values must already be valid lowercase hex of ``kind``'s length (the hash-list pull
+    checks a whole page at once). No ``EntryRecord`` is built unless some values already exist,
+    which at a million values is most of the Python work left in a pull.
+    """
+    now = timezone.now()
+    counts = WriteCounts()
+    if not values:
+        return counts
+    with transaction.atomic():
+        rows: list[_Row] = [(kind.value, v, classification, None, "{}") for v in values]
+        inserted = _insert_rows(bank, rows, now)
+        if inserted < len(values):
+            batch = [
+                EntryRecord(position=n, kind=kind, value=v, classification=classification)
+                for n, v in enumerate(values)
+            ]
+            _compare_and_write(bank, batch, now, inserted, counts)
+        else:
+            counts.added = inserted
+        _recorded(actor, bank, source_format, counts)
+    return counts
+
+
+def _compare_and_write(
+    bank: HashBank, batch: list[EntryRecord], now: dt.datetime, inserted: int, counts: WriteCounts
+) -> None:
+    """The slow path of a batch some of whose values already existed: compare row by row,
+    update or re-activate what changed, insert what is new. ``inserted`` rows were written by
+    the fast path just before (they are found again here as identical)."""
+    seen: dict[tuple[str, str], BankEntry] = {}
+    for kind in {r.kind for r in batch}:
+        values = {r.value for r in batch if r.kind == kind}
+        for entry in BankEntry.objects.filter(bank=bank, kind=kind, value__in=values):
+            seen[(entry.kind, entry.value)] = entry
+    creates: dict[tuple[str, str], BankEntry] = {}
+    updates: dict[int, BankEntry] = {}
+    for rec in batch:
+        key = (rec.kind.value, rec.value)
+        existing = seen.get(key)
+        if existing is None:
+            seen[key] = creates[key] = BankEntry(
+                bank=bank,
+                kind=rec.kind.value,
+                value=rec.value,
+                classification=rec.classification,
+                quality=rec.quality,
+                metadata=rec.metadata,
+                added_at=now,
+            )
+            counts.added += 1
+            continue
+        entry = existing
+        unchanged = (
+            entry.removed_at is None
+            and entry.classification == rec.classification
+            and entry.quality == rec.quality
+            and entry.metadata == rec.metadata
+        )
+        if unchanged:
+            counts.skipped += 1
+            continue
+        if entry.removed_at is not None:
+            entry.removed_at = None
+            entry.added_at = now
+        entry.classification = rec.classification
+        entry.quality = rec.quality
+        entry.metadata = rec.metadata
+        if entry.pk is not None:
+            updates[entry.pk] = entry
+        counts.updated += 1
+    changed = [*creates.values(), *updates.values()]
+    for entry, seq in zip(changed, next_change_seqs(bank, len(changed)), strict=True):
+        entry.change_seq = seq
+    _insert(list(creates.values()))
+    BankEntry.objects.bulk_update(
+        updates.values(),
+        ["classification", "quality", "metadata", "removed_at", "added_at", "change_seq"],
+        batch_size=1000,
+    )
+    # The rows the fast path inserted were found again above as identical ("skipped").
+    counts.added += inserted
+    counts.skipped -= inserted
 
 
 def _recorded(actor: str, bank: HashBank, source_format: str, counts: WriteCounts) -> None:
@@ -343,7 +387,27 @@ def _insert_new(bank: HashBank, batch: list[EntryRecord], now: dt.datetime) -> i
     """INSERT every record, skipping (bank, kind, value) already there; returns how many rows
     were inserted. Each gets a change position; those of skipped rows stay unused (a gap in the
     feed, which readers never depend on). Call inside the writing transaction."""
-    seqs = next_change_seqs(bank, len(batch))
+    empty = json.dumps({})
+    rows: list[_Row] = [
+        (
+            r.kind.value,
+            r.value,
+            r.classification,
+            r.quality,
+            json.dumps(r.metadata) if r.metadata else empty,
+        )
+        for r in batch
+    ]
+    return _insert_rows(bank, rows, now)
+
+
+# (kind, value, classification, quality, metadata as JSON text): one row for ``_insert_rows``.
+_Row = tuple[str, str, str, int | None, str]
+
+
+def _insert_rows(bank: HashBank, rows: list[_Row], now: dt.datetime) -> int:
+    """``_insert_new`` from plain (kind, value, classification, quality, metadata JSON) tuples."""
+    seqs = next_change_seqs(bank, len(rows))
     jsonb = "::jsonb" if connection.vendor == "postgresql" else ""
     marks = ", ".join(["%s"] * 5 + [f"%s{jsonb}", "%s", "%s"])
     names = ", ".join(connection.ops.quote_name(c) for c in _COLUMNS)
@@ -354,22 +418,13 @@ def _insert_new(bank: HashBank, batch: list[EntryRecord], now: dt.datetime) -> i
         f"ON CONFLICT ({conflict}) DO NOTHING"
     )
     added_at = connection.ops.adapt_datetimefield_value(now)
-    empty = json.dumps({})
-    rows = [
-        (
-            bank.pk,
-            r.kind.value,
-            r.value,
-            r.classification,
-            r.quality,
-            json.dumps(r.metadata) if r.metadata else empty,
-            added_at,
-            seq,
-        )
-        for r, seq in zip(batch, seqs, strict=True)
+    bank_id = bank.pk
+    params = [
+        (bank_id, kind, value, cls, quality, meta, added_at, seq)
+        for (kind, value, cls, quality, meta), seq in zip(rows, seqs, strict=True)
     ]
     with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
+        cursor.executemany(sql, params)
         return int(cursor.rowcount)
 
 
@@ -510,17 +565,32 @@ def changes_since(*, bank: HashBank, cursor: int, limit: int) -> list[BankChange
     Each entry appears once, with its state now (added or removed): a mirror that applies them
     in order, as idempotent upserts and removals, ends equal to the bank.
     """
+    # Metadata is read as text and decoded only when not empty: almost every entry of a large
+    # list has none, and decoding 50,000 "{}" through the JSON field was most of a page's time.
     rows = (
         BankEntry.objects.filter(bank=bank, change_seq__gt=cursor)
         .order_by("change_seq")
+        .annotate(metadata_text=Cast("metadata", TextField()))
         .values_list(
-            "change_seq", "removed_at", "kind", "value", "classification", "quality", "metadata"
+            "change_seq", "removed_at", "kind", "value", "classification", "quality",
+            "metadata_text",
         )[:limit]
-    )
+    )  # fmt: skip
     return [
-        BankChange(seq, removed is not None, kind, value, cls, quality, metadata or {})
-        for seq, removed, kind, value, cls, quality, metadata in rows
+        BankChange(
+            seq,
+            removed is not None,
+            kind,
+            value,
+            cls,
+            quality,
+            json.loads(text) if text and text not in _EMPTY_JSON else {},
+        )
+        for seq, removed, kind, value, cls, quality, text in rows
     ]
+
+
+_EMPTY_JSON = frozenset(("{}", "null", '""'))
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ class HashKind(models.TextChoices):
 
 # Hex digits per kind: a value of the wrong length is a different hash or a damaged one.
 HEX_LENGTH = {HashKind.PDQ: 64, HashKind.MD5: 32, HashKind.SHA1: 40, HashKind.SHA256: 64}
-_HEX_DIGITS = frozenset("0123456789abcdef")
+HEX_DIGITS = frozenset("0123456789abcdef")
 
 
 class InvalidHash(ValueError):
@@ -51,7 +51,7 @@ def normalise_hash(kind: str, value: str) -> tuple[HashKind, str]:
     text = value.strip().lower()
     if not text:
         raise InvalidHash(f"empty {hash_kind.label} value")
-    if not set(text) <= _HEX_DIGITS:
+    if not set(text) <= HEX_DIGITS:
         raise InvalidHash(f"{hash_kind.label} value is not hexadecimal")
     expected = HEX_LENGTH[hash_kind]
     if len(text) != expected:

@@ -28,7 +28,7 @@ class Command(BaseCommand):
         parser.add_argument("--bank", help="the partner's bank name")
         parser.add_argument("--into", help="our bank to fill (created if missing)")
         parser.add_argument("--token-file", type=Path, help="file holding the partner's token")
-        parser.add_argument("--limit", type=int, default=10_000, help="changes per page")
+        parser.add_argument("--limit", type=int, default=hashpull.PAGE, help="changes per page")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["configured"]:
@@ -42,7 +42,7 @@ class Command(BaseCommand):
             chosen = [hashpull.PullSource(options["url"], options["bank"], options["into"], token)]
         for source in chosen:
             try:
-                result = hashpull.pull(source, limit=max(1, min(options["limit"], 10_000)))
+                result = hashpull.pull(source, limit=max(1, min(options["limit"], hashpull.PAGE)))
             except hashpull.PullError as error:
                 raise CommandError(f"{source.key}: {error}") from None
             self.stdout.write(
