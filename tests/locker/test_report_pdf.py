@@ -83,10 +83,9 @@ def test_summary_names_the_span_counts_accounts_and_markers(text: str) -> None:
     assert "Alex R., alex.r@example.net" in flat
     assert "+44 7700 900123" in flat
     assert "Other senders (item counts): • Sam (1)" in flat
-    assert (
-        "First threat: 2026-01-09 08:00:00 (phone time, offset unknown), Alex R. — A threat" in flat
-    )
-    assert "Words: “You will regret”" in flat
+    # Which threat rule names it first depends on the rule files (issue 20 rebuilt them).
+    assert "First threat: 2026-01-09 08:00:00 (phone time, offset unknown), Alex R. — " in flat
+    assert "Words: “will regret this”" in flat
     assert (
         "First mention of where the victim lives, works or is: 2026-01-07 09:00:00 +01:00" in flat
     )

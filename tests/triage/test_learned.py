@@ -110,7 +110,9 @@ def test_the_model_can_raise_a_tier_and_never_lower_one(trained) -> None:  # typ
     model, _, _ = trained
     urgent = "He says he is waiting outside her school right now and she is only twelve."
     calm = "I think a website is selling fake concert tickets."
-    urgent_opinion = model.opinion(urgent, Score(0, Tier.P4))
+    # The model reads the rule signals too: it is given the rules' real reading of the text, and
+    # combined with a lower tier than theirs, as for a report the rules alone would leave at P4.
+    urgent_opinion = model.opinion(urgent, engine.score(urgent))
     calm_opinion = model.opinion(calm, Score(90, Tier.P1))
     assert learned.combine(Tier.P4, urgent_opinion) == urgent_opinion.tier
     assert urgent_opinion.tier is not None

@@ -127,3 +127,14 @@ def test_two_languages_still_both_score_on_different_words() -> None:
     rules = {r.rule for r in engine.score(text).reasons}
     assert "en.sextortion.payment_gift_card" in rules
     assert any(rule.startswith("hi.threat.") for rule in rules)
+
+
+def test_a_span_never_starts_or_ends_with_a_space() -> None:
+    # The console highlights the span and the evidence PDF quotes it: the words alone.
+    from tipline.triage import engine as triage_engine
+
+    text = "You will regret this, I will hurt you."
+    for reason in triage_engine.score(text).reasons:
+        if reason.span is not None:
+            assert reason.span.text == reason.span.text.strip()
+            assert text[reason.span.start : reason.span.end] == reason.span.text

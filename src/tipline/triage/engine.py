@@ -352,7 +352,14 @@ def _span(norm: Normalised, data: bytes, start: int, end: int) -> Span:
     if len(data) != len(norm.text):  # non-ASCII: byte offsets differ from character offsets
         start, end = len(data[:start].decode()), len(data[:end].decode())
     original_start, original_end = norm.original_range(start, end)
-    return Span(original_start, original_end, norm.original[original_start:original_end])
+    # A pattern may take the space before or after its words; the span shown is the words alone.
+    text = norm.original[original_start:original_end]
+    stripped = text.strip()
+    if stripped and stripped != text:
+        original_start += len(text) - len(text.lstrip())
+        original_end -= len(text) - len(text.rstrip())
+        text = stripped
+    return Span(original_start, original_end, text)
 
 
 # --- scoring.yaml --------------------------------------------------------------------------------
