@@ -6,9 +6,11 @@ server, a Content-Security-Policy violation, a JavaScript error or a cookie fail
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -156,3 +158,15 @@ def open_page(browser: Browser, live_server_process: LiveServer) -> Iterator[Ope
 def screenshot_dir() -> Path:
     SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
     return SCREENSHOT_DIR
+
+
+def wait_until(page: Page, function: str, arg: Any = None, timeout: float = 30) -> None:
+    """Poll ``page.evaluate(function, arg)`` until it is truthy.
+
+    Not ``page.wait_for_function``: when its first check fails, Playwright polls a predicate it
+    compiles inside the page, which our Content-Security-Policy (no 'unsafe-eval') refuses.
+    """
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(function, arg):
+        assert time.monotonic() < deadline, f"never true: {function}"
+        time.sleep(0.1)

@@ -20,7 +20,7 @@ import pytest
 from PIL import Image, ImageDraw
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import Watched
+from tests.browser.conftest import Watched, wait_until
 from tests.browser.test_accessibility import axe_source, describe, run_axe
 from tests.browser.test_console_casework import console, create_analyst, sign_in_and_enrol
 from tests.browser.test_console_sign_in import check_console, shoot
@@ -131,10 +131,11 @@ def test_an_analyst_reads_a_pdf_and_a_text_file_and_zooms_a_photo(
 
 def _shows_width(page: Page, width: int) -> None:
     # A zoom swaps the image's address; the new rendition arrives a moment later.
-    page.wait_for_function(
+    wait_until(
+        page,
         "w => { const img = document.getElementById('evidence-image');"
         " return img !== null && img.complete && img.naturalWidth === w; }",
-        arg=width,
+        width,
     )
 
 
@@ -183,9 +184,7 @@ def test_a_video_preview_plays_muted_only_when_asked(
     page.locator('[data-action="reveal"]').click()
     video = page.locator("#evidence-video")
     video.evaluate("v => v.play()")
-    page.wait_for_function(
-        "() => document.getElementById('evidence-video').readyState >= 2", timeout=60_000
-    )
+    wait_until(page, "() => document.getElementById('evidence-video').readyState >= 2", timeout=60)
     assert video.evaluate("v => v.videoWidth") == 480
     assert video.evaluate("v => v.muted")
     assert [url for url in w.requests if url.endswith("/video")]

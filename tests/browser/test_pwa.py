@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, Route, expect
 
-from tests.browser.conftest import Watched
+from tests.browser.conftest import Watched, wait_until
 from tests.live import LiveServer
 
 QUICK_EXIT = "https://www.google.com/search?q=weather"
@@ -75,7 +75,7 @@ def test_installable_offline_and_leaves_no_trace(app: Watched, screenshot_dir: P
     assert manifest == "/manifest.webmanifest?lang=en"
     scope = page.evaluate("async () => (await navigator.serviceWorker.ready).scope")
     assert scope == base + "/"
-    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+    wait_until(page, "() => navigator.serviceWorker.controller !== null")
     # Chromium itself judges the app installable: the manifest parses, the icons load.
     devtools = w.context.new_cdp_session(page)
     parsed = devtools.send("Page.getAppManifest")

@@ -49,17 +49,18 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     live.stop()
 
 
-def test_fifty_stalled_uploads_leave_the_home_page_answering_within_a_second(
-    server: LiveServer,
-) -> None:
+def test_fifty_stalled_uploads_leave_the_home_page_answering(server: LiveServer) -> None:
     attack = open_attack("127.0.0.1", server.port, ATTACKERS, announced=ANNOUNCED)
     try:
-        during = probe(server.url, requests=15, timeout=1.0)
+        # Well under the stalled uploads' own 6 s: the page answers while they are held. Not a
+        # speed figure (benchmarks/slow_clients.py measures that); 3 s leaves room for a busy CI
+        # machine, where 1 s once timed out with two test suites running beside it.
+        during = probe(server.url, requests=15, timeout=3.0)
         held = sum(still_open(sock) for sock in attack)
     finally:
         close_all(attack)
     assert during.failures == [], during.failures
-    assert during.worst < 1.0
+    assert during.worst < CLIENT_TIMEOUT / 2
     # The attack was real: connections were still open (and not answered) while we probed.
     assert held > 0
 
