@@ -166,6 +166,6 @@ def test_a_changed_row_is_not_overwritten_by_the_rotation() -> None:
     ReportKey.objects.filter(report=created.report).delete()  # retention erases meanwhile
     progress = rotation.Progress()
     assert rows
-    rotation._rewrap_column(column, 1, 2, 10, progress)
+    rotation._rewrap_column(column, 1, 2, 10, 0.0, progress)
     assert progress.rewrapped == 0
     assert not ReportKey.objects.filter(report=created.report).exists()

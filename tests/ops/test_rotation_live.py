@@ -152,7 +152,9 @@ def test_rotation_under_load_keeps_every_report_readable(server: LiveServer) -> 
 def test_a_rotation_killed_half_way_is_resumed(server: LiveServer) -> None:
     load = _seed(server, 40)
     proc = subprocess.Popen(
-        [*TIPLINE, "keys", "rotate", "--batch", "2", "--pause", "0.2", "--grace", "1"],
+        # A second between batches of two: the report keys alone would take 40 s, so a poll
+        # slowed by a loaded machine still catches the rotation half-way.
+        [*TIPLINE, "keys", "rotate", "--batch", "2", "--pause", "1", "--grace", "1"],
         env=server.env(),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -160,8 +162,8 @@ def test_a_rotation_killed_half_way_is_resumed(server: LiveServer) -> None:
     )
     try:
         deadline = time.monotonic() + 120
-        while kek_counts(server).get(2, 0) < 10 and time.monotonic() < deadline:
-            time.sleep(0.2)
+        while kek_counts(server).get(2, 0) < 4 and time.monotonic() < deadline:
+            time.sleep(0.1)
     finally:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()

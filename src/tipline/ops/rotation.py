@@ -104,7 +104,7 @@ def _old_rows(column: WrappedColumn, old: int, after: Any, batch: int) -> list[A
 
 
 def _rewrap_column(
-    column: WrappedColumn, old: int, new: int, batch: int, progress: Progress
+    column: WrappedColumn, old: int, new: int, batch: int, pause: float, progress: Progress
 ) -> int:
     """Re-wrap every value of ``column`` still under KEK ``old``; return how many were found."""
     found = 0
@@ -136,6 +136,8 @@ def _rewrap_column(
                 else:
                     progress.skipped += 1
         progress.batches += 1
+        if pause:  # between batches, outside the transaction: spares a busy database
+            time.sleep(pause)
 
 
 def references(kek_id: int) -> int:
@@ -181,9 +183,7 @@ def rotate(
         while True:
             found = 0
             for column in WRAPPED:
-                found += _rewrap_column(column, old, new, batch, progress)
-                if pause:
-                    time.sleep(pause)
+                found += _rewrap_column(column, old, new, batch, pause, progress)
             log(f"kek-{old}: {progress.rewrapped} re-wrapped so far, {found} found this pass")
             if found:
                 continue
