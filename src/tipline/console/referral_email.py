@@ -7,27 +7,23 @@ Message-ID) or refused (with the reason).
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.urls import reverse
+from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_POST
 
 from tipline.cases.models import Report
-from tipline.console.shared import refused, with_report
+from tipline.console.shared import send_to_agency, with_report
 from tipline.outputs.email_delivery import referral_email_send
 from tipline.outputs.package import PackageRefused
 from tipline.staff.models import StaffUser
-
-MAX_AGENCY = 200
 
 
 @require_POST
 @with_report
 def referral_email(request: HttpRequest, user: StaffUser, report: Report) -> HttpResponse:
-    agency = request.POST.get("agency", "")
-    if len(agency) > MAX_AGENCY:
-        return refused(request, report, "no such agency")
-    try:
-        referral_email_send(actor=user, report=report, agency=agency)
-    except PackageRefused as refusal:
-        return refused(request, report, str(refusal))
-    return HttpResponseRedirect(reverse("console:case", args=[report.id]) + "#referral-email")
+    return send_to_agency(
+        request,
+        report,
+        lambda agency: referral_email_send(actor=user, report=report, agency=agency),
+        PackageRefused,
+        "referral-email",
+    )

@@ -8,8 +8,9 @@ import functools
 import uuid
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.urls import reverse
 
 from tipline.cases.access import ReportNotFound, report_for_staff
 from tipline.cases.models import Report
@@ -47,6 +48,29 @@ def with_report(view: ReportView) -> Callable[[HttpRequest, uuid.UUID], HttpResp
         return view(request, user, report)
 
     return wrapped
+
+
+MAX_AGENCY = 200  # longer than any configured agency key; refused before any look-up
+
+
+def send_to_agency(
+    request: HttpRequest,
+    report: Report,
+    send: Callable[[str], object],
+    refusal: type[Exception],
+    anchor: str,
+) -> HttpResponse:
+    """The shape shared by every "send this referral to the agency chosen in the form" button:
+    the agency from the POST, the action's refusal shown as the refused page, and back to the
+    case at the delivery's section (``anchor``)."""
+    agency = request.POST.get("agency", "")
+    if len(agency) > MAX_AGENCY:
+        return refused(request, report, "no such agency")
+    try:
+        send(agency)
+    except refusal as reason:
+        return refused(request, report, str(reason))
+    return HttpResponseRedirect(reverse("console:case", args=[report.id]) + f"#{anchor}")
 
 
 def no_store(response: HttpResponse) -> HttpResponse:
