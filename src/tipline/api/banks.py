@@ -28,7 +28,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from tipline.api.bearer import authenticate
+from tipline.api.bearer import with_credential
 from tipline.audit.chain import record
 from tipline.matching import banks
 from tipline.matching.exporters import export_vics
@@ -78,10 +78,8 @@ def _served(credential: ApiCredential, bank: HashBank, what: str, count: int) ->
 
 
 @require_GET
-def changes(request: HttpRequest, name: str) -> JsonResponse:
-    credential = authenticate(request, scope=Scope.HASHES)
-    if isinstance(credential, JsonResponse):
-        return credential
+@with_credential(Scope.HASHES)
+def changes(request: HttpRequest, credential: ApiCredential, name: str) -> HttpResponse:
     bank = _shared_bank(name)
     if bank is None:
         return JsonResponse(NOT_FOUND, status=404)
@@ -178,10 +176,8 @@ def _compact(
 
 
 @require_GET
-def vics(request: HttpRequest, name: str) -> HttpResponse:
-    credential = authenticate(request, scope=Scope.HASHES)
-    if isinstance(credential, JsonResponse):
-        return credential
+@with_credential(Scope.HASHES)
+def vics(request: HttpRequest, credential: ApiCredential, name: str) -> HttpResponse:
     bank = _shared_bank(name)
     if bank is None:
         return JsonResponse(NOT_FOUND, status=404)

@@ -12,19 +12,19 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from tipline.api.bearer import authenticate
+from tipline.api.bearer import with_credential
 from tipline.api.parsing import BadBody, json_object, multipart_body, to_form_data
 from tipline.api.views import REPORT_FIELDS, _idempotency_key
 from tipline.cases import categories
 from tipline.cases.sealing import KeyDestroyed
 from tipline.evidence.validate import validate_uploads
 from tipline.partnerapi import reports
-from tipline.partners.models import Scope
+from tipline.partners.models import ApiCredential, Scope
 from tipline.web.report_forms import ReportForm
 
 REFERENCE = reports.REFERENCE
@@ -87,10 +87,8 @@ def _items(body: dict[str, Any]) -> list[Any]:
 
 @csrf_exempt
 @require_POST
-def submit(request: HttpRequest) -> JsonResponse:
-    credential = authenticate(request, scope=Scope.REPORTS)
-    if isinstance(credential, JsonResponse):
-        return credential
+@with_credential(Scope.REPORTS)
+def submit(request: HttpRequest, credential: ApiCredential) -> HttpResponse:
     try:
         raw_items = _items(json_object(request))
     except BadBody as exc:
@@ -140,10 +138,8 @@ def _status(link: Any) -> dict[str, Any]:
 
 
 @require_GET
-def report(request: HttpRequest, report_id: str) -> JsonResponse:
-    credential = authenticate(request, scope=Scope.REPORTS)
-    if isinstance(credential, JsonResponse):
-        return credential
+@with_credential(Scope.REPORTS)
+def report(request: HttpRequest, credential: ApiCredential, report_id: str) -> HttpResponse:
     try:
         link = reports.partner_report_for(credential=credential, report_id=report_id)
     except reports.PartnerReportNotFound:
@@ -153,10 +149,8 @@ def report(request: HttpRequest, report_id: str) -> JsonResponse:
 
 @csrf_exempt
 @require_POST
-def files(request: HttpRequest, report_id: str) -> JsonResponse:
-    credential = authenticate(request, scope=Scope.REPORTS)
-    if isinstance(credential, JsonResponse):
-        return credential
+@with_credential(Scope.REPORTS)
+def files(request: HttpRequest, credential: ApiCredential, report_id: str) -> HttpResponse:
     try:
         link = reports.partner_report_for(credential=credential, report_id=report_id)
     except reports.PartnerReportNotFound:
