@@ -180,28 +180,48 @@ def test_a_failure_midway_retracts_the_half_sent_report(live_server: Any) -> Non
 
 @pytest.mark.django_db
 def test_the_command_takes_the_service_from_the_agencys_settings() -> None:
-    """Without --endpoint/--username, `referral submit-cybertipline` uses the agency's API
-    address and the environment variable its credential reference names (USER:PASSWORD)."""
+    """Without --endpoint/--username, `referral submit-cybertipline` uses the API address and
+    the USER:PASSWORD in the environment variable named by an agency reached by the API; an
+    agency delivered to otherwise is refused, and an override needs both options."""
     from django.core.management.base import CommandError
 
     from tests.outputs.helpers import agency
-    from tipline.outputs.management.commands.referral import _service_settings
+    from tipline.cases.models import AgencyDelivery
+    from tipline.outputs.management.commands.referral import _service
 
     row = agency()
     row.api_url, row.api_credential = "https://report.example.org/ispws", "NCMEC_API"
     row.save(update_fields=["api_url", "api_credential"])
     options = {"agency": row.name, "endpoint": None, "username": None}
-    assert _service_settings(options, {"NCMEC_API": "esp-42:s3cret:with:colons"}) == (
+    environ = {"NCMEC_API": "esp-42:s3cret:with:colons"}
+    with pytest.raises(cybertipline.SubmitRefused, match="does not take reports"):
+        _service(options, environ)  # its delivery is e-mail: the API address is not used
+    row.delivery = AgencyDelivery.API
+    row.save(update_fields=["delivery"])
+    service = _service(options, environ)
+    assert (service.base_url, service.username, service.password) == (
         "https://report.example.org/ispws",
         "esp-42",
         "s3cret:with:colons",
     )
-    with pytest.raises(CommandError, match="NCMEC_API"):
-        _service_settings(options, {})
+    with pytest.raises(cybertipline.SubmitRefused, match="NCMEC_API"):
+        _service(options, {})
     explicit = {**options, "endpoint": "https://other.example/ispws", "username": "me"}
     with pytest.raises(CommandError, match="TIPLINE_CYBERTIPLINE_PASSWORD"):
-        _service_settings(explicit, {"NCMEC_API": "esp-42:x"})
-    assert _service_settings(explicit, {"TIPLINE_CYBERTIPLINE_PASSWORD": "p"})[1:] == ("me", "p")
+        _service(explicit, environ)
+    overridden = _service(explicit, {"TIPLINE_CYBERTIPLINE_PASSWORD": "p"})
+    assert (overridden.base_url, overridden.username, overridden.password) == (
+        "https://other.example/ispws",
+        "me",
+        "p",
+    )
+    with pytest.raises(CommandError, match="both --endpoint and --username"):
+        _service({**options, "endpoint": "https://other.example/ispws"}, environ)
+    with pytest.raises(cybertipline.SubmitRefused, match="https://"):
+        _service(
+            {**explicit, "endpoint": "http://other.example/ispws"},
+            {"TIPLINE_CYBERTIPLINE_PASSWORD": "p"},
+        )
 
 
 def _api_agency(live_server: Any, monkeypatch: pytest.MonkeyPatch, password: str = "") -> None:

@@ -388,16 +388,22 @@ def _deliver(
 # From the console: the agency's own settings, as the command line uses by default
 
 
+def check_endpoint(url: str) -> None:
+    """Credentials and evidence travel: https://, or plain http only to this machine (a test
+    service, or a tunnel's local end)."""
+    parts = urlsplit(url)
+    loopback = parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1")
+    if parts.scheme != "https" and not loopback:
+        raise SubmitRefused("the service's address must be https://")
+
+
 def agency_service(agency: str, environ: Mapping[str, str]) -> Service:
     """The service of an agency whose delivery is the CyberTipline-compatible API: its API
     address, and the USER:PASSWORD held by the environment variable its credential names."""
     row = Agency.objects.filter(name=agency, delivery=AgencyDelivery.API).first()
     if row is None or not row.api_url:
         raise SubmitRefused(f"{agency} does not take reports through a CyberTipline-compatible API")
-    parts = urlsplit(row.api_url)
-    loopback = parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1")
-    if parts.scheme != "https" and not loopback:
-        raise SubmitRefused("the agency's API address must be https://")
+    check_endpoint(row.api_url)
     username, sep, password = environ.get(row.api_credential, "").partition(":")
     if not (row.api_credential and sep and username and password):
         raise SubmitRefused(

@@ -23,11 +23,10 @@ from argparse import ArgumentParser
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from django.core.management.base import BaseCommand, CommandError
 
-from tipline.cases.models import Agency, Report
+from tipline.cases.models import Report
 from tipline.crypto import age, minisign
 from tipline.outputs import actions, cybertipline
 from tipline.outputs.email_delivery import referral_email_queue
@@ -79,7 +78,8 @@ class Command(BaseCommand):
         cybertip.add_argument("--agency", required=True, help="the agency it was referred to")
         cybertip.add_argument(
             "--endpoint",
-            help="the service's base URL, ending in /ispws (default: the agency's API address)",
+            help="the service's base URL, ending in /ispws, with --username (default: the API "
+            "address of an agency reached by the API)",
         )
         cybertip.add_argument(
             "--username",
@@ -153,14 +153,8 @@ class Command(BaseCommand):
             report = Report.objects.get(pk=uuid.UUID(options["report_id"]))
         except (ValueError, Report.DoesNotExist):
             raise CommandError(f"no report {options['report_id']}") from None
-        endpoint, username, password = _service_settings(options, os.environ)
-        parts = urlsplit(endpoint)
-        loopback = parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1")
-        if parts.scheme != "https" and not loopback:
-            # Plain http only to this machine (a test service, or a tunnel's local end).
-            raise CommandError("the endpoint must be https:// (credentials and evidence travel)")
-        service = cybertipline.Service(base_url=endpoint, username=username, password=password)
         try:
+            service = _service(options, os.environ)
             submitted = cybertipline.referral_submit(
                 actor=actions.CLI, report=report, agency=options["agency"], service=service
             )
@@ -215,23 +209,19 @@ class Command(BaseCommand):
         self.stdout.write("package verified: signature, manifest and schema")
 
 
-def _service_settings(options: dict[str, Any], environ: Mapping[str, str]) -> tuple[str, str, str]:
-    """Endpoint, user name and password: from the command line and TIPLINE_CYBERTIPLINE_PASSWORD,
-    or else from the agency's settings (API address, and the environment variable its credential
-    reference names, holding USER:PASSWORD). Secrets never come from the command line."""
-    agency = Agency.objects.filter(name=options["agency"]).first()
-    endpoint = options.get("endpoint") or (agency.api_url if agency else "")
-    if not endpoint:
-        raise CommandError("give --endpoint, or set the agency's API address")
-    if options.get("username"):
-        password = environ.get(PASSWORD_ENV, "")
-        if not password:
-            raise CommandError(f"set {PASSWORD_ENV} to the service's password")
-        return endpoint, options["username"], password
-    reference = agency.api_credential if agency else ""
-    if not reference:
-        raise CommandError("give --username, or set the agency's credential reference")
-    username, sep, password = environ.get(reference, "").partition(":")
-    if not (sep and username and password):
-        raise CommandError(f"set the environment variable {reference} to USER:PASSWORD")
-    return endpoint, username, password
+def _service(options: dict[str, Any], environ: Mapping[str, str]) -> cybertipline.Service:
+    """Both --endpoint and --username (password in TIPLINE_CYBERTIPLINE_PASSWORD), or neither:
+    then the agency's own settings, which only an agency reached by the API has
+    (``cybertipline.agency_service``). Secrets never come from the command line."""
+    endpoint, username = options.get("endpoint"), options.get("username")
+    if not endpoint and not username:
+        return cybertipline.agency_service(options["agency"], environ)
+    if not (endpoint and username):
+        raise CommandError(
+            "give both --endpoint and --username, or neither (the agency's settings)"
+        )
+    password = environ.get(PASSWORD_ENV, "")
+    if not password:
+        raise CommandError(f"set {PASSWORD_ENV} to the service's password")
+    cybertipline.check_endpoint(endpoint)
+    return cybertipline.Service(base_url=endpoint, username=username, password=password)
