@@ -140,6 +140,16 @@ def test_a_full_evidence_disk_answers_503_and_loses_nothing(
 RECEIPT = re.compile(r'id="receipt"[^>]*>([0-9A-Z-]{19})<')
 
 
+def _report_with_image(server: LiveServer, lang: str, name: str, colour: str) -> httpx.Response:
+    """The public form, in ``lang``, with one PNG of ``colour``."""
+    return httpx.post(
+        f"{server.url}/{lang}/report/cyberstalking/",
+        data=form(),
+        files=[("attachments", (name, png_bytes(colour=colour), "image/png"))],
+        timeout=60,
+    )
+
+
 def test_a_full_data_directory_under_a_running_server(tmp_path: Path) -> None:
     """The whole data directory (SQLite database, evidence, keys) on a small disk that fills up
     under `tipline serve`: 503s while it is full, every acknowledged report still opens, and the
@@ -150,12 +160,7 @@ def test_a_full_data_directory_under_a_running_server(tmp_path: Path) -> None:
         server.setup()
         server.start(workers=1)
         receipts = []
-        web = httpx.post(
-            server.url + "/en/report/cyberstalking/",
-            data=form(),
-            files=[("attachments", ("a.png", png_bytes(colour="red"), "image/png"))],
-            timeout=60,
-        )
+        web = _report_with_image(server, "en", "a.png", "red")
         assert web.status_code == 200
         receipts.append(RECEIPT.search(web.text).group(1))  # type: ignore[union-attr]
         api_body = {"category": "cyberstalking", "what_happened": "Messages every night."}
@@ -174,12 +179,7 @@ def test_a_full_data_directory_under_a_running_server(tmp_path: Path) -> None:
         else:
             assert down_api.status_code == 201
             receipts.append(down_api.json()["receipt"])
-        down_web = httpx.post(
-            server.url + "/fr/report/cyberstalking/",
-            data=form(),
-            files=[("attachments", ("b.png", png_bytes(colour="blue"), "image/png"))],
-            timeout=60,
-        )
+        down_web = _report_with_image(server, "fr", "b.png", "blue")
         assert down_web.status_code == 503
         assert "Pas envoyé" in down_web.text
         multipart = httpx.post(
@@ -201,12 +201,7 @@ def test_a_full_data_directory_under_a_running_server(tmp_path: Path) -> None:
         again = httpx.post(server.url + "/api/v1/reports", json=api_body, timeout=60)
         assert again.status_code == 201
         receipts.append(again.json()["receipt"])
-        web_again = httpx.post(
-            server.url + "/en/report/cyberstalking/",
-            data=form(),
-            files=[("attachments", ("b.png", png_bytes(colour="blue"), "image/png"))],
-            timeout=60,
-        )
+        web_again = _report_with_image(server, "en", "b.png", "blue")
         assert web_again.status_code == 200
         for receipt in receipts:
             status = httpx.post(

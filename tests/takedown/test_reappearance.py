@@ -44,6 +44,19 @@ def _removed(report: Report, web_server: HttpServer) -> TrackedUrl:
     return tracked
 
 
+def _removed_with_file(url: str, web_server: HttpServer) -> tuple[Report, TrackedUrl]:
+    """A platform's report of ``url`` with an image (the public never uploads), hashed by the
+    worker, its address removed after the notice."""
+    first = factories.report(
+        "csam",
+        details={"urls": [url]},
+        uploads=[factories.upload("a.png", IMAGE)],
+        channel=Channel.PARTNER,
+    ).report
+    factories.run_tasks(first)
+    return first, _removed(first, web_server)
+
+
 def _later(urls: list[str], uploads: tuple[object, ...] = (), channel: str = Channel.API) -> Report:
     """A later report, and the worker's triage of it; returns it after the re-appearance task."""
     later = factories.report("csam", details={"urls": urls}, uploads=uploads, channel=channel)
@@ -117,14 +130,7 @@ def test_a_later_report_with_a_file_of_the_same_hash_reopens_tracking(
     smtp_server: SmtpServer,
     web_server: HttpServer,
 ) -> None:
-    first = factories.report(
-        "csam",
-        details={"urls": [hosted["one"]]},
-        uploads=[factories.upload("a.png", IMAGE)],
-        channel=Channel.PARTNER,  # a platform's report carries files; the public never uploads
-    ).report
-    factories.run_tasks(first)
-    tracked = _removed(first, web_server)
+    first, tracked = _removed_with_file(hosted["one"], web_server)
     later = _later([], uploads=(factories.upload("b.png", IMAGE),), channel=Channel.HOTLINE)
     tracked.refresh_from_db()
     assert tracked.state == UrlState.ONLINE
@@ -139,14 +145,7 @@ def test_a_different_file_or_an_unrelated_report_reopens_nothing(
     smtp_server: SmtpServer,
     web_server: HttpServer,
 ) -> None:
-    first = factories.report(
-        "csam",
-        details={"urls": [hosted["one"]]},
-        uploads=[factories.upload("a.png", IMAGE)],
-        channel=Channel.PARTNER,  # a platform's report carries files; the public never uploads
-    ).report
-    factories.run_tasks(first)
-    tracked = _removed(first, web_server)
+    _first, tracked = _removed_with_file(hosted["one"], web_server)
     _later(
         ["http://elsewhere.example/folder/1"],
         uploads=(factories.upload("c.png"),),
