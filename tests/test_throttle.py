@@ -40,6 +40,14 @@ def _fast_argon2(settings: LazySettings) -> None:
     settings.TIPLINE_LOCKER_ARGON2 = {"time_cost": 1, "memory_kib": 8, "parallelism": 1}
 
 
+@pytest.fixture(autouse=True)
+def _one_minute(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every attempt of a test falls in one minute: on a busy machine a test of a few hundred
+    guesses crossed a minute's boundary and got a second budget (24 checked, not 12)."""
+    minute = throttle._window()
+    monkeypatch.setattr(throttle, "_window", lambda: minute)
+
+
 @pytest.fixture
 def shipped_limits(settings: LazySettings) -> None:
     """The limits a deployment gets by default (tests/settings.py raises them for other tests)."""
