@@ -112,3 +112,13 @@ def use_bucket(settings: LazySettings, server: SeaweedS3) -> SeaweedS3Bucket:
     settings.TIPLINE_S3_PREFIX = "evidence"
     settings.TIPLINE_S3_CREDENTIALS_FILE = str(server.credentials_file)
     return SeaweedS3Bucket(server=server, bucket=bucket)
+
+
+@pytest.fixture
+def one_minute(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every throttled attempt of the test falls in one minute: on a busy machine a test of a
+    few hundred guesses crossed a minute's boundary and got a second budget (24 checked, not 12)."""
+    from tipline import throttle
+
+    minute = throttle._window()
+    monkeypatch.setattr(throttle, "_window", lambda: minute)

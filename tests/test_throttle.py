@@ -34,18 +34,13 @@ from tipline.crypto import passphrase as pp
 from tipline.locker import actions, sessions
 from tipline.locker.models import OpenThrottle
 
+pytestmark = pytest.mark.usefixtures("one_minute")
+
 
 @pytest.fixture(autouse=True)
 def _fast_argon2(settings: LazySettings) -> None:
     settings.TIPLINE_LOCKER_ARGON2 = {"time_cost": 1, "memory_kib": 8, "parallelism": 1}
 
-
-@pytest.fixture(autouse=True)
-def _one_minute(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every attempt of a test falls in one minute: on a busy machine a test of a few hundred
-    guesses crossed a minute's boundary and got a second budget (24 checked, not 12)."""
-    minute = throttle._window()
-    monkeypatch.setattr(throttle, "_window", lambda: minute)
 
 
 @pytest.fixture

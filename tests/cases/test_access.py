@@ -28,6 +28,7 @@ def test_another_reports_receipt_never_opens_this_one() -> None:
     assert report_by_receipt(second.receipt).id != first.report.id
 
 
+@pytest.mark.usefixtures("one_minute")
 def test_guessing_is_throttled_in_the_bucket_even_for_a_right_receipt(
     settings: LazySettings,
 ) -> None:

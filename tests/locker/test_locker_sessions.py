@@ -210,6 +210,7 @@ def test_neutral_title_replaces_the_tab_title(client: Client) -> None:
     assert too_long.status_code == 400
 
 
+@pytest.mark.usefixtures("one_minute")
 def test_failed_opens_are_throttled_in_the_bucket_before_argon2_runs(
     client: Client, settings: LazySettings
 ) -> None:
