@@ -56,6 +56,16 @@ EXAMPLES = {
     "fr.imminent.meeting_today_grammar": "elle doit le rejoindre ce soir",
     "fr.self_harm.act_done": "elle a avale toutes les pilules",
     "fr.self_harm.no_will_to_live": "il n'a plus envie de vivre",
+    "fr.threat.body_harm": "je te casse les deux jambes",
+    "fr.threat.property": "je crame ta bagnole",
+    "fr.threat.veiled_fate": "ta soeur va prendre une balle",
+    "fr.imminent.here_now": "il est a cinq minutes de chez nous",
+    "fr.self_harm.goodbye_now": "c'est ma derniere nuit, pardon a tous",
+    "fr.self_harm.high_place_now": "il est sur le toit et dit qu'il va sauter",
+    "hi.threat.compound_future": "tera murder kar dunga",
+    "hi.threat.compound_future_deva": "तेरे भाई के टुकड़े-टुकड़े कर दूंगा",
+    "hi.imminent.here_now": "wo gate ke bahar khada hai",
+    "hi.self_harm.more_forms": "aaj raat pankhe se latak jaungi",
 }
 
 
