@@ -196,6 +196,8 @@ EXAMPLES = {
     "en.self_harm.means_ready": "the tablets are lined up in front of me",
     "en.self_harm.wants_it_to_stop": "I just want it all to stop",
     "en.self_harm.injury_habit": "he has been cutting his arms again",
+    "en.threat.intent_violence_more": "he says he'll fuck her up on the bus",
+    "en.threat.passive_future": "you and your whole family are getting wiped out",
 }
 
 

@@ -66,6 +66,7 @@ EXAMPLES = {
     "hi.threat.compound_future_deva": "तेरे भाई के टुकड़े-टुकड़े कर दूंगा",
     "hi.imminent.here_now": "wo gate ke bahar khada hai",
     "hi.self_harm.more_forms": "aaj raat pankhe se latak jaungi",
+    "fr.threat.clitic_infinitive": "il va l'attendre a la sortie et la defigurer",
 }
 
 
