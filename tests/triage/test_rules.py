@@ -198,6 +198,7 @@ EXAMPLES = {
     "en.self_harm.injury_habit": "he has been cutting his arms again",
     "en.threat.intent_violence_more": "he says he'll fuck her up on the bus",
     "en.threat.passive_future": "you and your whole family are getting wiped out",
+    "en.sextortion.more_money": "they want another 500 by midnight",
 }
 
 

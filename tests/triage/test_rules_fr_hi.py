@@ -67,6 +67,10 @@ EXAMPLES = {
     "hi.imminent.here_now": "wo gate ke bahar khada hai",
     "hi.self_harm.more_forms": "aaj raat pankhe se latak jaungi",
     "fr.threat.clitic_infinitive": "il va l'attendre a la sortie et la defigurer",
+    "fr.self_harm.means_tonight": "il a une corde dans sa chambre et dit que c'est pour cette nuit",
+    "fr.self_harm.giving_away": "il donne ses affaires et dit qu'il n'en aura plus besoin",
+    "hi.self_harm.goodbye_means": "usne alvida ka message bheja aur goliyan kha li",
+    "hi.sextortion.threat_named": "wo photos daalne ki dhamki de rahe hain",
 }
 
 
