@@ -199,6 +199,7 @@ EXAMPLES = {
     "en.threat.intent_violence_more": "he says he'll fuck her up on the bus",
     "en.threat.passive_future": "you and your whole family are getting wiped out",
     "en.sextortion.more_money": "they want another 500 by midnight",
+    "en.threat.intent_slang": "imma kill you when i see you",
 }
 
 
