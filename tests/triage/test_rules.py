@@ -200,6 +200,8 @@ EXAMPLES = {
     "en.threat.passive_future": "you and your whole family are getting wiped out",
     "en.sextortion.more_money": "they want another 500 by midnight",
     "en.threat.intent_slang": "imma kill you when i see you",
+    "en.threat.reported": "he threatened my life on the phone",
+    "en.threat.face": "he threatened to throw acid in my face",
 }
 
 

@@ -72,8 +72,12 @@ EXAMPLES = {
     "hi.self_harm.goodbye_means": "usne alvida ka message bheja aur goliyan kha li",
     "hi.sextortion.threat_named": "wo photos daalne ki dhamki de rahe hain",
     "hi.threat.idioms": "tujhe maar ke hi dum lunga",
-    "hi.threat.idioms_deva": "तुझे मार के ही दम लूंगा",
+    "hi.threat.idioms_deva": "तेरी लाश भी नहीं मिलेगी",
     "hi.self_harm.high_place_now": "wo chhat pe hai aur keh raha hai ki kood jayega",
+    "hi.sextortion.money_demand": "wo 5000 rupaye maang raha hai",
+    "fr.threat.sms_forms": "jte plante",
+    "fr.threat.reported": "il m'a menacee de mort",
+    "fr.self_harm.injury": "elle se griffe les bras jusqu'au sang",
 }
 
 
