@@ -78,6 +78,7 @@ EXAMPLES = {
     "fr.threat.sms_forms": "jte plante",
     "fr.threat.reported": "il m'a menacee de mort",
     "fr.self_harm.injury": "elle se griffe les bras jusqu'au sang",
+    "fr.threat.your_turn": "des photos de couteaux avec ecrit : bientot ton tour.",
 }
 
 
