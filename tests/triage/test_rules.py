@@ -202,6 +202,8 @@ EXAMPLES = {
     "en.threat.intent_slang": "imma kill you when i see you",
     "en.threat.reported": "he threatened my life on the phone",
     "en.threat.face": "he threatened to throw acid in my face",
+    "en.imminent.with_adult_now": "she is with a man from discord at a motel right now",
+    "en.self_harm.goodbye_place": "he posted I love you all and his location is the train bridge",
 }
 
 

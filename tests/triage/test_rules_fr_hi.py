@@ -79,6 +79,11 @@ EXAMPLES = {
     "fr.threat.reported": "il m'a menacee de mort",
     "fr.self_harm.injury": "elle se griffe les bras jusqu'au sang",
     "fr.threat.your_turn": "des photos de couteaux avec ecrit : bientot ton tour.",
+    "fr.imminent.with_adult_now": "elle est avec un homme de discord a l'hotel en ce moment",
+    "fr.self_harm.goodbye_place": "il a ecrit pardon, je vous aime tous, il est pres des rails",
+    "fr.sextortion.send_images": "ils envoient la video a son college",
+    "hi.imminent.with_adult_now": "beti abhi us aadmi ke saath hotel mein hai",
+    "hi.self_harm.goodbye_place": "usne alvida likha aur wo railway track ke paas hai",
 }
 
 
