@@ -79,6 +79,7 @@ EXAMPLES = {
     "fr.threat.reported": "il m'a menacee de mort",
     "fr.self_harm.injury": "elle se griffe les bras jusqu'au sang",
     "fr.threat.your_turn": "des photos de couteaux avec ecrit : bientot ton tour.",
+    "fr.threat.veiled_fate_more": "celui qui a balance va se faire casser les jambes",
     "fr.imminent.with_adult_now": "elle est avec un homme de discord a l'hotel en ce moment",
     "fr.self_harm.goodbye_place": "il a ecrit pardon, je vous aime tous, il est pres des rails",
     "fr.sextortion.send_images": "ils envoient la video a son college",
