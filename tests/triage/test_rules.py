@@ -187,6 +187,23 @@ EXAMPLES = {
     "en.self_harm.act_done": "she says she has taken all the tablets",
     "en.self_harm.not_want_to_live": "he doesn't want to be alive anymore",
     "en.imminent.meeting_today_grammar": "the man from the game is picking her up tonight",
+    "en.threat.body_harm": "pay me or I break both your arms",
+    "en.threat.intent_with_object": "I am going to put every one of you in the ground",
+    "en.threat.veiled_fate": "you won't make it to graduation",
+    "en.imminent.here_now": "he is banging on our front door",
+    "en.self_harm.burden": "everyone would be happier if he wasn't around",
+    "en.self_harm.goodbye_now": "this is my last night, sorry to everyone",
+    "en.self_harm.means_ready": "the tablets are lined up in front of me",
+    "en.self_harm.wants_it_to_stop": "I just want it all to stop",
+    "en.self_harm.injury_habit": "he has been cutting his arms again",
+    "en.threat.intent_violence_more": "he says he'll fuck her up on the bus",
+    "en.threat.passive_future": "you and your whole family are getting wiped out",
+    "en.sextortion.more_money": "they want another 500 by midnight",
+    "en.threat.intent_slang": "imma kill you when i see you",
+    "en.threat.reported": "he threatened my life on the phone",
+    "en.threat.face": "he threatened to throw acid in my face",
+    "en.imminent.with_adult_now": "she is with a man from discord at a motel right now",
+    "en.self_harm.goodbye_place": "he posted I love you all and his location is the train bridge",
 }
 
 
