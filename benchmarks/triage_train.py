@@ -3,17 +3,27 @@ and scoring p50 for a ~2 KB report with the rules alone and with the rules plus 
 
 Reports are synthetic sentences describing behaviour (``tipline.triage.synthetic``), ~500
 characters each; the rules score each first (their signals are features), as training does.
-Baseline measured in the same run: the rules alone on the same 2 KB text.
+Baselines measured in the same run: the rules alone on the same 2 KB text (scoring), and the
+rules' pass over the training texts (a fixed reference step: its code does not change with the
+learning layer's, so ``training_to_rules_pass`` compares runs made at different loads).
+``--learned FILE`` trains with another copy of ``triage/learned.py`` (for example the previous
+commit's, from ``git show``) so that before and after are measured back to back on the same
+texts; ``--profile`` prints where training spends its time.
 
-    .venv/bin/python benchmarks/triage_train.py [--reports 100000] [--json]
+    .venv/bin/python benchmarks/triage_train.py [--reports 100000] [--json] [--profile]
+        [--learned /tmp/learned_before.py]
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
+import importlib.util
+import io
 import json
 import os
 import platform
+import pstats
 import statistics
 import sys
 import time
@@ -27,9 +37,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--reports", type=int, default=100_000)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--profile", action="store_true", help="cProfile training (to stderr)")
+    parser.add_argument("--learned", type=Path, help="train with this copy of learned.py")
     args = parser.parse_args()
 
     from tipline.triage import engine, learned, synthetic
+
+    if args.learned:
+        spec = importlib.util.spec_from_file_location("learned_under_test", args.learned)
+        assert spec is not None
+        assert spec.loader is not None
+        learned = importlib.util.module_from_spec(spec)  # type: ignore[assignment]
+        sys.modules[spec.name] = learned  # dataclasses look their module up by name
+        spec.loader.exec_module(learned)
 
     rules = engine.Engine.from_files(
         sorted((engine.DATA / "rules").glob("*.yaml")), engine.DATA / "scoring.yaml"
@@ -41,9 +61,17 @@ def main() -> None:
     ]
     rule_seconds = time.perf_counter() - started
     sys.stderr.write(f"rules scored {len(examples)} reports in {rule_seconds:.1f} s\n")
+    profiler = cProfile.Profile() if args.profile else None
     started = time.perf_counter()
+    if profiler is not None:
+        profiler.enable()
     model = learned.train(examples, version="bench")
     train_seconds = time.perf_counter() - started
+    if profiler is not None:
+        profiler.disable()
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(40)
+        sys.stderr.write(out.getvalue())
     sys.stderr.write(f"trained in {train_seconds:.1f} s\n")
     size = len(model.to_bytes())
 
@@ -59,6 +87,7 @@ def main() -> None:
         model_times.append(t2 - t0)
     figures = {
         "reports": args.reports,
+        "learned": str(args.learned) if args.learned else "triage/learned.py",
         "rules_scoring_s": round(rule_seconds, 1),
         "training_s": round(train_seconds, 1),
         "total_s": round(rule_seconds + train_seconds, 1),
@@ -73,6 +102,7 @@ def main() -> None:
         f"Python {platform.python_version()}",
         "load_average": [round(x, 2) for x in os.getloadavg()],
     }
+    figures["training_to_rules_pass"] = round(train_seconds / rule_seconds, 2)
     figures["ratio_model_to_rules"] = round(
         figures["score_2kb_p50_ms_rules_and_model"] / figures["score_2kb_p50_ms_rules"], 2
     )

@@ -223,25 +223,25 @@ def _char_vocabulary(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
 
     Document frequencies are merged a chunk at a time, so memory follows the number of distinct
     n-grams, not the number of texts. IDF is scikit-learn's smoothed one, ln((1+n)/(1+df)) + 1.
+    Per chunk: one sort of its n-gram occurrences (``distinct``), then a sparse matrix that sums
+    each text's repeats (``counted``); a text's distinct n-grams are its row's columns.
     """
     keys = np.zeros(0, dtype=np.uint64)
     frequencies = np.zeros(0, dtype=np.float64)
-    pending: list[np.ndarray] = []
-
-    def merge() -> None:
-        nonlocal keys, frequencies
-        joined = np.concatenate([keys, *pending])
-        weights = np.concatenate([frequencies, np.ones(len(joined) - len(keys))])
-        keys, inverse = np.unique(joined, return_inverse=True)
-        frequencies = np.bincount(inverse, weights=weights)
-        pending.clear()
-
     for at in range(0, len(texts), CHUNK):
-        _owners, hashes, _counts = char_ngrams.batch(list(texts[at : at + CHUNK]))
-        pending.append(hashes)  # distinct per text: each occurrence is one text
-        merge()
-    if pending:
-        merge()
+        chunk = list(texts[at : at + CHUNK])
+        owners, hashes = char_ngrams.windows(chunk)
+        if len(hashes) == 0:
+            continue
+        unique, inverse = char_ngrams.distinct(hashes)
+        matrix = char_ngrams.counted(owners, inverse, len(chunk), len(unique))
+        found = np.bincount(matrix.indices, minlength=len(unique)).astype(np.float64)
+        # Merge into the running counts: both key arrays are sorted and distinct.
+        joined, inverse = char_ngrams.distinct(np.concatenate([keys, unique]))
+        frequencies = np.bincount(
+            inverse, weights=np.concatenate([frequencies, found]), minlength=len(joined)
+        )
+        keys = joined
     kept = frequencies >= MIN_DF
     keys, frequencies = keys[kept], frequencies[kept]
     if len(keys) > MAX_CHAR_FEATURES:
@@ -262,27 +262,31 @@ def _char_block(
 
 
 def _char_matrix(texts: Sequence[str], vocabulary: np.ndarray, idf: np.ndarray) -> Any:
-    """The texts' character block, as ``_char_block`` computes it for one text, a chunk at once."""
+    """The texts' character block, as ``_char_block`` computes it for one text, a chunk at once.
+
+    Each occurrence is looked up in the vocabulary first and the sparse matrix sums a text's
+    repeats of a column: no sort of every (text, n-gram) pair.
+    """
     from scipy import sparse
 
     parts = []
     for at in range(0, len(texts), CHUNK):
         chunk = list(texts[at : at + CHUNK])
-        owners, hashes, counts = char_ngrams.batch(chunk)
+        owners, hashes = char_ngrams.windows(chunk)
         positions, columns = char_ngrams.lookup(vocabulary, hashes)
-        rows = owners[positions]
-        values = (1.0 + np.log(counts[positions])) * idf[columns].astype(np.float64)
+        matrix = char_ngrams.counted(owners[positions], columns, len(chunk), len(vocabulary))
+        rows = np.repeat(np.arange(len(chunk)), np.diff(matrix.indptr))
+        values = (1.0 + np.log(matrix.data.astype(np.float64))) * idf[matrix.indices].astype(
+            np.float64
+        )
         norms = np.sqrt(np.bincount(rows, weights=values * values, minlength=len(chunk)))
         norms[norms == 0] = 1.0
-        parts.append(
-            sparse.csr_matrix(
-                (values / norms[rows], (rows, columns)), shape=(len(chunk), len(vocabulary))
-            )
-        )
+        matrix.data = (values / norms[rows]).astype(np.float32)
+        parts.append(matrix)
     if not parts:
         return sparse.csr_matrix((0, len(vocabulary)), dtype=np.float32)
-    matrix: Any = sparse.vstack(parts, format="csr").astype(np.float32)
-    return matrix
+    whole: Any = sparse.vstack(parts, format="csr")
+    return whole
 
 
 def _ordered(vocabulary: dict[str, Any]) -> tuple[str, ...]:
