@@ -6,12 +6,13 @@ characters each; the rules score each first (their signals are features), as tra
 Baselines measured in the same run: the rules alone on the same 2 KB text (scoring), and the
 rules' pass over the training texts (a fixed reference step: its code does not change with the
 learning layer's, so ``training_to_rules_pass`` compares runs made at different loads).
-``--learned FILE`` trains with another copy of ``triage/learned.py`` (for example the previous
-commit's, from ``git show``) so that before and after are measured back to back on the same
-texts; ``--profile`` prints where training spends its time.
+``--learned DIR/learned.py`` trains with another copy of ``triage/learned.py`` (and of
+``char_ngrams.py`` when one sits beside it), for example the previous commit's from ``git show``,
+so that before and after are measured back to back on the same texts; ``--profile`` prints
+where training spends its time.
 
     .venv/bin/python benchmarks/triage_train.py [--reports 100000] [--json] [--profile]
-        [--learned /tmp/learned_before.py]
+        [--learned /tmp/before/learned.py]
 """
 
 from __future__ import annotations
@@ -50,6 +51,14 @@ def main() -> None:
         learned = importlib.util.module_from_spec(spec)  # type: ignore[assignment]
         sys.modules[spec.name] = learned  # dataclasses look their module up by name
         spec.loader.exec_module(learned)
+        beside = args.learned.parent / "char_ngrams.py"  # that commit's n-gram hashing, if given
+        if beside.exists():
+            spec = importlib.util.spec_from_file_location("char_ngrams_under_test", beside)
+            assert spec is not None
+            assert spec.loader is not None
+            hashing = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(hashing)
+            learned.char_ngrams = hashing  # type: ignore[attr-defined]
 
     rules = engine.Engine.from_files(
         sorted((engine.DATA / "rules").glob("*.yaml")), engine.DATA / "scoring.yaml"
