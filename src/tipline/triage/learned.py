@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import io
 import math
+import os
 import re
 import warnings
 from collections import Counter
@@ -54,6 +55,9 @@ RAISE_CONFIDENCE = 0.6
 EXPLAIN_WORDS = 6
 _WORD = dict(analyzer="word", ngram_range=(1, 2), token_pattern=r"(?u)\b\w+\b")  # noqa: S106
 CHUNK = 2000  # documents whose n-gram hashes are merged into the counts at once
+# Threads for the SGD fits (one per tier at most). Training runs in the command line or in the
+# default worker's retention task, never in the triage worker, so it may use the machine.
+JOBS = max(1, min(len(TIER_ORDER), os.cpu_count() or 1))
 
 
 class TrainingRefused(Exception):
@@ -155,8 +159,7 @@ def fit(
     common: dict[str, Any] = {"min_df": MIN_DF, "sublinear_tf": True, "dtype": np.float32}
     words = TfidfVectorizer(**_WORD, **common, max_features=MAX_WORD_FEATURES)
     x_words = words.fit_transform(texts)
-    char_hashes, char_idf = _char_vocabulary(texts)
-    x_chars = _char_matrix(texts, char_hashes, char_idf)
+    char_hashes, char_idf, x_chars = _char_features(texts)
     rule_vocabulary = sorted({t for e in used for t in rule_tokens(e.rules)})
     rule_index = {t: i for i, t in enumerate(rule_vocabulary)}
     rows, cols = [], []
@@ -193,7 +196,11 @@ def fit(
     # About a million updates are enough for SGD to settle (scikit-learn's guidance): few passes
     # over a large set, more over a small one. This bounds training time at 100,000 reports.
     passes = max(5, min(30, math.ceil(1_000_000 / max(1, len(used)))))
-    base = SGDClassifier(loss="hinge", alpha=2e-5, max_iter=passes, tol=1e-4, random_state=seed)
+    # The per-tier (one-vs-rest) fits run in threads: scikit-learn draws each fit's seed before
+    # it starts, so the model is the same with one thread or several.
+    base = SGDClassifier(
+        loss="hinge", alpha=2e-5, max_iter=passes, tol=1e-4, random_state=seed, n_jobs=JOBS
+    )
     calibrated = CalibratedClassifierCV(base, method="sigmoid", cv=3, ensemble=False)
     with warnings.catch_warnings():
         # SGD's passes are a fixed budget (training time is bounded); not converging fully
@@ -218,26 +225,55 @@ def fit(
     return model, sklearn_probabilities
 
 
-def _char_vocabulary(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-    """The hashes of character n-grams in at least MIN_DF texts (sorted), and their IDF.
+@dataclass(frozen=True)
+class _Counted:
+    """One chunk's character n-grams: its distinct hashes and a texts x hashes count matrix."""
 
-    Document frequencies are merged a chunk at a time, so memory follows the number of distinct
-    n-grams, not the number of texts. IDF is scikit-learn's smoothed one, ln((1+n)/(1+df)) + 1.
-    Per chunk: one sort of its n-gram occurrences (``distinct``), then a sparse matrix that sums
-    each text's repeats (``counted``); a text's distinct n-grams are its row's columns.
+    hashes: np.ndarray
+    counts: Any  # CSR, columns index ``hashes``
+
+
+def _count_chunk(texts: list[str]) -> _Counted:
+    owners, hashes = char_ngrams.windows(texts)
+    unique, inverse = char_ngrams.distinct(hashes)
+    return _Counted(unique, char_ngrams.counted(owners, inverse, len(texts), len(unique)))
+
+
+def _char_features(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, Any]:
+    """The character vocabulary (sorted hashes in at least MIN_DF texts), its IDF, and the texts'
+    character block: ``_char_vocabulary`` then ``_char_matrix``, cutting each text into n-grams
+    once instead of twice.
+
+    Each chunk's counts are kept (8 bytes per distinct n-gram of a text, the size of the block
+    they become) and turned into vocabulary columns once the vocabulary is known.
     """
+    chunks = [_count_chunk(list(texts[at : at + CHUNK])) for at in range(0, len(texts), CHUNK)]
+    vocabulary, idf = _vocabulary(chunks, len(texts))
+    parts = []
+    while chunks:
+        chunk = chunks.pop(0)  # freed as it is converted
+        found, columns = char_ngrams.lookup(vocabulary, chunk.hashes)
+        where = np.full(len(chunk.hashes), -1, dtype=np.int64)
+        where[found] = columns
+        counts = chunk.counts
+        mapped = where[counts.indices]
+        rows = np.repeat(np.arange(counts.shape[0]), np.diff(counts.indptr))
+        keep = mapped >= 0
+        parts.append(
+            _weighted(rows[keep], mapped[keep], counts.data[keep], counts.shape[0], vocabulary, idf)
+        )
+    return vocabulary, idf, _stacked(parts, len(vocabulary))
+
+
+def _vocabulary(chunks: Sequence[_Counted], texts: int) -> tuple[np.ndarray, np.ndarray]:
+    """Merge the chunks' document frequencies; keep the n-grams in MIN_DF texts (at most
+    MAX_CHAR_FEATURES, the most frequent). IDF is scikit-learn's smoothed ln((1+n)/(1+df)) + 1."""
     keys = np.zeros(0, dtype=np.uint64)
     frequencies = np.zeros(0, dtype=np.float64)
-    for at in range(0, len(texts), CHUNK):
-        chunk = list(texts[at : at + CHUNK])
-        owners, hashes = char_ngrams.windows(chunk)
-        if len(hashes) == 0:
-            continue
-        unique, inverse = char_ngrams.distinct(hashes)
-        matrix = char_ngrams.counted(owners, inverse, len(chunk), len(unique))
-        found = np.bincount(matrix.indices, minlength=len(unique)).astype(np.float64)
+    for chunk in chunks:
+        found = np.bincount(chunk.counts.indices, minlength=len(chunk.hashes)).astype(np.float64)
         # Merge into the running counts: both key arrays are sorted and distinct.
-        joined, inverse = char_ngrams.distinct(np.concatenate([keys, unique]))
+        joined, inverse = char_ngrams.distinct(np.concatenate([keys, chunk.hashes]))
         frequencies = np.bincount(
             inverse, weights=np.concatenate([frequencies, found]), minlength=len(joined)
         )
@@ -247,8 +283,62 @@ def _char_vocabulary(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     if len(keys) > MAX_CHAR_FEATURES:
         top = np.sort(np.argsort(-frequencies, kind="stable")[:MAX_CHAR_FEATURES])
         keys, frequencies = keys[top], frequencies[top]
-    idf = np.log((1 + len(texts)) / (1 + frequencies)) + 1
+    idf = np.log((1 + texts) / (1 + frequencies)) + 1
     return keys, idf.astype(np.float32)
+
+
+def _weighted(
+    rows: np.ndarray,
+    columns: np.ndarray,
+    counts: np.ndarray,
+    texts: int,
+    vocabulary: np.ndarray,
+    idf: np.ndarray,
+) -> Any:
+    """L2-normalised sublinear TF-IDF rows from (row, column, count) sorted by row then column."""
+    from scipy import sparse
+
+    values = (1.0 + np.log(counts.astype(np.float64))) * idf[columns].astype(np.float64)
+    norms = np.sqrt(np.bincount(rows, weights=values * values, minlength=texts))
+    norms[norms == 0] = 1.0
+    indptr = np.zeros(texts + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=texts), out=indptr[1:])
+    return sparse.csr_matrix(
+        ((values / norms[rows]).astype(np.float32), columns.astype(np.int32), indptr),
+        shape=(texts, len(vocabulary)),
+    )
+
+
+def _stacked(parts: list[Any], width: int) -> Any:
+    """The chunks' rows as one CSR matrix, its arrays joined directly (no per-part checks)."""
+    from scipy import sparse
+
+    if not parts:
+        return sparse.csr_matrix((0, width), dtype=np.float32)
+    offsets = np.cumsum([0] + [p.nnz for p in parts])
+    indptr = np.concatenate(
+        [np.zeros(1, dtype=np.int64)]
+        + [p.indptr[1:] + at for p, at in zip(parts, offsets, strict=False)]
+    )
+    index_type = np.int32 if offsets[-1] < np.iinfo(np.int32).max else np.int64
+    return sparse.csr_matrix(
+        (
+            np.concatenate([p.data for p in parts]),
+            np.concatenate([p.indices for p in parts]).astype(index_type),
+            indptr.astype(index_type),
+        ),
+        shape=(sum(p.shape[0] for p in parts), width),
+    )
+
+
+def _char_vocabulary(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The hashes of character n-grams in at least MIN_DF texts (sorted), and their IDF.
+
+    Document frequencies are merged a chunk at a time, so memory follows the number of distinct
+    n-grams, not the number of texts.
+    """
+    chunks = [_count_chunk(list(texts[at : at + CHUNK])) for at in range(0, len(texts), CHUNK)]
+    return _vocabulary(chunks, len(texts))
 
 
 def _char_block(
@@ -264,29 +354,19 @@ def _char_block(
 def _char_matrix(texts: Sequence[str], vocabulary: np.ndarray, idf: np.ndarray) -> Any:
     """The texts' character block, as ``_char_block`` computes it for one text, a chunk at once.
 
-    Each occurrence is looked up in the vocabulary first and the sparse matrix sums a text's
-    repeats of a column: no sort of every (text, n-gram) pair.
+    Each occurrence is looked up in the vocabulary first and the repeats of a (text, column) are
+    counted with one sort (``counted``). Training uses ``_char_features``, which cuts the texts
+    once for both the vocabulary and this block; this is for texts after training.
     """
-    from scipy import sparse
-
     parts = []
     for at in range(0, len(texts), CHUNK):
         chunk = list(texts[at : at + CHUNK])
         owners, hashes = char_ngrams.windows(chunk)
         positions, columns = char_ngrams.lookup(vocabulary, hashes)
-        matrix = char_ngrams.counted(owners[positions], columns, len(chunk), len(vocabulary))
-        rows = np.repeat(np.arange(len(chunk)), np.diff(matrix.indptr))
-        values = (1.0 + np.log(matrix.data.astype(np.float64))) * idf[matrix.indices].astype(
-            np.float64
-        )
-        norms = np.sqrt(np.bincount(rows, weights=values * values, minlength=len(chunk)))
-        norms[norms == 0] = 1.0
-        matrix.data = (values / norms[rows]).astype(np.float32)
-        parts.append(matrix)
-    if not parts:
-        return sparse.csr_matrix((0, len(vocabulary)), dtype=np.float32)
-    whole: Any = sparse.vstack(parts, format="csr")
-    return whole
+        counts = char_ngrams.counted(owners[positions], columns, len(chunk), len(vocabulary))
+        rows = np.repeat(np.arange(len(chunk)), np.diff(counts.indptr))
+        parts.append(_weighted(rows, counts.indices, counts.data, len(chunk), vocabulary, idf))
+    return _stacked(parts, len(vocabulary))
 
 
 def _ordered(vocabulary: dict[str, Any]) -> tuple[str, ...]:
