@@ -147,14 +147,14 @@ def windows(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
 
 def distinct(hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(the sorted distinct hashes, each input's index among them): ``np.unique`` with
-    ``return_inverse``, done with one argsort (NumPy's own took seconds on a chunk's windows)."""
-    order = np.argsort(hashes)
-    ordered = hashes[order]
+    ``return_inverse``, done with a plain sort and a binary search. NumPy's vectorised sort is
+    several times faster than an argsort on n-grams, which repeat a lot (Zipf); on all-distinct
+    hashes the two ways cost about the same. (``np.unique`` itself took seconds on a chunk.)"""
+    ordered = np.sort(hashes)
     new = np.ones(len(ordered), dtype=bool)
     new[1:] = ordered[1:] != ordered[:-1]
-    inverse = np.empty(len(ordered), dtype=np.int32)
-    inverse[order] = np.cumsum(new) - 1
-    return ordered[new], inverse
+    unique = ordered[new]
+    return unique, np.searchsorted(unique, hashes).astype(np.int32)
 
 
 def counted(owners: np.ndarray, columns: np.ndarray, texts: int, width: int) -> Any:
