@@ -217,11 +217,13 @@ def _decision_context(
             if reason.rule != MODEL_WORD
         ],
         "model_words": [reason.quote for reason in case.reasons if reason.rule == MODEL_WORD],
-        # The legend names only the kinds of highlight the text holds.
+        # The legend names only the kinds of highlight the answers show (the thread's messages
+        # are not highlighted).
         "marked_kinds": {
-            MODEL if reason.rule == MODEL_WORD else RULE
-            for reason in case.reasons
-            if reason.segment and reason.end > reason.start
+            kind
+            for segment, marks in _marks(case).items()
+            if not segment.startswith("message:")
+            for _start, _end, kind in marks
         },
         "decision_rows": [decision_row(d) for d in case.decisions],
         "related": [
