@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from tests.browser.conftest import Watched, watch
+from tests.browser.test_accessibility import axe_source, run_axe
 from tests.browser.test_console_casework import create_analyst, sign_in_and_enrol
 from tests.browser.test_console_sign_in import check_console, shoot
 from tests.browser.test_console_triage import file_report
@@ -44,6 +45,7 @@ def test_the_right_tier_is_chosen_recorded_and_shown(
     expect(tier).to_have_value("")
     expect(form).to_contain_text("Leave as triaged")
     expect(form.locator("#id_right_tier-help")).to_be_visible()
+    assert run_axe(page, axe_source()) == [], "the case page with the decision form fails axe"
     tier.select_option("P2")
     page.get_by_label("Outcome").select_option("not_actionable")
     form.scroll_into_view_if_needed()
