@@ -23,7 +23,7 @@ from tipline.cases.models import Report, TriageModel, TriageModelSource, TriageR
 from tipline.cases.policies import NotAllowed
 from tipline.cases.states import Outcome, state_for
 from tipline.cases.tasks import retention_run, triage_report
-from tipline.triage import learned
+from tipline.triage import engine, learned
 from tipline.triage.tiers import Tier
 
 pytestmark = pytest.mark.django_db
@@ -288,7 +288,43 @@ def test_the_case_view_shows_the_model_apart_with_its_words_escaped() -> None:
     assert "<b>now</b>" not in text
     # The rules' highlights in the text stay the rules' own: the model's words are not among them.
     assert '<mark class="triage-span">lurking' not in text
+    # The model's words are highlighted in the report's text itself, as their own kind, and the
+    # legend says what each kind means.
+    answers = text[text.index('id="answers-heading"') :]
+    answers = answers[: answers.index("</section>")]
+    in_text = re.findall(r'<mark class="model-span" title="([^"]*)">([^<]*)</mark>', answers)
+    assert any("lurking" in words for _title, words in in_text)  # "lurking at the": n-grams join
+    assert all("learned model" in title for title, _word in in_text)
+    assert "<b>now</b>" not in answers
+    assert "&lt;b&gt;" in answers
+    legend = text[text.index('id="highlight-legend"') :]
+    assert "Blue, underlined" in legend[: legend.index("</div>")]
     triage_model.model_set_mode(actor=None, mode="on")
     triage_report.call(str(report.id))
     text = client.get(f"/console/reports/{report.id}/").content.decode()
     assert "On: it may raise the tier" in text
+
+
+def test_analysts_tier_corrections_are_what_the_model_learns() -> None:
+    """Regression guard for issue 20's label: a closing decision's ``right_tier`` wins."""
+    from tipline.cases.models import Decision
+    from tipline.cases.states import DecisionStatus
+
+    analyst = factories.staff("ana").user
+    # Every urgent report was closed as "not actionable" at P4 (today's rule teaches P4), but the
+    # analyst said P2 was right: with the corrections there are two tiers to learn, without none.
+    for report in decisions():
+        if report.tier == Tier.P2:
+            Report.objects.filter(pk=report.pk).update(tier=Tier.P4, outcome=Outcome.NOT_ACTIONABLE)
+            Decision.objects.create(
+                report=report,
+                outcome=Outcome.NOT_ACTIONABLE,
+                needs_second_review=False,
+                status=DecisionStatus.CONFIRMED,
+                proposed_by=analyst,
+                right_tier=Tier.P2,
+            )
+    row = triage_model.model_train(actor="cli", min_class=MIN)
+    assert row.classes == {"P2": 14, "P4": 14}
+    opinion = triage_model.open_model(row).opinion(URGENT[0], engine.score(URGENT[0]))
+    assert opinion.tier == Tier.P2

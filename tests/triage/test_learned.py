@@ -139,3 +139,38 @@ def test_batched_ngrams_are_each_texts_own() -> None:
         mine = owners == index
         assert list(hashes[mine]) == list(alone.hashes)
         assert list(counts[mine]) == list(alone.counts)
+
+
+MIXED = [
+    *(text for text, _tier in synthetic.reports(300, seed=7)),
+    "",
+    "a",
+    "He said: k1ll — tonight at the gate. कल रात मिलेंगे",
+    "ǅ İstanbul ΣΑΣ straße",
+    "A b a b a b",
+] * 3
+
+
+@pytest.mark.parametrize("limit", [learned.MAX_WORD_FEATURES, 40])
+def test_word_features_are_scikit_learns_to_the_bit(
+    limit: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Training counts word n-grams with arrays (speed); scikit-learn is the reference."""
+    monkeypatch.setattr(learned, "MAX_WORD_FEATURES", limit)
+    ours = learned._word_features(MIXED)
+    theirs = learned._word_features_sklearn(MIXED)
+    assert ours[0] == theirs[0]
+    assert np.array_equal(ours[1], theirs[1])
+    assert (ours[2] != theirs[2]).nnz == 0
+
+
+def test_character_features_in_one_pass_equal_the_two_pass_block() -> None:
+    vocabulary, idf, block = learned._char_features(MIXED)
+    again_vocabulary, again_idf = learned._char_vocabulary(MIXED)
+    assert np.array_equal(vocabulary, again_vocabulary)
+    assert np.array_equal(idf, again_idf)
+    assert (block != learned._char_matrix(MIXED, vocabulary, idf)).nnz == 0
+    one = learned._char_block(char_ngrams.grams(MIXED[3]), vocabulary, idf)
+    row = block[3]
+    assert list(row.indices) == list(one[0])
+    assert np.allclose(row.data, one[1])

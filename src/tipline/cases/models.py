@@ -286,6 +286,11 @@ class Decision(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
+    # The analyst's tier correction (issue 20): the tier this report should have had, blank for
+    # "leave as triaged". It is the learned model's label for the report once the decision takes
+    # effect (``triage_model.label_of``); it never reorders a closed report (see
+    # ``transitions.report_decide`` for a report still open under four eyes).
+    right_tier = models.CharField(max_length=2, choices=TIER_CHOICES, blank=True, default="")
 
     class Meta:
         constraints = [

@@ -21,6 +21,16 @@ notice, a forward, or any decision on content assessed as illegal) is refused wh
 classification lacks what ``data/classification.toml`` asks for it — the legal assessment at
 least, and the severity for abuse imagery. The rule is here, in the action, so the console, the
 API and the CLI refuse alike; ``ClassificationIncomplete`` names the missing fields.
+
+A tier correction (issue 20): with a decision the analyst may say which tier the report should
+have had (``right_tier``). It is stored with the decision, audited, and becomes the learned
+model's label once the decision takes effect (``triage_model.label_of``). A decision that takes
+effect at once closes the report, and the correction changes nothing in the queue. A decision that
+waits for a second analyst leaves the report open: a correction *more urgent* than its tier then
+raises it as new information does (``tier_raised_from``/``tier_raised_at``, the deadline runs from
+the rise), so the second review is not left waiting at the old urgency, and a re-score while the
+decision waits never goes below it (``triage_step``). A less urgent correction never lowers the
+live tier: only a confirmed decision takes a report out of the queue.
 """
 
 from __future__ import annotations
@@ -38,6 +48,7 @@ from tipline.cases.models import Agency, Classification, Decision, Referral, Rep
 from tipline.cases.policies import NotAllowed, ReportPolicy
 from tipline.cases.selectors import report_locked
 from tipline.cases.states import DecisionStatus, Outcome, ReportState, state_for
+from tipline.triage.tiers import Tier
 
 if TYPE_CHECKING:
     from tipline.staff.models import StaffUser
@@ -131,14 +142,25 @@ def _conclude(report: Report, decision: Decision, *, actor: StaffUser) -> dict[s
         "classification": decision.classification,
         "proposed_by": decision.proposed_by.username,
         "confirmed_by": actor.username if decision.needs_second_review else None,
+        "right_tier": decision.right_tier or None,
     }
 
 
 def report_decide(
-    *, actor: StaffUser, report: Report, outcome: Outcome, agency: str = ""
+    *,
+    actor: StaffUser,
+    report: Report,
+    outcome: Outcome,
+    agency: str = "",
+    right_tier: Tier | None = None,
 ) -> Decision:
-    """Propose an outcome. Without a four-eyes rule it takes effect at once."""
+    """Propose an outcome. Without a four-eyes rule it takes effect at once.
+
+    ``right_tier`` is the analyst's tier correction (None: leave as triaged); see the module's
+    docstring for what it does to a report that stays open.
+    """
     outcome = Outcome(outcome)
+    corrected = Tier(right_tier) if right_tier is not None else None  # ValueError if not a tier
     agency = agency.strip()
     if outcome == Outcome.REFERRED and agency not in agency_choices():
         raise NotAllowed(_("choose the agency to refer to from the list"))
@@ -162,11 +184,21 @@ def report_decide(
             needs_second_review=four_eyes,
             status=DecisionStatus.PENDING if four_eyes else DecisionStatus.CONFIRMED,
             proposed_by=actor,
+            right_tier=corrected.value if corrected else "",
         )
         if four_eyes:
+            tier_before = report.tier
             report.state = ReportState.AWAITING_SECOND_REVIEW
             report.updated_at = timezone.now()
-            report.save(update_fields=["state", "updated_at"])
+            fields = ["state", "updated_at"]
+            if corrected is not None and corrected.value < report.tier:  # "P1" < "P2": more urgent
+                # The report stays open: it rises to the correction as it would on new
+                # information, so its second review is not left waiting at the old urgency.
+                report.tier_raised_from, report.tier_raised_at = report.tier, report.updated_at
+                report.tier_raise_reopened = False
+                report.tier = corrected.value
+                fields += ["tier", "tier_raised_from", "tier_raised_at", "tier_raise_reopened"]
+            report.save(update_fields=fields)
             record(
                 actor=actor.username,
                 action="report.review_requested",
@@ -178,6 +210,8 @@ def report_decide(
                     "outcome": outcome.value,
                     "agency": agency or None,
                     "classification": snapshot,
+                    "right_tier": decision.right_tier or None,
+                    **({"tier": [tier_before, report.tier]} if report.tier != tier_before else {}),
                 },
             )
         else:

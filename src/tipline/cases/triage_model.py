@@ -1,9 +1,11 @@
 """The learned triage model's life: trained from analysts' decisions, sealed, switched, retrained.
 
 Labels. A report an analyst has finished (actioned or closed, its content not erased) teaches the
-model the tier it finished at (a raise by new information included), except that a report closed
-as not actionable or outside the remit teaches P4 (its urgency was not real), and a duplicate
-teaches nothing (its original does). Training decrypts each report's text here, in the process
+model the tier the analyst said it should have had, when the decision that closed it carries a
+tier correction (``Decision.right_tier``, issue 20). Without one it teaches the tier it finished
+at (a raise by new information included), except that a report closed as not actionable or
+outside the remit teaches P4 (its urgency was not real). A duplicate teaches nothing, corrected or
+not (its original does). Training decrypts each report's text here, in the process
 that trains (the CLI or the retention task in the worker); no text is written anywhere, and the
 result is only the model's arrays.
 
@@ -33,12 +35,13 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from tipline import crypto
 from tipline.audit.chain import SYSTEM, record
 from tipline.cases.models import (
+    Decision,
     ModelMode,
     Report,
     ReportKey,
@@ -48,7 +51,7 @@ from tipline.cases.models import (
 )
 from tipline.cases.policies import NotAllowed
 from tipline.cases.sealing import KeyDestroyed, report_key
-from tipline.cases.states import KeyPurpose, MessageAuthor, Outcome, ReportState
+from tipline.cases.states import DecisionStatus, KeyPurpose, MessageAuthor, Outcome, ReportState
 from tipline.crypto.box import KEK_ID
 from tipline.crypto.sealed import open_json, open_text
 from tipline.staff.models import Role
@@ -77,12 +80,24 @@ class Decided:
     example: learned.TrainingExample
 
 
-def label_of(report: Report) -> Tier | None:
+def label_of(report: Report, correction: str = "") -> Tier | None:
+    """What a finished report teaches; ``correction`` is its closing decision's ``right_tier``."""
     if report.outcome == Outcome.DUPLICATE or not report.outcome:
         return None
+    if correction:
+        return Tier(correction)
     if report.outcome in NOT_URGENT:
         return Tier.P4
     return Tier(report.tier)
+
+
+# The tier correction of the decision that closed the report: its latest confirmed decision (a
+# reopened report decided again has a newer one).
+_closing_correction = (
+    Decision.objects.filter(report=OuterRef("pk"), status=DecisionStatus.CONFIRMED)
+    .order_by("-proposed_at", "-id")
+    .values("right_tier")[:1]
+)
 
 
 def decided_reports(*, before: datetime | None = None) -> Iterator[Decided]:
@@ -93,10 +108,11 @@ def decided_reports(*, before: datetime | None = None) -> Iterator[Decided]:
         .exclude(outcome__in=("", Outcome.DUPLICATE))
         .filter(Q(closed_at__lt=before) if before else Q())
         .exclude(closed_at__isnull=True)
+        .annotate(correction=Subquery(_closing_correction))
         .order_by("closed_at", "id")
     )
     for report in reports.iterator(chunk_size=BATCH):
-        label = label_of(report)
+        label = label_of(report, report.correction or "")
         if label is None:
             continue
         try:

@@ -10,6 +10,11 @@ A later score that makes the report more urgent is a rise: the report remembers 
 from and when (the queue shows it, and the deadline runs from the rise), and a report that had
 left the queue (actioned or closed) is re-opened at its new tier, audited as ``report.reopened``
 by the system with the reason. The first score is no rise: it replaces the category's default.
+
+An analyst's tier correction on a decision that waits for its second review holds the report's
+tier (``transitions.report_decide`` raised it): a re-score then never puts the report below it.
+The stored score keeps the machine's own tier, so the case view still shows what the rules and
+the model said.
 """
 
 from __future__ import annotations
@@ -25,12 +30,13 @@ from django.utils import timezone
 from tipline import crypto
 from tipline.audit.chain import SYSTEM, record
 from tipline.cases import linking, triage_model
-from tipline.cases.models import EvidenceFile, Message, Report, TriageResult
+from tipline.cases.models import Decision, EvidenceFile, Message, Report, TriageResult
 from tipline.cases.sealing import KeyDestroyed, report_key
-from tipline.cases.states import KeyPurpose, MessageAuthor, ReportState
+from tipline.cases.states import DecisionStatus, KeyPurpose, MessageAuthor, ReportState
 from tipline.crypto.sealed import open_json, open_text, seal_json
 from tipline.triage import document, engine, identifiers, learned
 from tipline.triage.signals import signals_for
+from tipline.triage.tiers import Tier
 from tipline.triage.types import Score
 
 
@@ -154,7 +160,8 @@ def report_triage(report_id: uuid.UUID, *, known_files: int = 0) -> Score | None
             },
         )
         before = (report.tier, report.priority)
-        report.tier, report.priority = tier.value, score.score
+        live = min(tier, _pending_correction(report) or tier)  # "P1" < "P2": the more urgent
+        report.tier, report.priority = live.value, score.score
         # The first score replaces the category's default tier: that is no rise.
         reopened = _note_rise(report, before[0]) if not first else None
         report.save(update_fields=[*_RISE_FIELDS, "tier", "priority"])
@@ -165,7 +172,7 @@ def report_triage(report_id: uuid.UUID, *, known_files: int = 0) -> Score | None
             target_id=report.id,
             details={
                 "score": score.score,
-                "tier": [before[0], tier.value],
+                "tier": [before[0], live.value],
                 "rules": sorted({r.rule for r in score.reasons}),
                 "rules_version": score.rules_version,
                 "linked": len(linked),
@@ -196,7 +203,18 @@ def report_triage(report_id: uuid.UUID, *, known_files: int = 0) -> Score | None
                     "tier": [before[0], report.tier],
                 },
             )
-    return dataclasses.replace(score, tier=tier)
+    return dataclasses.replace(score, tier=live)
+
+
+def _pending_correction(report: Report) -> Tier | None:
+    """The tier correction of the decision waiting for its second review, if it names one."""
+    corrected = (
+        Decision.objects.filter(report=report, status=DecisionStatus.PENDING)
+        .exclude(right_tier="")
+        .values_list("right_tier", flat=True)
+        .first()
+    )
+    return Tier(corrected) if corrected else None
 
 
 _RISE_FIELDS = (

@@ -144,7 +144,21 @@ def describe(entry: AuditEntry) -> str:
     if sentence is None:
         target = f" {entry.target_type} {_short(entry.target_id)}" if entry.target_type else ""
         return f"{values['who']}: {entry.action}{target}"
-    return str(sentence) % values
+    return str(sentence) % values + _correction(details)
+
+
+def _correction(details: Mapping[str, Any]) -> str:
+    """A decision's tier correction (issue 20), and the rise it caused while the report was open."""
+    right = details.get("right_tier")
+    if not right:
+        return ""
+    tier = details.get("tier")
+    if isinstance(tier, list) and len(tier) == 2 and tier[0] != tier[1]:
+        return " " + _("(right tier: %(tier)s; the open report rose from %(from)s)") % {
+            "tier": right,
+            "from": tier[0],
+        }
+    return " " + _("(right tier: %(tier)s)") % {"tier": right}
 
 
 @dataclass(frozen=True)

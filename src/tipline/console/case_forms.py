@@ -22,6 +22,7 @@ from tipline.cases.review import NOTE_MAX
 from tipline.cases.states import Outcome
 from tipline.cases.transitions import agency_choices
 from tipline.console import replies
+from tipline.triage.tiers import Tier
 
 
 class ClassificationForm(forms.Form):
@@ -70,12 +71,31 @@ class DecisionForm(forms.Form):
         label=_("Refer to (for a referral)"),
         required=False,
     )
+    # The analyst's tier correction (issue 20): the learned model's label for this report.
+    right_tier = forms.ChoiceField(
+        label=_("Right tier"),
+        required=False,
+        choices=[("", _("Leave as triaged")), *((t.value, t.value) for t in Tier)],
+        help_text=_(
+            "If the triage tier was wrong, the tier this report should have had. The learned "
+            "model learns from it. A closed report keeps its place; a report waiting for a "
+            "second review rises to a more urgent tier at once."
+        ),
+        error_messages={"invalid_choice": _("Choose a tier from the list.")},
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["agency"]
         assert isinstance(field, forms.ChoiceField)  # noqa: S101 - declared just above
         field.choices = [("", _("No agency")), *((a, a) for a in agency_choices())]
+        # The template gives the help text this id (auto_id is "id_%s").
+        self.fields["right_tier"].widget.attrs["aria-describedby"] = "id_right_tier-help"
+
+    def correction(self) -> Tier | None:
+        """The chosen tier correction, None for "leave as triaged"; call only when valid."""
+        value = self.cleaned_data.get("right_tier")
+        return Tier(value) if value else None
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

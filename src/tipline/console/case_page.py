@@ -30,6 +30,9 @@ from tipline.console.case_forms import (
     ReplyTemplateForm,
 )
 from tipline.console.fields import (
+    MODEL,
+    RULE,
+    Mark,
     answered_fields,
     classification_rows,
     contact_fields,
@@ -137,15 +140,15 @@ def _reply_context(report: Report, forms: Mapping[str, Form]) -> dict[str, Any]:
     }
 
 
-def _marks(case: casework.CaseFile) -> dict[str, list[tuple[int, int]]]:
-    marks: dict[str, list[tuple[int, int]]] = {}
+def _marks(case: casework.CaseFile) -> dict[str, list[Mark]]:
+    """Where the report's text is highlighted: the rules' spans ("these words fired a rule") and
+    the learned model's words ("these weighed most in its opinion"), each kind marked apart
+    (``fields.highlight``) and explained in the triage panel's legend."""
+    marks: dict[str, list[Mark]] = {}
     for reason in case.reasons:
-        # Highlights in the text are the rules' spans: "these words fired a rule". The model's
-        # words are shown apart, in its own panel, so the two kinds of reason never blur.
-        if reason.rule == MODEL_WORD:
-            continue
         if reason.segment and reason.end > reason.start:
-            marks.setdefault(reason.segment, []).append((reason.start, reason.end))
+            kind = MODEL if reason.rule == MODEL_WORD else RULE
+            marks.setdefault(reason.segment, []).append((reason.start, reason.end, kind))
     return marks
 
 
@@ -214,6 +217,14 @@ def _decision_context(
             if reason.rule != MODEL_WORD
         ],
         "model_words": [reason.quote for reason in case.reasons if reason.rule == MODEL_WORD],
+        # The legend names only the kinds of highlight the answers show (the thread's messages
+        # are not highlighted).
+        "marked_kinds": {
+            kind
+            for segment, marks in _marks(case).items()
+            if not segment.startswith("message:")
+            for _start, _end, kind in marks
+        },
         "decision_rows": [decision_row(d) for d in case.decisions],
         "related": [
             {

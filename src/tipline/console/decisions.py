@@ -66,6 +66,7 @@ def decide(request: HttpRequest, user: StaffUser, report: Report) -> HttpRespons
             report=report,
             outcome=Outcome(form.cleaned_data["outcome"]),
             agency=form.cleaned_data.get("agency") or "",
+            right_tier=form.correction(),
         )
         # A "notice" decision that took effect (no four eyes needed) starts the takedown.
         notices_open(actor=user.username, report=report)

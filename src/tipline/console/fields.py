@@ -7,6 +7,7 @@ added later) is still shown, under its field name, so nothing a reporter said is
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -97,22 +98,58 @@ class Answer:
     marked: SafeString | None = None
 
 
-def highlight(text: str, ranges: Sequence[tuple[int, int]]) -> SafeString:
+# Who a highlighted range comes from: the rules (words that fired a rule) or the learned model
+# (words that weighed most in its opinion, issue 20). Each kind has its own class; words both
+# marked carry both classes, so neither reason hides the other. The case view's legend
+# (``console/_triage.html``) explains them.
+RULE, MODEL = "rule", "model"
+_MARK_CLASS = {RULE: "triage-span", MODEL: "model-span"}
+_MARK_TITLE = {
+    RULE: _("fired a triage rule"),
+    MODEL: _("weighed most in the learned model's opinion"),
+}
+Mark = tuple[int, int, str]  # [start, end) and its kind (RULE or MODEL)
+
+
+def highlight(text: str, ranges: Sequence[Mark]) -> SafeString:
     """Escape ``text`` and wrap each [start, end) range in <mark>; newlines become <br>.
 
-    Ranges come from our own scorer, but are clamped and ordered here anyway: the output is
-    built only from escaped pieces and fixed tags, so no range can inject markup.
+    Ranges of both kinds may overlap: the text is cut at every range's ends and each piece is
+    marked with the kinds covering it. Ranges come from our own scorer, but are clamped here
+    anyway: the output is built only from escaped pieces and fixed tags, so no range can inject
+    markup.
     """
-    out, at = [], 0
-    for start, end in sorted(ranges):
-        start, end = max(start, at), min(end, len(text))
-        if start >= end:
+    clamped = [
+        (max(0, start), min(end, len(text)), kind)
+        for start, end, kind in ranges
+        if kind in _MARK_CLASS
+    ]
+    clamped = [r for r in clamped if r[0] < r[1]]
+    cuts = sorted({0, len(text)} | {r[0] for r in clamped} | {r[1] for r in clamped})
+    # Pieces between cuts, with the kinds covering each; neighbours of the same kinds are joined
+    # into one mark, so a phrase is not split for a screen reader by an overlap's cut.
+    pieces: list[tuple[int, int, tuple[str, ...]]] = []
+    for start, end in itertools.pairwise(cuts):
+        kinds = tuple(sorted({kind for s, e, kind in clamped if s <= start and end <= e}))
+        if pieces and pieces[-1][2] == kinds:
+            pieces[-1] = (pieces[-1][0], end, kinds)
+        else:
+            pieces.append((start, end, kinds))
+    out = []
+    for start, end, kinds in pieces:
+        if not kinds:
+            out.append(escape(text[start:end]))
             continue
-        out.append(escape(text[at:start]))
-        out.append(format_html('<mark class="triage-span">{}</mark>', text[start:end]))
-        at = end
-    out.append(escape(text[at:]))
-    return mark_safe("".join(str(p) for p in out).replace("\n", "<br>"))  # noqa: S308
+        out.append(
+            format_html(
+                '<mark class="{}" title="{}">{}</mark>',
+                " ".join(_MARK_CLASS[k] for k in kinds),
+                "; ".join(str(_MARK_TITLE[k]) for k in kinds),
+                text[start:end],
+            )
+        )
+    joined = "".join(str(p) for p in out)
+    return mark_safe(joined.replace("\n", "<br>"))  # noqa: S308
 
 
 def _blank(value: Any) -> bool:
@@ -120,11 +157,12 @@ def _blank(value: Any) -> bool:
 
 
 def answered_fields(
-    details: dict[str, Any], marks: Mapping[str, Sequence[tuple[int, int]]] | None = None
+    details: dict[str, Any], marks: Mapping[str, Sequence[Mark]] | None = None
 ) -> list[Answer]:
     """Every answered field, in the order of LABELS, then any unknown ones by name.
 
-    ``marks`` are triage's matched ranges per field; those fields get a highlighted rendering.
+    ``marks`` are triage's ranges per field (the rules' and the model's); those fields get a
+    highlighted rendering.
     """
     marks = marks or {}
     order = [name for name in LABELS if name in details]
@@ -199,6 +237,7 @@ class DecisionRow:
     proposed_at: datetime
     reviewed_by: str
     reviewed_at: datetime | None
+    right_tier: str  # the analyst's tier correction, "" for "leave as triaged"
 
 
 def decision_row(decision: Decision) -> DecisionRow:
@@ -212,4 +251,5 @@ def decision_row(decision: Decision) -> DecisionRow:
         proposed_at=decision.proposed_at,
         reviewed_by=decision.reviewed_by.username if decision.reviewed_by else "",
         reviewed_at=decision.reviewed_at,
+        right_tier=decision.right_tier,
     )

@@ -14,6 +14,7 @@ non-space characters padded with one space on each side, and an n-gram never spa
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -111,42 +112,80 @@ def _words(text: str) -> list[tuple[int, str]]:
     return found
 
 
-def batch(texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Distinct n-grams of many texts at once: (text index, hash, count), sorted by text.
+def windows(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Every n-gram occurrence of many texts at once: (text index, hash), one per window.
 
-    Training calls this a chunk of texts at a time: one set of array operations for thousands of
-    texts instead of one per text. The texts are joined, each padded with a space at both ends, so
-    a window across two texts always has a space inside and is dropped like a window across two
-    words; the hashes are the ones ``grams`` gives for each text alone (a test checks it).
+    The texts are joined, each padded with a space at both ends, so a window across two texts
+    always has a space inside and is dropped like a window across two words; the hashes are the
+    ones ``grams`` gives for each text alone (a test checks it). Occurrences are not merged here:
+    training counts them with one sort (``batch``, ``distinct``), not one per text.
     """
     pieces = [" " + " ".join(text.lower().split()) + " " for text in texts]
     lengths = np.array([len(p) for p in pieces], dtype=np.int64)
-    text_starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
     codes = np.frombuffer("".join(pieces).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    # The text each code point belongs to: a gather, where a search per window cost more.
+    owner_of = np.repeat(np.arange(len(texts), dtype=np.int32), lengths)
     is_space = (codes == _SPACE).astype(np.int32)
     spaces_before = np.concatenate(([0], np.cumsum(is_space)))
-    all_hashes, all_starts = [], []
+    all_owners, all_hashes = [], []
     with np.errstate(over="ignore"):
         for n in SIZES:
-            windows = len(codes) - n + 1
-            if windows <= 0:
+            count = len(codes) - n + 1
+            if count <= 0:
                 continue
-            starts = np.arange(windows)
-            keep = spaces_before[starts + n - 1] - spaces_before[starts + 1] == 0
-            value = np.full(windows, np.uint64(n))
+            # No space strictly inside the window (spaces in codes[1:n-1] of each window).
+            keep = spaces_before[n - 1 : n - 1 + count] - spaces_before[1 : 1 + count] == 0
+            value = np.full(count, np.uint64(n))
             for k in range(n):
-                value = value * _PRIME + codes[k : k + windows]
+                value = value * _PRIME + codes[k : k + count]
             all_hashes.append(value[keep])
-            all_starts.append(starts[keep])
+            all_owners.append(owner_of[:count][keep])
     if not all_hashes:
+        return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.uint64)
+    return np.concatenate(all_owners), np.concatenate(all_hashes)
+
+
+def distinct(hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(the sorted distinct hashes, each input's index among them): ``np.unique`` with
+    ``return_inverse``, done with a plain sort and a binary search. NumPy's vectorised sort is
+    several times faster than an argsort on n-grams, which repeat a lot (Zipf); on all-distinct
+    hashes the two ways cost about the same. (``np.unique`` itself took seconds on a chunk.)"""
+    ordered = np.sort(hashes)
+    new = np.ones(len(ordered), dtype=bool)
+    new[1:] = ordered[1:] != ordered[:-1]
+    unique = ordered[new]
+    return unique, np.searchsorted(unique, hashes).astype(np.int32)
+
+
+def counted(owners: np.ndarray, columns: np.ndarray, texts: int, width: int) -> Any:
+    """A CSR matrix (texts x width) counting each (text, column) pair, rows and columns sorted.
+
+    Each pair is one int64 key, text * width + column, so a plain sort (NumPy's vectorised one,
+    several times faster than an argsort or scipy's per-row sort) groups the repeats; the matrix
+    is built from the sorted keys directly, already in canonical form.
+    """
+    from scipy import sparse
+
+    keys = np.sort(owners.astype(np.int64) * width + columns)
+    new = np.ones(len(keys), dtype=bool)
+    new[1:] = keys[1:] != keys[:-1]
+    firsts = np.flatnonzero(new)
+    counts = np.diff(np.append(firsts, len(keys))).astype(np.float32)
+    keys = keys[firsts]
+    rows, cols = np.divmod(keys, width) if width else (keys, keys)
+    indptr = np.zeros(texts + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=texts), out=indptr[1:])
+    return sparse.csr_matrix((counts, cols.astype(np.int32), indptr), shape=(texts, width))
+
+
+def batch(texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct n-grams of many texts at once: (text index, hash, count), sorted by text, then
+    by hash."""
+    owners, hashes = windows(texts)
+    if len(hashes) == 0:
         empty = np.zeros(0, dtype=np.int64)
         return empty, np.zeros(0, dtype=np.uint64), empty
-    hashes = np.concatenate(all_hashes)
-    owners = np.searchsorted(text_starts, np.concatenate(all_starts), side="right") - 1
-    order = np.lexsort((hashes, owners))
-    hashes, owners = hashes[order], owners[order]
-    new = np.ones(len(hashes), dtype=bool)
-    new[1:] = (hashes[1:] != hashes[:-1]) | (owners[1:] != owners[:-1])
-    firsts = np.nonzero(new)[0]
-    counts = np.diff(np.append(firsts, len(hashes)))
-    return owners[firsts], hashes[firsts], counts
+    unique, inverse = distinct(hashes)
+    matrix = counted(owners, inverse, len(texts), len(unique))
+    rows = np.repeat(np.arange(len(texts), dtype=np.int64), np.diff(matrix.indptr))
+    return rows, unique[matrix.indices], matrix.data.astype(np.int64)

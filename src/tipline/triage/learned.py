@@ -24,12 +24,19 @@ vocabulary, so words found in one report alone (a name, an address) never live i
 Scoring does not call scikit-learn: the same analyzers (built from scikit-learn, so the n-grams are
 identical) feed a sparse dot product here, which keeps a 2 KB report's scoring near a millisecond.
 A test checks that it gives the probabilities scikit-learn gives.
+
+Training builds its features with arrays, not per-n-gram Python (``_word_features``,
+``_char_features``): (text, n-gram) pairs become int64 keys counted with one sort, each text is
+cut into character n-grams once, and the per-tier SGD fits run in threads. The word block is bit
+for bit scikit-learn's ``TfidfVectorizer`` output (a test compares them); at 100,000 synthetic
+reports this made training about 3x faster (docs/BENCHMARKS.md).
 """
 
 from __future__ import annotations
 
 import io
 import math
+import os
 import re
 import warnings
 from collections import Counter
@@ -54,6 +61,9 @@ RAISE_CONFIDENCE = 0.6
 EXPLAIN_WORDS = 6
 _WORD = dict(analyzer="word", ngram_range=(1, 2), token_pattern=r"(?u)\b\w+\b")  # noqa: S106
 CHUNK = 2000  # documents whose n-gram hashes are merged into the counts at once
+# Threads for the SGD fits (one per tier at most). Training runs in the command line or in the
+# default worker's retention task, never in the triage worker, so it may use the machine.
+JOBS = max(1, min(len(TIER_ORDER), os.cpu_count() or 1))
 
 
 class TrainingRefused(Exception):
@@ -152,11 +162,8 @@ def fit(
     kept = learnable([e.label for e in examples], min_class)
     used = [e for e in examples if e.label in kept]
     texts = [e.text for e in used]
-    common: dict[str, Any] = {"min_df": MIN_DF, "sublinear_tf": True, "dtype": np.float32}
-    words = TfidfVectorizer(**_WORD, **common, max_features=MAX_WORD_FEATURES)
-    x_words = words.fit_transform(texts)
-    char_hashes, char_idf = _char_vocabulary(texts)
-    x_chars = _char_matrix(texts, char_hashes, char_idf)
+    word_vocabulary, word_idf, x_words = _word_features(texts)
+    char_hashes, char_idf, x_chars = _char_features(texts)
     rule_vocabulary = sorted({t for e in used for t in rule_tokens(e.rules)})
     rule_index = {t: i for i, t in enumerate(rule_vocabulary)}
     rows, cols = [], []
@@ -170,6 +177,13 @@ def fit(
     )
     x = sparse.hstack([x_words, x_chars, x_rules], format="csr")
 
+    def words() -> Any:
+        """scikit-learn's own vectoriser on our vocabulary, fitted on the same texts (so with
+        the same IDF): the comparison below checks ``_word_features`` through it."""
+        fixed = {ngram: column for column, ngram in enumerate(word_vocabulary)}
+        vectoriser = TfidfVectorizer(**_WORD, sublinear_tf=True, dtype=np.float32, vocabulary=fixed)
+        return vectoriser.fit(texts)
+
     def sklearn_probabilities(batch: Sequence[TrainingExample]) -> np.ndarray:
         tokens = [{rule_index[t] for t in rule_tokens(e.rules) if t in rule_index} for e in batch]
         r = [i for i, found in enumerate(tokens) for _ in found]
@@ -180,7 +194,7 @@ def fit(
         texts = [e.text for e in batch]
         features = sparse.hstack(
             [
-                words.transform(texts),
+                words().transform(texts),
                 _char_matrix(texts, char_hashes, char_idf),
                 rules_part,
             ],
@@ -193,7 +207,11 @@ def fit(
     # About a million updates are enough for SGD to settle (scikit-learn's guidance): few passes
     # over a large set, more over a small one. This bounds training time at 100,000 reports.
     passes = max(5, min(30, math.ceil(1_000_000 / max(1, len(used)))))
-    base = SGDClassifier(loss="hinge", alpha=2e-5, max_iter=passes, tol=1e-4, random_state=seed)
+    # The per-tier (one-vs-rest) fits run in threads: scikit-learn draws each fit's seed before
+    # it starts, so the model is the same with one thread or several.
+    base = SGDClassifier(
+        loss="hinge", alpha=2e-5, max_iter=passes, tol=1e-4, random_state=seed, n_jobs=JOBS
+    )
     calibrated = CalibratedClassifierCV(base, method="sigmoid", cv=3, ensemble=False)
     with warnings.catch_warnings():
         # SGD's passes are a fixed budget (training time is bounded); not converging fully
@@ -205,10 +223,10 @@ def fit(
     model = Model(
         version=version,
         classes=tuple(TIER_ORDER[int(c)] for c in calibrated.classes_),
-        word_vocabulary=_ordered(words.vocabulary_),
+        word_vocabulary=word_vocabulary,
         char_hashes=char_hashes,
         rule_vocabulary=tuple(rule_vocabulary),
-        word_idf=np.asarray(words.idf_, dtype=np.float32),
+        word_idf=word_idf,
         char_idf=char_idf,
         coef=np.asarray(linear.coef_, dtype=np.float64),
         intercept=np.asarray(linear.intercept_, dtype=np.float64),
@@ -218,37 +236,226 @@ def fit(
     return model, sklearn_probabilities
 
 
-def _char_vocabulary(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-    """The hashes of character n-grams in at least MIN_DF texts (sorted), and their IDF.
+_TOKEN = re.compile(r"(?u)\b\w+\b")  # _WORD["token_pattern"], as scikit-learn compiles it
 
-    Document frequencies are merged a chunk at a time, so memory follows the number of distinct
-    n-grams, not the number of texts. IDF is scikit-learn's smoothed one, ln((1+n)/(1+df)) + 1.
+
+def _word_features_sklearn(texts: Sequence[str]) -> tuple[tuple[str, ...], np.ndarray, Any]:
+    """``_word_features`` by scikit-learn itself (slower; for vocabularies too large to key)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    words = TfidfVectorizer(
+        **_WORD,
+        min_df=MIN_DF,
+        sublinear_tf=True,
+        dtype=np.float32,
+        max_features=MAX_WORD_FEATURES,
+    )
+    matrix = words.fit_transform(texts)
+    return _ordered(words.vocabulary_), np.asarray(words.idf_, dtype=np.float32), matrix
+
+
+def _word_features(texts: Sequence[str]) -> tuple[tuple[str, ...], np.ndarray, Any]:
+    """What scikit-learn's ``TfidfVectorizer(**_WORD, min_df=MIN_DF, sublinear_tf=True,
+    dtype=float32, max_features=MAX_WORD_FEATURES).fit_transform`` gives (the vocabulary in
+    column order, the IDF and the matrix), computed with arrays instead of a Python loop over
+    every n-gram of every text (that loop was a quarter of training at 100,000 reports).
+
+    Texts are lower-cased and cut into tokens by the same pattern; each token becomes an id
+    through one dict (a C-level ``map``), a word pair becomes the int64 key ``V + a*V + b``, and
+    (text, n-gram) pairs are counted with one sort. Only the n-grams kept get a string. Columns
+    are in alphabetical order, ties under ``max_features`` fall as scikit-learn's argsort lets
+    them, and the float32 arithmetic follows its TfidfTransformer; a test compares the two.
     """
+    from collections import defaultdict
+
+    from scipy import sparse
+
+    index: defaultdict[str, int] = defaultdict()
+    index.default_factory = index.__len__
+    ids: list[int] = []
+    lengths = np.zeros(len(texts), dtype=np.int64)
+    for row, text in enumerate(texts):
+        found = list(map(index.__getitem__, _TOKEN.findall(text.lower())))
+        ids += found
+        lengths[row] = len(found)
+    tokens = np.array(ids, dtype=np.int64)
+    size = max(1, len(index))
+    if len(texts) * (size + size * size) >= 2**62:  # a (text, n-gram) key would not fit in int64
+        return _word_features_sklearn(texts)
+    owners = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)
+    # A pair is two neighbouring tokens of one text.
+    pair = owners[1:] == owners[:-1]
+    grams = np.concatenate([tokens, size + tokens[:-1][pair] * size + tokens[1:][pair]])
+    gram_owners = np.concatenate([owners, owners[:-1][pair]])
+    width = size + size * size
+    keys = np.sort(gram_owners * width + grams)
+    new = np.ones(len(keys), dtype=bool)
+    new[1:] = keys[1:] != keys[:-1]
+    firsts = np.flatnonzero(new)
+    counts = np.diff(np.append(firsts, len(keys)))
+    rows, grams = np.divmod(keys[firsts], width)
+    unique, inverse = char_ngrams.distinct(grams.astype(np.uint64))
+    frequencies = np.bincount(inverse, minlength=len(unique))
+    kept = np.flatnonzero(frequencies >= MIN_DF)
+    names = list(index)
+    strings = [
+        names[g] if g < size else f"{names[(g - size) // size]} {names[(g - size) % size]}"
+        for g in unique[kept].tolist()
+    ]
+    alphabetical = sorted(range(len(kept)), key=strings.__getitem__)
+    kept = kept[alphabetical]
+    strings = [strings[i] for i in alphabetical]
+    if len(kept) > MAX_WORD_FEATURES:
+        # scikit-learn's rule: the most frequent in all texts, by its own (unstable) argsort.
+        totals = np.bincount(inverse, weights=counts, minlength=len(unique))[kept]
+        top = np.sort((-totals.astype(np.float32)).argsort()[:MAX_WORD_FEATURES])
+        kept = kept[top]
+        strings = [strings[i] for i in top]
+    column = np.full(len(unique), -1, dtype=np.int64)
+    column[kept] = np.arange(len(kept))
+    columns = column[inverse]
+    keep = columns >= 0
+    rows, columns, counts = rows[keep], columns[keep], counts[keep]
+    # Sorted by text, then by gram key; within a text, order the columns (alphabetical).
+    order = np.lexsort((columns, rows))
+    rows, columns, counts = rows[order], columns[order], counts[order]
+    n = np.float32(len(texts) + 1)
+    idf = np.full(len(kept), n, dtype=np.float32)
+    idf /= frequencies[kept].astype(np.float32) + np.float32(1.0)
+    np.log(idf, out=idf)
+    idf += np.float32(1.0)
+    values = counts.astype(np.float32)
+    np.log(values, out=values)
+    values += np.float32(1.0)
+    values *= idf[columns]
+    # Squares in float32, summed in float64: what scikit-learn's row normalisation does, to the bit.
+    squares = (values * values).astype(np.float64)
+    norms = np.sqrt(np.bincount(rows, weights=squares, minlength=len(texts)))
+    norms[norms == 0] = 1.0
+    values = (values / norms[rows]).astype(np.float32)
+    indptr = np.zeros(len(texts) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=len(texts)), out=indptr[1:])
+    matrix = sparse.csr_matrix(
+        (values, columns.astype(np.int32), indptr.astype(np.int32)),
+        shape=(len(texts), len(kept)),
+    )
+    return tuple(strings), idf, matrix
+
+
+@dataclass(frozen=True)
+class _Counted:
+    """One chunk's character n-grams: its distinct hashes and a texts x hashes count matrix."""
+
+    hashes: np.ndarray
+    counts: Any  # CSR, columns index ``hashes``
+
+
+def _count_chunk(texts: list[str]) -> _Counted:
+    owners, hashes = char_ngrams.windows(texts)
+    unique, inverse = char_ngrams.distinct(hashes)
+    return _Counted(unique, char_ngrams.counted(owners, inverse, len(texts), len(unique)))
+
+
+def _char_features(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, Any]:
+    """The character vocabulary (sorted hashes in at least MIN_DF texts), its IDF, and the texts'
+    character block: ``_char_vocabulary`` then ``_char_matrix``, cutting each text into n-grams
+    once instead of twice.
+
+    Each chunk's counts are kept (8 bytes per distinct n-gram of a text, the size of the block
+    they become) and turned into vocabulary columns once the vocabulary is known.
+    """
+    chunks = [_count_chunk(list(texts[at : at + CHUNK])) for at in range(0, len(texts), CHUNK)]
+    vocabulary, idf = _vocabulary(chunks, len(texts))
+    parts = []
+    while chunks:
+        chunk = chunks.pop(0)  # freed as it is converted
+        found, columns = char_ngrams.lookup(vocabulary, chunk.hashes)
+        where = np.full(len(chunk.hashes), -1, dtype=np.int64)
+        where[found] = columns
+        counts = chunk.counts
+        mapped = where[counts.indices]
+        rows = np.repeat(np.arange(counts.shape[0]), np.diff(counts.indptr))
+        keep = mapped >= 0
+        parts.append(
+            _weighted(rows[keep], mapped[keep], counts.data[keep], counts.shape[0], vocabulary, idf)
+        )
+    return vocabulary, idf, _stacked(parts, len(vocabulary))
+
+
+def _vocabulary(chunks: Sequence[_Counted], texts: int) -> tuple[np.ndarray, np.ndarray]:
+    """Merge the chunks' document frequencies; keep the n-grams in MIN_DF texts (at most
+    MAX_CHAR_FEATURES, the most frequent). IDF is scikit-learn's smoothed ln((1+n)/(1+df)) + 1."""
     keys = np.zeros(0, dtype=np.uint64)
     frequencies = np.zeros(0, dtype=np.float64)
-    pending: list[np.ndarray] = []
-
-    def merge() -> None:
-        nonlocal keys, frequencies
-        joined = np.concatenate([keys, *pending])
-        weights = np.concatenate([frequencies, np.ones(len(joined) - len(keys))])
-        keys, inverse = np.unique(joined, return_inverse=True)
-        frequencies = np.bincount(inverse, weights=weights)
-        pending.clear()
-
-    for at in range(0, len(texts), CHUNK):
-        _owners, hashes, _counts = char_ngrams.batch(list(texts[at : at + CHUNK]))
-        pending.append(hashes)  # distinct per text: each occurrence is one text
-        merge()
-    if pending:
-        merge()
+    for chunk in chunks:
+        found = np.bincount(chunk.counts.indices, minlength=len(chunk.hashes)).astype(np.float64)
+        # Merge into the running counts: both key arrays are sorted and distinct.
+        joined, inverse = char_ngrams.distinct(np.concatenate([keys, chunk.hashes]))
+        frequencies = np.bincount(
+            inverse, weights=np.concatenate([frequencies, found]), minlength=len(joined)
+        )
+        keys = joined
     kept = frequencies >= MIN_DF
     keys, frequencies = keys[kept], frequencies[kept]
     if len(keys) > MAX_CHAR_FEATURES:
         top = np.sort(np.argsort(-frequencies, kind="stable")[:MAX_CHAR_FEATURES])
         keys, frequencies = keys[top], frequencies[top]
-    idf = np.log((1 + len(texts)) / (1 + frequencies)) + 1
+    idf = np.log((1 + texts) / (1 + frequencies)) + 1
     return keys, idf.astype(np.float32)
+
+
+def _weighted(
+    rows: np.ndarray,
+    columns: np.ndarray,
+    counts: np.ndarray,
+    texts: int,
+    vocabulary: np.ndarray,
+    idf: np.ndarray,
+) -> Any:
+    """L2-normalised sublinear TF-IDF rows from (row, column, count) sorted by row then column."""
+    from scipy import sparse
+
+    values = (1.0 + np.log(counts.astype(np.float64))) * idf[columns].astype(np.float64)
+    norms = np.sqrt(np.bincount(rows, weights=values * values, minlength=texts))
+    norms[norms == 0] = 1.0
+    indptr = np.zeros(texts + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=texts), out=indptr[1:])
+    return sparse.csr_matrix(
+        ((values / norms[rows]).astype(np.float32), columns.astype(np.int32), indptr),
+        shape=(texts, len(vocabulary)),
+    )
+
+
+def _stacked(parts: list[Any], width: int) -> Any:
+    """The chunks' rows as one CSR matrix, its arrays joined directly (no per-part checks)."""
+    from scipy import sparse
+
+    if not parts:
+        return sparse.csr_matrix((0, width), dtype=np.float32)
+    offsets = np.cumsum([0] + [p.nnz for p in parts])
+    indptr = np.concatenate(
+        [np.zeros(1, dtype=np.int64)]
+        + [p.indptr[1:] + at for p, at in zip(parts, offsets, strict=False)]
+    )
+    index_type = np.int32 if offsets[-1] < np.iinfo(np.int32).max else np.int64
+    return sparse.csr_matrix(
+        (
+            np.concatenate([p.data for p in parts]),
+            np.concatenate([p.indices for p in parts]).astype(index_type),
+            indptr.astype(index_type),
+        ),
+        shape=(sum(p.shape[0] for p in parts), width),
+    )
+
+
+def _char_vocabulary(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The hashes of character n-grams in at least MIN_DF texts (sorted), and their IDF.
+
+    Document frequencies are merged a chunk at a time, so memory follows the number of distinct
+    n-grams, not the number of texts.
+    """
+    chunks = [_count_chunk(list(texts[at : at + CHUNK])) for at in range(0, len(texts), CHUNK)]
+    return _vocabulary(chunks, len(texts))
 
 
 def _char_block(
@@ -262,27 +469,21 @@ def _char_block(
 
 
 def _char_matrix(texts: Sequence[str], vocabulary: np.ndarray, idf: np.ndarray) -> Any:
-    """The texts' character block, as ``_char_block`` computes it for one text, a chunk at once."""
-    from scipy import sparse
+    """The texts' character block, as ``_char_block`` computes it for one text, a chunk at once.
 
+    Each occurrence is looked up in the vocabulary first and the repeats of a (text, column) are
+    counted with one sort (``counted``). Training uses ``_char_features``, which cuts the texts
+    once for both the vocabulary and this block; this is for texts after training.
+    """
     parts = []
     for at in range(0, len(texts), CHUNK):
         chunk = list(texts[at : at + CHUNK])
-        owners, hashes, counts = char_ngrams.batch(chunk)
+        owners, hashes = char_ngrams.windows(chunk)
         positions, columns = char_ngrams.lookup(vocabulary, hashes)
-        rows = owners[positions]
-        values = (1.0 + np.log(counts[positions])) * idf[columns].astype(np.float64)
-        norms = np.sqrt(np.bincount(rows, weights=values * values, minlength=len(chunk)))
-        norms[norms == 0] = 1.0
-        parts.append(
-            sparse.csr_matrix(
-                (values / norms[rows], (rows, columns)), shape=(len(chunk), len(vocabulary))
-            )
-        )
-    if not parts:
-        return sparse.csr_matrix((0, len(vocabulary)), dtype=np.float32)
-    matrix: Any = sparse.vstack(parts, format="csr").astype(np.float32)
-    return matrix
+        counts = char_ngrams.counted(owners[positions], columns, len(chunk), len(vocabulary))
+        rows = np.repeat(np.arange(len(chunk)), np.diff(counts.indptr))
+        parts.append(_weighted(rows, counts.indices, counts.data, len(chunk), vocabulary, idf))
+    return _stacked(parts, len(vocabulary))
 
 
 def _ordered(vocabulary: dict[str, Any]) -> tuple[str, ...]:
