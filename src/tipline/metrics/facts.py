@@ -21,6 +21,7 @@ Where each timestamp lives today (nothing here opens a sealed field):
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -33,6 +34,7 @@ from tipline.cases.models import Decision, Referral, Report, ReportIdentifier
 from tipline.cases.queue import deadline_of
 from tipline.cases.states import DecisionStatus, ReportState
 from tipline.matching.models import FileMatch
+from tipline.metrics import tally
 from tipline.metrics.models import ReportFact
 
 # The audit actions a fact depends on: an entry with one of these marks its report for refresh.
@@ -216,17 +218,23 @@ def compute_all(batch: int = 10_000) -> Iterator[list[dict[str, Any]]]:
 
 Key = tuple[Any, ...]  # a rollup key: (day, category, channel, country, tier)
 KEY_COLUMNS = ("day", "category", "channel", "country", "tier")
+OLD_FIELDS = tuple(dict.fromkeys((*KEY_COLUMNS, *tally.FIELDS)))
 
 
-def store(report_ids: Iterable[uuid.UUID]) -> set[Key]:
-    """Recompute and replace the facts of these reports; returns the rollup keys they touch.
+def store(report_ids: Iterable[uuid.UUID]) -> tuple[set[Key], Counter[tally.TallyKey]]:
+    """Recompute and replace the facts of these reports.
 
-    Both the key a report had and the key it has now: a report whose tier rose moves from one
-    rollup row to another, and both rows must be summed again.
+    Returns the rollup keys they touch — both the key a report had and the key it has now: a
+    report whose tier rose moves from one rollup row to another, and both rows must be summed
+    again — and the change to the tally (new contributions minus old ones).
     """
     ids = list(report_ids)
-    keys = set(ReportFact.objects.filter(report_id__in=ids).values_list(*KEY_COLUMNS))
+    old = list(ReportFact.objects.filter(report_id__in=ids).values(*OLD_FIELDS))
     facts = compute(ids)
-    ReportFact.objects.filter(report_id__in=ids).delete()
+    if old:  # new reports (most of a refresh) have no facts to delete
+        ReportFact.objects.filter(report_id__in=ids).delete()
     ReportFact.objects.bulk_create(facts, batch_size=1000)
-    return keys | {tuple(getattr(f, c) for c in KEY_COLUMNS) for f in facts}
+    delta = tally.count(tally.as_fields(f) for f in facts)
+    delta.subtract(tally.count(old))
+    keys = {tuple(row[c] for c in KEY_COLUMNS) for row in old}
+    return keys | {tuple(getattr(f, c) for c in KEY_COLUMNS) for f in facts}, delta

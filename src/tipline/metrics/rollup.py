@@ -14,22 +14,23 @@ Nothing below this package imports it: intake and casework never wait for metric
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from tipline.audit.models import AuditEntry
 from tipline.cases.models import Report
-from tipline.cases.states import ACTIONED_OUTCOMES
-from tipline.metrics import facts
+from tipline.cases.states import ACTIONED_OUTCOMES, Outcome
+from tipline.metrics import facts, tally
 from tipline.metrics.facts import Key
-from tipline.metrics.models import Cursor, DailyRollup, ReportFact
+from tipline.metrics.models import Cursor, DailyRollup, DailyTally, ReportFact
 
 LOOKBACK = timedelta(minutes=5)
 AUDIT_BATCH = 20_000
@@ -53,14 +54,22 @@ ROLLUP_COLUMNS = (
     "rereport",
 )
 KEY_COLUMNS = facts.KEY_COLUMNS
-# Not a sum over the period (the backlog reads it per day), so not among the published totals.
-STATE_COLUMNS = ("still_open",)
+# One column per outcome (``outcome_<value>``): the outcomes table is a sum of rollup rows.
+OUTCOME_COLUMNS = tuple(f"outcome_{o.value}" for o in Outcome)
+# Not sums over the period (the backlog and "open and overdue" read them per day and key), so
+# not among the published totals.
+STATE_COLUMNS = ("still_open", "open_unclaimed", "unclaimed_deadline_min", "unclaimed_deadline_max")
 KEYS_PER_STATEMENT = 100  # keeps the OR of key conditions shallow (SQLite's expression depth)
 
 
 def group_facts(qs: QuerySet[ReportFact]) -> QuerySet[ReportFact, dict[str, Any]]:
     """Facts summed per rollup key: exactly what a ``DailyRollup`` row holds, in its order."""
     actioned = [o.value for o in ACTIONED_OUTCOMES]
+    unclaimed = Q(state__in=facts.OPEN_STATES, claimed_at__isnull=True)
+    outcomes = {
+        column: Count("pk", filter=Q(outcome=o.value))
+        for column, o in zip(OUTCOME_COLUMNS, Outcome, strict=True)
+    }
     grouped: QuerySet[ReportFact, dict[str, Any]] = (
         qs.values(*KEY_COLUMNS)
         .annotate(
@@ -71,7 +80,11 @@ def group_facts(qs: QuerySet[ReportFact]) -> QuerySet[ReportFact, dict[str, Any]
             claimed_late=Count("pk", filter=Q(claimed_at__gt=F("deadline_at"))),
             known_match=Count("pk", filter=Q(known_match=True)),
             rereport=Count("pk", filter=Q(rereport=True)),
+            **outcomes,
             still_open=Count("pk", filter=Q(state__in=facts.OPEN_STATES)),
+            open_unclaimed=Count("pk", filter=unclaimed),
+            unclaimed_deadline_min=Min("deadline_at", filter=unclaimed),
+            unclaimed_deadline_max=Max("deadline_at", filter=unclaimed),
         )
         .order_by()
     )
@@ -86,7 +99,7 @@ def _insert_grouped(qs: QuerySet[ReportFact]) -> None:
     """
     sql, params = group_facts(qs).query.sql_with_params()
     # The rollup's column names are its field names (no db_column anywhere in the model).
-    columns = ", ".join((*KEY_COLUMNS, *ROLLUP_COLUMNS, *STATE_COLUMNS))
+    columns = ", ".join((*KEY_COLUMNS, *ROLLUP_COLUMNS, *OUTCOME_COLUMNS, *STATE_COLUMNS))
     table = DailyRollup._meta.db_table
     with connection.cursor() as cursor:
         # Table and column names are our model's; the SELECT's values are bound parameters.
@@ -143,10 +156,14 @@ def refresh(*, batch: int = AUDIT_BATCH) -> RefreshSummary:
         new = new.exclude(Exists(ReportFact.objects.filter(report_id=OuterRef("pk"))))
         touched.update(new.values_list("id", flat=True))
         keys: set[Key] = set()
+        delta: Counter[tally.TallyKey] = Counter()
         ids = sorted(touched)
         for start in range(0, len(ids), REPORT_BATCH):
-            keys |= facts.store(ids[start : start + REPORT_BATCH])
+            stored, changed = facts.store(ids[start : start + REPORT_BATCH])
+            keys |= stored
+            delta.update(changed)
         rollup_keys(keys)
+        tally.apply(delta)
         if entries:
             audit.seq = entries[-1][0]
             audit.save(update_fields=["seq"])
@@ -179,14 +196,27 @@ def rebuild() -> RefreshSummary:
         scan_started = timezone.now()
         head = AuditEntry.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
         DailyRollup.objects.all().delete()
+        DailyTally.objects.all().delete()
         ReportFact.objects.all().delete()
-        count = _write_facts(facts.compute_all())
+        counted: Counter[tally.TallyKey] = Counter()
+        count = _write_facts(_tallied(facts.compute_all(), counted))
         _insert_grouped(ReportFact.objects.all())
+        tally.write(counted)
         days = DailyRollup.objects.values("day").distinct().count()
         audit.seq, received.at = head, scan_started
         audit.save(update_fields=["seq"])
         received.save(update_fields=["at"])
     return RefreshSummary(entries=head, reports=count, days=days)
+
+
+def _tallied(
+    batches: Iterator[list[dict[str, Any]]], counted: Counter[tally.TallyKey]
+) -> Iterator[list[dict[str, Any]]]:
+    """Pass the batches on, counting each fact's tally contributions on the way."""
+    for batch in batches:
+        for row in batch:
+            counted.update(tally.contributions(row))
+        yield batch
 
 
 def _write_facts(batches: Iterator[list[dict[str, Any]]]) -> int:
