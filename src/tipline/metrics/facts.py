@@ -26,7 +26,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db.models import Exists, Min, OuterRef
+from django.db.models import Exists, Min, OuterRef, QuerySet, Subquery
 
 from tipline.audit.chain import SYSTEM
 from tipline.audit.models import AuditEntry
@@ -93,52 +93,65 @@ def _fold(entries: Iterable[tuple[str, str, str, datetime, Any]]) -> dict[str, d
     return events
 
 
-def _sources(report_ids: Sequence[uuid.UUID] | None) -> Sources:
-    """Everything but the report rows, for these reports (``None``: every report).
+def _entries() -> QuerySet[AuditEntry]:
+    return AuditEntry.objects.filter(target_type="report", action__in=FACT_ACTIONS)
 
-    With ids, each source is one query filtered by them (the refresh); without, each is one
-    scan of its table (the rebuild), so the two fill the same dictionaries the same way.
-    """
-    entries = AuditEntry.objects.filter(target_type="report", action__in=FACT_ACTIONS)
-    referrals = Referral.objects.all()
-    decisions = Decision.objects.filter(
+
+def _reviewed() -> QuerySet[Decision]:
+    """Decisions that needed a second review and got one, first proposed first."""
+    return Decision.objects.filter(
         needs_second_review=True,
         reviewed_at__isnull=False,
         status__in=[DecisionStatus.CONFIRMED, DecisionStatus.RETURNED],
+    ).order_by("proposed_at", "id")
+
+
+def _rereported() -> QuerySet[ReportIdentifier]:
+    """A URL or file-hash digest of the report that an earlier report also named."""
+    earlier = ReportIdentifier.objects.filter(
+        digest=OuterRef("digest"), report__created_at__lt=OuterRef("report__created_at")
     )
-    matches = FileMatch.objects.all()
-    named = ReportIdentifier.objects.filter(kind__in=REREPORT_KINDS)
-    if report_ids is not None:
-        entries = entries.filter(target_id__in=[str(r) for r in report_ids])
-        referrals = referrals.filter(report_id__in=report_ids)
-        decisions = decisions.filter(report_id__in=report_ids)
-        matches = matches.filter(evidence__report_id__in=report_ids)
-        named = named.filter(report_id__in=report_ids)
-    events = _fold(
+    return ReportIdentifier.objects.filter(kind__in=REREPORT_KINDS).filter(Exists(earlier))
+
+
+def _events(entries: QuerySet[AuditEntry]) -> dict[str, dict[str, Any]]:
+    return _fold(
         entries.order_by("seq")
         .values_list("target_id", "action", "actor", "created_at", "details")
         .iterator(chunk_size=10_000)
     )
+
+
+def _review(proposed: datetime | None, reviewed: datetime | None) -> int | None:
+    return (
+        None if proposed is None or reviewed is None else int((reviewed - proposed).total_seconds())
+    )
+
+
+def _sources() -> Sources:
+    """Everything but the report rows, for every report: one scan of each source (the rebuild).
+
+    The refresh reads the same sources for a few reports as sub-selects of the report query
+    (``compute``); both fill the dictionaries ``_values`` reads, with the same rules.
+    """
     referred = dict(
-        referrals.values("report_id")
+        Referral.objects.values("report_id")
         .annotate(first=Min("created_at"))
         .values_list("report_id", "first")
     )
     reviews: dict[uuid.UUID, tuple[int, str]] = {}
-    for rid, proposed, reviewed, reviewer in decisions.order_by("proposed_at", "id").values_list(
+    for rid, proposed, reviewed, reviewer in _reviewed().values_list(
         "report_id", "proposed_at", "reviewed_at", "reviewed_by__username"
     ):
-        if reviewed is not None:  # filtered above; the check is for the type
-            reviews.setdefault(rid, (int((reviewed - proposed).total_seconds()), reviewer or ""))
-    earlier = ReportIdentifier.objects.filter(
-        digest=OuterRef("digest"), report__created_at__lt=OuterRef("report__created_at")
-    )
+        seconds = _review(proposed, reviewed)
+        if seconds is not None:  # filtered above; the check is for the type
+            reviews.setdefault(rid, (seconds, reviewer or ""))
     return {
-        "events": events,
+        "events": _events(_entries()),
         "referred": referred,
         "reviews": reviews,
-        "matched": set(matches.values_list("evidence__report_id", flat=True)),
-        "rereported": set(named.filter(Exists(earlier)).values_list("report_id", flat=True)),
+        "matched": set(FileMatch.objects.values_list("evidence__report_id", flat=True)),
+        "rereported": set(_rereported().values_list("report_id", flat=True)),
     }
 
 
@@ -189,11 +202,48 @@ def _values(row: dict[str, Any], src: Sources) -> dict[str, Any]:
 
 
 def compute(report_ids: Sequence[uuid.UUID]) -> list[ReportFact]:
-    """The fact rows for these reports, read from the sources in a fixed number of queries."""
+    """The fact rows for these reports, in two queries: their audit entries, and the report
+    rows with every other source as a sub-select (the refresh's cost is mostly round trips)."""
     if not report_ids:
         return []
-    src = _sources(report_ids)
-    rows = Report.objects.filter(pk__in=report_ids).values(*REPORT_COLUMNS)
+    events = _events(_entries().filter(target_id__in=[str(r) for r in report_ids]))
+    first_review = _reviewed().filter(report_id=OuterRef("pk"))
+    rows = list(
+        Report.objects.filter(pk__in=report_ids)
+        .annotate(
+            first_referral=Subquery(
+                Referral.objects.filter(report_id=OuterRef("pk"))
+                .order_by("created_at")
+                .values("created_at")[:1]
+            ),
+            review_proposed=Subquery(first_review.values("proposed_at")[:1]),
+            review_done=Subquery(first_review.values("reviewed_at")[:1]),
+            reviewer=Subquery(first_review.values("reviewed_by__username")[:1]),
+            matched=Exists(FileMatch.objects.filter(evidence__report_id=OuterRef("pk"))),
+            rereported=Exists(_rereported().filter(report_id=OuterRef("pk"))),
+        )
+        .values(
+            *REPORT_COLUMNS,
+            "first_referral",
+            "review_proposed",
+            "review_done",
+            "reviewer",
+            "matched",
+            "rereported",
+        )
+    )
+    reviews = {}
+    for row in rows:
+        seconds = _review(row["review_proposed"], row["review_done"])
+        if seconds is not None:
+            reviews[row["id"]] = (seconds, row["reviewer"] or "")
+    src = {
+        "events": events,
+        "referred": {r["id"]: r["first_referral"] for r in rows if r["first_referral"]},
+        "reviews": reviews,
+        "matched": {r["id"] for r in rows if r["matched"]},
+        "rereported": {r["id"] for r in rows if r["rereported"]},
+    }
     return [ReportFact(**_values(row, src)) for row in rows]
 
 
@@ -203,7 +253,7 @@ def compute_all(batch: int = 10_000) -> Iterator[list[dict[str, Any]]]:
     The sources are read in full before the first batch and the reports are paged by id, so no
     query is open while the caller writes a batch (PostgreSQL's COPY holds the connection).
     """
-    src = _sources(None)
+    src = _sources()
     after: uuid.UUID | None = None
     while True:
         rows = Report.objects.order_by("id")

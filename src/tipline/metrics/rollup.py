@@ -21,7 +21,22 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, QuerySet, Sum
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    Count,
+    DateTimeField,
+    Exists,
+    F,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -116,25 +131,71 @@ def _key_filter(keys: Iterable[Key]) -> Q:
 def rollup_keys(keys: Iterable[Key]) -> None:
     """Recompute these rollup rows (and only these) from the facts.
 
-    A refresh touches the keys of the reports it took in: with a steady intake, a few hundred
-    rows of today, not every row of every day they fall on.
+    A refresh touches the keys of the reports it took in: with a steady intake, a few rows of
+    today, not every row of every day they fall on. One upsert per 100 keys (``INSERT … SELECT
+    … ON CONFLICT DO UPDATE … RETURNING`` the keys it wrote); a second statement deletes the
+    keys that no fact holds any more, only when there are some (a report whose tier rose).
     """
     wanted = sorted(set(keys))
     for start in range(0, len(wanted), KEYS_PER_STATEMENT):
-        cond = _key_filter(wanted[start : start + KEYS_PER_STATEMENT])
-        DailyRollup.objects.filter(cond).delete()
-        _insert_grouped(ReportFact.objects.filter(cond))
+        chunk = wanted[start : start + KEYS_PER_STATEMENT]
+        written = _upsert_grouped(ReportFact.objects.filter(_key_filter(chunk)))
+        gone = [key for key in chunk if key not in written]
+        if gone:
+            DailyRollup.objects.filter(_key_filter(gone)).delete()
 
 
-def _cursor(name: str) -> Cursor:
-    Cursor.objects.get_or_create(name=name)
-    return Cursor.objects.select_for_update().get(name=name)
+def _upsert_grouped(qs: QuerySet[ReportFact]) -> set[Key]:
+    sql, params = group_facts(qs).query.sql_with_params()
+    summed = (*ROLLUP_COLUMNS, *OUTCOME_COLUMNS, *STATE_COLUMNS)
+    table = DailyRollup._meta.db_table
+    keys, columns = ", ".join(KEY_COLUMNS), ", ".join((*KEY_COLUMNS, *summed))
+    updates = ", ".join(f"{c} = excluded.{c}" for c in summed)
+    with connection.cursor() as cursor:
+        # Names are our model's; the SELECT binds every value. Its WHERE keeps SQLite from
+        # reading ON CONFLICT as a join's ON.
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) {sql} ON CONFLICT ({keys}) "
+            f"DO UPDATE SET {updates} RETURNING {keys}",
+            params,
+        )
+        rows = cursor.fetchall()
+    # SQLite hands dates back as text through a raw cursor: compare as the model's keys.
+    day = DailyRollup._meta.get_field("day")
+    return {(day.to_python(r[0]), *r[1:]) for r in rows}
+
+
+CURSORS = ("audit", "reports")
+
+
+def _cursors() -> tuple[Cursor, Cursor]:
+    """Both cursors, locked, in one query (created the first time)."""
+    found = {c.name: c for c in Cursor.objects.select_for_update().filter(name__in=CURSORS)}
+    for name in CURSORS:
+        if name not in found:
+            Cursor.objects.get_or_create(name=name)
+            found[name] = Cursor.objects.select_for_update().get(name=name)
+    return found["audit"], found["reports"]
+
+
+def _advance(seq: int | None, at: Any) -> None:
+    """Move both cursors in one UPDATE (the audit one only when entries were read)."""
+    Cursor.objects.filter(name__in=CURSORS if seq is not None else ["reports"]).update(
+        seq=Case(
+            When(name="audit", then=Value(seq or 0)),
+            default=F("seq"),
+            output_field=BigIntegerField(),
+        ),
+        at=Case(
+            When(name="reports", then=Value(at)), default=F("at"), output_field=DateTimeField()
+        ),
+    )
 
 
 def refresh(*, batch: int = AUDIT_BATCH) -> RefreshSummary:
     """Take in what happened since the last run (one transaction; cursors advance with it)."""
     with transaction.atomic():
-        audit, received = _cursor("audit"), _cursor("reports")
+        audit, received = _cursors()
         scan_started = timezone.now()
         entries = list(
             AuditEntry.objects.filter(seq__gt=audit.seq)
@@ -164,11 +225,7 @@ def refresh(*, batch: int = AUDIT_BATCH) -> RefreshSummary:
             delta.update(changed)
         rollup_keys(keys)
         tally.apply(delta)
-        if entries:
-            audit.seq = entries[-1][0]
-            audit.save(update_fields=["seq"])
-        received.at = scan_started
-        received.save(update_fields=["at"])
+        _advance(entries[-1][0] if entries else None, scan_started)
     return RefreshSummary(entries=len(entries), reports=len(ids), days=len({k[0] for k in keys}))
 
 
@@ -192,7 +249,7 @@ def rebuild() -> RefreshSummary:
     that sums them into the rollup.
     """
     with transaction.atomic():
-        audit, received = _cursor("audit"), _cursor("reports")
+        _cursors()
         scan_started = timezone.now()
         head = AuditEntry.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
         DailyRollup.objects.all().delete()
@@ -203,9 +260,7 @@ def rebuild() -> RefreshSummary:
         _insert_grouped(ReportFact.objects.all())
         tally.write(counted)
         days = DailyRollup.objects.values("day").distinct().count()
-        audit.seq, received.at = head, scan_started
-        audit.save(update_fields=["seq"])
-        received.save(update_fields=["at"])
+        _advance(head, scan_started)
     return RefreshSummary(entries=head, reports=count, days=days)
 
 
