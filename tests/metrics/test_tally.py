@@ -101,6 +101,7 @@ def test_the_dashboard_switches_to_histograms_beyond_the_limit(
     exact = selectors.figures(period, Filters(), now=now)
     monkeypatch.setattr(tally, "EXACT_LIMIT", 10)  # the week holds 28 reports
     binned = selectors.figures(period, Filters(), now=now)
+    assert (exact.durations_method, binned.durations_method) == ("exact", "histogram")
     assert binned.durations == tally.durations(period, ("", ""))
     assert binned.durations["claim"].median != exact.durations["claim"].median
     # Two filters at once and an analyst's own queue stay exact.
@@ -238,3 +239,18 @@ def test_grouping_sets_give_the_rows_of_one_query_per_grouping() -> None:
     for key in grouped:
         assert norm(grouped[key]) == norm(portable[key]), key
     assert math.isclose(grouped[()][0]["received"], 28)
+
+
+def test_the_dashboard_names_its_method(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.console.helpers import signed_in
+
+    week = scenario.build(refresh_between=False)
+    rollup.refresh_all()
+    client, _sue = signed_in("sue9", "supervisor")
+    query = f"?from={week.first_day.isoformat()}&to={week.last_day.isoformat()}"
+    html = client.get("/console/metrics/" + query).content.decode()
+    assert 'id="durations-method">Method: the median and 90th percentile are exact' in html
+    monkeypatch.setattr(tally, "EXACT_LIMIT", 10)
+    html = client.get("/console/metrics/" + query).content.decode()
+    assert "read from histograms" in html
+    assert "at most 9 % above" in html

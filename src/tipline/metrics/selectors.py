@@ -54,6 +54,9 @@ class Figures:
     takedown_by_country: list[tuple[str, stats.TakedownSummary]] = field(default_factory=list)
     takedown_by_provider: list[tuple[str, stats.TakedownSummary]] = field(default_factory=list)
     survival: list[stats.SurvivalStep] = field(default_factory=list)
+    # "exact" (nearest rank over the facts) or "histogram" (the rank's bucket bound, beyond
+    # ``tally.EXACT_LIMIT`` reports): the dashboard's method note says which.
+    durations_method: str = "exact"
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -250,6 +253,7 @@ def figures(
     now = now or timezone.now()
     totals, per, tier_rows, outcomes, groups = _volumes(period, filters, own)
     open_overdue = _open_overdue(period, filters, own, groups, now)
+    waits, method = durations_for(period, filters, own=own, received=totals["received"])
     by_day, day = [], period.start
     while day <= period.end:
         by_day.append((day.isoformat(), per["day"].get(day.isoformat(), 0)))
@@ -276,7 +280,8 @@ def figures(
         by_country=_sorted(per["country"]),
         by_tier=by_tier,
         outcomes=_sorted(outcomes),
-        durations=durations_for(period, filters, own=own, received=totals["received"]),
+        durations=waits,
+        durations_method=method,
         backlog=backlog(filters, own=own, now=now),
         workload=[] if own is not None else workload(period, filters),
         **_takedown(period, now),
@@ -285,14 +290,14 @@ def figures(
 
 def durations_for(
     period: Period, filters: Filters, *, own: int | None, received: int
-) -> dict[str, stats.DurationSummary]:
+) -> tuple[dict[str, stats.DurationSummary], str]:
     """Exact percentiles from the facts up to ``tally.EXACT_LIMIT`` reports (and for an
     analyst's own queue, and for two filters at once, which the tally does not keep); beyond,
     from the histograms: the nearest rank's bucket bound, at most ~9 % above the exact value."""
     slice_ = tally.single(filters)
     if own is not None or slice_ is None or received < tally.EXACT_LIMIT:
-        return durations(_facts(period, filters, own))
-    return tally.durations(period, slice_)
+        return durations(_facts(period, filters, own)), "exact"
+    return tally.durations(period, slice_), "histogram"
 
 
 def durations(facts: QuerySet[ReportFact]) -> dict[str, stats.DurationSummary]:
