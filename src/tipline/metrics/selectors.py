@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.db import connection
+from django.db import connection, connections
 from django.db.models import Count, Max, Min, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -128,7 +128,8 @@ def _groups_portable(qs: QuerySet[DailyRollup]) -> Groups:
 def _groups(qs: QuerySet[DailyRollup]) -> Groups:
     """Every grouping of these rollup rows: one ``GROUPING SETS`` query on PostgreSQL, one
     query per grouping elsewhere (SQLite has no grouping sets). Same rows either way."""
-    if connection.vendor != "postgresql":
+    db = connections[qs.db]  # the replica, when the router sends metrics reads there
+    if db.vendor != "postgresql":
         return _groups_portable(qs)
     inner, params = qs.values(
         *rollup.KEY_COLUMNS, *SUMMED, "unclaimed_deadline_min", "unclaimed_deadline_max"
@@ -149,7 +150,7 @@ def _groups(qs: QuerySet[DailyRollup]) -> Groups:
     }
     out: Groups = {g: [] for g in GROUPINGS}
     names = [*SUMMED, "unclaimed_deadline_min", "unclaimed_deadline_max"]
-    with connection.cursor() as cursor:
+    with db.cursor() as cursor:
         cursor.execute(sql, params)
         for row in cursor.fetchall():
             grouping = masks[row[width]]
