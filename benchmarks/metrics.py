@@ -111,6 +111,12 @@ def dashboard_cases(analyst_id: int) -> list[tuple[str, dict[str, str], bool]]:
         ("90 days, category", days(90) | {"category": "cyberstalking"}, False),
         ("90 days, country", days(90) | {"country": "FR"}, False),
         ("90 days, tier", days(90) | {"tier": "P1"}, False),
+        # Two filters: the tally keeps single filter values only, so this reads the facts.
+        (
+            "90 days, category+country",
+            days(90) | {"category": "cyberstalking", "country": "FR"},
+            False,
+        ),
         ("30 days, analyst's own", days(30), True),
     ]
 
