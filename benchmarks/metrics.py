@@ -204,8 +204,13 @@ def main() -> int:
         statements: list[tuple[float, str]] = []
         began = time.perf_counter()
         if args.trace_refresh and _round == args.rounds - 1:
+            import cProfile
+            import pstats
+
+            profiler = cProfile.Profile()
             with connection.execute_wrapper(_timing(statements)):
-                rollup.refresh()
+                profiler.runcall(rollup.refresh)
+            pstats.Stats(profiler, stream=sys.stdout).sort_stats("tottime").print_stats(15)
         else:
             rollup.refresh()
         refresh_s = time.perf_counter() - began

@@ -22,10 +22,11 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Container, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from django.db import connection
 from django.db.models import Exists, Min, OuterRef, QuerySet, Subquery
 
 from tipline.audit.chain import SYSTEM
@@ -201,7 +202,7 @@ def _values(row: dict[str, Any], src: Sources) -> dict[str, Any]:
     }
 
 
-def compute(report_ids: Sequence[uuid.UUID]) -> list[ReportFact]:
+def compute(report_ids: Sequence[uuid.UUID]) -> list[dict[str, Any]]:
     """The fact rows for these reports, in two queries: their audit entries, and the report
     rows with every other source as a sub-select (the refresh's cost is mostly round trips)."""
     if not report_ids:
@@ -244,7 +245,7 @@ def compute(report_ids: Sequence[uuid.UUID]) -> list[ReportFact]:
         "matched": {r["id"] for r in rows if r["matched"]},
         "rereported": {r["id"] for r in rows if r["rereported"]},
     }
-    return [ReportFact(**_values(row, src)) for row in rows]
+    return [_values(row, src) for row in rows]
 
 
 def compute_all(batch: int = 10_000) -> Iterator[list[dict[str, Any]]]:
@@ -271,20 +272,50 @@ KEY_COLUMNS = ("day", "category", "channel", "country", "tier")
 OLD_FIELDS = tuple(dict.fromkeys((*KEY_COLUMNS, *tally.FIELDS)))
 
 
-def store(report_ids: Iterable[uuid.UUID]) -> tuple[set[Key], Counter[tally.TallyKey]]:
-    """Recompute and replace the facts of these reports.
+def store(
+    report_ids: Iterable[uuid.UUID], *, fresh: Container[uuid.UUID] = ()
+) -> tuple[set[Key], Counter[tally.TallyKey]]:
+    """Recompute and replace the facts of these reports (``fresh``: ids known to have none).
 
     Returns the rollup keys they touch — both the key a report had and the key it has now: a
     report whose tier rose moves from one rollup row to another, and both rows must be summed
     again — and the change to the tally (new contributions minus old ones).
     """
     ids = list(report_ids)
-    old = list(ReportFact.objects.filter(report_id__in=ids).values(*OLD_FIELDS))
-    facts = compute(ids)
+    known = [i for i in ids if i not in fresh]
+    old = []
+    if known:
+        old = list(ReportFact.objects.filter(report_id__in=known).values("report_id", *OLD_FIELDS))
+    rows = compute(ids)
     if old:  # new reports (most of a refresh) have no facts to delete
-        ReportFact.objects.filter(report_id__in=ids).delete()
-    ReportFact.objects.bulk_create(facts, batch_size=1000)
-    delta = tally.count(tally.as_fields(f) for f in facts)
+        ReportFact.objects.filter(report_id__in=[r["report_id"] for r in old]).delete()
+    write(iter([rows]))
+    delta = tally.count(rows)
     delta.subtract(tally.count(old))
     keys = {tuple(row[c] for c in KEY_COLUMNS) for row in old}
-    return keys | {tuple(getattr(f, c) for c in KEY_COLUMNS) for f in facts}, delta
+    return keys | {tuple(row[c] for c in KEY_COLUMNS) for row in rows}, delta
+
+
+def write(batches: Iterator[list[dict[str, Any]]]) -> int:
+    """Bulk-write fact rows: one ``COPY`` per batch on PostgreSQL, ``bulk_create`` elsewhere.
+
+    The refresh writes through here too: ``COPY`` of 200 rows costs a fraction of compiling an
+    ``INSERT`` of 200 model instances.
+    """
+    fields = ReportFact._meta.concrete_fields
+    names = [f.attname for f in fields]
+    columns = ", ".join(str(f.column) for f in fields)
+    count = 0
+    for batch in batches:
+        count += len(batch)
+        if not batch:
+            continue
+        if connection.vendor != "postgresql":
+            ReportFact.objects.bulk_create([ReportFact(**row) for row in batch], batch_size=1000)
+            continue
+        with connection.cursor() as cursor:
+            raw = cursor.cursor  # psycopg's own cursor under Django's wrapper
+            with raw.copy(f"COPY {ReportFact._meta.db_table} ({columns}) FROM STDIN") as copy:
+                for row in batch:
+                    copy.write_row([row[n] for n in names])
+    return count

@@ -215,12 +215,13 @@ def refresh(*, batch: int = AUDIT_BATCH) -> RefreshSummary:
         # events (taken in above): skip them, so each refresh does work in proportion to news.
         # NOT EXISTS on the facts' primary key: an index probe per new report, not a scan.
         new = new.exclude(Exists(ReportFact.objects.filter(report_id=OuterRef("pk"))))
-        touched.update(new.values_list("id", flat=True))
+        fresh = set(new.values_list("id", flat=True))  # no facts yet: nothing old to read
+        touched |= fresh
         keys: set[Key] = set()
         delta: Counter[tally.TallyKey] = Counter()
         ids = sorted(touched)
         for start in range(0, len(ids), REPORT_BATCH):
-            stored, changed = facts.store(ids[start : start + REPORT_BATCH])
+            stored, changed = facts.store(ids[start : start + REPORT_BATCH], fresh=fresh)
             keys |= stored
             delta.update(changed)
         rollup_keys(keys)
@@ -256,7 +257,7 @@ def rebuild() -> RefreshSummary:
         DailyTally.objects.all().delete()
         ReportFact.objects.all().delete()
         counted: Counter[tally.TallyKey] = Counter()
-        count = _write_facts(_tallied(facts.compute_all(), counted))
+        count = facts.write(_tallied(facts.compute_all(), counted))
         _insert_grouped(ReportFact.objects.all())
         tally.write(counted)
         days = DailyRollup.objects.values("day").distinct().count()
@@ -272,25 +273,6 @@ def _tallied(
         for row in batch:
             counted.update(tally.contributions(row))
         yield batch
-
-
-def _write_facts(batches: Iterator[list[dict[str, Any]]]) -> int:
-    """Bulk-write fact rows: one ``COPY`` per batch on PostgreSQL, ``bulk_create`` elsewhere."""
-    fields = ReportFact._meta.concrete_fields
-    names = [f.attname for f in fields]
-    columns = ", ".join(str(f.column) for f in fields)
-    count = 0
-    for batch in batches:
-        count += len(batch)
-        if connection.vendor != "postgresql":
-            ReportFact.objects.bulk_create([ReportFact(**row) for row in batch], batch_size=1000)
-            continue
-        with connection.cursor() as cursor:
-            raw = cursor.cursor  # psycopg's own cursor under Django's wrapper
-            with raw.copy(f"COPY {ReportFact._meta.db_table} ({columns}) FROM STDIN") as copy:
-                for row in batch:
-                    copy.write_row([row[n] for n in names])
-    return count
 
 
 def rollup_totals() -> dict[str, int]:
