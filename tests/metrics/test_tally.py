@@ -254,3 +254,21 @@ def test_the_dashboard_names_its_method(monkeypatch: pytest.MonkeyPatch) -> None
     html = client.get("/console/metrics/" + query).content.decode()
     assert "read from histograms" in html
     assert "at most 9 % above" in html
+
+
+def test_an_analysts_own_figures_equal_counting_their_facts() -> None:
+    week = scenario.build(refresh_between=True)
+    period = make(week.first_day, week.last_day)
+    now = timezone.now()
+    for name in ("ana", "ben"):
+        pk = week.people[name].pk
+        mine = list(ReportFact.objects.filter(assignee_id=pk))
+        got = selectors.figures(period, Filters(), own=pk, now=now)
+        assert got.totals["received"] == len(mine) > 0
+        assert dict(got.by_category) == dict(Counter(f.category for f in mine))
+        assert dict(got.by_channel) == dict(Counter(f.channel for f in mine))
+        assert {d: n for d, n in got.by_day if n} == dict(Counter(f.day.isoformat() for f in mine))
+        assert dict(got.outcomes) == dict(Counter(f.outcome for f in mine if f.outcome))
+        late = Counter(f.tier for f in mine if f.claimed_at and f.claimed_at > f.deadline_at)
+        assert {t["tier"]: t["claimed_late"] for t in got.by_tier if t["claimed_late"]} == late
+        assert got.totals["concluded"] == sum(f.concluded_at is not None for f in mine)

@@ -89,21 +89,23 @@ Groups = dict[tuple[str, ...], list[dict[str, Any]]]
 
 
 def _groups_of_rows(rows: list[dict[str, Any]]) -> Groups:
-    """The groupings summed here, from per-key rows (an analyst's own: a few rows)."""
-    out: Groups = {}
-    for grouping in GROUPINGS:
-        acc: dict[tuple[Any, ...], dict[str, Any]] = {}
-        for row in rows:
-            key = tuple(row[c] for c in grouping)
-            into = acc.setdefault(
-                key, {**dict(zip(grouping, key, strict=True)), **dict.fromkeys(SUMMED, 0)}
-            )
-            for c in SUMMED:
-                into[c] += row[c]
-            for c, pick in (("unclaimed_deadline_min", min), ("unclaimed_deadline_max", max)):
-                if row[c] is not None:
-                    into[c] = row[c] if into.get(c) is None else pick(into[c], row[c])
-        out[grouping] = list(acc.values()) or ([] if grouping else [dict.fromkeys(SUMMED, 0)])
+    """The groupings ``_volumes`` reads, from per-key rows (an analyst's own: their facts
+    grouped by the database). Only what is read is summed: every column for the whole period,
+    received and taken late per day, category, channel, country and tier (their overdue
+    reports are counted from the facts, so no day-and-tier grouping)."""
+    whole = dict.fromkeys(SUMMED, 0)
+    per: dict[str, dict[Any, Counter[str]]] = {c: {} for c in rollup.KEY_COLUMNS}
+    for row in rows:
+        for c in SUMMED:
+            whole[c] += row[c]
+        for column, acc in per.items():
+            into = acc.setdefault(row[column], Counter())
+            into["received"] += row["received"]
+            into["claimed_late"] += row["claimed_late"]
+    out: Groups = {g: [] for g in GROUPINGS}
+    out[()] = [whole]
+    for column, acc in per.items():
+        out[(column,)] = [{column: value, **sums} for value, sums in acc.items()]
     return out
 
 
