@@ -74,7 +74,10 @@ def utc_day(moment: datetime) -> Any:
 Sources = dict[str, Any]
 
 
-def _fold(entries: Iterable[tuple[str, str, str, datetime, Any]]) -> dict[str, dict[str, Any]]:
+Entry = tuple[str, str, str, datetime, Any]  # target id, action, actor, time, details
+
+
+def _fold(entries: Iterable[Entry]) -> dict[str, dict[str, Any]]:
     """Per report id (text), the first time of each step, from its audit entries in seq order."""
     events: dict[str, dict[str, Any]] = {}
     for target, action, actor, at, details in entries:
@@ -202,12 +205,27 @@ def _values(row: dict[str, Any], src: Sources) -> dict[str, Any]:
     }
 
 
-def compute(report_ids: Sequence[uuid.UUID]) -> list[dict[str, Any]]:
-    """The fact rows for these reports, in two queries: their audit entries, and the report
-    rows with every other source as a sub-select (the refresh's cost is mostly round trips)."""
+def compute(
+    report_ids: Sequence[uuid.UUID],
+    *,
+    fresh: Container[uuid.UUID] = (),
+    scanned: Sequence[Entry] = (),
+) -> list[dict[str, Any]]:
+    """The fact rows for these reports, in at most two queries: their audit entries, and the
+    report rows with every other source as a sub-select (a refresh's cost is mostly round trips).
+
+    ``fresh`` reports have no facts yet, so the refresh has never read an entry of theirs: all
+    their entries are past its cursor, in ``scanned`` (its report entries, in seq order), and
+    are not read again. (An entry beyond this refresh's batch is taken in by the next one,
+    which recomputes the report from every entry.) The audit entries of the others are read.
+    """
     if not report_ids:
         return []
-    events = _events(_entries().filter(target_id__in=[str(r) for r in report_ids]))
+    stale = [str(r) for r in report_ids if r not in fresh]
+    events = _events(_entries().filter(target_id__in=stale)) if stale else {}
+    new = {str(r) for r in report_ids if r in fresh}
+    if new:
+        events.update(_fold(e for e in scanned if e[0] in new))
     first_review = _reviewed().filter(report_id=OuterRef("pk"))
     rows = list(
         Report.objects.filter(pk__in=report_ids)
@@ -273,7 +291,10 @@ OLD_FIELDS = tuple(dict.fromkeys((*KEY_COLUMNS, *tally.FIELDS)))
 
 
 def store(
-    report_ids: Iterable[uuid.UUID], *, fresh: Container[uuid.UUID] = ()
+    report_ids: Iterable[uuid.UUID],
+    *,
+    fresh: Container[uuid.UUID] = (),
+    scanned: Sequence[Entry] = (),
 ) -> tuple[set[Key], Counter[tally.TallyKey]]:
     """Recompute and replace the facts of these reports (``fresh``: ids known to have none).
 
@@ -286,7 +307,7 @@ def store(
     old = []
     if known:
         old = list(ReportFact.objects.filter(report_id__in=known).values("report_id", *OLD_FIELDS))
-    rows = compute(ids)
+    rows = compute(ids, fresh=fresh, scanned=scanned)
     if old:  # new reports (most of a refresh) have no facts to delete
         ReportFact.objects.filter(report_id__in=[r["report_id"] for r in old]).delete()
     write(iter([rows]))

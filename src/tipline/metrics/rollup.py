@@ -200,12 +200,16 @@ def refresh(*, batch: int = AUDIT_BATCH) -> RefreshSummary:
         entries = list(
             AuditEntry.objects.filter(seq__gt=audit.seq)
             .order_by("seq")
-            .values_list("seq", "target_type", "target_id", "action", "details")[:batch]
+            .values_list(
+                "seq", "target_type", "target_id", "action", "details", "actor", "created_at"
+            )[:batch]
         )
         touched: set[uuid.UUID] = set()
-        for _seq, target_type, target_id, action, details in entries:
+        scanned: list[facts.Entry] = []  # the report entries read here, in seq order
+        for _seq, target_type, target_id, action, details, actor, at in entries:
             if target_type == "report" and action in facts.FACT_ACTIONS:
                 touched.add(uuid.UUID(target_id))
+                scanned.append((target_id, action, actor, at, details))
             elif action == "file.matched" and isinstance(details, dict) and details.get("report"):
                 touched.add(uuid.UUID(str(details["report"])))
         new = Report.objects.all()
@@ -221,7 +225,8 @@ def refresh(*, batch: int = AUDIT_BATCH) -> RefreshSummary:
         delta: Counter[tally.TallyKey] = Counter()
         ids = sorted(touched)
         for start in range(0, len(ids), REPORT_BATCH):
-            stored, changed = facts.store(ids[start : start + REPORT_BATCH], fresh=fresh)
+            chunk = ids[start : start + REPORT_BATCH]
+            stored, changed = facts.store(chunk, fresh=fresh, scanned=scanned)
             keys |= stored
             delta.update(changed)
         rollup_keys(keys)
