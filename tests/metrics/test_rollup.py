@@ -12,13 +12,16 @@ from tests import factories
 from tests.metrics import scenario
 from tipline.audit.models import AuditEntry
 from tipline.metrics import export, rollup, selectors
-from tipline.metrics.models import DailyRollup, ReportFact
+from tipline.metrics.models import DailyRollup, DailyTally, ReportFact
 from tipline.metrics.period import BadPeriod, Filters, make, make_filters, parse_day, parse_named
 
 pytestmark = pytest.mark.django_db
 
 
-def _snapshot() -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+Snapshot = tuple[list[tuple[object, ...]], list[tuple[object, ...]], list[tuple[object, ...]]]
+
+
+def _snapshot() -> Snapshot:
     facts = list(ReportFact.objects.order_by("report_id").values_list())
     rollups = [
         r[1:]
@@ -26,13 +29,21 @@ def _snapshot() -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
             "day", "category", "channel", "country", "tier"
         ).values_list()
     ]
-    return facts, rollups
+    # The tally, kept by deltas in the refresh, counted from nothing by the rebuild.
+    tallies = sorted(
+        r[1:]
+        for r in DailyTally.objects.values_list(
+            "id", "day", "dimension", "value", "measure", "item", "n"
+        )
+    )
+    return facts, rollups, tallies
 
 
 def test_refresh_as_events_happen_equals_rebuild_from_nothing() -> None:
     week = scenario.build()
     rollup.refresh_all()
     incremental = _snapshot()
+    assert {t[3] for t in incremental[2]} >= {"claim", "first_look", "claimed", "four_eyes"}
     period = make(week.first_day, week.last_day)
     now = timezone.now()
     before = export.as_json(selectors.figures(period, Filters(), now=now))

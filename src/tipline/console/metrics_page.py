@@ -26,7 +26,7 @@ from tipline.cases.models import Report
 from tipline.cases.policies import ReportPolicy
 from tipline.cases.states import Outcome
 from tipline.console.shared import no_store, not_found, staff_of
-from tipline.metrics import charts, export, satisfaction, selectors, transparency, trends
+from tipline.metrics import charts, export, satisfaction, selectors, tally, transparency, trends
 from tipline.metrics.access import MetricsPolicy
 from tipline.metrics.models import TrendAlert
 from tipline.metrics.period import (
@@ -154,6 +154,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "may_read_comments": MetricsPolicy.may_read_comments(user),
         "alerts": _alerts(user) if scope == "all" else [],
         "may_acknowledge": MetricsPolicy.may_publish(user),
+        "exact_limit": tally.EXACT_LIMIT,
     }
     return no_store(render(request, "console/metrics.html", context, status=status))
 

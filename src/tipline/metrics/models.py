@@ -76,6 +76,20 @@ class DailyRollup(models.Model):
     # Reports of this key still open (new, in review, awaiting a second review) as of the last
     # refresh: the backlog by age is a sum of these per day, not a scan of every open report.
     still_open = models.PositiveIntegerField(default=0)
+    # Of those, the ones nobody has claimed, and the earliest and latest of their deadlines:
+    # "open and overdue now" is their count where the latest deadline has passed, nothing where
+    # the earliest has not, and a read of the facts only for the few keys a deadline straddles.
+    open_unclaimed = models.PositiveIntegerField(default=0)
+    unclaimed_deadline_min = models.DateTimeField(null=True)
+    unclaimed_deadline_max = models.DateTimeField(null=True)
+    # What became of the reports, one column per ``cases.states.Outcome`` (a test holds the two
+    # lists equal), so the outcomes table is a sum of rollup rows for any filter.
+    outcome_referred = models.PositiveIntegerField(default=0)
+    outcome_notice_sent = models.PositiveIntegerField(default=0)
+    outcome_forwarded = models.PositiveIntegerField(default=0)
+    outcome_not_actionable = models.PositiveIntegerField(default=0)
+    outcome_duplicate = models.PositiveIntegerField(default=0)
+    outcome_outside_remit = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [
@@ -86,6 +100,41 @@ class DailyRollup(models.Model):
 
     def __str__(self) -> str:
         return f"Rollup {self.day} {self.category} {self.channel} {self.country} {self.tier}"
+
+
+class DailyTally(models.Model):
+    """Counts per UTC day of receipt and per *single* filter value, kept by deltas.
+
+    ``dimension`` is ``""`` (every report; ``value`` is then ``""``) or one filter (``category``,
+    ``channel``, ``country``, ``tier``) with its ``value``. ``measure`` says what ``item`` is:
+
+    * a duration (``first_look``, ``claim``, ``decision``, ``referral``, ``four_eyes``): ``item``
+      is a log-spaced bucket number (``metrics.tally.bucket_of``) and ``n`` the reports whose
+      wait fell in it, so percentiles over any period are a sum of a few hundred rows;
+    * workload (``claimed``, ``decided``, ``reviewed``): ``item`` is the staff member's name.
+
+    The refresh adds the difference between a report's old and new contributions; the rebuild
+    counts them from nothing with the same function (``tally.contributions``), so the two agree.
+    Two filters at once are not kept (the product of the dimensions is as large as the facts):
+    those pages read the facts.
+    """
+
+    day = models.DateField()
+    dimension = models.CharField(max_length=16, blank=True, default="")
+    value = models.CharField(max_length=32, blank=True, default="")
+    measure = models.CharField(max_length=16)
+    item = models.CharField(max_length=150)
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dimension", "value", "measure", "day", "item"], name="tally_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Tally {self.day} {self.dimension}={self.value} {self.measure} {self.item}"
 
 
 class Cursor(models.Model):

@@ -14,22 +14,38 @@ Nothing below this package imports it: intake and casework never wait for metric
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    Count,
+    DateTimeField,
+    Exists,
+    F,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from tipline.audit.models import AuditEntry
 from tipline.cases.models import Report
-from tipline.cases.states import ACTIONED_OUTCOMES
-from tipline.metrics import facts
+from tipline.cases.states import ACTIONED_OUTCOMES, Outcome
+from tipline.metrics import facts, tally
 from tipline.metrics.facts import Key
-from tipline.metrics.models import Cursor, DailyRollup, ReportFact
+from tipline.metrics.models import Cursor, DailyRollup, DailyTally, ReportFact
 
 LOOKBACK = timedelta(minutes=5)
 AUDIT_BATCH = 20_000
@@ -53,14 +69,22 @@ ROLLUP_COLUMNS = (
     "rereport",
 )
 KEY_COLUMNS = facts.KEY_COLUMNS
-# Not a sum over the period (the backlog reads it per day), so not among the published totals.
-STATE_COLUMNS = ("still_open",)
+# One column per outcome (``outcome_<value>``): the outcomes table is a sum of rollup rows.
+OUTCOME_COLUMNS = tuple(f"outcome_{o.value}" for o in Outcome)
+# Not sums over the period (the backlog and "open and overdue" read them per day and key), so
+# not among the published totals.
+STATE_COLUMNS = ("still_open", "open_unclaimed", "unclaimed_deadline_min", "unclaimed_deadline_max")
 KEYS_PER_STATEMENT = 100  # keeps the OR of key conditions shallow (SQLite's expression depth)
 
 
 def group_facts(qs: QuerySet[ReportFact]) -> QuerySet[ReportFact, dict[str, Any]]:
     """Facts summed per rollup key: exactly what a ``DailyRollup`` row holds, in its order."""
     actioned = [o.value for o in ACTIONED_OUTCOMES]
+    unclaimed = Q(state__in=facts.OPEN_STATES, claimed_at__isnull=True)
+    outcomes = {
+        column: Count("pk", filter=Q(outcome=o.value))
+        for column, o in zip(OUTCOME_COLUMNS, Outcome, strict=True)
+    }
     grouped: QuerySet[ReportFact, dict[str, Any]] = (
         qs.values(*KEY_COLUMNS)
         .annotate(
@@ -71,7 +95,11 @@ def group_facts(qs: QuerySet[ReportFact]) -> QuerySet[ReportFact, dict[str, Any]
             claimed_late=Count("pk", filter=Q(claimed_at__gt=F("deadline_at"))),
             known_match=Count("pk", filter=Q(known_match=True)),
             rereport=Count("pk", filter=Q(rereport=True)),
+            **outcomes,
             still_open=Count("pk", filter=Q(state__in=facts.OPEN_STATES)),
+            open_unclaimed=Count("pk", filter=unclaimed),
+            unclaimed_deadline_min=Min("deadline_at", filter=unclaimed),
+            unclaimed_deadline_max=Max("deadline_at", filter=unclaimed),
         )
         .order_by()
     )
@@ -86,7 +114,7 @@ def _insert_grouped(qs: QuerySet[ReportFact]) -> None:
     """
     sql, params = group_facts(qs).query.sql_with_params()
     # The rollup's column names are its field names (no db_column anywhere in the model).
-    columns = ", ".join((*KEY_COLUMNS, *ROLLUP_COLUMNS, *STATE_COLUMNS))
+    columns = ", ".join((*KEY_COLUMNS, *ROLLUP_COLUMNS, *OUTCOME_COLUMNS, *STATE_COLUMNS))
     table = DailyRollup._meta.db_table
     with connection.cursor() as cursor:
         # Table and column names are our model's; the SELECT's values are bound parameters.
@@ -103,35 +131,85 @@ def _key_filter(keys: Iterable[Key]) -> Q:
 def rollup_keys(keys: Iterable[Key]) -> None:
     """Recompute these rollup rows (and only these) from the facts.
 
-    A refresh touches the keys of the reports it took in: with a steady intake, a few hundred
-    rows of today, not every row of every day they fall on.
+    A refresh touches the keys of the reports it took in: with a steady intake, a few rows of
+    today, not every row of every day they fall on. One upsert per 100 keys (``INSERT … SELECT
+    … ON CONFLICT DO UPDATE … RETURNING`` the keys it wrote); a second statement deletes the
+    keys that no fact holds any more, only when there are some (a report whose tier rose).
     """
     wanted = sorted(set(keys))
     for start in range(0, len(wanted), KEYS_PER_STATEMENT):
-        cond = _key_filter(wanted[start : start + KEYS_PER_STATEMENT])
-        DailyRollup.objects.filter(cond).delete()
-        _insert_grouped(ReportFact.objects.filter(cond))
+        chunk = wanted[start : start + KEYS_PER_STATEMENT]
+        written = _upsert_grouped(ReportFact.objects.filter(_key_filter(chunk)))
+        gone = [key for key in chunk if key not in written]
+        if gone:
+            DailyRollup.objects.filter(_key_filter(gone)).delete()
 
 
-def _cursor(name: str) -> Cursor:
-    Cursor.objects.get_or_create(name=name)
-    return Cursor.objects.select_for_update().get(name=name)
+def _upsert_grouped(qs: QuerySet[ReportFact]) -> set[Key]:
+    sql, params = group_facts(qs).query.sql_with_params()
+    summed = (*ROLLUP_COLUMNS, *OUTCOME_COLUMNS, *STATE_COLUMNS)
+    table = DailyRollup._meta.db_table
+    keys, columns = ", ".join(KEY_COLUMNS), ", ".join((*KEY_COLUMNS, *summed))
+    updates = ", ".join(f"{c} = excluded.{c}" for c in summed)
+    with connection.cursor() as cursor:
+        # Names are our model's; the SELECT binds every value. Its WHERE keeps SQLite from
+        # reading ON CONFLICT as a join's ON.
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) {sql} ON CONFLICT ({keys}) "
+            f"DO UPDATE SET {updates} RETURNING {keys}",
+            params,
+        )
+        rows = cursor.fetchall()
+    # SQLite hands dates back as text through a raw cursor: compare as the model's keys.
+    day = DailyRollup._meta.get_field("day")
+    return {(day.to_python(r[0]), *r[1:]) for r in rows}
+
+
+CURSORS = ("audit", "reports")
+
+
+def _cursors() -> tuple[Cursor, Cursor]:
+    """Both cursors, locked, in one query (created the first time)."""
+    found = {c.name: c for c in Cursor.objects.select_for_update().filter(name__in=CURSORS)}
+    for name in CURSORS:
+        if name not in found:
+            Cursor.objects.get_or_create(name=name)
+            found[name] = Cursor.objects.select_for_update().get(name=name)
+    return found["audit"], found["reports"]
+
+
+def _advance(seq: int | None, at: Any) -> None:
+    """Move both cursors in one UPDATE (the audit one only when entries were read)."""
+    Cursor.objects.filter(name__in=CURSORS if seq is not None else ["reports"]).update(
+        seq=Case(
+            When(name="audit", then=Value(seq or 0)),
+            default=F("seq"),
+            output_field=BigIntegerField(),
+        ),
+        at=Case(
+            When(name="reports", then=Value(at)), default=F("at"), output_field=DateTimeField()
+        ),
+    )
 
 
 def refresh(*, batch: int = AUDIT_BATCH) -> RefreshSummary:
     """Take in what happened since the last run (one transaction; cursors advance with it)."""
     with transaction.atomic():
-        audit, received = _cursor("audit"), _cursor("reports")
+        audit, received = _cursors()
         scan_started = timezone.now()
         entries = list(
             AuditEntry.objects.filter(seq__gt=audit.seq)
             .order_by("seq")
-            .values_list("seq", "target_type", "target_id", "action", "details")[:batch]
+            .values_list(
+                "seq", "target_type", "target_id", "action", "details", "actor", "created_at"
+            )[:batch]
         )
         touched: set[uuid.UUID] = set()
-        for _seq, target_type, target_id, action, details in entries:
+        scanned: list[facts.Entry] = []  # the report entries read here, in seq order
+        for _seq, target_type, target_id, action, details, actor, at in entries:
             if target_type == "report" and action in facts.FACT_ACTIONS:
                 touched.add(uuid.UUID(target_id))
+                scanned.append((target_id, action, actor, at, details))
             elif action == "file.matched" and isinstance(details, dict) and details.get("report"):
                 touched.add(uuid.UUID(str(details["report"])))
         new = Report.objects.all()
@@ -141,17 +219,19 @@ def refresh(*, batch: int = AUDIT_BATCH) -> RefreshSummary:
         # events (taken in above): skip them, so each refresh does work in proportion to news.
         # NOT EXISTS on the facts' primary key: an index probe per new report, not a scan.
         new = new.exclude(Exists(ReportFact.objects.filter(report_id=OuterRef("pk"))))
-        touched.update(new.values_list("id", flat=True))
+        fresh = set(new.values_list("id", flat=True))  # no facts yet: nothing old to read
+        touched |= fresh
         keys: set[Key] = set()
+        delta: Counter[tally.TallyKey] = Counter()
         ids = sorted(touched)
         for start in range(0, len(ids), REPORT_BATCH):
-            keys |= facts.store(ids[start : start + REPORT_BATCH])
+            chunk = ids[start : start + REPORT_BATCH]
+            stored, changed = facts.store(chunk, fresh=fresh, scanned=scanned)
+            keys |= stored
+            delta.update(changed)
         rollup_keys(keys)
-        if entries:
-            audit.seq = entries[-1][0]
-            audit.save(update_fields=["seq"])
-        received.at = scan_started
-        received.save(update_fields=["at"])
+        tally.apply(delta)
+        _advance(entries[-1][0] if entries else None, scan_started)
     return RefreshSummary(entries=len(entries), reports=len(ids), days=len({k[0] for k in keys}))
 
 
@@ -175,37 +255,29 @@ def rebuild() -> RefreshSummary:
     that sums them into the rollup.
     """
     with transaction.atomic():
-        audit, received = _cursor("audit"), _cursor("reports")
+        _cursors()
         scan_started = timezone.now()
         head = AuditEntry.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
         DailyRollup.objects.all().delete()
+        DailyTally.objects.all().delete()
         ReportFact.objects.all().delete()
-        count = _write_facts(facts.compute_all())
+        counted: Counter[tally.TallyKey] = Counter()
+        count = facts.write(_tallied(facts.compute_all(), counted))
         _insert_grouped(ReportFact.objects.all())
+        tally.write(counted)
         days = DailyRollup.objects.values("day").distinct().count()
-        audit.seq, received.at = head, scan_started
-        audit.save(update_fields=["seq"])
-        received.save(update_fields=["at"])
+        _advance(head, scan_started)
     return RefreshSummary(entries=head, reports=count, days=days)
 
 
-def _write_facts(batches: Iterator[list[dict[str, Any]]]) -> int:
-    """Bulk-write fact rows: one ``COPY`` per batch on PostgreSQL, ``bulk_create`` elsewhere."""
-    fields = ReportFact._meta.concrete_fields
-    names = [f.attname for f in fields]
-    columns = ", ".join(str(f.column) for f in fields)
-    count = 0
+def _tallied(
+    batches: Iterator[list[dict[str, Any]]], counted: Counter[tally.TallyKey]
+) -> Iterator[list[dict[str, Any]]]:
+    """Pass the batches on, counting each fact's tally contributions on the way."""
     for batch in batches:
-        count += len(batch)
-        if connection.vendor != "postgresql":
-            ReportFact.objects.bulk_create([ReportFact(**row) for row in batch], batch_size=1000)
-            continue
-        with connection.cursor() as cursor:
-            raw = cursor.cursor  # psycopg's own cursor under Django's wrapper
-            with raw.copy(f"COPY {ReportFact._meta.db_table} ({columns}) FROM STDIN") as copy:
-                for row in batch:
-                    copy.write_row([row[n] for n in names])
-    return count
+        for row in batch:
+            counted.update(tally.contributions(row))
+        yield batch
 
 
 def rollup_totals() -> dict[str, int]:

@@ -12,11 +12,13 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.db import connection
-from django.db.models import Count, QuerySet, Sum
+from django.db import connection, connections
+from django.db.models import Count, Max, Min, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from tipline.metrics import rollup, stats, takedown
+from tipline.cases.states import Outcome
+from tipline.metrics import rollup, stats, takedown, tally
 from tipline.metrics.facts import OPEN_STATES
 from tipline.metrics.models import DailyRollup, ReportFact
 from tipline.metrics.period import Filters, Period
@@ -52,6 +54,9 @@ class Figures:
     takedown_by_country: list[tuple[str, stats.TakedownSummary]] = field(default_factory=list)
     takedown_by_provider: list[tuple[str, stats.TakedownSummary]] = field(default_factory=list)
     survival: list[stats.SurvivalStep] = field(default_factory=list)
+    # "exact" (nearest rank over the facts) or "histogram" (the rank's bucket bound, beyond
+    # ``tally.EXACT_LIMIT`` reports): the dashboard's method note says which.
+    durations_method: str = "exact"
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -69,53 +74,179 @@ def _facts(period: Period, filters: Filters, own: int | None) -> Any:
     return qs
 
 
-def _rollup_rows(period: Period, filters: Filters, own: int | None) -> list[dict[str, Any]]:
-    if own is not None:
-        return list(rollup.group_facts(_facts(period, filters, own)))
-    qs = DailyRollup.objects.filter(day__gte=period.start, day__lte=period.end)
-    return list(qs.filter(**filters.as_query()).values(*rollup.KEY_COLUMNS, *rollup.ROLLUP_COLUMNS))
+# The sums every grouping of the rollup reads, and the groupings the dashboard shows.
+SUMMED = (*rollup.ROLLUP_COLUMNS, *rollup.OUTCOME_COLUMNS, "open_unclaimed")
+GROUPINGS: tuple[tuple[str, ...], ...] = (
+    (),
+    ("day",),
+    ("category",),
+    ("channel",),
+    ("country",),
+    ("tier",),
+    ("day", "tier"),  # open and overdue: per day and tier, with the deadline range
+)
+Groups = dict[tuple[str, ...], list[dict[str, Any]]]
 
 
-Volumes = tuple[dict[str, int], dict[str, Counter[str]], dict[str, Counter[str]]]
+def _groups_of_rows(rows: list[dict[str, Any]]) -> Groups:
+    """The groupings ``_volumes`` reads, from per-key rows (an analyst's own: their facts
+    grouped by the database). Only what is read is summed: every column for the whole period,
+    received and taken late per day, category, channel, country and tier (their overdue
+    reports are counted from the facts, so no day-and-tier grouping)."""
+    whole = dict.fromkeys(SUMMED, 0)
+    per: dict[str, dict[Any, Counter[str]]] = {c: {} for c in rollup.KEY_COLUMNS}
+    for row in rows:
+        for c in SUMMED:
+            whole[c] += row[c]
+        for column, acc in per.items():
+            into = acc.setdefault(row[column], Counter())
+            into["received"] += row["received"]
+            into["claimed_late"] += row["claimed_late"]
+    out: Groups = {g: [] for g in GROUPINGS}
+    out[()] = [whole]
+    for column, acc in per.items():
+        out[(column,)] = [{column: value, **sums} for value, sums in acc.items()]
+    return out
+
+
+def _aggregates() -> dict[str, Any]:
+    return {
+        **{c: Coalesce(Sum(c), 0) for c in SUMMED},
+        "unclaimed_deadline_min": Min("unclaimed_deadline_min"),
+        "unclaimed_deadline_max": Max("unclaimed_deadline_max"),
+    }
+
+
+def _groups_portable(qs: QuerySet[DailyRollup]) -> Groups:
+    out: Groups = {}
+    for grouping in GROUPINGS:
+        if grouping:
+            out[grouping] = list(qs.values(*grouping).annotate(**_aggregates()).order_by())
+        else:
+            out[grouping] = [qs.aggregate(**_aggregates())]
+    return out
+
+
+def _groups(qs: QuerySet[DailyRollup]) -> Groups:
+    """Every grouping of these rollup rows: one ``GROUPING SETS`` query on PostgreSQL, one
+    query per grouping elsewhere (SQLite has no grouping sets). Same rows either way."""
+    db = connections[qs.db]  # the replica, when the router sends metrics reads there
+    if db.vendor != "postgresql":
+        return _groups_portable(qs)
+    inner, params = qs.values(
+        *rollup.KEY_COLUMNS, *SUMMED, "unclaimed_deadline_min", "unclaimed_deadline_max"
+    ).query.sql_with_params()
+    columns = list(rollup.KEY_COLUMNS)
+    sums = [f"COALESCE(SUM({c}), 0)" for c in SUMMED]
+    sums += ["MIN(unclaimed_deadline_min)", "MAX(unclaimed_deadline_max)"]
+    # GROUPING(...) is a bit mask over the key columns: a bit set = not grouped by that column.
+    sets = ", ".join("(" + ", ".join(g) + ")" for g in GROUPINGS)
+    # Column names are our model's and GROUPINGS is ours; the inner query binds every value.
+    sql = (
+        f"SELECT {', '.join(columns)}, GROUPING({', '.join(columns)}), {', '.join(sums)} "  # noqa: S608
+        f"FROM ({inner}) AS r GROUP BY GROUPING SETS ({sets})"
+    )
+    width = len(columns)
+    masks = {
+        sum(1 << (width - 1 - k) for k, c in enumerate(columns) if c not in g): g for g in GROUPINGS
+    }
+    out: Groups = {g: [] for g in GROUPINGS}
+    names = [*SUMMED, "unclaimed_deadline_min", "unclaimed_deadline_max"]
+    with db.cursor() as cursor:
+        cursor.execute(sql, params)
+        for row in cursor.fetchall():
+            grouping = masks[row[width]]
+            values = dict(zip(names, row[width + 1 :], strict=True))
+            values.update({c: row[k] for k, c in enumerate(columns) if c in grouping})
+            out[grouping].append(values)
+    out[()] = out[()] or [dict.fromkeys(SUMMED, 0)]
+    return out
+
+
+Volumes = tuple[
+    dict[str, int], dict[str, Counter[str]], dict[str, Counter[str]], Counter[str], Groups
+]
 
 
 def _volumes(period: Period, filters: Filters, own: int | None) -> Volumes:
-    """Totals, received per day/category/channel/country, and received and taken late per tier.
+    """Totals, received per day/category/channel/country, received and taken late per tier,
+    outcomes, and the groupings themselves (``_open_overdue`` reads the per day and tier one).
 
     Everyone's figures are summed by the database from the rollup (a 90-day period can hold
     tens of thousands of rollup rows: days x categories x channels x countries x tiers); an
     analyst's own come from their facts, a few rows.
     """
-    per: dict[str, Counter[str]] = {k: Counter() for k in ("day", "category", "channel", "country")}
-    tier_rows: dict[str, Counter[str]] = {t.value: Counter() for t in tiers.Tier}
     if own is not None:
-        rows = _rollup_rows(period, filters, own)
-        totals = {c: sum(r[c] for r in rows) for c in rollup.ROLLUP_COLUMNS}
-        for r in rows:
-            for key in per:
-                per[key][str(r[key]) if key != "country" else (r[key] or "--")] += r["received"]
-            tier_rows[r["tier"]]["received"] += r["received"]
-            tier_rows[r["tier"]]["claimed_late"] += r["claimed_late"]
-        return totals, per, tier_rows
-    qs = DailyRollup.objects.filter(day__gte=period.start, day__lte=period.end)
-    qs = qs.filter(**filters.as_query()).order_by()
-    summed = qs.aggregate(**{c: Sum(c) for c in rollup.ROLLUP_COLUMNS})
-    totals = {c: int(summed[c] or 0) for c in rollup.ROLLUP_COLUMNS}
+        groups = _groups_of_rows(list(rollup.group_facts(_facts(period, filters, own))))
+    else:
+        qs = DailyRollup.objects.filter(day__gte=period.start, day__lte=period.end)
+        groups = _groups(qs.filter(**filters.as_query()).order_by())
+    whole = groups[()][0]
+    totals = {c: int(whole[c] or 0) for c in rollup.ROLLUP_COLUMNS}
+    outcomes = Counter(
+        {
+            o.value: int(whole[c] or 0)
+            for c, o in zip(rollup.OUTCOME_COLUMNS, Outcome, strict=True)
+            if whole[c]
+        }
+    )
+    per: dict[str, Counter[str]] = {k: Counter() for k in ("day", "category", "channel", "country")}
     for key in per:
-        for value, n in qs.values(key).annotate(n=Sum("received")).values_list(key, "n"):
-            per[key][str(value) if key != "country" else (value or "--")] += int(n)
-    for tier, received, late in (
-        qs.values("tier")
-        .annotate(r=Sum("received"), late=Sum("claimed_late"))
-        .values_list("tier", "r", "late")
-    ):
-        tier_rows[tier]["received"] += int(received)
-        tier_rows[tier]["claimed_late"] += int(late)
-    return totals, per, tier_rows
+        for row in groups[(key,)]:
+            value = row[key]
+            name = str(value) if key != "country" else (value or "--")
+            per[key][name] += int(row["received"])
+    tier_rows: dict[str, Counter[str]] = {t.value: Counter() for t in tiers.Tier}
+    for row in groups[("tier",)]:
+        tier_rows[row["tier"]]["received"] += int(row["received"])
+        tier_rows[row["tier"]]["claimed_late"] += int(row["claimed_late"])
+    return totals, per, tier_rows, outcomes, groups
 
 
 def _sorted(counter: Counter[str]) -> list[tuple[str, int]]:
     return sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def _open_overdue(
+    period: Period, filters: Filters, own: int | None, groups: Groups, now: datetime
+) -> dict[str, int]:
+    """Reports of the period open, unclaimed and past their deadline now, per tier.
+
+    Everyone's: per day and tier the rollup holds how many are open and unclaimed and the
+    earliest and latest of their deadlines; all of them count when the latest has passed, none
+    when the earliest has not, and only the few day-and-tier groups a deadline straddles (today's
+    and those a tier's deadline ago, or a tier raised since) are counted from the facts. An
+    analyst's own: their facts.
+    """
+    unclaimed = _facts(period, filters, own).filter(state__in=OPEN_STATES, claimed_at__isnull=True)
+    if own is not None:
+        return dict(
+            unclaimed.filter(deadline_at__lt=now)
+            .values("tier")
+            .annotate(n=Count("pk"))
+            .order_by()
+            .values_list("tier", "n")
+        )
+    counts: Counter[str] = Counter()
+    straddled = Q(pk__in=[])
+    for row in groups[("day", "tier")]:
+        first, last = row["unclaimed_deadline_min"], row["unclaimed_deadline_max"]
+        if not row["open_unclaimed"] or first is None or first >= now:
+            continue
+        if last < now:
+            counts[row["tier"]] += int(row["open_unclaimed"])
+        else:
+            straddled |= Q(day=row["day"], tier=row["tier"])
+    if straddled:
+        for tier, n in (
+            unclaimed.filter(straddled, deadline_at__lt=now)
+            .values("tier")
+            .annotate(n=Count("pk"))
+            .order_by()
+            .values_list("tier", "n")
+        ):
+            counts[tier] += n
+    return dict(counts)
 
 
 def figures(
@@ -123,15 +254,9 @@ def figures(
 ) -> Figures:
     """Every figure for the period; ``own`` restricts to the reports assigned to that staff id."""
     now = now or timezone.now()
-    totals, per, tier_rows = _volumes(period, filters, own)
-    facts = _facts(period, filters, own)
-    open_overdue = dict(
-        facts.filter(state__in=OPEN_STATES, claimed_at__isnull=True, deadline_at__lt=now)
-        .values("tier")
-        .annotate(n=Count("pk"))
-        .order_by()
-        .values_list("tier", "n")
-    )
+    totals, per, tier_rows, outcomes, groups = _volumes(period, filters, own)
+    open_overdue = _open_overdue(period, filters, own, groups, now)
+    waits, method = durations_for(period, filters, own=own, received=totals["received"])
     by_day, day = [], period.start
     while day <= period.end:
         by_day.append((day.isoformat(), per["day"].get(day.isoformat(), 0)))
@@ -146,15 +271,6 @@ def figures(
         }
         for t, c in tier_rows.items()
     ]
-    outcomes = Counter(
-        dict(
-            facts.exclude(outcome="")
-            .values("outcome")
-            .annotate(n=Count("pk"))
-            .order_by()
-            .values_list("outcome", "n")
-        )
-    )
     return Figures(
         period=period,
         filters=filters,
@@ -167,11 +283,24 @@ def figures(
         by_country=_sorted(per["country"]),
         by_tier=by_tier,
         outcomes=_sorted(outcomes),
-        durations=durations(facts),
+        durations=waits,
+        durations_method=method,
         backlog=backlog(filters, own=own, now=now),
         workload=[] if own is not None else workload(period, filters),
         **_takedown(period, now),
     )
+
+
+def durations_for(
+    period: Period, filters: Filters, *, own: int | None, received: int
+) -> tuple[dict[str, stats.DurationSummary], str]:
+    """Exact percentiles from the facts up to ``tally.EXACT_LIMIT`` reports (and for an
+    analyst's own queue, and for two filters at once, which the tally does not keep); beyond,
+    from the histograms: the nearest rank's bucket bound, at most ~9 % above the exact value."""
+    slice_ = tally.single(filters)
+    if own is not None or slice_ is None or received < tally.EXACT_LIMIT:
+        return durations(_facts(period, filters, own)), "exact"
+    return tally.durations(period, slice_), "histogram"
 
 
 def durations(facts: QuerySet[ReportFact]) -> dict[str, stats.DurationSummary]:
@@ -210,9 +339,11 @@ def _pg_summaries(
         parts.append(
             f"count({column}), percentile_disc(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY {seconds})"
         )
-    sql, params = facts.order_by().values("pk").query.sql_with_params()
-    table = ReportFact._meta.db_table
-    query = f"SELECT {', '.join(parts)} FROM {table} WHERE report_id IN ({sql})"  # noqa: S608
+    # The facts' own SELECT as a derived table (its WHERE reaches the day and assignee
+    # indexes); ``report_id IN (subquery)`` had the planner scan every fact for the outer side.
+    needed = ("received_at", *(c for _n, c in DURATIONS), "review_seconds")
+    sql, params = facts.order_by().values(*needed).query.sql_with_params()
+    query = f"SELECT {', '.join(parts)} FROM ({sql}) AS f"  # noqa: S608
     with connection.cursor() as cursor:
         cursor.execute(query, params)
         row = cursor.fetchone()
@@ -270,8 +401,18 @@ def backlog(filters: Filters, *, own: int | None, now: datetime) -> dict[str, An
         else:
             counts[_age_bucket(start, cuts)] += int(n)
     if split:
-        for received in open_facts.filter(day__in=split).values_list("received_at", flat=True):
-            counts[_age_bucket(received, cuts)] += 1
+        # Counted by the database, one row back: how many are newer than each cut (the bands
+        # are the differences), rather than every open report of those days sent here.
+        newer = open_facts.filter(day__in=split).aggregate(
+            **{
+                f"n{k}": Count("pk", filter=Q(received_at__gt=cut) if cut is not None else None)
+                for k, cut in enumerate(cuts)
+            }
+        )
+        before = 0
+        for k in range(len(cuts)):
+            counts[k] += int(newer[f"n{k}"]) - before
+            before = int(newer[f"n{k}"])
     total = sum(counts)
     median = None
     if total:
@@ -296,27 +437,37 @@ def backlog(filters: Filters, *, own: int | None, now: datetime) -> dict[str, An
 
 
 def workload(period: Period, filters: Filters) -> list[dict[str, Any]]:
-    """Per staff member: reports claimed, decisions proposed, second reviews done, in the period."""
-    facts = _facts(period, filters, None)
+    """Per staff member: reports claimed, decisions proposed, second reviews done, in the period.
+
+    From the tally (per day and filter value) unless two filters are set: then the facts.
+    """
+    slice_ = tally.single(filters)
     people: dict[str, Counter[str]] = {}
-    for column, what in (
-        ("claimed_by", "claimed"),
-        ("decided_by", "decided"),
-        ("reviewed_by", "reviewed"),
-    ):
-        grouped = (
-            facts.exclude(**{column: ""})
-            .values(column)
-            .annotate(n=Count("pk"))
-            .order_by()
-            .values_list(column, "n")
-        )
-        for name, n in grouped:
-            people.setdefault(name, Counter())[what] += n
+    if slice_ is not None:
+        people = tally.workload(period, slice_)
+    else:
+        _workload_from_facts(_facts(period, filters, None), people)
     return [
         {"who": who, **{k: c.get(k, 0) for k in ("claimed", "decided", "reviewed")}}
         for who, c in sorted(people.items())
     ]
+
+
+def _workload_from_facts(facts: QuerySet[ReportFact], people: dict[str, Counter[str]]) -> None:
+    """One scan: grouped by who took, decided and reviewed (a few combinations of a few
+    people), then counted per person here."""
+    columns = (("claimed_by", "claimed"), ("decided_by", "decided"), ("reviewed_by", "reviewed"))
+    grouped = (
+        facts.exclude(claimed_by="", decided_by="", reviewed_by="")
+        .values(*(c for c, _w in columns))
+        .annotate(n=Count("pk"))
+        .order_by()
+        .values_list(*(c for c, _w in columns), "n")
+    )
+    for *names, n in grouped:
+        for name, (_column, what) in zip(names, columns, strict=True):
+            if name:
+                people.setdefault(name, Counter())[what] += n
 
 
 def _takedown(period: Period, now: datetime) -> dict[str, Any]:

@@ -1,0 +1,213 @@
+"""Per-day, per-single-filter counts kept by deltas: duration histograms and workload.
+
+Why: a percentile is not a sum, so the rollup cannot hold it, and sorting every fact of a
+90-day period (a million at a large hotline) costs seconds. A histogram can be summed: each
+report adds one to a log-spaced bucket of its wait, per day of receipt and per filter value,
+and the dashboard sums a few hundred rows and walks the buckets to the nearest rank. The answer
+is the bucket's upper bound (at most ``2 ** (1 / STEPS)``, about 9 %, above the exact value);
+``selectors.durations_for`` uses it only beyond ``EXACT_LIMIT`` reports and reads the exact
+values from the facts below that. Workload (who took, decided, second-reviewed) is a count per
+person and is exact either way.
+
+``contributions`` is the one rule: the rebuild counts it over every fact; the refresh adds the
+difference between a report's contributions before and after, so the two agree exactly
+(``tests/metrics/test_rollup.py``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from datetime import date
+from typing import Any
+
+from django.db import connection
+from django.db.models import Sum
+
+from tipline.metrics import stats
+from tipline.metrics.models import DailyTally, ReportFact
+from tipline.metrics.period import FILTERS, Filters, Period
+
+STEPS = 8  # buckets per doubling: each bound is 2 ** (1/8) ≈ 1.09 times the one before
+HOUR = 3600.0
+# Below this many reports in the period (after filters) the dashboard reads exact percentiles
+# from the facts: a sort of 20,000 values is a few tens of milliseconds.
+EXACT_LIMIT = 20_000
+# (measure, fact column holding the moment): waits from receipt.
+WAITS = (
+    ("first_look", "first_look_at"),
+    ("claim", "claimed_at"),
+    ("decision", "decided_at"),
+    ("referral", "referred_at"),
+)
+DURATION_MEASURES = (*(m for m, _c in WAITS), "four_eyes")
+PEOPLE = (("claimed", "claimed_by"), ("decided", "decided_by"), ("reviewed", "reviewed_by"))
+# The fact columns ``contributions`` reads (the refresh reads them from the old facts).
+FIELDS = (
+    "day",
+    *FILTERS,
+    "received_at",
+    *(c for _m, c in WAITS),
+    "review_seconds",
+    *(c for _m, c in PEOPLE),
+)
+
+TallyKey = tuple[date, str, str, str, str]  # day, dimension, value, measure, item
+
+
+def bucket_of(seconds: float) -> int:
+    """The bucket holding a wait: 0 for up to a second (or a clock that ran backwards)."""
+    if seconds <= 1:
+        return 0
+    return math.ceil(STEPS * math.log2(seconds))
+
+
+def bound_of(bucket: int) -> float:
+    """The bucket's upper bound in seconds (what a percentile from the histogram reports)."""
+    return float(2 ** (bucket / STEPS))
+
+
+def contributions(fact: Mapping[str, Any]) -> list[TallyKey]:
+    """Every tally row one fact adds one to (fact field names as in ``ReportFact``)."""
+    items: list[tuple[str, str]] = []
+    received = fact["received_at"]
+    for measure, column in WAITS:
+        stamp = fact[column]
+        if stamp is not None:
+            items.append((measure, str(bucket_of((stamp - received).total_seconds()))))
+    if fact["review_seconds"] is not None:
+        items.append(("four_eyes", str(bucket_of(float(fact["review_seconds"])))))
+    for measure, column in PEOPLE:
+        if fact[column]:
+            items.append((measure, fact[column]))
+    if not items:
+        return []
+    day = fact["day"]
+    # Every report, then each filter value on its own; a blank country is no filter value.
+    slices = [("", "")] + [(d, fact[d]) for d in FILTERS if fact[d]]
+    return [(day, d, v, m, i) for d, v in slices for m, i in items]
+
+
+def count(facts: Iterable[Mapping[str, Any]]) -> Counter[TallyKey]:
+    counter: Counter[TallyKey] = Counter()
+    for fact in facts:
+        counter.update(contributions(fact))
+    return counter
+
+
+def as_fields(fact: ReportFact) -> dict[str, Any]:
+    return {name: getattr(fact, name) for name in FIELDS}
+
+
+UPSERT_ROWS = 500  # 6 parameters a row: well under SQLite's limit
+
+
+def apply(delta: Counter[TallyKey]) -> None:
+    """Add ``delta`` to the tally (one upsert a 500 rows; rows that reach zero are removed).
+
+    ``INSERT … ON CONFLICT DO UPDATE … RETURNING`` runs on PostgreSQL and on SQLite >= 3.35.
+    """
+    rows = [(*key, n) for key, n in delta.items() if n]
+    table = DailyTally._meta.db_table
+    emptied: list[int] = []
+    for start in range(0, len(rows), UPSERT_ROWS):
+        chunk = rows[start : start + UPSERT_ROWS]
+        values = ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(chunk))
+        params = [p for row in chunk for p in row]
+        # Table and column names are our model's; every value is a bound parameter.
+        sql = (
+            f"INSERT INTO {table} (day, dimension, value, measure, item, n) VALUES {values} "  # noqa: S608
+            "ON CONFLICT (dimension, value, measure, day, item) "
+            f"DO UPDATE SET n = {table}.n + excluded.n RETURNING id, n"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            emptied += [pk for pk, n in cursor.fetchall() if n == 0]
+    if emptied:
+        DailyTally.objects.filter(pk__in=emptied).delete()
+
+
+def write(counter: Counter[TallyKey]) -> None:
+    """Write a whole tally (the rebuild): ``COPY`` on PostgreSQL, ``bulk_create`` elsewhere."""
+    rows = [(*key, n) for key, n in counter.items() if n]
+    if connection.vendor != "postgresql":
+        DailyTally.objects.bulk_create(
+            [
+                DailyTally(day=d, dimension=dim, value=v, measure=m, item=i, n=n)
+                for d, dim, v, m, i, n in rows
+            ],
+            batch_size=1000,
+        )
+        return
+    table = DailyTally._meta.db_table
+    with connection.cursor() as cursor:
+        raw = cursor.cursor  # psycopg's own cursor under Django's wrapper
+        with raw.copy(f"COPY {table} (day, dimension, value, measure, item, n) FROM STDIN") as cp:
+            for row in rows:
+                cp.write_row(row)
+
+
+def single(filters: Filters) -> tuple[str, str] | None:
+    """The tally slice answering these filters: none, or one; None when two or more are set."""
+    chosen = filters.as_query()
+    if len(chosen) > 1:
+        return None
+    return next(iter(chosen.items()), ("", ""))
+
+
+def _summed(period: Period, slice_: tuple[str, str], measures: Iterable[str]) -> Any:
+    dimension, value = slice_
+    return (
+        DailyTally.objects.filter(
+            dimension=dimension,
+            value=value,
+            measure__in=list(measures),
+            day__gte=period.start,
+            day__lte=period.end,
+        )
+        .values("measure", "item")
+        .annotate(total=Sum("n"))
+        .order_by()
+        .values_list("measure", "item", "total")
+    )
+
+
+def histogram_percentile(buckets: list[tuple[int, int]], q: float) -> float | None:
+    """Nearest rank over (bucket, count) pairs sorted by bucket: the rank's bucket's bound."""
+    total = sum(n for _b, n in buckets)
+    if total <= 0:
+        return None
+    rank, seen = max(1, math.ceil(q / 100 * total)), 0
+    for bucket, n in buckets:
+        seen += n
+        if seen >= rank:
+            return bound_of(bucket)
+    return bound_of(buckets[-1][0])  # pragma: no cover - the ranks add up to the total
+
+
+def durations(period: Period, slice_: tuple[str, str]) -> dict[str, stats.DurationSummary]:
+    """Count, median and p90 in hours per wait, from the histograms (one query)."""
+    per: dict[str, list[tuple[int, int]]] = {m: [] for m in DURATION_MEASURES}
+    for measure, item, total in _summed(period, slice_, DURATION_MEASURES):
+        if total:
+            per[measure].append((int(item), int(total)))
+    out = {}
+    for measure, buckets in per.items():
+        buckets.sort()
+        median, p90 = histogram_percentile(buckets, 50), histogram_percentile(buckets, 90)
+        out[measure] = stats.DurationSummary(
+            sum(n for _b, n in buckets),
+            None if median is None else median / HOUR,
+            None if p90 is None else p90 / HOUR,
+        )
+    return out
+
+
+def workload(period: Period, slice_: tuple[str, str]) -> dict[str, Counter[str]]:
+    """Per person: reports claimed, decided, second-reviewed (one query)."""
+    people: dict[str, Counter[str]] = {}
+    for measure, who, total in _summed(period, slice_, (m for m, _c in PEOPLE)):
+        if total:
+            people.setdefault(who, Counter())[measure] += int(total)
+    return people
