@@ -44,6 +44,7 @@ from tests.live import LiveServer  # noqa: E402
 from tests.pdq_data import pdq_data  # noqa: E402
 
 TICK = os.sysconf("SC_CLK_TCK")
+ROLES = ("web", "worker", "database", "other")
 SECONDS_A_YEAR = 365 * 24 * 3600
 TEXT = (
     "Someone I met on a game keeps sending me messages from new accounts every night after I "
@@ -102,23 +103,39 @@ def _processes() -> Iterator[tuple[int, int, str, float]]:
         yield int(entry.name), int(fields[2]), cmdline, cpu
 
 
-def cpu_by_role(server: LiveServer) -> dict[str, float]:
-    """CPU seconds so far, per role: the web (gunicorn, nginx), the task worker, PostgreSQL."""
+def _role(server: LiveServer, pid: int, pgid: int, cmdline: str) -> str | None:
     assert server.proc is not None
-    group = server.proc.pid
-    roles: dict[str, float] = {"web": 0.0, "worker": 0.0, "database": 0.0, "other": 0.0}
+    if pgid == server.proc.pid:
+        if "gunicorn" in cmdline or "nginx" in cmdline:
+            return "web"
+        return "worker" if "worker" in cmdline else "other"
+    if cmdline.startswith("postgres:") and server.database_url:
+        # Every process of the test cluster: other databases are idle during the run.
+        return "database"
+    return None
+
+
+def cpu_by_process(server: LiveServer) -> dict[int, tuple[str, float]]:
+    """Role and CPU seconds so far of each process: the web (gunicorn, nginx), the task worker,
+    PostgreSQL, and the rest of the server's group (``tipline serve`` itself)."""
+    found = {}
     for pid, pgid, cmdline, cpu in _processes():
-        if pgid == group:
-            if "gunicorn" in cmdline or "nginx" in cmdline:
-                roles["web"] += cpu
-            elif "worker" in cmdline:
-                roles["worker"] += cpu
-            elif pid != group:
-                roles["other"] += cpu
-        elif cmdline.startswith("postgres:") and server.database_url:
-            # Every backend of the test cluster: other databases are idle during the run.
-            roles["database"] += cpu
-    return roles
+        role = _role(server, pid, pgid, cmdline)
+        if role is not None:
+            found[pid] = (role, cpu)
+    return found
+
+
+def cpu_between(
+    first: dict[int, tuple[str, float]], then: dict[int, tuple[str, float]]
+) -> dict[str, float]:
+    """CPU seconds spent per role between two readings: per process, so a process that ended
+    in between takes nothing away (what it spent after the first reading is lost, which only
+    PostgreSQL's short-lived backends do)."""
+    spent = dict.fromkeys(ROLES, 0.0)
+    for pid, (role, cpu) in then.items():
+        spent[role] += cpu - first.get(pid, (role, 0.0))[1]
+    return spent
 
 
 _TASKS_RUN = (
@@ -130,7 +147,7 @@ _TASKS_RUN = (
 @dataclass
 class Sample:
     at: float
-    cpu: dict[str, float]
+    cpu: dict[int, tuple[str, float]]
     database: int
     evidence: int
     objects: int
@@ -141,7 +158,7 @@ def sample(server: LiveServer) -> Sample:
     evidence = server.data_dir / "evidence"
     return Sample(
         time.monotonic(),
-        cpu_by_role(server),
+        cpu_by_process(server),
         database_bytes(server),
         tree_bytes(evidence) if evidence.exists() else 0,
         sum(1 for p in evidence.rglob("*") if p.is_file()) if evidence.exists() else 0,
@@ -159,13 +176,17 @@ def photos(count: int) -> list[tuple[str, bytes]]:
 
 
 def send(server: LiveServer, files: list[tuple[str, bytes]], n: int, index: int) -> None:
-    chosen = [files[(index + k) % len(files)] for k in range(n)] if files else []
-    answer = httpx.post(
-        server.url + "/api/v1/reports",
-        data={"category": "cyberstalking", "what_happened": f"{TEXT} ({index})"},
-        files=[("attachments", (name, data, "application/octet-stream")) for name, data in chosen],
-        timeout=120,
-    )
+    fields = {"category": "cyberstalking", "what_happened": f"{TEXT} ({index})"}
+    if n:  # multipart with the files; without files the API takes JSON
+        chosen = [files[(index + k) % len(files)] for k in range(n)]
+        attachments = [
+            ("attachments", (name, data, "application/octet-stream")) for name, data in chosen
+        ]
+        answer = httpx.post(
+            server.url + "/api/v1/reports", data=fields, files=attachments, timeout=120
+        )
+    else:
+        answer = httpx.post(server.url + "/api/v1/reports", json=fields, timeout=120)
     if answer.status_code != 201:
         raise RuntimeError(f"report {index}: {answer.status_code} {answer.text[:200]}")
 
@@ -236,7 +257,10 @@ def main() -> None:
             quiet = sample(server)
             time.sleep(args.idle)
             before = sample(server)
-            idle = {r: (before.cpu[r] - quiet.cpu[r]) / (before.at - quiet.at) for r in quiet.cpu}
+            idle = {
+                role: spent / (before.at - quiet.at)
+                for role, spent in cpu_between(quiet.cpu, before.cpu).items()
+            }
             run_batch(server, files, args, args.warmup, args.reports)
             after = sample(server)
         finally:
@@ -244,8 +268,8 @@ def main() -> None:
     n = args.reports
     wall = after.at - before.at
     per = {
-        f"{role}_cpu_s": max(0.0, after.cpu[role] - before.cpu[role] - idle[role] * wall) / n
-        for role in after.cpu
+        f"{role}_cpu_s": max(0.0, spent - idle[role] * wall) / n
+        for role, spent in cpu_between(before.cpu, after.cpu).items()
     }
     per["database_bytes"] = (after.database - before.database) / n
     per["evidence_bytes"] = (after.evidence - before.evidence) / n
