@@ -18,11 +18,12 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 from django.tasks import task_backends
 from django.test import Client
 from django_tasks_redis import executor
 
+from tests.outbox.conftest import subprocess_env
 from tests.redisserver import RedisServer
 from tipline.audit.models import AuditEntry
 from tipline.cases.access import report_by_receipt
@@ -112,18 +113,8 @@ def test_enqueue_inside_a_rolled_back_transaction_leaves_no_task(
 
 
 def _relay_process(redis_url: str, batch: int) -> subprocess.Popen[bytes]:
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.settings",
-        "DATABASE_URL": (
-            f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-        ),
-        "TIPLINE_TASKS": "redis",
-        "TIPLINE_REDIS_URL": redis_url,
-    }
     argv = [sys.executable, "-m", "tipline.cli", "task_relay", "--batch", str(batch)]
-    return subprocess.Popen(argv, env=env)
+    return subprocess.Popen(argv, env=subprocess_env(redis_url))
 
 
 def test_kill_9_of_the_relay_mid_drain_loses_nothing(redis_profile: RedisServer) -> None:
