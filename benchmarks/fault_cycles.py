@@ -56,12 +56,11 @@ from tests.redisserver import RedisServer  # noqa: E402
 from tests.seaweed import SeaweedS3  # noqa: E402
 
 PDQ = ROOT.parent.parent / "shared" / "data" / "pdq"  # ../shared beside the worktrees
-# Photos in the bank: each upload of one must be matched exactly once. The others: never.
-BANK_PHOTOS = sorted((PDQ / "reg-test-input" / "labelme-subset").glob("*.jpg"))[:4]
-OTHER_PHOTOS = [
-    *sorted((PDQ / "reg-test-input" / "labelme-subset").glob("*.jpg"))[4:],
-    PDQ / "misc-images" / "c.png",
-]
+# Photos in the bank: each upload of one must be matched exactly once. The others: never (two of
+# them have a PDQ quality too low to be matched at all, as a blurred photo would).
+_LABELME = sorted((PDQ / "reg-test-input" / "labelme-subset").glob("*.jpg"))
+BANK_PHOTOS = [p for p in _LABELME if p.stem in ("q0122", "q0291", "q0746", "q1050")]
+OTHER_PHOTOS = [*(p for p in _LABELME if p not in BANK_PHOTOS), PDQ / "misc-images" / "c.png"]
 RESTART_DELAY = 1.0  # seconds between a unit's death and its restart (systemd RestartSec=1)
 
 
@@ -540,6 +539,7 @@ def main() -> int:
     finally:
         if supervisor is not None:
             supervisor.halt.set()
+            supervisor.join(timeout=10)
         for unit in stack.units if stack else []:
             unit.stop()
         if seaweed is not None:
