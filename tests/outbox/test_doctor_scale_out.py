@@ -42,7 +42,7 @@ def file_report(client: Client) -> None:
 
 
 def findings(task_minutes: float = MINUTES) -> list[str]:
-    time.sleep(task_minutes * 60 + 0.05)
+    time.sleep(MINUTES * 60 + 0.05)  # what is there now is older than MINUTES after this
     return [f.line() for f in doctor.run(grace_minutes=60, task_minutes=task_minutes)]
 
 
