@@ -101,6 +101,7 @@ DOOMED_WORKER = f"""
 import time
 import django
 django.setup()
+from django.tasks import task_backends
 backend = task_backends["redis"]
 (message,) = backend.broker.receive(
     queue_name="{TRIAGE_QUEUE}", max_messages=1, wait_seconds=20, worker_id="doomed"
