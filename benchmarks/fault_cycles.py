@@ -186,6 +186,7 @@ class Load:
         except httpx.HTTPError as exc:
             with self.lock:
                 self.answers[type(exc).__name__] += 1
+            time.sleep(0.5)  # the web unit is being restarted: a client would wait too
             return
         with self.lock:
             self.answers[str(answer.status_code)] += 1
@@ -340,6 +341,7 @@ class Stack:
     """The units of one installation, as docs/deployment.md lays them out for the profile."""
 
     web: Unit
+    web_url: str
     workers: list[Unit]  # what "a task worker" means: the per-report queues' workers
     relay: Unit | None
     others: list[Unit]
@@ -360,6 +362,7 @@ def stack_for(server: LiveServer, *, scale_out: bool) -> Stack:
         db_worker = "db_worker --no-startup-delay --queue-name"
         return Stack(
             web=web,
+            web_url=server.url,
             workers=[
                 unit("worker-triage", f"{db_worker} triage --interval 0.2"),
                 unit("worker-default", f"{db_worker} default --interval 0.5"),
@@ -371,6 +374,7 @@ def stack_for(server: LiveServer, *, scale_out: bool) -> Stack:
     periodic = "db_worker --backend periodic --no-startup-delay --interval 1 --queue-name"
     return Stack(
         web=web,
+        web_url=server.url,
         workers=[
             unit("worker-triage", f"{redis} --queue triage"),
             unit("worker-default", f"{redis} --queue default"),
@@ -383,29 +387,46 @@ def stack_for(server: LiveServer, *, scale_out: bool) -> Stack:
     )
 
 
-def wait_for_web(server: LiveServer) -> None:
+def wait_for_web(url: str) -> None:
     deadline = time.monotonic() + 120
     while True:
         try:
-            if httpx.get(server.url + "/en/", timeout=2).status_code == 200:
+            if httpx.get(url + "/en/", timeout=2).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
         if time.monotonic() > deadline:
-            sys.exit(f"the web unit did not start; see {server.log_dir}")
-        time.sleep(0.3)
+            sys.exit("the web unit did not start; see the logs folder")
+        time.sleep(0.2)
 
 
-def kill_cycles(stack: Stack, load: Load, *, cycles: int, rng: random.Random) -> Counter[str]:
-    """SIGKILL one unit per cycle, at a random moment, every kind in turn (shuffled)."""
+def next_ack_after(load: Load, since: float, limit: float = 120) -> float:
+    """Seconds from ``since`` to the next 201 (``limit`` if none came)."""
+    while load.last_ack < since and time.monotonic() - since < limit:
+        time.sleep(0.05)
+    return round(max(load.last_ack - since, 0.0) if load.last_ack >= since else limit, 2)
+
+
+def kill_cycles(
+    stack: Stack, load: Load, *, cycles: int, rng: random.Random
+) -> tuple[Counter[str], dict[str, list[float]]]:
+    """SIGKILL one unit per cycle, at a random moment, every kind in turn (shuffled).
+
+    Returns the kills by kind and, for each kind, the seconds from the kill to the next 201."""
     kinds = ["gunicorn worker", "gunicorn master", "task worker"]
     if stack.relay is not None:
         kinds.append("relay")
     order = [kinds[i % len(kinds)] for i in range(cycles)]
     rng.shuffle(order)
     kills: Counter[str] = Counter()
+    gaps: dict[str, list[float]] = {}
     for cycle, kind in enumerate(order, 1):
-        time.sleep(rng.uniform(1.0, 4.0))
+        # Each cycle starts with everything up (a restarted `serve` takes a few seconds), then
+        # strikes at a random moment of the load.
+        wait_for_web(stack.web_url)
+        while not all(unit.alive() for unit in stack.units):
+            time.sleep(0.2)
+        time.sleep(rng.uniform(0.5, 3.0))
         master = gunicorn_master(stack.web)
         if kind == "gunicorn worker" and master and children(master):
             os.kill(rng.choice(children(master)), signal.SIGKILL)  # the master starts another
@@ -418,8 +439,10 @@ def kill_cycles(stack: Stack, load: Load, *, cycles: int, rng: random.Random) ->
         else:
             kind += " (was down already)"
         kills[kind] += 1
-        log(f"cycle {cycle}/{cycles}: kill -9 {kind}; {len(load.acknowledged)} acknowledged")
-    return kills
+        gap = next_ack_after(load, time.monotonic())
+        gaps.setdefault(kind, []).append(gap)
+        log(f"cycle {cycle}/{cycles}: kill -9 {kind}; next 201 after {gap} s")
+    return kills, gaps
 
 
 def outages(
@@ -429,14 +452,9 @@ def outages(
     other, under load. Returns how long each took to be answered by a 201 again."""
     figures: dict[str, float] = {}
 
-    def recovered_after(since: float) -> float:
-        while load.last_ack < since and time.monotonic() - since < 120:
-            time.sleep(0.1)
-        return round(load.last_ack - since, 1)
-
     time.sleep(3)
     pg_restart()
-    figures["first_201_after_postgresql_restart_s"] = recovered_after(time.monotonic())
+    figures["first_201_after_postgresql_restart_s"] = next_ack_after(load, time.monotonic())
     log("PostgreSQL restarted")
     time.sleep(5)
     redis_server.stop()
@@ -453,7 +471,7 @@ def outages(
     time.sleep(seconds)
     seaweed.start()
     log("SeaweedFS back")
-    figures["first_201_after_s3_back_s"] = recovered_after(time.monotonic())
+    figures["first_201_after_s3_back_s"] = next_ack_after(load, time.monotonic())
     time.sleep(3)
     return figures
 
@@ -515,13 +533,13 @@ def main() -> int:
         stack = stack_for(server, scale_out=scale_out)
         for unit in stack.units:
             unit.start()
-        wait_for_web(server)
+        wait_for_web(server.url)
         supervisor = Supervisor(stack.units)
         supervisor.start()
         load = Load(url=server.url, threads=args.threads)
         started = time.monotonic()
         threads = load.start()
-        kills = kill_cycles(stack, load, cycles=args.cycles, rng=rng)
+        kills, gaps = kill_cycles(stack, load, cycles=args.cycles, rng=rng)
         load_av.append(os.getloadavg()[0])
         faults: dict[str, float] = {}
         if redis_server is not None and seaweed is not None:
@@ -553,6 +571,9 @@ def main() -> int:
         "load_average_1min": {"start": load_av[0], "after_kills": load_av[-1]},
         "cycles": args.cycles,
         "kills": dict(kills),
+        # Seconds from each kill to the next acknowledged report (the client's view of it).
+        "next_201_after_kill_s": {k: {"max": max(v), "median": sorted(v)[len(v) // 2]}
+                                  for k, v in gaps.items()},  # fmt: skip
         "restarts": dict(supervisor.restarts),
         "load_seconds": round(load_seconds, 1),
         "answers": dict(load.answers),
