@@ -572,8 +572,9 @@ def main() -> int:
         "cycles": args.cycles,
         "kills": dict(kills),
         # Seconds from each kill to the next acknowledged report (the client's view of it).
-        "next_201_after_kill_s": {k: {"max": max(v), "median": sorted(v)[len(v) // 2]}
-                                  for k, v in gaps.items()},  # fmt: skip
+        "next_201_after_kill_s": {
+            k: {"max": max(v), "median": sorted(v)[len(v) // 2]} for k, v in gaps.items()
+        },
         "restarts": dict(supervisor.restarts),
         "load_seconds": round(load_seconds, 1),
         "answers": dict(load.answers),
