@@ -17,8 +17,9 @@ import uuid
 from collections import Counter
 from typing import Any
 
+import psycopg
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from django.tasks import task_backends
 from django.test import Client
 from django_tasks_redis import executor
@@ -166,3 +167,22 @@ def test_a_worker_runs_only_declared_tipline_tasks(redis_profile: RedisServer, p
     assert stored["status"] == "FAILED"
     assert "RefusedTaskPath" in stored["errors_json"]
     assert json.loads(stored["return_value_json"] or "null") is None
+
+
+def test_a_redis_worker_outlives_a_database_restart(
+    client: Client, redis_profile: RedisServer
+) -> None:
+    # Regression (benchmarks/fault_cycles.py): after PostgreSQL restarted, every task a Redis
+    # worker ran failed with "the connection is closed" until the worker was restarted.
+    report = report_by_receipt(file_report(client).json()["receipt"])
+    relay.run(relay_to="redis", interval=0.01, batch=10, once=True)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone() or (0,)
+    dsn = subprocess_env(redis_profile.url)["DATABASE_URL"].replace("postgres://", "postgresql://")
+    with psycopg.connect(dsn, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", [pid])  # what a restart does to it
+
+    assert run_triage_worker() == 1
+
+    assert TriageResult.objects.filter(report=report).exists()
