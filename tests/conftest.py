@@ -105,12 +105,8 @@ def s3_store(settings: LazySettings, seaweed_server: SeaweedS3) -> SeaweedS3Buck
 
 def use_bucket(settings: LazySettings, server: SeaweedS3) -> SeaweedS3Bucket:
     bucket = server.new_bucket()
-    settings.TIPLINE_STORAGE = "s3"
-    settings.TIPLINE_S3_ENDPOINT_URL = server.endpoint
-    settings.TIPLINE_S3_BUCKET = bucket
-    settings.TIPLINE_S3_REGION = "us-east-1"
-    settings.TIPLINE_S3_PREFIX = "evidence"
-    settings.TIPLINE_S3_CREDENTIALS_FILE = str(server.credentials_file)
+    for name, value in server.settings_for(bucket).items():
+        setattr(settings, name, value)
     return SeaweedS3Bucket(server=server, bucket=bucket)
 
 

@@ -132,6 +132,18 @@ class SeaweedS3:
             ),
         )
 
+    def settings_for(self, bucket: str) -> dict[str, str]:
+        """The settings (and environment variables: same names) that put Tipline's evidence
+        store on ``bucket`` of this server."""
+        return {
+            "TIPLINE_STORAGE": "s3",
+            "TIPLINE_S3_ENDPOINT_URL": self.endpoint,
+            "TIPLINE_S3_BUCKET": bucket,
+            "TIPLINE_S3_REGION": "us-east-1",
+            "TIPLINE_S3_PREFIX": "evidence",
+            "TIPLINE_S3_CREDENTIALS_FILE": str(self.credentials_file),
+        }
+
     def new_bucket(self) -> str:
         name = "tl-" + secrets.token_hex(6)
         self.client().create_bucket(Bucket=name)

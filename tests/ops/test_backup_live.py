@@ -1,9 +1,10 @@
 """`tipline backup` and `tipline restore` against real installations (issue 19).
 
 * A backup made while reporters file reports restores into a new data directory (and, under
-  scripts/with-postgres, a new PostgreSQL database): every report acknowledged before the backup
-  began reads back, every report in the restored database decrypts with its files, and
-  `tipline doctor` is clean. Debian's `age` opens the backup with the same identity.
+  scripts/with-postgres, a new PostgreSQL database; with evidence on S3 (SeaweedFS), a new
+  bucket): every report acknowledged before the backup began reads back, every report in the
+  restored database decrypts with its files, and `tipline doctor` is clean. Debian's `age`
+  opens the backup with the same identity.
 * Crypto-shredding: a report erased after a backup is gone from later backups; the earlier backup
   holds its data key wrapped under the KEK of the day, and once that backup's key copy is deleted
   at the end of its retention (and the KEK rotated), nothing that remains opens it.
@@ -23,6 +24,7 @@ from pyrage import x25519
 
 from tests import factories
 from tests.live import TIPLINE, LiveServer, _fresh_database_url
+from tests.seaweed import SeaweedS3
 from tipline.crypto import age
 
 pytestmark = pytest.mark.server
@@ -95,17 +97,31 @@ def thread_of(client: httpx.Client, receipt: str) -> httpx.Response:
     return client.post("/api/v1/followup/status", json={"receipt": receipt})
 
 
-def new_installation(root: Path) -> LiveServer:
+def new_installation(root: Path, extra_env: dict[str, str] | None = None) -> LiveServer:
     """A new machine: an empty data directory (no keys yet); on PostgreSQL, an empty database."""
-    server = LiveServer(root=root)
+    server = LiveServer(root=root, extra_env=extra_env or {})
     server.data_dir.mkdir(parents=True)
     server.log_dir.mkdir(parents=True)
     server.database_url = _fresh_database_url()
     return server
 
 
-def test_a_backup_made_under_load_restores_and_every_report_reads_back(tmp_path: Path) -> None:
-    source = LiveServer(root=tmp_path / "source")
+def evidence_store(request: pytest.FixtureRequest, where: str) -> dict[str, str]:
+    """The environment that puts an installation's evidence on a new bucket of the session's
+    S3 server (``where == "s3"``), or nothing: the local store in its data directory."""
+    if where == "local":
+        return {}
+    server: SeaweedS3 = request.getfixturevalue("seaweed_server")
+    return server.settings_for(server.new_bucket())
+
+
+# On S3 the restore goes to a new data directory and a new, empty bucket: a new machine that
+# shares nothing with the old one but the backup and its offline keys.
+@pytest.mark.parametrize("where", ["local", "s3"])
+def test_a_backup_made_under_load_restores_and_every_report_reads_back(
+    tmp_path: Path, request: pytest.FixtureRequest, where: str
+) -> None:
+    source = LiveServer(root=tmp_path / "source", extra_env=evidence_store(request, where))
     source.setup()
     source.start(workers=2)
     backup_id, backup_to = tmp_path / "backup.id", key_pair(tmp_path / "backup.id")
@@ -150,7 +166,7 @@ def test_a_backup_made_under_load_restores_and_every_report_reads_back(tmp_path:
     else:
         assert opened.stdout.startswith(b"PGDMP")
 
-    target = new_installation(tmp_path / "target")
+    target = new_installation(tmp_path / "target", evidence_store(request, where))
     out = ok(
         target, "restore", str(dest), "--identity", str(backup_id), "--keys-identity", str(keys_id)
     )
@@ -162,6 +178,12 @@ def test_a_backup_made_under_load_restores_and_every_report_reads_back(tmp_path:
     reports, files, _erased = (int(x) for x in read.split("READ ")[1].split())
     assert reports >= len(before)
     assert files == reports  # one PNG each, decrypted
+    if where == "s3":
+        # The objects came back into the new bucket: each file (and its preview, once the media
+        # task had made it), and nothing the restored database does not name (doctor above).
+        server: SeaweedS3 = request.getfixturevalue("seaweed_server")
+        restored = server.object_keys(target.extra_env["TIPLINE_S3_BUCKET"])
+        assert files <= len(restored) <= manifest["objects"]
 
     target.start(workers=1)
     try:

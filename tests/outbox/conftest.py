@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import override_settings
 
 from tests.redisserver import RedisServer, redis_available
@@ -73,3 +74,18 @@ def redis_profile(redis_server: RedisServer) -> Iterator[RedisServer]:
         TASKS=scale_out_tasks(redis_server.url),
     ):
         yield redis_server
+
+
+def subprocess_env(redis_url: str) -> dict[str, str]:
+    """The environment of a `tipline` child (relay, worker) sharing this test's database and
+    Redis, in the scale-out task profile."""
+    db = connection.settings_dict
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "DATABASE_URL": (
+            f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+        ),
+        "TIPLINE_TASKS": "redis",
+        "TIPLINE_REDIS_URL": redis_url,
+    }

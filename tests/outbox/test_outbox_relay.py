@@ -17,12 +17,14 @@ import uuid
 from collections import Counter
 from typing import Any
 
+import psycopg
 import pytest
 from django.db import connection, transaction
 from django.tasks import task_backends
 from django.test import Client
 from django_tasks_redis import executor
 
+from tests.outbox.conftest import subprocess_env
 from tests.redisserver import RedisServer
 from tipline.audit.models import AuditEntry
 from tipline.cases.access import report_by_receipt
@@ -112,18 +114,8 @@ def test_enqueue_inside_a_rolled_back_transaction_leaves_no_task(
 
 
 def _relay_process(redis_url: str, batch: int) -> subprocess.Popen[bytes]:
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.settings",
-        "DATABASE_URL": (
-            f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-        ),
-        "TIPLINE_TASKS": "redis",
-        "TIPLINE_REDIS_URL": redis_url,
-    }
     argv = [sys.executable, "-m", "tipline.cli", "task_relay", "--batch", str(batch)]
-    return subprocess.Popen(argv, env=env)
+    return subprocess.Popen(argv, env=subprocess_env(redis_url))
 
 
 def test_kill_9_of_the_relay_mid_drain_loses_nothing(redis_profile: RedisServer) -> None:
@@ -175,3 +167,22 @@ def test_a_worker_runs_only_declared_tipline_tasks(redis_profile: RedisServer, p
     assert stored["status"] == "FAILED"
     assert "RefusedTaskPath" in stored["errors_json"]
     assert json.loads(stored["return_value_json"] or "null") is None
+
+
+def test_a_redis_worker_outlives_a_database_restart(
+    client: Client, redis_profile: RedisServer
+) -> None:
+    # Regression (benchmarks/fault_cycles.py): after PostgreSQL restarted, every task a Redis
+    # worker ran failed with "the connection is closed" until the worker was restarted.
+    report = report_by_receipt(file_report(client).json()["receipt"])
+    relay.run(relay_to="redis", interval=0.01, batch=10, once=True)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone() or (0,)
+    dsn = subprocess_env(redis_profile.url)["DATABASE_URL"].replace("postgres://", "postgresql://")
+    with psycopg.connect(dsn, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", [pid])  # what a restart does to it
+
+    assert run_triage_worker() == 1
+
+    assert TriageResult.objects.filter(report=report).exists()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -16,16 +17,21 @@ from django.conf import LazySettings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.test import Client
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
+from tests import factories
 from tests.conftest import use_bucket
 from tests.factories import png_bytes
 from tests.intake.test_submit import form, receipt_of
 from tests.seaweed import SeaweedS3, SeaweedS3Bucket
 from tipline import crypto, storage
+from tipline.cases import media_step
 from tipline.cases.access import report_by_receipt
 from tipline.cases.models import EvidenceFile, Report
 from tipline.cases.sealing import report_key
 from tipline.cases.states import KeyPurpose
+from tipline.cases.tasks import process_media
 
 KEY = re.compile(r"\Aevidence/[0-9a-f]{32}\Z")
 
@@ -242,3 +248,34 @@ def test_start_up_refuses_an_incomplete_s3_configuration(
     assert storage_settings_check() == []
     credentials.write_text("secret_access_key = 'SK'\n")
     assert "access_key_id" in storage_settings_check()[0].msg
+
+
+@pytest.mark.django_db
+def test_media_work_waits_for_the_object_store_instead_of_failing(
+    settings: LazySettings, tmp_path: Path
+) -> None:
+    # Regression (benchmarks/fault_cycles.py): media tasks that ran while the store was down
+    # failed for good, leaving acknowledged files unhashed and unmatched.
+    server = SeaweedS3(tmp_path / "s3").start()
+    try:
+        use_bucket(settings, server)
+        created = factories.report(uploads=[factories.upload()])
+        server.stop()
+
+        later = DBTaskResult.objects.filter(
+            task_path=process_media.module_path, run_after__gt=timezone.now()
+        )
+        waiting = later.count()
+        assert process_media.call(str(created.report.id)) is False  # no exception: it waits
+        assert later.count() == waiting + 1  # and runs again in MEDIA_RETRY
+        assert media_step.pending_files(created.report.id)
+
+        server.start()
+        # The S3 gateway answers before its volume server does: a run in that moment waits again
+        # (as above), so give the store a few runs, as the retries would.
+        deadline = time.monotonic() + 60
+        while not process_media.call(str(created.report.id)) and time.monotonic() < deadline:
+            time.sleep(1)
+        assert not media_step.pending_files(created.report.id)
+    finally:
+        server.stop()

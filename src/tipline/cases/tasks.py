@@ -22,6 +22,7 @@ from django.db import transaction
 from django.tasks import TaskResultStatus, task
 from django.utils import timezone
 
+from tipline import storage
 from tipline.audit.chain import SYSTEM
 from tipline.cases import media_step, retention, triage_model
 from tipline.cases.triage_step import report_triage
@@ -32,6 +33,7 @@ log = logging.getLogger(__name__)
 TRIAGE_QUEUE = "triage"
 MEDIA_QUEUE = "default"  # also the retention run's: a worker started without --queue-name
 TRIAGE_PRIORITY = 10  # above media (0), for a worker that serves both queues
+MEDIA_RETRY = timedelta(seconds=30)  # after the evidence store was unavailable
 
 
 @task(queue_name=TRIAGE_QUEUE, priority=TRIAGE_PRIORITY)
@@ -56,7 +58,15 @@ def process_media(report_id: str) -> bool:
     pending = media_step.pending_files(rid)
     if not pending:
         return False
-    work = media_step.file_work(pending[0])
+    try:
+        work = media_step.file_work(pending[0])
+    except storage.StorageUnavailable:
+        # The object store is down or the disk full: a task that failed here would be recorded
+        # FAILED and never run again (neither task backend retries), leaving the file unhashed
+        # and unmatched for good (benchmarks/fault_cycles.py, docs/BENCHMARKS.md). Try later.
+        log.warning("media work for report %s: storage unavailable; retrying later", rid)
+        process_media.using(run_after=timezone.now() + MEDIA_RETRY).enqueue(report_id)
+        return False
     if work is None:
         return False
     with transaction.atomic():

@@ -9,7 +9,10 @@ the key rotation use it as their verdict, and an operator runs it after any inci
 * storage: no object that no row refers to (older than a grace period: an upload is written
   before the transaction that records it), and no row whose object is missing, listed through
   tipline.storage so that any backend answers the same way;
-* tasks: nothing READY or RUNNING for longer than ``--task-minutes``;
+* tasks: nothing READY or RUNNING for longer than ``--task-minutes`` in the database backend;
+  in the scale-out profile (TIPLINE_TASKS=redis) also no outbox row left unrelayed that long
+  (the relay is down or Redis unreachable) and nothing READY or RUNNING that long in Redis
+  (no worker for a queue, or a worker killed mid-task and none left to reclaim it);
 * audit: the hash chain verifies (against the local signed checkpoints).
 
 Each finding is one plain line ``<check>: <what>``; the command exits non-zero if there is any.
@@ -20,13 +23,16 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
+import redis
 from django.conf import settings
-from django.db.models import Exists, OuterRef
+from django.db.models import Count, Exists, OuterRef
+from django.tasks import task_backends
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
+from django_tasks_redis.utils import deserialize_datetime
 
 from tipline import storage
 from tipline.audit import checkpoints
@@ -38,6 +44,8 @@ from tipline.crypto.signing import SignatureInvalid
 from tipline.cybertipline.models import SubmissionFile
 from tipline.locker.models import EvidenceFile as LockerFile
 from tipline.ops import rotation
+from tipline.outbox.models import OutboxTask
+from tipline.outbox.redis_backend import RedisBackend
 
 # What an operator reads first: at most this many object ids or report ids per check.
 _SHOWN = 20
@@ -154,6 +162,77 @@ def check_tasks(*, task_minutes: float) -> Iterator[Finding]:
             yield Finding(
                 "tasks",
                 f"{count} task(s) {status} for more than {task_minutes:g} min: " + _some(names),
+            )
+    # Read in both profiles: the embedded one never writes the outbox, so it is empty there, and
+    # rows left from a scale-out run that was switched back are stuck for good (worth saying).
+    yield from _check_outbox(cutoff=cutoff, task_minutes=task_minutes)
+    if settings.TIPLINE_TASKS == "redis":
+        yield from _check_redis_tasks(cutoff=cutoff, task_minutes=task_minutes)
+
+
+def _by_path(counts: dict[str, int]) -> str:
+    return _some([f"{path} ({n})" for path, n in counts.items()])
+
+
+def _check_outbox(*, cutoff: datetime, task_minutes: float) -> Iterator[Finding]:
+    # The relay sends a row whatever its run_after (Redis keeps the delay), so the age that
+    # matters is the row's own.
+    waiting = (
+        OutboxTask.objects.filter(sent_at__isnull=True, created_at__lt=cutoff)
+        .values("task_path")
+        .annotate(n=Count("id"))
+    )
+    counts = {row["task_path"]: row["n"] for row in waiting}
+    if counts:
+        yield Finding(
+            "outbox",
+            f"{sum(counts.values())} task(s) not relayed to the broker for more than "
+            f"{task_minutes:g} min (is `tipline task_relay` running, and Redis reachable?): "
+            + _by_path(counts),
+        )
+
+
+def _check_redis_tasks(*, cutoff: datetime, task_minutes: float) -> Iterator[Finding]:
+    """READY or RUNNING entries of the Redis backend older than ``cutoff``, through its API.
+
+    READY counts from when the task became due (``max(enqueued_at, run_after)``, as the
+    backend's own queue statistics do), RUNNING from its last attempt. A worker killed mid-task
+    leaves it RUNNING until another worker reclaims it (after TIPLINE_REDIS_CLAIM_SECONDS), so
+    ``--task-minutes`` should be longer than that. The status counts come from the backend's
+    index at the cost of a few commands; the entries are read only when there are some.
+    """
+    backend = task_backends[settings.TIPLINE_TASKS_RELAY_TO]
+    if not isinstance(backend, RedisBackend):
+        yield Finding("tasks", f"task backend {backend.alias!r} is not the Redis backend")
+        return
+    stuck: dict[str, dict[str, int]] = {"READY": {}, "RUNNING": {}}
+    try:
+        counts = backend.get_status_counts()
+        if counts.get("READY", 0) or counts.get("RUNNING", 0):
+            for _task_id, data in backend.iter_task_data(cleanup=False):
+                status = data.get("status", "")
+                if status not in stuck:
+                    continue
+                if status == "READY":
+                    enqueued = deserialize_datetime(data.get("enqueued_at", ""))
+                    due = deserialize_datetime(data.get("run_after", ""))
+                    since = max((t for t in (enqueued, due) if t is not None), default=None)
+                else:
+                    since = deserialize_datetime(
+                        data.get("last_attempted_at", "")
+                    ) or deserialize_datetime(data.get("started_at", ""))
+                if since is not None and since < cutoff:
+                    path = data.get("task_path", "?")
+                    stuck[status][path] = stuck[status].get(path, 0) + 1
+    except redis.RedisError as exc:
+        yield Finding("tasks", f"the Redis task backend does not answer: {exc}")
+        return
+    for status, by_path in stuck.items():
+        if by_path:
+            yield Finding(
+                "tasks",
+                f"{sum(by_path.values())} Redis task(s) {status} for more than "
+                f"{task_minutes:g} min: " + _by_path(by_path),
             )
 
 

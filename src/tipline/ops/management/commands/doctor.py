@@ -15,7 +15,8 @@ from tipline.ops import doctor
 
 class Command(BaseCommand):
     help = (
-        "Check keys, evidence objects, tasks and the audit chain; print each problem and exit "
+        "Check keys, evidence objects, tasks (and the outbox and Redis in the scale-out profile) "
+        "and the audit chain; print each problem and exit "
         "non-zero if there is any."
     )
     requires_system_checks: list[str] = []  # a damaged key is one of the findings, not a crash
@@ -31,7 +32,8 @@ class Command(BaseCommand):
             "--task-minutes",
             type=float,
             default=30.0,
-            help="a task READY or RUNNING for longer than this is stuck",
+            help="a task READY or RUNNING for longer than this is stuck, as is an outbox row not "
+            "relayed to Redis (scale-out profile); keep it above TIPLINE_REDIS_CLAIM_SECONDS",
         )
         parser.add_argument(
             "--no-unwrap",
