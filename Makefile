@@ -78,6 +78,7 @@ axe: $(AXE_DIR)/node_modules/.installed
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check src tests benchmarks
 	$(VENV)/bin/mypy src
 
 test-sqlite: $(VENV)/.installed system-deps messages axe

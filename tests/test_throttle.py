@@ -42,7 +42,6 @@ def _fast_argon2(settings: LazySettings) -> None:
     settings.TIPLINE_LOCKER_ARGON2 = {"time_cost": 1, "memory_kib": 8, "parallelism": 1}
 
 
-
 @pytest.fixture
 def shipped_limits(settings: LazySettings) -> None:
     """The limits a deployment gets by default (tests/settings.py raises them for other tests)."""

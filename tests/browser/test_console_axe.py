@@ -47,8 +47,10 @@ def crawl(page: Page, base: str, source: str, start: str) -> tuple[list[str], se
     while todo and len(seen) <= MAX_PAGES:
         url = todo.popleft()
         response = page.goto(url)
-        if response is None or response.status != 200 or "text/html" not in (
-            response.headers.get("content-type", "")
+        if (
+            response is None
+            or response.status != 200
+            or "text/html" not in (response.headers.get("content-type", ""))
         ):
             continue
         problems += describe(urlsplit(url).path, run_axe(page, source))

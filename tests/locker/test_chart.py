@@ -91,9 +91,7 @@ def test_markers_are_drawn_on_their_bar_and_named_in_the_legend() -> None:
     root = SafeET.fromstring(svg)
     letters = [t.text for t in root.iter(f"{SVG}text") if t.get("fill") == chart.MARK]
     assert letters == ["L", "T"]
-    legend = [
-        "".join(t.itertext()) for t in root.iter(f"{SVG}text") if t.get("fill") == chart.INK
-    ]
+    legend = ["".join(t.itertext()) for t in root.iter(f"{SVG}text") if t.get("fill") == chart.INK]
     assert "Items per day." in legend
     assert "T First threat" in legend
     assert any(line.startswith("L First mention of where") for line in legend)

@@ -22,9 +22,7 @@ def _presence(text: str) -> pattern.Marker | None:
     snapshot = Snapshot(
         title="log",
         created_at=datetime(2026, 1, 1, tzinfo=UTC),
-        evidence=[
-            EvidenceRecord(1, "chat.txt", "whatsapp", "0" * 64, 10, datetime.now(UTC), 1)
-        ],
+        evidence=[EvidenceRecord(1, "chat.txt", "whatsapp", "0" * 64, 10, datetime.now(UTC), 1)],
         entries=[TimelineEntry(item, 1)],
         incidents=[],
     )

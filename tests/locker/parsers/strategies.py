@@ -15,19 +15,70 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
 # Tokens that matter to the parsers, spliced into mutated inputs to reach deeper code.
 TOKENS = [
-    b"\n", b"\r\n", b"\xe2\x80\x8e", b"\xe2\x80\xaf", b" - ", b": ", b"[", b"]", b"/", b".",
-    b"PM", b"a.m.", b"12", b"31", b"99", b"0", b"<attached: ", b"(file attached)", b"\xff",
-    b"{", b"}", b"[[[[", b'"', b"\\u00c3", b"null", b'"text": [', b'"date_unixtime": "x"',
-    b"<!DOCTYPE x [<!ENTITY a 'b'>]>", b"&a;", b"<sms date='1' type='1' body='x'/>", b"<mms>",
-    b"<part ct='image/png' data='@@'/>", b"From: ", b"Date: ", b"Received: ", b"=?utf-8?b?",
-    b"Content-Type: multipart/mixed; boundary=x\n", b"--x\n", b"IEND", b"IDAT", b"PK\x03\x04",
-    b"\x00" * 8, b"\xff\xd9", b"99999999999999999999",
+    b"\n",
+    b"\r\n",
+    b"\xe2\x80\x8e",
+    b"\xe2\x80\xaf",
+    b" - ",
+    b": ",
+    b"[",
+    b"]",
+    b"/",
+    b".",
+    b"PM",
+    b"a.m.",
+    b"12",
+    b"31",
+    b"99",
+    b"0",
+    b"<attached: ",
+    b"(file attached)",
+    b"\xff",
+    b"{",
+    b"}",
+    b"[[[[",
+    b'"',
+    b"\\u00c3",
+    b"null",
+    b'"text": [',
+    b'"date_unixtime": "x"',
+    b"<!DOCTYPE x [<!ENTITY a 'b'>]>",
+    b"&a;",
+    b"<sms date='1' type='1' body='x'/>",
+    b"<mms>",
+    b"<part ct='image/png' data='@@'/>",
+    b"From: ",
+    b"Date: ",
+    b"Received: ",
+    b"=?utf-8?b?",
+    b"Content-Type: multipart/mixed; boundary=x\n",
+    b"--x\n",
+    b"IEND",
+    b"IDAT",
+    b"PK\x03\x04",
+    b"\x00" * 8,
+    b"\xff\xd9",
+    b"99999999999999999999",
     # WhatsApp shapes of issue 13: calendars, scripts, clock words, separators.
-    b" BE", "\u0647\u0640".encode(), "\u060c ".encode(), "\u0645".encode(),
-    "\u0662\u0660\u0662\u0664".encode(), "\u06f1\u06f4\u06f0\u06f2".encode(), b"R6", b"H31",
-    "\u5348\u5f8c".encode(), "\u4e0b\u5348".encode(), "\uc624\ud6c4 ".encode(), b" klo ",
-    "\u0905\u092a\u0930\u093e\u0939\u094d\u0928".encode(), "\u200f".encode(), "\uff1a".encode(),
-    b"2567", b"1402", b"1445", b". ",
+    b" BE",
+    "\u0647\u0640".encode(),
+    "\u060c ".encode(),
+    "\u0645".encode(),
+    "\u0662\u0660\u0662\u0664".encode(),
+    "\u06f1\u06f4\u06f0\u06f2".encode(),
+    b"R6",
+    b"H31",
+    "\u5348\u5f8c".encode(),
+    "\u4e0b\u5348".encode(),
+    "\uc624\ud6c4 ".encode(),
+    b" klo ",
+    "\u0905\u092a\u0930\u093e\u0939\u094d\u0928".encode(),
+    "\u200f".encode(),
+    "\uff1a".encode(),
+    b"2567",
+    b"1402",
+    b"1445",
+    b". ",
 ]
 
 
@@ -101,11 +152,33 @@ _JSON = st.recursive(
     ),
     max_leaves=12,
 )
-_KEYS = st.sampled_from([
-    "id", "type", "date", "date_unixtime", "from", "from_id", "text", "photo", "file", "actor",
-    "action", "duration_seconds", "sender_name", "timestamp_ms", "content", "photos", "share",
-    "call_duration", "reactions", "senderName", "timestamp", "media", "is_unsent",
-])
+_KEYS = st.sampled_from(
+    [
+        "id",
+        "type",
+        "date",
+        "date_unixtime",
+        "from",
+        "from_id",
+        "text",
+        "photo",
+        "file",
+        "actor",
+        "action",
+        "duration_seconds",
+        "sender_name",
+        "timestamp_ms",
+        "content",
+        "photos",
+        "share",
+        "call_duration",
+        "reactions",
+        "senderName",
+        "timestamp",
+        "media",
+        "is_unsent",
+    ]
+)
 
 
 @st.composite
@@ -132,14 +205,33 @@ def _attr(value: str) -> str:
 @st.composite
 def sms_xml(draw: st.DrawFn) -> bytes:
     """SMS Backup & Restore documents with random attribute values."""
-    value = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"]),
-                    max_size=20) | st.integers(-(10**15), 10**15).map(str)
+    value = st.text(
+        alphabet=st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"]), max_size=20
+    ) | st.integers(-(10**15), 10**15).map(str)
     rows = []
     for _ in range(draw(st.integers(0, 6))):
         tag = draw(st.sampled_from(["sms", "call", "mms"]))
-        attrs = {k: draw(value) for k in draw(st.lists(st.sampled_from(
-            ["date", "type", "address", "number", "body", "contact_name", "duration", "msg_box"]
-        ), max_size=6, unique=True))}
+        attrs = {
+            k: draw(value)
+            for k in draw(
+                st.lists(
+                    st.sampled_from(
+                        [
+                            "date",
+                            "type",
+                            "address",
+                            "number",
+                            "body",
+                            "contact_name",
+                            "duration",
+                            "msg_box",
+                        ]
+                    ),
+                    max_size=6,
+                    unique=True,
+                )
+            )
+        }
         body = " ".join(f'{k}="{_attr(v)}"' for k, v in attrs.items())
         if tag == "mms":
             ct, cl, data, text, addr = (_attr(draw(value)) for _ in range(5))
@@ -155,8 +247,18 @@ def sms_xml(draw: st.DrawFn) -> bytes:
 @st.composite
 def email_bytes(draw: st.DrawFn) -> bytes:
     """Header blocks and bodies with random values in the headers we read."""
-    names = ["From", "Date", "Subject", "Received", "Message-ID", "DKIM-Signature",
-             "Authentication-Results", "Content-Type", "Content-Transfer-Encoding", "To"]
+    names = [
+        "From",
+        "Date",
+        "Subject",
+        "Received",
+        "Message-ID",
+        "DKIM-Signature",
+        "Authentication-Results",
+        "Content-Type",
+        "Content-Transfer-Encoding",
+        "To",
+    ]
     lines = [f"From: {draw(st.text(max_size=30))}"]
     for _ in range(draw(st.integers(1, 8))):
         lines.append(f"{draw(st.sampled_from(names))}: {draw(st.text(max_size=40))}")
@@ -164,10 +266,18 @@ def email_bytes(draw: st.DrawFn) -> bytes:
     return ("\r\n".join(lines) + "\r\n\r\n" + body).encode("utf-8", errors="surrogatepass")
 
 
-_GOOD_NAMES = st.sampled_from([
-    "_chat.txt", "WhatsApp Chat with Sam.txt", "IMG-20240312-WA0001.jpg", "a/b/c.jpg",
-    "notes.txt", "__MACOSX/._x", "dir/", "00000012-PHOTO-2024-03-14-21-15-02.png",
-])
+_GOOD_NAMES = st.sampled_from(
+    [
+        "_chat.txt",
+        "WhatsApp Chat with Sam.txt",
+        "IMG-20240312-WA0001.jpg",
+        "a/b/c.jpg",
+        "notes.txt",
+        "__MACOSX/._x",
+        "dir/",
+        "00000012-PHOTO-2024-03-14-21-15-02.png",
+    ]
+)
 _BAD_NAMES = st.sampled_from(["../x", "/abs.jpg", "C:\\x.jpg", "inner.zip", "x\x00.jpg"])
 
 
@@ -199,9 +309,16 @@ def whatsapp_zip(draw: st.DrawFn) -> bytes:
 
 
 ALL_SEEDS = [
-    "whatsapp_android.txt", "whatsapp_ios.txt", "WhatsApp Chat - Sam Carter.zip",
-    "telegram_chat.json", "telegram_full_export.json", "instagram_message_1.json",
-    "sms-20240316080000.xml", "calls-20240316080000.xml", "harassment.eml", "screenshot.png",
+    "whatsapp_android.txt",
+    "whatsapp_ios.txt",
+    "WhatsApp Chat - Sam Carter.zip",
+    "telegram_chat.json",
+    "telegram_full_export.json",
+    "instagram_message_1.json",
+    "sms-20240316080000.xml",
+    "calls-20240316080000.xml",
+    "harassment.eml",
+    "screenshot.png",
 ]
 
 
@@ -217,8 +334,8 @@ def import_paths() -> dict[str, st.SearchStrategy[bytes]]:
         "whatsapp-txt": whatsapp_text()
         | mutated([seeds["whatsapp_android.txt"], seeds["whatsapp_ios.txt"], *_variant_seeds()]),
         "whatsapp-zip": whatsapp_zip() | mutated([seeds["WhatsApp Chat - Sam Carter.zip"]]),
-        "telegram": chat_json() | mutated([seeds["telegram_chat.json"],
-                                           seeds["telegram_full_export.json"]]),
+        "telegram": chat_json()
+        | mutated([seeds["telegram_chat.json"], seeds["telegram_full_export.json"]]),
         "meta": chat_json() | mutated([seeds["instagram_message_1.json"]]),
         "sms-backup": sms_xml()
         | mutated([seeds["sms-20240316080000.xml"], seeds["calls-20240316080000.xml"]]),

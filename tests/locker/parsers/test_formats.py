@@ -83,10 +83,21 @@ def test_telegram_full_export_reads_every_chat() -> None:
 
 
 def test_telegram_local_date_is_used_when_unixtime_is_missing() -> None:
-    doc = {"name": "X", "type": "personal_chat", "id": 1, "messages": [
-        {"id": 1, "type": "message", "date": "2024-03-10T19:01:00", "from": None,
-         "from_id": "user1", "text": "hi"},
-    ]}
+    doc = {
+        "name": "X",
+        "type": "personal_chat",
+        "id": 1,
+        "messages": [
+            {
+                "id": 1,
+                "type": "message",
+                "date": "2024-03-10T19:01:00",
+                "from": None,
+                "from_id": "user1",
+                "text": "hi",
+            },
+        ],
+    }
     item = parse(json.dumps(doc).encode()).items[0]
     assert item.timestamp == datetime(2024, 3, 10, 19, 1)
     assert item.sender == "Deleted Account"
@@ -111,11 +122,21 @@ def test_meta_repair_leaves_correct_text_alone() -> None:
 
 
 def test_meta_newer_accounts_center_shape() -> None:
-    doc = {"participants": ["Sam", "Jordan"], "threadName": "Sam", "messages": [
-        {"isUnsent": False, "media": [{"uri": "./media/a.jpg"}], "reactions": [],
-         "senderName": "Sam", "text": "Je sais o\u00c3\u00b9 tu es", "timestamp": 1710263700000,
-         "type": "text"},
-    ]}
+    doc = {
+        "participants": ["Sam", "Jordan"],
+        "threadName": "Sam",
+        "messages": [
+            {
+                "isUnsent": False,
+                "media": [{"uri": "./media/a.jpg"}],
+                "reactions": [],
+                "senderName": "Sam",
+                "text": "Je sais o\u00c3\u00b9 tu es",
+                "timestamp": 1710263700000,
+                "type": "text",
+            },
+        ],
+    }
     item = parse(json.dumps(doc).encode()).items[0]
     assert (item.sender, item.text, item.attachments) == ("Sam", "Je sais où tu es", ("a.jpg",))
 
@@ -140,7 +161,11 @@ def test_sms_backup_calls() -> None:
     items = parse(fixture("calls-20240316080000.xml")).items
     assert [i.kind for i in items] == ["call"] * 5
     assert [i.meta["direction"] for i in items] == [
-        "missed", "missed", "rejected", "incoming", "outgoing"
+        "missed",
+        "missed",
+        "rejected",
+        "incoming",
+        "outgoing",
     ]
     assert items[3].meta["duration_seconds"] == "42"
     assert items[4].sender == "me"

@@ -42,6 +42,13 @@ def test_fuzz_import_path(path: str) -> None:
 
 
 def test_strategies_cover_every_path() -> None:
-    assert set(PATHS) >= {"whatsapp-txt", "whatsapp-zip", "telegram", "meta", "sms-backup",
-                          "eml", "screenshot"}
+    assert set(PATHS) >= {
+        "whatsapp-txt",
+        "whatsapp-zip",
+        "telegram",
+        "meta",
+        "sms-backup",
+        "eml",
+        "screenshot",
+    }
     assert isinstance(PATHS["eml"], st.SearchStrategy)

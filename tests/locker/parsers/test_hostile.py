@@ -149,8 +149,10 @@ def test_xml_too_deep_is_refused() -> None:
 
 
 def test_broken_utf8_in_json_is_read_with_a_warning() -> None:
-    data = b'{"name": "X", "type": "personal_chat", "id": 1, "messages": [{"id": 1, "type": ' \
+    data = (
+        b'{"name": "X", "type": "personal_chat", "id": 1, "messages": [{"id": 1, "type": '
         b'"message", "date": "2024-03-10T19:01:00", "from": "S", "text": "caf\xe9"}]}'
+    )
     result = parse(data)
     assert result.items[0].text == "caf\ufffd"
     assert result.warnings
@@ -252,13 +254,14 @@ def test_refusals_and_warnings_come_out_in_the_request_language() -> None:
     with translation.override("fr"), pytest.raises(ParseError) as nested:
         parse(b'{"messages": ' + b"[" * 100 + b"]" * 100 + b"}")
     assert str(nested.value) == "Le fichier JSON est imbriqué sur plus de 64 niveaux\u00a0; refusé."
-    data = b'{"name": "X", "type": "personal_chat", "id": 1, "messages": [{"id": 1, "type": ' \
+    data = (
+        b'{"name": "X", "type": "personal_chat", "id": 1, "messages": [{"id": 1, "type": '
         b'"message", "date": "2024-03-10T19:01:00", "from": "S", "text": "caf\xe9"}]}'
+    )
     with translation.override("hi"):
         warnings = parse(data).warnings
     assert warnings == [
-        "1 अक्षर सही UTF-8 टेक्स्ट नहीं थे और \ufffd के रूप में दिखाए गए हैं; बाकी फ़ाइल सामान्य "
-        "रूप से पढ़ी गई।"
+        "1 अक्षर सही UTF-8 टेक्स्ट नहीं थे और \ufffd के रूप में दिखाए गए हैं; बाकी फ़ाइल सामान्य रूप से पढ़ी गई।"
     ]
     with pytest.raises(ParseError, match="We do not recognise this file"):
         parse(b"\x00\x01 not an export", "notes.bin")
