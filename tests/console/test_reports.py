@@ -241,7 +241,7 @@ def test_files_are_listed_and_previews_are_blurred_until_revealed() -> None:
     assert " style=" not in text
     preview = client.get(f"/console/files/{image.id}/preview")
     assert preview.status_code == 200
-    assert preview["Content-Type"] == "image/png"
+    assert preview["Content-Type"] == "image/webp"  # the stored preview (tests/cases: no metadata)
     assert preview["Cache-Control"] == "no-store"
     assert preview["X-Content-Type-Options"] == "nosniff"
     assert preview["Content-Disposition"].startswith("inline")

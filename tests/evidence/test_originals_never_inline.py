@@ -134,11 +134,13 @@ def test_no_route_serves_a_report_original_inline() -> None:
     case = client.get(f"/console/reports/{created.report.id}/").content.decode()
     assert all(name in case for name in originals)
     previews = [client.get(f"/console/files/{i}/preview") for i in file_ids]
-    assert [p.status_code for p in previews].count(200) == 1  # the PNG; text and PDF have none
+    assert [p.status_code for p in previews].count(200) == 1  # the image; text and PDF have none
     preview = next(p for p in previews if p.status_code == 200)
-    assert preview["Content-Type"] == "image/png"
+    assert preview["Content-Type"] == "image/webp"
     assert preview["X-Content-Type-Options"] == "nosniff"
-    assert Image.open(io.BytesIO(preview.content)).text == {}  # type: ignore[attr-defined]
+    with Image.open(io.BytesIO(preview.content)) as img:
+        assert img.format == "WEBP"
+        assert not {"exif", "xmp", "icc_profile"} & set(img.info)
 
 
 def test_only_the_locker_download_carries_an_original() -> None:

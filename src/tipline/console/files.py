@@ -36,6 +36,7 @@ from tipline.cases.sealing import KeyDestroyed
 from tipline.console.case_page import case_page
 from tipline.console.shared import no_store, not_found, staff_of
 from tipline.evidence import renderers
+from tipline.evidence.previews import media_type
 from tipline.evidence.renderers import RenderFailed
 
 _EXTENSIONS = {
@@ -67,16 +68,18 @@ def _size(kind: str, requested: int | None) -> int | None:
     return requested if requested in sizes else None
 
 
-def _png(data: bytes) -> HttpResponse:
-    response = HttpResponse(data, content_type="image/png")
-    response["Content-Disposition"] = 'inline; filename="preview.png"'
+def _image(data: bytes) -> HttpResponse:
+    kind = media_type(data)
+    response = HttpResponse(data, content_type=kind)
+    response["Content-Disposition"] = f'inline; filename="preview.{kind.removeprefix("image/")}"'
     response["X-Content-Type-Options"] = "nosniff"
     return no_store(response)
 
 
 @require_GET
 def file_preview(request: HttpRequest, file_id: uuid.UUID) -> HttpResponse:
-    """A PNG rendition (an image at a size, a PDF page at a size), for the case page's cards."""
+    """A rendition (an image at a size, a PDF page at a size), for the case page's cards: the
+    stored WebP preview at the smallest image size, PNG otherwise."""
     user = staff_of(request)
     form = RenditionForm(request.GET)
     try:
@@ -89,10 +92,10 @@ def file_preview(request: HttpRequest, file_id: uuid.UUID) -> HttpResponse:
         return not_found(request)
     try:
         if kind == file_views.IMAGE:
-            return _png(file_views.image_rendition(actor=user, evidence=evidence, size=size))
+            return _image(file_views.image_rendition(actor=user, evidence=evidence, size=size))
         if kind == file_views.PDF:
             page = form.page_or_first()
-            return _png(file_views.pdf_page(actor=user, evidence=evidence, page=page, size=size))
+            return _image(file_views.pdf_page(actor=user, evidence=evidence, page=page, size=size))
     except RenderFailed:
         # The card's alt text says the file could not be rendered; the viewer says it in words.
         return not_found(request)
@@ -225,5 +228,5 @@ def _rendition(
     raise RenderFailed("no viewer for this type")
 
 
-def _data_uri(png: bytes) -> str:
-    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+def _data_uri(image: bytes) -> str:
+    return f"data:{media_type(image)};base64," + base64.b64encode(image).decode("ascii")

@@ -3,6 +3,13 @@
 A preview is the image re-drawn from its pixels alone (EXIF orientation applied, then every
 metadata block dropped, GPS included), shrunk to at most 1024 px and sealed like the original.
 Analysts look at previews; the original bytes stay untouched for hashing and chain of custody.
+
+Previews are lossy WebP (quality 85): against the lossless PNG they were until 2026-12, a
+phone photo's preview is about an eighth of the bytes and half the encoding CPU, and previews
+were three quarters of the evidence store and of the media worker's time per photo
+(docs/BENCHMARKS.md, "What a report costs"). A preview is for looking, not evidence: the
+original is what is hashed, matched and handed over. Previews made before then are PNG, so
+whoever serves one asks ``media_type`` what it is.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ from django.conf import settings
 from PIL import Image, ImageOps
 
 PREVIEW_MAX_PX = 1024
+PREVIEW_QUALITY = 85
 
 
 def make_preview(data: bytes) -> bytes:
@@ -28,5 +36,10 @@ def make_preview(data: bytes) -> bytes:
     # A fresh image built from pixel data carries no EXIF, XMP, ICC or text chunks.
     clean = Image.frombytes("RGB", rgb.size, rgb.tobytes())
     out = io.BytesIO()
-    clean.save(out, format="PNG", optimize=False)
+    clean.save(out, format="WEBP", quality=PREVIEW_QUALITY)
     return out.getvalue()
+
+
+def media_type(data: bytes) -> str:
+    """What a stored preview or a rendition is: WebP (RIFF....WEBP), else PNG."""
+    return "image/webp" if data[:4] == b"RIFF" and data[8:12] == b"WEBP" else "image/png"
