@@ -97,6 +97,8 @@ EXAMPLES = {
     "hi.threat.fate_third_deva": "स्कूल से कोई ज़िंदा नहीं निकलेगा",
     "hi.self_harm.habit_and_no_point": "subah uthne ka koi matlab nahi lagta",
     "hi.threat.intent_third": "afsos hoga agar wo kabhi ghar na pahunche",
+    "fr.threat.intent_more": "il lui briserait tous les os",
+    "hi.threat.intent_more": "apne cousins se mujhe pitwayegi",
     "fr.self_harm.edge_now": "elle est assise au bord du toit du parking",
     "hi.imminent.here_now_more": "wo seedhiyon pe hai",
     "hi.imminent.with_suspect_now": "पीड़िता इस समय आरोपी के साथ है",
