@@ -192,6 +192,7 @@ EXAMPLES = {
     "en.threat.veiled_fate": "you won't make it to graduation",
     "en.threat.fate_third": "nobody at that school will walk out alive",
     "en.threat.intent_third": "he said he would come back and finish the job.",
+    "en.threat.counterfactual_and_fates": "if he can't have me nobody will",
     "en.self_harm.edge_now": "she's sitting on the edge of the multi-storey car park roof",
     "en.threat.weapon_for_you": "a photo of a machete with the caption this is for you",
     "en.imminent.parked_nearby": "he's parked at the end of our road",

@@ -98,6 +98,8 @@ EXAMPLES = {
     "hi.self_harm.habit_and_no_point": "subah uthne ka koi matlab nahi lagta",
     "hi.threat.intent_third": "afsos hoga agar wo kabhi ghar na pahunche",
     "fr.threat.intent_more": "il lui briserait tous les os",
+    "fr.threat.counterfactual_and_fates": "sinon je t'aurais encastre dans le mur",
+    "hi.threat.counterfactual_and_fates": "mere baare mein post karta reh, phir dekhna kafan mein jayega",
     "hi.threat.intent_more": "apne cousins se mujhe pitwayegi",
     "fr.self_harm.edge_now": "elle est assise au bord du toit du parking",
     "hi.imminent.here_now_more": "wo seedhiyon pe hai",
