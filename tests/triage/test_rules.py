@@ -197,6 +197,7 @@ EXAMPLES = {
     "en.threat.weapon_for_you": "a photo of a machete with the caption this is for you",
     "en.imminent.parked_nearby": "he's parked at the end of our road",
     "en.imminent.gone_to_meet": "she went to meet an adult from Discord",
+    "en.threat.slang_more": "he's going to glass him at the party",
     "en.self_harm.wound_now": "I've cut myself really deep",
     "en.imminent.shown_home_now": "he sent a picture of our front door and he's parked outside",
     "en.self_harm.swallowed_whole": "she's already swallowed the whole packet",

@@ -98,6 +98,7 @@ EXAMPLES = {
     "hi.self_harm.habit_and_no_point": "subah uthne ka koi matlab nahi lagta",
     "hi.threat.intent_third": "afsos hoga agar wo kabhi ghar na pahunche",
     "fr.threat.intent_more": "il lui briserait tous les os",
+    "hi.threat.veiled_more": "ab se light jala ke soya kar",
     "fr.self_harm.wound_now": "je me suis coupee tres profond",
     "fr.threat.who_threatened": "l'homme qui l'a menacee",
     "hi.self_harm.wound_now": "maine bahut gehra kaat liya hai",
