@@ -99,6 +99,7 @@ EXAMPLES = {
     "hi.threat.intent_third": "afsos hoga agar wo kabhi ghar na pahunche",
     "fr.threat.intent_more": "il lui briserait tous les os",
     "hi.threat.veiled_more": "ab se light jala ke soya kar",
+    "fr.threat.slang_more": "elle quittera la ville en ambulance",
     "fr.self_harm.wound_now": "je me suis coupee tres profond",
     "fr.threat.who_threatened": "l'homme qui l'a menacee",
     "hi.self_harm.wound_now": "maine bahut gehra kaat liya hai",
