@@ -199,6 +199,7 @@ EXAMPLES = {
     "en.imminent.gone_to_meet": "she went to meet an adult from Discord",
     "en.threat.slang_more": "he's going to glass him at the party",
     "en.self_harm.wound_now": "I've cut myself really deep",
+    "en.self_harm.goodbye_means": "the pills are on my bed, sorry for everything",
     "en.imminent.shown_home_now": "he sent a picture of our front door and he's parked outside",
     "en.self_harm.swallowed_whole": "she's already swallowed the whole packet",
     "en.self_harm.method_thoughts": "how easy it would be to just step in front of the train",

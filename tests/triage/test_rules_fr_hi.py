@@ -101,6 +101,7 @@ EXAMPLES = {
     "hi.threat.veiled_more": "ab se light jala ke soya kar",
     "fr.threat.slang_more": "elle quittera la ville en ambulance",
     "fr.self_harm.wound_now": "je me suis coupee tres profond",
+    "fr.self_harm.goodbye_means": "les cachets sur mon lit, pardon pour tout",
     "fr.threat.who_threatened": "l'homme qui l'a menacee",
     "hi.self_harm.wound_now": "maine bahut gehra kaat liya hai",
     "fr.threat.counterfactual_and_fates": "sinon je t'aurais encastre dans le mur",
