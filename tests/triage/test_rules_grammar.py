@@ -36,6 +36,13 @@ THREATS = [
     ("hi", "paise nahi diye to ghar jala dunga"),
     ("hi", "तेरे परिवार को ज़िंदा नहीं छोड़ूंगा"),
     ("hi", "तुम पछताओगे"),
+    # A common word elsewhere in the sentence (issue 20, third pass: `unless_near`).
+    ("en", "ok lol whatever, i will break your legs tomorrow at the bus stop"),
+    ("en", "He plays Roblox with my son and last night told him he would kill his mum"),
+    ("fr", "Niveau respect t'es à zéro, je vais te défoncer à la sortie demain."),
+    ("fr", "Après la partie il lui a écrit : je sais où tu habites, je vais te tuer."),
+    ("hi", "match ke baad bahar mil, tujhe jaan se maar dunga"),
+    ("hi", "गेम में मिला था, अब धमकी देता है कि तेरे पापा को मार डालूंगा।"),
 ]
 
 NEGATIVES = [
@@ -55,6 +62,12 @@ NEGATIVES = [
     ("hi", "main tumhe nahi maarunga"),
     ("hi", "Hans hans ke mar gaya yaar"),
     ("hi", "आरोपी को धमकी देने के लिए गिरफ्तार किया गया, उसने कहा था मार डालूंगा"),
+    ("en", "I'm going to kill you in the next round, get ready lol"),
+    ("en", "In the film the villain says he will shoot everyone in the room."),
+    ("fr", "Je vais te tuer à la prochaine partie, prépare-toi mdr"),
+    ("fr", "Dans le film, le méchant dit qu'il va tous les tuer."),
+    ("hi", "agle match mein tujhe maar dunga bro, ready reh"),
+    ("hi", "इस लेवल का बॉस तो मार डालेगा यार।"),
 ]
 
 
@@ -106,6 +119,41 @@ def test_unless_cancels_a_match_only_in_its_own_sentence(tmp_path: Path) -> None
     assert not scorer.score("I will kill you in fortnite").reasons
     fired = scorer.score("We played fortnite. Then he wrote: I will kill you.").reasons
     assert [r.rule for r in fired] == ["en.threat.t"]
+
+
+def test_unless_near_cancels_only_within_its_window(tmp_path: Path) -> None:
+    # Issue 20, third pass: a common word elsewhere in the sentence no longer drops a threat.
+    scorer = _engine_with(
+        tmp_path,
+        "    phrases: [kill you]\n"
+        "    unless_near:\n"
+        "      - {before: 0, after: 3, words: [lol]}\n"
+        "      - {before: 2, after: 3, words: [game]}\n",
+    )
+    assert not scorer.score("I will kill you in the game").reasons
+    assert not scorer.score("in the game I kill you").reasons
+    assert not scorer.score("I will kill you lol").reasons
+    fired = ["en.threat.t"]
+    assert [r.rule for r in scorer.score("after the game tonight I will kill you").reasons] == fired
+    assert [r.rule for r in scorer.score("lol ok, I will kill you").reasons] == fired
+    assert [
+        r.rule for r in scorer.score("I will kill you at the bus stop after the game").reasons
+    ] == fired
+
+
+def test_unless_near_is_validated(tmp_path: Path) -> None:
+    with pytest.raises(engine.RuleError, match="before must be a whole number from 0 to 10"):
+        _engine_with(
+            tmp_path,
+            "    phrases: [kill you]\n    unless_near:\n"
+            "      - {before: 11, after: 1, words: [x]}\n",
+        )
+    with pytest.raises(engine.RuleError, match="unknown key 'within'"):
+        _engine_with(
+            tmp_path, "    phrases: [kill you]\n    unless_near:\n      - {within: 3, words: [x]}\n"
+        )
+    with pytest.raises(engine.RuleError, match="unless_near must be a non-empty list"):
+        _engine_with(tmp_path, "    phrases: [kill you]\n    unless_near: {before: 1}\n")
 
 
 def test_unless_is_validated_like_near_lists(tmp_path: Path) -> None:

@@ -289,14 +289,37 @@ def _index(rules: tuple[Rule, ...]) -> _RuleSetIndex:
 
 
 def _excepted(rule: Rule, data: bytes, start: int, end: int) -> bool:
-    """Whether the rule's `unless` words occur in the sentence around the match [start, end)."""
-    if rule.unless is None:
+    """Whether the rule's exceptions cancel the match [start, end).
+
+    `unless` words cancel it anywhere in the sentence around it; each `unless_near` group's
+    words only within its number of words before or after it in that sentence, so "lol" or
+    "game" at the other end of a sentence that holds a threat leaves the threat standing.
+    """
+    if rule.unless is None and not rule.unless_near:
         return False
     before = data[max(0, start - UNLESS_BYTES) : start]
     cut = max((i + len(m) for m in _UNLESS_ENDS if (i := before.rfind(m)) >= 0), default=0)
     after = data[end : end + UNLESS_BYTES]
     stop = min((i for m in _UNLESS_ENDS if (i := after.find(m)) >= 0), default=len(after))
-    return _search(rule.unless, before[cut:] + data[start:end] + after[:stop], 0) is not None
+    before, after = before[cut:], after[:stop]
+    match = data[start:end]
+    if rule.unless is not None and _search(rule.unless, before + match + after, 0) is not None:
+        return True
+    before_words = before.split(b" ")
+    after_words = after.split(b" ")
+    for words, count_before, count_after in rule.unless_near:
+        # Normalised text has single spaces, so the piece next to the match is "" when a space
+        # separates them; keeping it keeps the word boundary, and one more word is taken.
+        window = (
+            b" ".join(
+                before_words[max(0, len(before_words) - count_before - 1) :] if count_before else []
+            )
+            + match
+            + b" ".join(after_words[: count_after + 1] if count_after else [])
+        )
+        if _search(words, window, 0) is not None:
+            return True
+    return False
 
 
 def _one_language_per_span(fired: list[tuple[Rule, Span]]) -> list[tuple[Rule, Span]]:

@@ -40,9 +40,13 @@ MAX_NEAR_WITHIN = 50
 
 _TOP_KEYS = {"language", "version", "negators", "conditionals", "rules"}
 _RULE_REQUIRED = ("id", "version", "family", "language", "description", "source", "points")
-_RULE_OPTIONAL = {"tier", "negation", "unless", "phrases", "regex", "near"}
+_RULE_OPTIONAL = {"tier", "negation", "unless", "unless_near", "phrases", "regex", "near"}
 _MATCHERS = ("phrases", "regex", "near")
 _NEAR_KEYS = {"a", "b", "within"}
+_UNLESS_NEAR_KEYS = {"before", "after", "words"}
+# `unless_near` words cancel a match only this close to it: a threat next to the word "game"
+# elsewhere in its sentence is still a threat (issue 20, third pass).
+MAX_UNLESS_NEAR_WORDS = 10
 
 # A word character in any script: letters, digits, combining marks (Devanagari vowel signs).
 _WORD = r"\pL\pN\pM"
@@ -105,8 +109,11 @@ class Rule:
     matcher: Matcher  # phrases/regex: the rule; near: the `a` side
     near_b: Matcher | None = None
     within: int = 0
-    # Words that, anywhere in the match's sentence, cancel it (an idiom, news, game talk).
+    # Words that, anywhere in the match's sentence, cancel it (an idiom, news, a court report).
     unless: Matcher | None = None
+    # Groups of words that cancel it only close to the match, in its sentence (game talk,
+    # "lol", a film): each group is (words, how many words before, how many after the match).
+    unless_near: tuple[tuple[Matcher, int, int], ...] = ()
     path: str = ""
     line: int = 0
 
@@ -244,6 +251,7 @@ def _rule(node: Mapping, language: str, path: str) -> Rule:
         matcher = _near_side(near, "a")
         near_b = _near_side(near, "b")
     unless = _near_side(node, "unless") if "unless" in node else None
+    unless_near = _unless_near(node) if "unless_near" in node else ()
     return Rule(
         id=rule_id,
         version=_integer(node, "version", 1, 1_000_000),
@@ -260,15 +268,32 @@ def _rule(node: Mapping, language: str, path: str) -> Rule:
         near_b=near_b,
         within=within,
         unless=unless,
+        unless_near=unless_near,
         path=path,
         line=node.line,
     )
 
 
+def _unless_near(node: Mapping) -> tuple[tuple[Matcher, int, int], ...]:
+    """`unless_near`: a list of groups {before: N, after: M, words: [...]}."""
+    groups = node["unless_near"]
+    if not isinstance(groups, Sequence_) or not groups:
+        raise _Invalid(node.lines["unless_near"], "unless_near must be a non-empty list of groups")
+    found = []
+    for group, line in zip(groups, groups.lines, strict=True):
+        if not isinstance(group, Mapping):
+            raise _Invalid(line, "an unless_near group is a mapping with before, after and words")
+        _check_keys(group, required=("before", "after", "words"), allowed=_UNLESS_NEAR_KEYS)
+        before = _integer(group, "before", 0, MAX_UNLESS_NEAR_WORDS)
+        after = _integer(group, "after", 0, MAX_UNLESS_NEAR_WORDS)
+        found.append((_near_side(group, "words"), before, after))
+    return tuple(found)
+
+
 def _near_side(near: Mapping, key: str) -> Matcher:
     """A list of phrases and {regex: ...} items (near.a, near.b, unless) as one matcher."""
     items = near[key]
-    name = key if key == "unless" else f"near.{key}"
+    name = {"unless": "unless", "words": "unless_near.words"}.get(key, f"near.{key}")
     if not isinstance(items, Sequence_) or not items:
         raise _Invalid(near.lines[key], f"{name} must be a non-empty list")
     phrases: list[str] = []
