@@ -21,14 +21,8 @@ from tests import factories
 from tipline.cases import actions, work_sweep
 from tipline.cases.models import EvidenceFile, Message, Report, TriageResult
 from tipline.cases.states import MessageAuthor
-from tipline.cases.tasks import (
-    MEDIA_QUEUE,
-    TRIAGE_QUEUE,
-    ensure_work_sweep_scheduled,
-    process_media,
-    triage_report,
-    work_sweep_run,
-)
+from tipline.cases.tasks import MEDIA_QUEUE, TRIAGE_QUEUE, process_media, triage_report
+from tipline.cases.work_sweep import ensure_work_sweep_scheduled, work_sweep_run
 from tipline.ops import doctor
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -9,7 +9,7 @@ reports' instead of holding the worker. A file that matches a hash bank enqueues
 so ``signal.known_hash`` lands once the file is matched.
 
 Neither task backend retries a task that failed or lost its worker; the work sweep
-(``work_sweep_run``, every few minutes, cases/work_sweep.py) enqueues again the triage and media
+(``work_sweep.work_sweep_run``, every few minutes) enqueues again the triage and media
 work that a fault lost.
 
 Task arguments are ids only: task rows are not encrypted.
@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from tipline import storage
 from tipline.audit.chain import SYSTEM
-from tipline.cases import media_step, retention, triage_model, work_sweep
+from tipline.cases import media_step, retention, triage_model
 from tipline.cases.triage_step import report_triage
 from tipline.periodic import enqueue_once
 
@@ -113,27 +113,3 @@ def ensure_retention_scheduled() -> bool:
 
 def _enqueue_retention(*, run_after: datetime | None, unless: set[TaskResultStatus]) -> bool:
     return enqueue_once(retention_run, run_after=run_after, unless=unless)
-
-
-SWEEP_INTERVAL = timedelta(minutes=5)
-
-
-@task()
-def work_sweep_run() -> dict[str, int]:
-    """Enqueue again the triage and media work a fault lost, and schedule the next run.
-
-    The next run is scheduled first, so a run that fails (the database still down) leaves the
-    following one in the queue.
-    """
-    now = timezone.now()
-    enqueue_once(work_sweep_run, run_after=now + SWEEP_INTERVAL, unless={TaskResultStatus.READY})
-    result = work_sweep.run(now=now)
-    log.info("work sweep: %s", result.as_dict())
-    return result.as_dict()
-
-
-def ensure_work_sweep_scheduled() -> bool:
-    """Start the sweep's chain unless a run is already waiting or running (at start)."""
-    return enqueue_once(
-        work_sweep_run, run_after=None, unless={TaskResultStatus.READY, TaskResultStatus.RUNNING}
-    )

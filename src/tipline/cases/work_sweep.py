@@ -20,7 +20,7 @@ nothing: it cannot tell lost work from waiting work, and the next run will.
 
 Both tasks are idempotent (triage rewrites the one result row; media work stores a file once,
 under the report's row lock), so a task enqueued beside a copy the sweep could not see costs
-only the work. Runs every ``SWEEP_INTERVAL`` as a periodic chain (cases/tasks.py) and on demand
+only the work. Runs every ``SWEEP_INTERVAL`` as a periodic chain (``work_sweep_run``) and on demand
 with `tipline doctor --repair`; each run logs what it enqueued, like the retention run.
 """
 
@@ -34,22 +34,25 @@ from datetime import datetime, timedelta
 import redis
 from django.conf import settings
 from django.db.models import Exists, F, Max, OuterRef, Q
-from django.tasks import TaskResultStatus, task_backends
+from django.tasks import TaskResultStatus, task, task_backends
 from django.utils import timezone
 
 from tipline.cases import media_step
 from tipline.cases.models import EvidenceFile, Message, Report
 from tipline.cases.states import MessageAuthor
+from tipline.cases.tasks import process_media, triage_report
 from tipline.matching.models import FileMatch
 from tipline.outbox import workers
 from tipline.outbox.models import OutboxTask
 from tipline.outbox.redis_backend import RedisBackend
+from tipline.periodic import enqueue_once
 
 log = logging.getLogger(__name__)
 
 # At most this many reports of each kind per run: a sweep after a long outage works through
 # the backlog over a few runs instead of one long transaction-free burst.
 BATCH = 2000
+SWEEP_INTERVAL = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -151,8 +154,6 @@ def waiting(task_path: str) -> set[str]:
 
 def run(*, now: datetime | None = None) -> SweepResult:
     """Release dead workers' rows, then enqueue the triage and media work found lost."""
-    from tipline.cases.tasks import process_media, triage_report
-
     now = now or timezone.now()
     released = workers.release_dead_workers(now=now)
     cutoff = now - wait()
@@ -178,3 +179,21 @@ def run(*, now: datetime | None = None) -> SweepResult:
             ", ".join(str(r) for r in [*triage, *media][:20]),
         )
     return SweepResult(released=released, triage=len(triage), media=len(media))
+
+
+@task()
+def work_sweep_run() -> dict[str, int]:
+    """One sweep, the next one scheduled first (so a run that fails, the database still down,
+    leaves the following one in the queue)."""
+    now = timezone.now()
+    enqueue_once(work_sweep_run, run_after=now + SWEEP_INTERVAL, unless={TaskResultStatus.READY})
+    result = run(now=now)
+    log.info("work sweep: %s", result.as_dict())
+    return result.as_dict()
+
+
+def ensure_work_sweep_scheduled() -> bool:
+    """Start the sweep's chain unless a run is already waiting or running (at start)."""
+    return enqueue_once(
+        work_sweep_run, run_after=None, unless={TaskResultStatus.READY, TaskResultStatus.RUNNING}
+    )

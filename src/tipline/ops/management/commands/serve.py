@@ -22,12 +22,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from tipline.audit.tasks import ensure_checkpoints_scheduled
-from tipline.cases.tasks import (
-    MEDIA_QUEUE,
-    TRIAGE_QUEUE,
-    ensure_retention_scheduled,
-    ensure_work_sweep_scheduled,
-)
+from tipline.cases.tasks import MEDIA_QUEUE, TRIAGE_QUEUE, ensure_retention_scheduled
+from tipline.cases.work_sweep import ensure_work_sweep_scheduled
 from tipline.cybertipline.tasks import ensure_sweep_scheduled
 from tipline.exchange.tasks import ensure_outcomes_scheduled
 from tipline.metrics.tasks import ensure_metrics_scheduled
