@@ -58,8 +58,6 @@ def _caption(period: Period) -> str:
         "week": gettext("Items per week."),
         "month": gettext("Items per month."),
     }[period]
-
-
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _ID = re.compile(r"[^a-z0-9-]")
 
@@ -199,7 +197,8 @@ def _legend(period: Period, markers: Sequence[Marker]) -> list[str]:
     for kind in (k for k in _LETTERS if k in labels):
         wrapped = textwrap.wrap(labels[kind], LEGEND_CHARS - 3) or [""]
         lines.append(
-            f'<tspan font-weight="bold" fill="{MARK}">{_LETTERS[kind]}</tspan> {_text(wrapped[0])}'
+            f'<tspan font-weight="bold" fill="{MARK}">{_LETTERS[kind]}</tspan> '
+            f"{_text(wrapped[0])}"
         )
         lines.extend(f"   {_text(rest)}" for rest in wrapped[1:])
     return lines

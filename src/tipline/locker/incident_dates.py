@@ -141,12 +141,12 @@ def read(text: str, *, zone: ZoneInfo, now: datetime, language: str) -> datetime
 
 
 def clock(when: datetime, zone: ZoneInfo) -> str:
-    """ "23:00 GMT (Europe/London)": the time of day and the zone."""
+    """"23:00 GMT (Europe/London)": the time of day and the zone."""
     return shown(when, zone).split(" ", 1)[1]
 
 
 def shown(when: datetime, zone: ZoneInfo) -> str:
-    """ "2024-03-14 23:00 GMT (Europe/London)": the wall-clock time and the zone it is in."""
+    """"2024-03-14 23:00 GMT (Europe/London)": the wall-clock time and the zone it is in."""
     local = when.astimezone(zone)
     name = local.tzname() or ""
     if name == zone.key or not name:

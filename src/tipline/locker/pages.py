@@ -134,7 +134,9 @@ def incidents(request: HttpRequest) -> HttpResponse:
                 "session": opened.token,
                 "incident": incident.id,
                 "occurred_at": (
-                    current.occurred_at.astimezone(_zone(opened)).strftime(incident_dates.CANONICAL)
+                    current.occurred_at.astimezone(_zone(opened)).strftime(
+                        incident_dates.CANONICAL
+                    )
                     if current.occurred_at
                     else ""
                 ),
