@@ -20,7 +20,7 @@ nothing: it cannot tell lost work from waiting work, and the next run will.
 
 Both tasks are idempotent (triage rewrites the one result row; media work stores a file once,
 under the report's row lock), so a task enqueued beside a copy the sweep could not see costs
-only the work. Runs every ``SWEEP_INTERVAL`` as a periodic chain (``work_sweep_run``) and on demand
+only the work. Runs every ``interval()`` as a periodic chain (``work_sweep_run``) and on demand
 with `tipline doctor --repair`; each run logs what it enqueued, like the retention run.
 """
 
@@ -52,7 +52,9 @@ log = logging.getLogger(__name__)
 # At most this many reports of each kind per run: a sweep after a long outage works through
 # the backlog over a few runs instead of one long transaction-free burst.
 BATCH = 2000
-SWEEP_INTERVAL = timedelta(minutes=5)
+# The sweep runs twice per TIPLINE_WORK_SWEEP_MINUTES (every 5 min by default), so lost work
+# is enqueued again at most one and a half times that after it was due.
+MIN_INTERVAL = timedelta(seconds=30)
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,10 @@ class QueueUnreadable(Exception):
 
 def wait() -> timedelta:
     return timedelta(minutes=settings.TIPLINE_WORK_SWEEP_MINUTES)
+
+
+def interval() -> timedelta:
+    return max(wait() / 2, MIN_INTERVAL)
 
 
 def untriaged(cutoff: datetime, *, limit: int = BATCH) -> list[uuid.UUID]:
@@ -186,7 +192,7 @@ def work_sweep_run() -> dict[str, int]:
     """One sweep, the next one scheduled first (so a run that fails, the database still down,
     leaves the following one in the queue)."""
     now = timezone.now()
-    enqueue_once(work_sweep_run, run_after=now + SWEEP_INTERVAL, unless={TaskResultStatus.READY})
+    enqueue_once(work_sweep_run, run_after=now + interval(), unless={TaskResultStatus.READY})
     result = run(now=now)
     log.info("work sweep: %s", result.as_dict())
     return result.as_dict()
