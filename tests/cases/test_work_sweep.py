@@ -162,3 +162,12 @@ def test_the_sweep_is_one_self_renewing_chain() -> None:
     assert runs.filter(status=TaskResultStatus.SUCCESSFUL).count() == 1
     (following,) = runs.filter(status=TaskResultStatus.READY)
     assert following.run_after > timezone.now() + timedelta(minutes=4)
+
+
+def test_the_periodic_run_looks_back_a_week_and_repair_at_everything() -> None:
+    report = factories.report().report
+    fail_tasks(triage_report.module_path)
+    age(report, (work_sweep.LOOKBACK + timedelta(days=1)).total_seconds() / 60)
+
+    assert work_sweep.run().triage == 0  # the periodic run's range on created_at
+    assert work_sweep.run(full=True).triage == 1  # `tipline doctor --repair`

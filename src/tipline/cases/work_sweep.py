@@ -55,6 +55,9 @@ BATCH = 2000
 # The sweep runs twice per TIPLINE_WORK_SWEEP_MINUTES (every 5 min by default), so lost work
 # is enqueued again at most one and a half times that after it was due.
 MIN_INTERVAL = timedelta(seconds=30)
+# How far back the periodic run looks (reports and files created since); older lost work is
+# what `tipline doctor` names and `doctor --repair` enqueues.
+LOOKBACK = timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -80,8 +83,11 @@ def interval() -> timedelta:
     return max(wait() / 2, MIN_INTERVAL)
 
 
-def untriaged(cutoff: datetime, *, limit: int = BATCH) -> list[uuid.UUID]:
-    """Reports due for triage since before ``cutoff`` that have no triage as fresh as needed."""
+def untriaged(
+    cutoff: datetime, *, since: datetime | None = None, limit: int = BATCH
+) -> list[uuid.UUID]:
+    """Reports due for triage since before ``cutoff`` that have no triage as fresh as needed
+    (only reports created after ``since``, when given: a range on ``report_created``)."""
     newest_message = (
         Message.objects.filter(report=OuterRef("pk"), author=MessageAuthor.REPORTER)
         .values("report")
@@ -93,9 +99,11 @@ def untriaged(cutoff: datetime, *, limit: int = BATCH) -> list[uuid.UUID]:
         evidence__hashed_at__gt=OuterRef("triage__scored_at"),
         evidence__hashed_at__lt=cutoff,
     )
+    reports = Report.objects.filter(created_at__lt=cutoff, content_erased_at__isnull=True)
+    if since is not None:
+        reports = reports.filter(created_at__gte=since)
     reports = (
-        Report.objects.filter(created_at__lt=cutoff, content_erased_at__isnull=True)
-        .annotate(newest_message=newest_message)
+        reports.annotate(newest_message=newest_message)
         .filter(
             Q(triage__isnull=True)
             | Q(newest_message__gt=F("triage__scored_at"), newest_message__lt=cutoff)
@@ -106,7 +114,9 @@ def untriaged(cutoff: datetime, *, limit: int = BATCH) -> list[uuid.UUID]:
     return list(reports.values_list("pk", flat=True)[:limit])
 
 
-def unhashed(cutoff: datetime, *, backfill: bool, limit: int = BATCH) -> list[uuid.UUID]:
+def unhashed(
+    cutoff: datetime, *, backfill: bool, since: datetime | None = None, limit: int = BATCH
+) -> list[uuid.UUID]:
     """Reports with a file stored before ``cutoff`` whose hashes are not stored.
 
     Rows from before ``hashed_at`` existed are checked through their sealed metadata once;
@@ -115,6 +125,8 @@ def unhashed(cutoff: datetime, *, backfill: bool, limit: int = BATCH) -> list[uu
     files = EvidenceFile.objects.filter(
         hashed_at__isnull=True, created_at__lt=cutoff, report__content_erased_at__isnull=True
     )
+    if since is not None:
+        files = files.filter(created_at__gte=since)
     candidates = list(
         dict.fromkeys(files.order_by("created_at").values_list("report_id", flat=True)[:limit])
     )
@@ -158,9 +170,15 @@ def waiting(task_path: str) -> set[str]:
     return found
 
 
-def run(*, now: datetime | None = None) -> SweepResult:
-    """Release dead workers' rows, then enqueue the triage and media work found lost."""
+def run(*, now: datetime | None = None, full: bool = False) -> SweepResult:
+    """Release dead workers' rows, then enqueue the triage and media work found lost.
+
+    The periodic run looks back ``LOOKBACK`` (a range on the created_at indexes, so its cost
+    follows a week's intake, not the whole table); ``full`` (`doctor --repair`) looks at every
+    report, as the doctor's check does.
+    """
     now = now or timezone.now()
+    since = None if full else now - LOOKBACK
     released = workers.release_dead_workers(now=now)
     cutoff = now - wait()
     try:
@@ -169,8 +187,10 @@ def run(*, now: datetime | None = None) -> SweepResult:
     except QueueUnreadable as exc:
         log.warning("work sweep: the task queue cannot be read (%s); nothing enqueued", exc)
         return SweepResult(released=released, triage=0, media=0, skipped=True)
-    triage = [rid for rid in untriaged(cutoff) if str(rid) not in triage_queued]
-    media = [rid for rid in unhashed(cutoff, backfill=True) if str(rid) not in media_queued]
+    triage = [rid for rid in untriaged(cutoff, since=since) if str(rid) not in triage_queued]
+    media = [
+        rid for rid in unhashed(cutoff, backfill=True, since=since) if str(rid) not in media_queued
+    ]
     for rid in triage:
         triage_report.enqueue(str(rid))
     for rid in media:

@@ -52,7 +52,7 @@ class Command(BaseCommand):
         if options["grace_minutes"] < 0 or options["task_minutes"] < 0:
             raise CommandError("--grace-minutes and --task-minutes must not be negative")
         if options["repair"]:
-            result = work_sweep.run()
+            result = work_sweep.run(full=True)
             self.stdout.write(
                 f"repair: {result.released} task(s) of dead workers queued again; triage "
                 f"enqueued for {result.triage} report(s), media work for {result.media}"
