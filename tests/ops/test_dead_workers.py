@@ -9,15 +9,17 @@ cannot be checked from this machine are tested on rows in either database.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
 from datetime import timedelta
+from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
-from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
 from django.tasks import TaskResultStatus
@@ -86,13 +88,17 @@ def test_a_row_of_an_unknown_worker_is_released_after_the_claim_timeout() -> Non
     assert status(row) == TaskResultStatus.READY
 
 
-def worker_env() -> dict[str, str]:
-    """A `tipline` child on this test's database, data directory and keys."""
+def worker_env(data_dir: Path, settings: Any) -> dict[str, str]:
+    """A `tipline` child on this test's database, keys and evidence, all under ``data_dir``
+    (where the settings of a real installation put them)."""
+    shutil.copytree(settings.KEY_DIR, data_dir / "keys")
+    settings.KEY_DIR = data_dir / "keys"
+    settings.EVIDENCE_DIR = data_dir / "evidence"
     db = connection.settings_dict
     return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tipline.settings",
-        "TIPLINE_DATA_DIR": str(settings.DATA_DIR),
+        "TIPLINE_DATA_DIR": str(data_dir),
         "DATABASE_URL": (
             f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
         ),
@@ -100,10 +106,12 @@ def worker_env() -> dict[str, str]:
 
 
 @ON_POSTGRES
-def test_a_worker_killed_mid_task_leaves_a_task_that_runs_again() -> None:
+def test_a_worker_killed_mid_task_leaves_a_task_that_runs_again(
+    tmp_path: Path, settings: Any
+) -> None:
+    env = worker_env(tmp_path / "data", settings)
     report = factories.report(uploads=[factories.upload()]).report
     row = DBTaskResult.objects.get(task_path=process_media.module_path)
-    env = worker_env()
     dsn = env["DATABASE_URL"].replace("postgres://", "postgresql://")
     with psycopg.connect(dsn) as holder:
         # Hold the report's row lock: the worker's media step waits for it inside its task,
