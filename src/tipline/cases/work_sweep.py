@@ -196,13 +196,14 @@ def run(*, now: datetime | None = None, full: bool = False) -> SweepResult:
     for rid in media:
         process_media.enqueue(str(rid))
     if released or triage or media:
+        ids = ", ".join(str(r) for r in [*triage, *media][:20])
         log.warning(
             "work sweep: %d dead worker task(s) released; triage enqueued again for %d "
-            "report(s), media work for %d: %s",
+            "report(s), media work for %d%s",
             released,
             len(triage),
             len(media),
-            ", ".join(str(r) for r in [*triage, *media][:20]),
+            f": {ids}" if ids else "",
         )
     return SweepResult(released=released, triage=len(triage), media=len(media))
 
