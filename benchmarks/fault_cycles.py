@@ -504,7 +504,9 @@ def main() -> int:
         os.environ.pop("DATABASE_URL", None)  # LiveServer: SQLite in the data directory
     rng = random.Random(args.seed)
     work = Path(tempfile.mkdtemp(prefix=f"faults-{args.profile}-"))
-    extra: dict[str, str] = {}
+    # Work a fault lost is enqueued again by the work sweep a minute after it was due (every
+    # 30 s), within the drain; the doctor below then calls anything older than 2 min stuck.
+    extra: dict[str, str] = {"TIPLINE_WORK_SWEEP_MINUTES": "1"}
     redis_server: RedisServer | None = None
     seaweed: SeaweedS3 | None = None
     stack: Stack | None = None
@@ -517,6 +519,7 @@ def main() -> int:
             redis_server.start()
             seaweed = SeaweedS3(work / "seaweed").start()
             extra = {
+                **extra,
                 "TIPLINE_TASKS": "redis",
                 "TIPLINE_REDIS_URL": redis_server.url,
                 # A task a killed worker held is handed out again after this (default 300 s).

@@ -87,8 +87,10 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_otp",
     "django_otp.plugins.otp_totp",
-    "django_tasks_db",
+    # Before django_tasks_db: its `db_worker` command shadows the package's (a worker id that
+    # names the host and pid, so a dead worker's tasks can be released: outbox/workers.py).
     "tipline.outbox",
+    "django_tasks_db",
     "tipline.audit",
     "tipline.cases",
     "tipline.intake",
@@ -215,6 +217,13 @@ TASKS: dict[str, dict[str, Any]] = {
         "QUEUES": ["default", "triage", "webhooks"],
     }
 }
+# Work lost after intake (issue 19; docs/deployment.md "When work is lost after intake"):
+# a database task RUNNING this long under a worker that cannot be checked from this machine is
+# handed back (tipline/outbox/workers.py), so it must exceed the longest task run; and the work
+# sweep re-enqueues a report's triage or media work still missing this many minutes after it
+# was due (tipline/cases/work_sweep.py).
+TIPLINE_TASK_CLAIM_SECONDS = _env_int("TIPLINE_TASK_CLAIM_SECONDS", 1800)
+TIPLINE_WORK_SWEEP_MINUTES = _env_int("TIPLINE_WORK_SWEEP_MINUTES", 10)
 # --- Scale-out task profile (issue 19; docs/deployment.md "Scale-out tasks") -------------------
 # TIPLINE_TASKS=redis: tasks are written to a transactional outbox in the database (same
 # transaction as the report) and a relay (`tipline task_relay`) hands them to Redis, where

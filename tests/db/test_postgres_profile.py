@@ -37,9 +37,10 @@ ON_POSTGRES = pytest.mark.skipif(
 # --- settings, no database -----------------------------------------------------------------------
 
 
-def test_nothing_set_changes_nothing() -> None:
+def test_nothing_set_changes_nothing_but_health_checks() -> None:
     base = {"ENGINE": "django.db.backends.postgresql", "NAME": "t", "CONN_MAX_AGE": 60}
-    assert postgres.configure(base, {}) == {**base, "OPTIONS": {}}
+    # A kept connection is pinged before use: it survives a server restart (tests/ops).
+    assert postgres.configure(base, {}) == {**base, "CONN_HEALTH_CHECKS": True, "OPTIONS": {}}
 
 
 def test_time_limits_become_server_options() -> None:
@@ -52,7 +53,13 @@ def test_time_limits_become_server_options() -> None:
 
 def test_a_pool_turns_persistent_connections_off() -> None:
     got = postgres.configure({"NAME": "t", "CONN_MAX_AGE": 60}, {"TIPLINE_DB_POOL": "2:8"})
-    assert got["OPTIONS"]["pool"] == {"min_size": 2, "max_size": 8, "timeout": 10}
+    pool = got["OPTIONS"]["pool"]
+    assert {k: pool[k] for k in ("min_size", "max_size", "timeout")} == {
+        "min_size": 2,
+        "max_size": 8,
+        "timeout": 10,
+    }
+    assert pool["check"] is not None  # each connection handed out is pinged (tests/ops)
     assert got["CONN_MAX_AGE"] == 0
 
 

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from tipline import crypto, storage
 from tipline.audit.chain import SYSTEM, record
@@ -133,7 +134,8 @@ def file_store(work: FileWork) -> bool:
     evidence, key, meta = target
     context = crypto.context("file", evidence.id, "meta")
     evidence.meta = seal_json(key, {**meta, **work.hashes}, context=context)
-    fields = ["meta"]
+    evidence.hashed_at = timezone.now()
+    fields = ["meta", "hashed_at"]
     if work.preview_object_id:
         evidence.preview_object_id = work.preview_object_id
         fields.append("preview_object_id")

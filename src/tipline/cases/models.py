@@ -165,6 +165,21 @@ class EvidenceFile(models.Model):
     meta = models.BinaryField()
     preview_object_id = models.CharField(max_length=32, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now)
+    # When media work stored the file's hashes (media_step.file_store). Plain, like created_at,
+    # so that the work sweep (cases/work_sweep.py) finds files still waiting without opening
+    # every file's sealed metadata. Null on rows from before this column: the sweep checks
+    # those through the metadata once and fills it in.
+    hashed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            # The sweep's query: files not hashed yet, oldest first (as small as the backlog).
+            models.Index(
+                fields=["created_at"],
+                name="evidence_unhashed",
+                condition=models.Q(hashed_at__isnull=True),
+            )
+        ]
 
     def __str__(self) -> str:
         return f"File {self.id}"

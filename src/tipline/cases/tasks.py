@@ -8,6 +8,10 @@ at the back of the queue while files remain, so one report's heavy files take tu
 reports' instead of holding the worker. A file that matches a hash bank enqueues triage again,
 so ``signal.known_hash`` lands once the file is matched.
 
+Neither task backend retries a task that failed or lost its worker; the work sweep
+(``work_sweep.work_sweep_run``, every few minutes) enqueues again the triage and media
+work that a fault lost.
+
 Task arguments are ids only: task rows are not encrypted.
 """
 

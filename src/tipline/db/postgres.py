@@ -11,6 +11,11 @@ decisions (docs/deployment.md, "Scale-out profile"):
   ``TIPLINE_DB_IDLE_IN_TRANSACTION_MS`` ends a session that holds a transaction open and idle.
   Off by default: set them on the web units, where no request should ever wait that long, and
   leave them off on workers and commands that rebuild, import or back up.
+- A restarted server (or a network cut) leaves every kept connection dead. Without pooling,
+  ``CONN_HEALTH_CHECKS`` makes Django ping a kept connection before each request or task uses
+  it and open a new one if the ping fails; with the pool, ``ConnectionPool.check_connection``
+  does the same when a connection leaves the pool. Without either, the first request after a
+  PostgreSQL restart answered 500 (benchmarks/fault_cycles.py, docs/BENCHMARKS.md).
 - ``TIPLINE_REPLICA_DATABASE_URL`` adds a ``replica`` alias: a streaming replica that read-only
   queries of lag-tolerant apps may use (``tipline.db.router``).
 """
@@ -62,10 +67,20 @@ def configure(database: Mapping[str, Any], env: Mapping[str, str]) -> dict[str, 
         options["options"] = " ".join(server)
     pool = env.get("TIPLINE_DB_POOL", "")
     if pool:
+        from psycopg_pool import ConnectionPool
+
         low, high = pool_sizes(pool)
         # timeout: how long a request waits for a free connection before a clear error.
-        options["pool"] = {"min_size": low, "max_size": high, "timeout": 10}
+        # check: a connection handed out is pinged first, and replaced if the server closed it.
+        options["pool"] = {
+            "min_size": low,
+            "max_size": high,
+            "timeout": 10,
+            "check": ConnectionPool.check_connection,
+        }
         database = {**database, "CONN_MAX_AGE": 0, "CONN_HEALTH_CHECKS": False}
+    else:
+        database = {**database, "CONN_HEALTH_CHECKS": True}
     return {**database, "OPTIONS": options}
 
 

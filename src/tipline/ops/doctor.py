@@ -13,6 +13,9 @@ the key rotation use it as their verdict, and an operator runs it after any inci
   in the scale-out profile (TIPLINE_TASKS=redis) also no outbox row left unrelayed that long
   (the relay is down or Redis unreachable) and nothing READY or RUNNING that long in Redis
   (no worker for a queue, or a worker killed mid-task and none left to reclaim it);
+* work: no report untriaged, and no file unhashed, for longer than ``--task-minutes`` (work after
+  intake that a fault lost; `tipline doctor --repair` runs the work sweep first, which enqueues
+  it again and hands back dead workers' tasks: cases/work_sweep.py);
 * audit: the hash chain verifies (against the local signed checkpoints).
 
 Each finding is one plain line ``<check>: <what>``; the command exits non-zero if there is any.
@@ -37,6 +40,7 @@ from django_tasks_redis.utils import deserialize_datetime
 from tipline import storage
 from tipline.audit import checkpoints
 from tipline.audit.chain import AuditBroken
+from tipline.cases import work_sweep
 from tipline.cases.models import EvidenceFile, Report, ReportKey
 from tipline.cases.states import KeyPurpose
 from tipline.crypto import box, keyfiles
@@ -236,6 +240,25 @@ def _check_redis_tasks(*, cutoff: datetime, task_minutes: float) -> Iterator[Fin
             )
 
 
+def check_work(*, task_minutes: float) -> Iterator[Finding]:
+    cutoff = timezone.now() - timedelta(minutes=task_minutes)
+    untriaged = [str(r) for r in work_sweep.untriaged(cutoff)]
+    if untriaged:
+        yield Finding(
+            "work",
+            f"{len(untriaged)} report(s) not triaged (or triaged before their newest message or "
+            f"file match) for more than {task_minutes:g} min (`tipline doctor --repair`): "
+            + _some(untriaged),
+        )
+    unhashed = [str(r) for r in work_sweep.unhashed(cutoff, backfill=False)]
+    if unhashed:
+        yield Finding(
+            "work",
+            f"{len(unhashed)} report(s) with files not hashed for more than {task_minutes:g} min "
+            "(`tipline doctor --repair`): " + _some(unhashed),
+        )
+
+
 def check_audit() -> Iterator[Finding]:
     try:
         checkpoints.verify_against(checkpoints.local())
@@ -250,5 +273,6 @@ def run(*, grace_minutes: float, task_minutes: float, unwrap: bool = True) -> li
         *check_keys(unwrap=unwrap),
         *check_storage(grace_minutes=grace_minutes),
         *check_tasks(task_minutes=task_minutes),
+        *check_work(task_minutes=task_minutes),
         *check_audit(),
     ]

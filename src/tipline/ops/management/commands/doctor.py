@@ -10,14 +10,15 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from tipline.cases import work_sweep
 from tipline.ops import doctor
 
 
 class Command(BaseCommand):
     help = (
-        "Check keys, evidence objects, tasks (and the outbox and Redis in the scale-out profile) "
-        "and the audit chain; print each problem and exit "
-        "non-zero if there is any."
+        "Check keys, evidence objects, tasks (and the outbox and Redis in the scale-out profile), "
+        "work after intake (triage, file hashes) and the audit chain; print each problem and "
+        "exit non-zero if there is any. --repair first enqueues lost work again."
     )
     requires_system_checks: list[str] = []  # a damaged key is one of the findings, not a crash
 
@@ -36,6 +37,12 @@ class Command(BaseCommand):
             "relayed to Redis (scale-out profile); keep it above TIPLINE_REDIS_CLAIM_SECONDS",
         )
         parser.add_argument(
+            "--repair",
+            action="store_true",
+            help="first run the work sweep: hand back tasks of dead workers and enqueue again "
+            "triage and media work that a fault lost (what the periodic sweep does)",
+        )
+        parser.add_argument(
             "--no-unwrap",
             action="store_true",
             help="check which KEK each wrapped key names without opening it",
@@ -44,6 +51,13 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if options["grace_minutes"] < 0 or options["task_minutes"] < 0:
             raise CommandError("--grace-minutes and --task-minutes must not be negative")
+        if options["repair"]:
+            result = work_sweep.run(full=True)
+            self.stdout.write(
+                f"repair: {result.released} task(s) of dead workers queued again; triage "
+                f"enqueued for {result.triage} report(s), media work for {result.media}"
+                + (" (skipped: the task queue cannot be read)" if result.skipped else "")
+            )
         findings = doctor.run(
             grace_minutes=options["grace_minutes"],
             task_minutes=options["task_minutes"],

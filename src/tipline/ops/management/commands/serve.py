@@ -23,10 +23,12 @@ from django.core.management.base import BaseCommand, CommandError
 
 from tipline.audit.tasks import ensure_checkpoints_scheduled
 from tipline.cases.tasks import MEDIA_QUEUE, TRIAGE_QUEUE, ensure_retention_scheduled
+from tipline.cases.work_sweep import ensure_work_sweep_scheduled
 from tipline.cybertipline.tasks import ensure_sweep_scheduled
 from tipline.exchange.tasks import ensure_outcomes_scheduled
 from tipline.metrics.tasks import ensure_metrics_scheduled
 from tipline.ops import front
+from tipline.outbox.workers import release_dead_workers
 from tipline.partnerapi.tasks import (
     WEBHOOKS_QUEUE,
     ensure_hash_pulls_scheduled,
@@ -51,6 +53,10 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         # Static files are served by the app itself (WhiteNoise): nothing loads from elsewhere.
         call_command("collectstatic", interactive=False, verbosity=0)
+        # Task rows a killed worker left RUNNING would never run again (and a periodic chain's
+        # RUNNING row would keep its ensure_* below from restarting it): hand them back first.
+        if released := release_dead_workers():
+            self.stdout.write(f"{released} task(s) left RUNNING by a dead worker queued again")
         # The daily retention run re-enqueues itself; this starts the chain (or restarts it).
         ensure_retention_scheduled()
         ensure_hash_pulls_scheduled()  # partner hash lists, when TIPLINE_HASH_PULLS names any
@@ -61,6 +67,7 @@ class Command(BaseCommand):
         ensure_replies_scheduled()  # takedown: providers' replies, when an IMAP mailbox is set
         ensure_metrics_scheduled()  # rollup refresh by cursor, every minute (metrics/tasks.py)
         ensure_sweep_scheduled()  # unfinished CyberTipline submissions, hourly
+        ensure_work_sweep_scheduled()  # triage and media work lost to a fault (cases/work_sweep.py)
         python = sys.executable
         children = self._start_web(options)
         if not options["no_worker"]:

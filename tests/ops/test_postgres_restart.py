@@ -1,0 +1,85 @@
+"""A PostgreSQL restart costs no request: a kept or pooled connection that the restart closed is
+found before use and replaced (tipline/db/postgres.py).
+
+Regression (benchmarks/fault_cycles.py, docs/BENCHMARKS.md): the first request after
+`pg_ctl restart` answered 500, and the first task a worker ran after it failed for good.
+These tests restart the real server that scripts/with-postgres started.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.db import close_old_connections, connection
+from django.db.backends.postgresql.base import DatabaseWrapper
+
+from tests import factories
+from tipline.cases.models import Report
+from tipline.db import postgres
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql" or not os.environ.get("TIPLINE_TEST_PGDATA"),
+        reason="needs the PostgreSQL started by scripts/with-postgres",
+    ),
+]
+
+
+def pg_restart() -> None:
+    """`pg_ctl restart -m fast`: every open connection is closed by the server."""
+    data = os.environ["TIPLINE_TEST_PGDATA"]
+    bindir = sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)[0]
+    as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    logfile = str(Path(data).parent / "log")
+    subprocess.run(
+        [*as_user, str(bindir / "pg_ctl"), "-D", data, "-m", "fast", "-w", "-l", logfile,
+         "restart"],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+
+
+def test_a_kept_connection_is_replaced_after_a_restart() -> None:
+    factories.report()
+    assert connection.settings_dict["CONN_HEALTH_CHECKS"] is True
+    assert Report.objects.count() == 1
+    pid_before = connection.connection.info.backend_pid
+
+    pg_restart()
+    # What Django runs when a request starts (and django-tasks-db's worker before each poll).
+    close_old_connections()
+
+    assert Report.objects.count() == 1
+    assert connection.connection.info.backend_pid != pid_before
+
+
+@pytest.fixture
+def pooled() -> Iterator[DatabaseWrapper]:
+    base = {k: v for k, v in connection.settings_dict.items() if k != "OPTIONS"}
+    configured = postgres.configure(base, {"TIPLINE_DB_POOL": "1:2"})
+    wrapper = DatabaseWrapper(configured, alias="pool_restart_probe")
+    try:
+        yield wrapper
+    finally:
+        wrapper.close()
+        wrapper.close_pool()
+
+
+def test_a_pooled_connection_is_replaced_after_a_restart(pooled: DatabaseWrapper) -> None:
+    with pooled.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid_before,) = cursor.fetchone()
+    pooled.close()  # back to the pool, still open
+
+    pg_restart()
+
+    with pooled.cursor() as cursor:  # the pool's check replaces the dead connection
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid_after,) = cursor.fetchone()
+    assert pid_after != pid_before
+    close_old_connections()  # the test's own connection died too; leave a fresh one
