@@ -1,8 +1,10 @@
 """The figures for a period and filters: what the dashboard, the export and the report show.
 
-Volumes come from ``DailyRollup`` (a few rows per day); durations, backlog and workload from
-``ReportFact`` rows in the period (indexed by day). An analyst's figures are their own queue's:
-the reports assigned to them, computed from the facts with the same grouping as the rollup.
+Volumes and the backlog come from ``DailyRollup`` (a few rows per day), waiting times and
+workload from ``DailyTally`` beyond ``tally.EXACT_LIMIT`` reports (exact from ``ReportFact``
+below it). An analyst's figures are their own queue's: the reports assigned to them, from the
+tally's ``OWN`` slice (per day and assignee: the same counts as the rollup's), or from their
+facts when a filter is set.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.db import connection, connections
+from django.db import connections
 from django.db.models import Count, Max, Min, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -109,6 +111,38 @@ def _groups_of_rows(rows: list[dict[str, Any]]) -> Groups:
     return out
 
 
+def _groups_of_own(period: Period, own: int) -> Groups:
+    """The same groupings for an analyst's own queue from the tally's ``OWN`` slice (a few
+    rows per day), not their facts. The per day and tier grouping holds only
+    ``open_unclaimed``: the days ``_open_overdue`` reads from the facts."""
+    whole: dict[str, Any] = dict.fromkeys(SUMMED, 0)
+    per: dict[str, dict[Any, Counter[str]]] = {c: {} for c in rollup.KEY_COLUMNS}
+    unclaimed: Counter[tuple[Any, str]] = Counter()
+    for day, measure, item, n in tally.own_counts(period, own):
+        if measure == "count":
+            if item in whole:
+                whole[item] += n
+            if item == "received":
+                per["day"].setdefault(day, Counter())["received"] += n
+        elif measure == "tier_late":
+            per["tier"].setdefault(item, Counter())["claimed_late"] += n
+        elif measure == "open_unclaimed":
+            unclaimed[day, item] += n
+        else:
+            per[measure].setdefault(item, Counter())["received"] += n
+    out: Groups = {g: [] for g in GROUPINGS}
+    out[()] = [whole]
+    for column, acc in per.items():
+        out[(column,)] = [
+            {column: value, "received": sums["received"], "claimed_late": sums["claimed_late"]}
+            for value, sums in acc.items()
+        ]
+    out[("day", "tier")] = [
+        {"day": day, "tier": tier, "open_unclaimed": n} for (day, tier), n in unclaimed.items()
+    ]
+    return out
+
+
 def _aggregates() -> dict[str, Any]:
     return {
         **{c: Coalesce(Sum(c), 0) for c in SUMMED},
@@ -174,9 +208,12 @@ def _volumes(period: Period, filters: Filters, own: int | None) -> Volumes:
 
     Everyone's figures are summed by the database from the rollup (a 90-day period can hold
     tens of thousands of rollup rows: days x categories x channels x countries x tiers); an
-    analyst's own come from their facts, a few rows.
+    analyst's own from the tally's ``OWN`` slice, or from their facts under a filter (the
+    tally keeps no combinations).
     """
-    if own is not None:
+    if own is not None and tally.single(filters, own) is not None:
+        groups = _groups_of_own(period, own)
+    elif own is not None:
         groups = _groups_of_rows(list(rollup.group_facts(_facts(period, filters, own))))
     else:
         qs = DailyRollup.objects.filter(day__gte=period.start, day__lte=period.end)
@@ -219,6 +256,13 @@ def _open_overdue(
     analyst's own: their facts.
     """
     unclaimed = _facts(period, filters, own).filter(state__in=OPEN_STATES, claimed_at__isnull=True)
+    if own is not None and tally.single(filters, own) is not None:
+        # The tally says which days hold any of the analyst's open, unclaimed reports (an
+        # assigned report is nearly always claimed: usually none); only those are read.
+        days = {row["day"] for row in groups[("day", "tier")] if row["open_unclaimed"]}
+        if not days:
+            return {}
+        unclaimed = unclaimed.filter(day__in=sorted(days))
     if own is not None:
         return dict(
             unclaimed.filter(deadline_at__lt=now)
@@ -236,7 +280,9 @@ def _open_overdue(
         if last < now:
             counts[row["tier"]] += int(row["open_unclaimed"])
         else:
-            straddled |= Q(day=row["day"], tier=row["tier"])
+            # On the ``fact_unclaimed`` index (day, tier, deadline_at; open and unclaimed
+            # only): the group's overdue reports, not every report of its day.
+            straddled |= Q(day=row["day"], tier=row["tier"], deadline_at__gte=first)
     if straddled:
         for tier, n in (
             unclaimed.filter(straddled, deadline_at__lt=now)
@@ -294,11 +340,12 @@ def figures(
 def durations_for(
     period: Period, filters: Filters, *, own: int | None, received: int
 ) -> tuple[dict[str, stats.DurationSummary], str]:
-    """Exact percentiles from the facts up to ``tally.EXACT_LIMIT`` reports (and for an
-    analyst's own queue, and for two filters at once, which the tally does not keep); beyond,
-    from the histograms: the nearest rank's bucket bound, at most ~9 % above the exact value."""
-    slice_ = tally.single(filters)
-    if own is not None or slice_ is None or received < tally.EXACT_LIMIT:
+    """Exact percentiles from the facts up to ``tally.EXACT_LIMIT`` reports (and for two
+    filters at once, or an analyst's own queue with a filter, which the tally does not keep);
+    beyond, from the histograms: the nearest rank's bucket bound, at most ~9 % above the exact
+    value."""
+    slice_ = tally.single(filters, own)
+    if slice_ is None or received < tally.EXACT_LIMIT:
         return durations(_facts(period, filters, own)), "exact"
     return tally.durations(period, slice_), "histogram"
 
@@ -310,7 +357,7 @@ def durations(facts: QuerySet[ReportFact]) -> dict[str, stats.DurationSummary]:
     definition as ``stats.percentile``); elsewhere the values are read and ranked here.
     """
     columns = [*DURATIONS, ("four_eyes", "review_seconds")]
-    if connection.vendor == "postgresql":
+    if connections[facts.db].vendor == "postgresql":
         return _pg_summaries(facts, columns)
     waits: dict[str, list[float]] = {name: [] for name, _c in columns}
     rows = facts.values_list("received_at", *(c for _n, c in DURATIONS), "review_seconds")
@@ -344,7 +391,8 @@ def _pg_summaries(
     needed = ("received_at", *(c for _n, c in DURATIONS), "review_seconds")
     sql, params = facts.order_by().values(*needed).query.sql_with_params()
     query = f"SELECT {', '.join(parts)} FROM ({sql}) AS f"  # noqa: S608
-    with connection.cursor() as cursor:
+    # The facts' database: the replica, when the router sends metrics reads there.
+    with connections[facts.db].cursor() as cursor:
         cursor.execute(query, params)
         row = cursor.fetchone()
     out = {}
@@ -357,6 +405,55 @@ def _pg_summaries(
             None if p90 is None else p90 / HOUR,
         )
     return out
+
+
+def _bounds(day: Any) -> tuple[datetime, datetime]:
+    """A UTC day as the range of receipt times it holds (``ReportFact.day`` is that day)."""
+    start = datetime.combine(day, datetime.min.time(), tzinfo=UTC)
+    return start, start + timedelta(days=1)
+
+
+def _split_days(
+    open_facts: QuerySet[ReportFact],
+    split: list[Any],
+    per_day: dict[Any, int],
+    cuts: list[datetime | None],
+    counts: list[int],
+) -> None:
+    """Share out the open reports of the days an age cut falls in (one cut a day: the cuts are
+    days apart). Counted by the database in one query, and only the shorter side of each cut:
+    a range of receipt times on the (state, received_at) index, a fraction of a day's reports,
+    rather than every open report of those days; the other side is the day's count minus it.
+    """
+    sides: dict[str, Q] = {}
+    plan: list[tuple[str, int, int, bool]] = []  # name, day's count, band of the cut, side
+    for k, cut in enumerate(cuts):
+        if cut is None:
+            continue
+        for day in split:
+            start, end = _bounds(day)
+            if not start <= cut < end:
+                continue
+            older = cut - start < end - cut  # reports at or before the cut: the shorter side
+            name = f"s{k}"
+            sides[name] = (
+                Q(received_at__gte=start, received_at__lte=cut)
+                if older
+                else Q(received_at__gt=cut, received_at__lt=end)
+            )
+            plan.append((name, int(per_day[day]), k, older))
+    either = Q(pk__in=[])
+    for side in sides.values():
+        either |= side
+    got = open_facts.filter(either).aggregate(
+        **{name: Count("received_at", filter=side) for name, side in sides.items()}
+    )
+    for name, n, k, older in plan:
+        # Newer than the cut: band k; at or before it: band k + 1 (the next cut is a day or
+        # more earlier, in another day).
+        newer = n - int(got[name]) if older else int(got[name])
+        counts[k] += newer
+        counts[k + 1] += n - newer
 
 
 def _age_bucket(received: datetime, cuts: list[datetime | None]) -> int:
@@ -373,13 +470,16 @@ def backlog(filters: Filters, *, own: int | None, now: datetime) -> dict[str, An
     Everyone's: from the rollup's ``still_open`` per day (a few hundred rows however many
     reports are open); a day wholly on one side of every age cut counts in one band, and only
     the few days a cut falls in (and the day holding the median) are read from the facts, so
-    the answer is exactly what counting every open fact would give. An analyst's own: their
-    facts, a few rows.
+    the answer is exactly what counting every open fact would give. An analyst's own: the same
+    from the tally's ``OWN`` slice (their facts under a filter).
     """
     cuts = [None if limit is None else now - timedelta(days=limit) for _l, limit in BACKLOG_AGES]
     open_facts = ReportFact.objects.filter(state__in=OPEN_STATES, **filters.as_query())
     if own is not None:
         open_facts = open_facts.filter(assignee_id=own)
+    if own is not None and tally.single(filters, own) is not None:
+        per_day = tally.own_open_per_day(own)
+    elif own is not None:
         per_day = dict(
             open_facts.values("day").annotate(n=Count("pk")).order_by().values_list("day", "n")
         )
@@ -394,25 +494,13 @@ def backlog(filters: Filters, *, own: int | None, now: datetime) -> dict[str, An
     counts = [0] * len(BACKLOG_AGES)
     split: list[Any] = []
     for day, n in per_day.items():
-        start = datetime.combine(day, datetime.min.time(), tzinfo=UTC)
-        end = start + timedelta(days=1)
+        start, end = _bounds(day)
         if any(cut is not None and start <= cut < end for cut in cuts):
             split.append(day)  # a cut falls inside this day: its reports fall in two bands
         else:
             counts[_age_bucket(start, cuts)] += int(n)
     if split:
-        # Counted by the database, one row back: how many are newer than each cut (the bands
-        # are the differences), rather than every open report of those days sent here.
-        newer = open_facts.filter(day__in=split).aggregate(
-            **{
-                f"n{k}": Count("pk", filter=Q(received_at__gt=cut) if cut is not None else None)
-                for k, cut in enumerate(cuts)
-            }
-        )
-        before = 0
-        for k in range(len(cuts)):
-            counts[k] += int(newer[f"n{k}"]) - before
-            before = int(newer[f"n{k}"])
+        _split_days(open_facts, split, per_day, cuts, counts)
     total = sum(counts)
     median = None
     if total:
@@ -421,8 +509,10 @@ def backlog(filters: Filters, *, own: int | None, now: datetime) -> dict[str, An
         k, seen = max(1, -(-total // 2)), 0
         for day in sorted(per_day, reverse=True):
             if seen + per_day[day] >= k:
+                start, end = _bounds(day)
                 middle = (
-                    open_facts.filter(day=day)
+                    # The day as a range of receipt times: the (state, received_at) index.
+                    open_facts.filter(received_at__gte=start, received_at__lt=end)
                     .order_by("-received_at")
                     .values_list("received_at", flat=True)[k - seen - 1]
                 )
