@@ -162,6 +162,18 @@ class Cursor(models.Model):
         return f"{self.name} at {self.seq} / {self.at}"
 
 
+class FigureCache(models.Model):
+    """Dashboard figures for one (refresh version, period, filters, scope): derived, disposable
+    (``metrics.figure_cache`` says why and when a row is written and dropped)."""
+
+    key = models.CharField(max_length=64, unique=True)  # SHA-256 of what the figures are for
+    version = models.BigIntegerField()
+    figures = models.JSONField()
+
+    def __str__(self) -> str:
+        return f"Figures {self.key[:12]} at version {self.version}"
+
+
 class SatisfactionStage(models.TextChoices):
     SUBMITTED = "submitted", "after submitting"
     CLOSED = "closed", "after the report was closed"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from django.db import connections
@@ -20,7 +20,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from tipline.cases.states import Outcome
-from tipline.metrics import rollup, stats, takedown, tally
+from tipline.metrics import figure_cache, rollup, stats, takedown, tally
 from tipline.metrics.facts import OPEN_STATES
 from tipline.metrics.models import DailyRollup, ReportFact
 from tipline.metrics.period import Filters, Period
@@ -245,7 +245,7 @@ def _sorted(counter: Counter[str]) -> list[tuple[str, int]]:
 
 
 def _open_overdue(
-    period: Period, filters: Filters, own: int | None, groups: Groups, now: datetime
+    period: Period, filters: Filters, own: int | None, rows: list[dict[str, Any]], now: datetime
 ) -> dict[str, int]:
     """Reports of the period open, unclaimed and past their deadline now, per tier.
 
@@ -259,7 +259,7 @@ def _open_overdue(
     if own is not None and tally.single(filters, own) is not None:
         # The tally says which days hold any of the analyst's open, unclaimed reports (an
         # assigned report is nearly always claimed: usually none); only those are read.
-        days = {row["day"] for row in groups[("day", "tier")] if row["open_unclaimed"]}
+        days = {row["day"] for row in rows if row["open_unclaimed"]}
         if not days:
             return {}
         unclaimed = unclaimed.filter(day__in=sorted(days))
@@ -273,7 +273,7 @@ def _open_overdue(
         )
     counts: Counter[str] = Counter()
     straddled = Q(pk__in=[])
-    for row in groups[("day", "tier")]:
+    for row in rows:
         first, last = row["unclaimed_deadline_min"], row["unclaimed_deadline_max"]
         if not row["open_unclaimed"] or first is None or first >= now:
             continue
@@ -295,14 +295,66 @@ def _open_overdue(
     return dict(counts)
 
 
+def settled(period: Period, filters: Filters, own: int | None) -> dict[str, Any]:
+    """The figures that only a refresh can change (everything from the rollup, the tally and
+    the facts but what depends on the time now), as plain data: what ``figure_cache`` keeps
+    per refresh version, so a repeated page is a lookup."""
+    totals, per, tier_rows, outcomes, groups = _volumes(period, filters, own)
+    waits, method = durations_for(period, filters, own=own, received=totals["received"])
+    unclaimed = [
+        {
+            "day": row["day"].isoformat(),
+            "tier": row["tier"],
+            "open_unclaimed": int(row["open_unclaimed"]),
+            "unclaimed_deadline_min": _iso(row.get("unclaimed_deadline_min")),
+            "unclaimed_deadline_max": _iso(row.get("unclaimed_deadline_max")),
+        }
+        for row in groups[("day", "tier")]
+        if row["open_unclaimed"]
+    ]
+    return {
+        "totals": totals,
+        "per": {k: dict(v) for k, v in per.items()},
+        "tiers": {t: dict(c) for t, c in tier_rows.items()},
+        "outcomes": dict(outcomes),
+        "unclaimed": unclaimed,
+        "durations": {n: [d.count, d.median, d.p90] for n, d in waits.items()},
+        "durations_method": method,
+        "workload": [] if own is not None else workload(period, filters),
+        "open_per_day": [[d.isoformat(), n] for d, n in sorted(open_per_day(filters, own).items())],
+    }
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
+
+
+def _moment(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
+
+
 def figures(
     period: Period, filters: Filters, *, own: int | None = None, now: datetime | None = None
 ) -> Figures:
-    """Every figure for the period; ``own`` restricts to the reports assigned to that staff id."""
+    """Every figure for the period; ``own`` restricts to the reports assigned to that staff id.
+
+    What only a refresh changes comes from ``figure_cache`` (computed once per refresh); what
+    moves with the clock — open and overdue now, the backlog's ages, takedown — is computed
+    here on every call, from those figures and a few rows of the facts.
+    """
     now = now or timezone.now()
-    totals, per, tier_rows, outcomes, groups = _volumes(period, filters, own)
-    open_overdue = _open_overdue(period, filters, own, groups, now)
-    waits, method = durations_for(period, filters, own=own, received=totals["received"])
+    base = figure_cache.fetch(period, filters, own, lambda: settled(period, filters, own))
+    unclaimed = [
+        {
+            **row,
+            "day": date.fromisoformat(row["day"]),
+            "unclaimed_deadline_min": _moment(row["unclaimed_deadline_min"]),
+            "unclaimed_deadline_max": _moment(row["unclaimed_deadline_max"]),
+        }
+        for row in base["unclaimed"]
+    ]
+    open_overdue = _open_overdue(period, filters, own, unclaimed, now)
+    per, totals = base["per"], base["totals"]
     by_day, day = [], period.start
     while day <= period.end:
         by_day.append((day.isoformat(), per["day"].get(day.isoformat(), 0)))
@@ -310,13 +362,14 @@ def figures(
     by_tier = [
         {
             "tier": t,
-            "received": c["received"],
-            "claimed_late": c["claimed_late"],
+            "received": c.get("received", 0),
+            "claimed_late": c.get("claimed_late", 0),
             "open_overdue": open_overdue.get(t, 0),
             "deadline_hours": tiers.DEADLINES[tiers.Tier(t)].total_seconds() / HOUR,
         }
-        for t, c in tier_rows.items()
+        for t, c in base["tiers"].items()
     ]
+    per_day = {date.fromisoformat(d): n for d, n in base["open_per_day"]}
     return Figures(
         period=period,
         filters=filters,
@@ -324,15 +377,15 @@ def figures(
         totals=totals,
         actionable_share=stats.share(totals["actionable"], totals["concluded"]),
         by_day=by_day,
-        by_category=_sorted(per["category"]),
-        by_channel=_sorted(per["channel"]),
-        by_country=_sorted(per["country"]),
+        by_category=_sorted(Counter(per["category"])),
+        by_channel=_sorted(Counter(per["channel"])),
+        by_country=_sorted(Counter(per["country"])),
         by_tier=by_tier,
-        outcomes=_sorted(outcomes),
-        durations=waits,
-        durations_method=method,
-        backlog=backlog(filters, own=own, now=now),
-        workload=[] if own is not None else workload(period, filters),
+        outcomes=_sorted(Counter(base["outcomes"])),
+        durations={n: stats.DurationSummary(*v) for n, v in base["durations"].items()},
+        durations_method=base["durations_method"],
+        backlog=backlog(filters, own=own, now=now, per_day=per_day),
+        workload=base["workload"],
         **_takedown(period, now),
     )
 
@@ -464,7 +517,33 @@ def _age_bucket(received: datetime, cuts: list[datetime | None]) -> int:
     return len(cuts) - 1
 
 
-def backlog(filters: Filters, *, own: int | None, now: datetime) -> dict[str, Any]:
+def open_per_day(filters: Filters, own: int | None) -> dict[Any, int]:
+    """Reports open as of the last refresh, per day of receipt (every day): the rollup's
+    ``still_open``, the tally's ``OWN`` slice for an analyst's own queue, their facts under a
+    filter."""
+    if own is not None and tally.single(filters, own) is not None:
+        return tally.own_open_per_day(own)
+    if own is not None:
+        return dict(
+            ReportFact.objects.filter(state__in=OPEN_STATES, assignee_id=own, **filters.as_query())
+            .values("day")
+            .annotate(n=Count("pk"))
+            .order_by()
+            .values_list("day", "n")
+        )
+    return {
+        day: int(n)
+        for day, n in DailyRollup.objects.filter(still_open__gt=0, **filters.as_query())
+        .values("day")
+        .annotate(n=Sum("still_open"))
+        .order_by()
+        .values_list("day", "n")
+    }
+
+
+def backlog(
+    filters: Filters, *, own: int | None, now: datetime, per_day: dict[Any, int] | None = None
+) -> dict[str, Any]:
     """Reports open now (whatever the period), by age since receipt.
 
     Everyone's: from the rollup's ``still_open`` per day (a few hundred rows however many
@@ -477,20 +556,8 @@ def backlog(filters: Filters, *, own: int | None, now: datetime) -> dict[str, An
     open_facts = ReportFact.objects.filter(state__in=OPEN_STATES, **filters.as_query())
     if own is not None:
         open_facts = open_facts.filter(assignee_id=own)
-    if own is not None and tally.single(filters, own) is not None:
-        per_day = tally.own_open_per_day(own)
-    elif own is not None:
-        per_day = dict(
-            open_facts.values("day").annotate(n=Count("pk")).order_by().values_list("day", "n")
-        )
-    else:
-        per_day = dict(
-            DailyRollup.objects.filter(still_open__gt=0, **filters.as_query())
-            .values("day")
-            .annotate(n=Sum("still_open"))
-            .order_by()
-            .values_list("day", "n")
-        )
+    if per_day is None:
+        per_day = open_per_day(filters, own)
     counts = [0] * len(BACKLOG_AGES)
     split: list[Any] = []
     for day, n in per_day.items():
