@@ -19,12 +19,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Callable
 from typing import Any
+
+from django.db import DatabaseError, transaction
 
 from tipline.metrics.models import Cursor, FigureCache
 from tipline.metrics.period import Filters, Period
 
+logger = logging.getLogger(__name__)
 VERSION = "version"  # the ``Cursor`` row the refresh and the rebuild move
 
 
@@ -47,9 +51,16 @@ def fetch(
     if found is not None:
         return dict(found)
     figures = compute()
-    # A page computing at the same moment may have written the same row: keep the first.
-    FigureCache.objects.bulk_create(
-        [FigureCache(key=key, version=at, figures=figures)], ignore_conflicts=True
-    )
-    FigureCache.objects.exclude(version=at).delete()
+    try:
+        # In a savepoint: a page that cannot keep its figures (SQLite busy with a refresh's
+        # write) still shows them, and a surrounding transaction (a CSV download's, with its
+        # audit entry) goes on.
+        with transaction.atomic():
+            # A page computing at the same moment may have written the same row: keep one.
+            FigureCache.objects.bulk_create(
+                [FigureCache(key=key, version=at, figures=figures)], ignore_conflicts=True
+            )
+            FigureCache.objects.exclude(version=at).delete()
+    except DatabaseError:
+        logger.warning("metrics: dashboard figures not kept (database busy)")
     return figures
