@@ -25,6 +25,7 @@ from typing import Any
 
 from django.db import DatabaseError, transaction
 
+from tipline.metrics import tally
 from tipline.metrics.models import Cursor, FigureCache
 from tipline.metrics.period import Filters, Period
 
@@ -37,7 +38,9 @@ def version() -> int:
 
 
 def key_of(at: int, period: Period, filters: Filters, own: int | None) -> str:
-    what = [at, period.start.isoformat(), period.end.isoformat(), filters.as_query(), own]
+    # The exact-percentile limit decides how the kept durations were computed: part of the key.
+    limit = tally.EXACT_LIMIT
+    what = [at, period.start.isoformat(), period.end.isoformat(), filters.as_query(), own, limit]
     return hashlib.sha256(json.dumps(what, sort_keys=True).encode()).hexdigest()
 
 
