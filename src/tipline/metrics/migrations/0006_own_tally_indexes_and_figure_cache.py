@@ -18,30 +18,43 @@ def start_over(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cases', '0016_decision_right_tier'),
-        ('metrics', '0005_rollup_outcomes_overdue_and_tally'),
+        ("cases", "0016_decision_right_tier"),
+        ("metrics", "0005_rollup_outcomes_overdue_and_tally"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RunPython(start_over, migrations.RunPython.noop),
         migrations.CreateModel(
-            name='FigureCache',
+            name="FigureCache",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(max_length=64, unique=True)),
-                ('version', models.BigIntegerField()),
-                ('figures', models.JSONField()),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.CharField(max_length=64, unique=True)),
+                ("version", models.BigIntegerField()),
+                ("figures", models.JSONField()),
             ],
         ),
         migrations.AddIndex(
-            model_name='dailyrollup',
-            index=models.Index(condition=models.Q(('still_open__gt', 0)), fields=['day'], name='rollup_open'),
+            model_name="dailyrollup",
+            index=models.Index(
+                condition=models.Q(("still_open__gt", 0)), fields=["day"], name="rollup_open"
+            ),
         ),
         migrations.AddIndex(
-            model_name='reportfact',
-            index=models.Index(condition=models.Q(('claimed_at__isnull', True), ('state__in', ('new', 'in_review', 'awaiting_second_review'))), fields=['day', 'tier', 'deadline_at'], name='fact_unclaimed'),
+            model_name="reportfact",
+            index=models.Index(
+                condition=models.Q(
+                    ("claimed_at__isnull", True),
+                    ("state__in", ("new", "in_review", "awaiting_second_review")),
+                ),
+                fields=["day", "tier", "deadline_at"],
+                name="fact_unclaimed",
+            ),
         ),
     ]
