@@ -11,7 +11,9 @@ adds < 5 % to intake time; ``metrics rebuild`` of 1,000,000 reports < 5 minutes.
 2. ``rollup.rebuild()`` timed (what ``tipline metrics rebuild`` runs);
 3. the dashboard view (``console.metrics_page.dashboard``, template and all, through a request
    built in-process: no network) for periods of 7, 30 and 90 days, unfiltered and filtered by
-   category, country, tier, and for an analyst's own figures; p50 and p95 per case;
+   category, channel, country, tier, two filters, and for an analyst's own figures; p50 and p95
+   per case, "first" (the first page after a refresh that changed something: no kept figures,
+   ``metrics.figure_cache``) and "again" (the same page repeated: kept figures);
 4. intake against upkeep, same run: ``--intake`` real ``report_create`` calls (sealing, keys,
    audit), then the ``rollup.refresh()`` that takes them in; the ratio is refresh ÷ intake
    (the task runs beside intake, so this is the work it adds per report, not a wait).
@@ -22,6 +24,7 @@ Usage: ``scripts/with-postgres -- .venv/bin/python benchmarks/metrics.py --repor
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import time
@@ -109,6 +112,7 @@ def dashboard_cases(analyst_id: int) -> list[tuple[str, dict[str, str], bool]]:
         ("30 days", days(30), False),
         ("90 days", days(90), False),
         ("90 days, category", days(90) | {"category": "cyberstalking"}, False),
+        ("90 days, channel", days(90) | {"channel": "api"}, False),
         ("90 days, country", days(90) | {"country": "FR"}, False),
         ("90 days, tier", days(90) | {"tier": "P1"}, False),
         # Two filters: the tally keeps single filter values only, so this reads the facts.
@@ -118,7 +122,30 @@ def dashboard_cases(analyst_id: int) -> list[tuple[str, dict[str, str], bool]]:
             False,
         ),
         ("30 days, analyst's own", days(30), True),
+        ("90 days, analyst's own", days(90), True),
     ]
+
+
+def forget_figures() -> None:
+    """Drop the kept dashboard figures, as a refresh that changed something does (code without
+    ``metrics.figure_cache``, the "before" of a comparison, has none to drop)."""
+    from django.apps import apps
+
+    with contextlib.suppress(LookupError):
+        apps.get_model("metrics", "FigureCache").objects.all().delete()
+
+
+def vacuum_metrics() -> None:
+    """``VACUUM ANALYZE`` of the derived tables after the rebuild, as autovacuum does within a
+    minute of a million-row insert: planner statistics, and the visibility map that lets the
+    backlog's and overdue counts read the (state, received_at) and unclaimed indexes alone."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for table in ("metrics_reportfact", "metrics_dailyrollup", "metrics_dailytally"):
+            cursor.execute(f"VACUUM ANALYZE {table}")
 
 
 def main() -> int:
@@ -163,10 +190,11 @@ def main() -> int:
     rebuild_s = time.perf_counter() - began
     say(f"metrics rebuild: {summary.reports:,} reports, {summary.days} days: {rebuild_s:.1f} s")
     base.analyze()
+    vacuum_metrics()
 
     factory = RequestFactory()
     say("\ndashboard (server time of the view, template included)")
-    say(f"{'case':28} {'p50 ms':>8} {'p95 ms':>8}")
+    say(f"{'case':28} {'first p50':>10} {'first p95':>10} {'again p50':>10} {'again p95':>10}")
     worst = 0.0
     for name, query, own in dashboard_cases(staff[1].pk):
         user = staff[1] if own else boss
@@ -177,16 +205,35 @@ def main() -> int:
             response = metrics_page.dashboard(request)
             assert response.status_code == 200, response.status_code
 
-        p50, p95 = base.percentiles(base.timed(hit, args.requests))
+        def first(hit: Any = hit) -> float:
+            forget_figures()
+            began = time.perf_counter()
+            hit()
+            return time.perf_counter() - began
+
+        hit()  # warm the connection and the template
+        cold = [first() for _ in range(args.requests)]
+        p50, p95 = base.percentiles(cold)
+        again50, again95 = base.percentiles(base.timed(hit, args.requests))
         worst = max(worst, p50)
-        say(f"{name:28} {p50:8.1f} {p95:8.1f}")
+        say(f"{name:28} {p50:10.1f} {p95:10.1f} {again50:10.1f} {again95:10.1f}")
 
     if args.profile:
         import cProfile
         import pstats
 
+        # The first 90-day page after a refresh: its statements with their times, then the
+        # profile of another such page.
         request = factory.get("/console/metrics/", dashboard_cases(0)[2][1])
         request.user = boss
+        forget_figures()
+        page: list[tuple[float, str]] = []
+        with connection.execute_wrapper(_timing(page)):
+            metrics_page.dashboard(request)
+        say("\nthe first 90-day page's statements (ms, first 100 characters):")
+        for ms, sql in page:
+            say(f"{ms:8.2f}  {sql}")
+        forget_figures()
         profiler = cProfile.Profile()
         profiler.runcall(metrics_page.dashboard, request)
         pstats.Stats(profiler, stream=sys.stdout).sort_stats("cumulative").print_stats(25)
@@ -230,7 +277,8 @@ def main() -> int:
     say(f"upkeep / intake, median of {args.rounds} rounds = {ratio:.1%} (target < 5%)")
     say(
         f"\nsummary: rebuild {rebuild_s:.1f} s (target < 300 s at 1M), worst dashboard p50 "
-        f"{worst:.0f} ms (target < 300), upkeep {ratio:.1%} (target < 5%)"
+        f"(first page after a refresh) {worst:.0f} ms (target < 300), upkeep {ratio:.1%} "
+        "(target < 5%)"
     )
     return 0
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from django.db import connection, transaction
@@ -19,7 +19,7 @@ from tipline.cases.models import Report
 from tipline.cases.states import Outcome
 from tipline.metrics import rollup, selectors, tally
 from tipline.metrics.facts import OPEN_STATES
-from tipline.metrics.models import DailyRollup, DailyTally, ReportFact
+from tipline.metrics.models import DailyRollup, DailyTally, FigureCache, ReportFact
 from tipline.metrics.period import Filters, make
 
 pytestmark = pytest.mark.django_db
@@ -100,19 +100,29 @@ def test_the_dashboard_switches_to_histograms_beyond_the_limit(
     now = timezone.now()
     exact = selectors.figures(period, Filters(), now=now)
     monkeypatch.setattr(tally, "EXACT_LIMIT", 10)  # the week holds 28 reports
+    FigureCache.objects.all().delete()  # kept per refresh; a new limit comes with new code
     binned = selectors.figures(period, Filters(), now=now)
     assert (exact.durations_method, binned.durations_method) == ("exact", "histogram")
     assert binned.durations == tally.durations(period, ("", ""))
     assert binned.durations["claim"].median != exact.durations["claim"].median
-    # Two filters at once and an analyst's own queue stay exact.
+    # Two filters at once stay exact; an analyst's own queue follows everyone's rule, from the
+    # tally's OWN slice beyond the limit, and stays exact with a filter.
     two = Filters(category="cyberstalking", channel="form")
     assert selectors.figures(period, two, now=now).durations == selectors.durations(
         ReportFact.objects.filter(day__gte=period.start, day__lte=period.end, **two.as_query())
     )
     ana = week.people["ana"].pk
+    monkeypatch.setattr(tally, "EXACT_LIMIT", 3)  # ana holds 5 of the week's reports
+    FigureCache.objects.all().delete()
     own = selectors.figures(period, Filters(), own=ana, now=now)
-    assert own.durations == selectors.durations(
-        ReportFact.objects.filter(day__gte=period.start, day__lte=period.end, assignee_id=ana)
+    assert own.totals["received"] >= 3
+    assert own.durations_method == "histogram"
+    assert own.durations == tally.durations(period, (tally.OWN, str(ana)))
+    mine = Filters(category="cyberstalking")
+    assert selectors.figures(period, mine, own=ana, now=now).durations == selectors.durations(
+        ReportFact.objects.filter(
+            day__gte=period.start, day__lte=period.end, assignee_id=ana, **mine.as_query()
+        )
     )
 
 
@@ -272,3 +282,83 @@ def test_an_analysts_own_figures_equal_counting_their_facts() -> None:
         late = Counter(f.tier for f in mine if f.claimed_at and f.claimed_at > f.deadline_at)
         assert {t["tier"]: t["claimed_late"] for t in got.by_tier if t["claimed_late"]} == late
         assert got.totals["concluded"] == sum(f.concluded_at is not None for f in mine)
+
+
+def _brute_ages(facts: list[ReportFact], now: datetime) -> dict[str, int]:
+    ages = dict.fromkeys([label for label, _l in selectors.BACKLOG_AGES], 0)
+    for fact in facts:
+        age = now - fact.received_at
+        ages[
+            next(
+                label
+                for label, limit in selectors.BACKLOG_AGES
+                if limit is None or age < timedelta(days=limit)
+            )
+        ] += 1
+    return ages
+
+
+def test_an_analysts_own_queue_from_the_tally_equals_counting_their_facts() -> None:
+    """Guards the tally's ``OWN`` slice: every figure of an analyst's own page (no filter), read
+    from the tally and not the facts, equals counting their facts, at several "now"s; and the
+    refresh keeps the slice as the rebuild counts it."""
+    week = scenario.build(refresh_between=True)
+    # An analyst's report that nobody claimed (assigned by hand while new): "open and overdue".
+    waiting = next(r for r in week.reports if r.state == "new")
+    Report.objects.filter(pk=waiting.pk).update(assigned_to=week.people["ana"])
+    rollup.rebuild()
+    assert DailyTally.objects.filter(dimension=tally.OWN).exists()
+    period = make(week.first_day, week.last_day)
+    for name in ("ana", "ben"):
+        pk = week.people[name].pk
+        mine = list(ReportFact.objects.filter(assignee_id=pk))
+        assert mine
+        for hours in (0, 5, 13, 30, 24 * 8):
+            now = timezone.now() + timedelta(hours=hours)
+            got = selectors.figures(period, Filters(), own=pk, now=now)
+            totals = {
+                "received": len(mine),
+                "actionable": sum(
+                    f.outcome in ("referred", "notice_sent", "forwarded") for f in mine
+                ),
+                "concluded": sum(f.concluded_at is not None for f in mine),
+                "referred": sum(f.referred_at is not None for f in mine),
+                "claimed_late": sum(
+                    f.claimed_at is not None and f.claimed_at > f.deadline_at for f in mine
+                ),
+                "known_match": sum(f.known_match for f in mine),
+                "rereport": sum(f.rereport for f in mine),
+            }
+            assert got.totals == totals
+            assert dict(got.by_country) == dict(Counter(f.country or "--" for f in mine))
+            assert dict(got.by_channel) == dict(Counter(f.channel for f in mine))
+            assert dict(got.outcomes) == dict(Counter(f.outcome for f in mine if f.outcome))
+            open_mine = [f for f in mine if f.state in OPEN_STATES]
+            overdue = Counter(
+                f.tier for f in open_mine if f.claimed_at is None and f.deadline_at < now
+            )
+            assert {t["tier"]: t["open_overdue"] for t in got.by_tier if t["open_overdue"]} == (
+                dict(overdue)
+            )
+            assert got.backlog["open"] == len(open_mine)
+            assert dict(got.backlog["ages"]) == _brute_ages(open_mine, now)
+            # The same page with a filter reads the facts: the two paths agree.
+            by_facts = selectors.figures(period, Filters(category="cyberstalking"), own=pk, now=now)
+            mine_cs = [f for f in mine if f.category == "cyberstalking"]
+            assert by_facts.totals["received"] == len(mine_cs)
+    assert (
+        ReportFact.objects.filter(assignee=week.people["ana"], claimed_at__isnull=True)
+        .filter(state__in=OPEN_STATES)
+        .exists()
+    ), "the case covers an open, unclaimed report of the analyst's"
+
+
+def test_backlog_split_days_at_every_hour_equal_counting_every_open_report() -> None:
+    """Guards ``selectors._split_days``: the shorter side of each cut read from the facts."""
+    scenario.build(refresh_between=False)
+    rollup.refresh_all()
+    open_facts = list(ReportFact.objects.filter(state__in=OPEN_STATES))
+    for hours in range(0, 48, 3):
+        now = timezone.now() + timedelta(hours=hours, minutes=17)
+        got = selectors.backlog(Filters(), own=None, now=now)
+        assert dict(got["ages"]) == _brute_ages(open_facts, now), hours

@@ -15,6 +15,7 @@ import uuid
 from django.db import models
 
 from tipline.cases.models import Report
+from tipline.cases.queue import OPEN_STATES
 
 
 class ReportFact(models.Model):
@@ -54,6 +55,14 @@ class ReportFact(models.Model):
             models.Index(fields=["day", "category"], name="fact_day"),
             models.Index(fields=["state", "received_at"], name="fact_open"),
             models.Index(fields=["assignee", "day"], name="fact_assignee"),
+            # "Open and overdue" reads, for the few day-and-tier groups a deadline straddles,
+            # the reports nobody has claimed whose deadline has passed: this index holds only
+            # open, unclaimed reports, so that is a short range, not every report of the day.
+            models.Index(
+                fields=["day", "tier", "deadline_at"],
+                name="fact_unclaimed",
+                condition=models.Q(state__in=OPEN_STATES, claimed_at__isnull=True),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -96,6 +105,11 @@ class DailyRollup(models.Model):
             models.UniqueConstraint(
                 fields=["day", "category", "channel", "country", "tier"], name="rollup_key"
             )
+        ]
+        # The backlog sums ``still_open`` over every day: once a day's reports are all closed
+        # (most days, after a while) its rows drop out of this index and out of that read.
+        indexes = [
+            models.Index(fields=["day"], name="rollup_open", condition=models.Q(still_open__gt=0))
         ]
 
     def __str__(self) -> str:
@@ -146,6 +160,18 @@ class Cursor(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} at {self.seq} / {self.at}"
+
+
+class FigureCache(models.Model):
+    """Dashboard figures for one (refresh version, period, filters, scope): derived, disposable
+    (``metrics.figure_cache`` says why and when a row is written and dropped)."""
+
+    key = models.CharField(max_length=64, unique=True)  # SHA-256 of what the figures are for
+    version = models.BigIntegerField()
+    figures = models.JSONField()
+
+    def __str__(self) -> str:
+        return f"Figures {self.key[:12]} at version {self.version}"
 
 
 class SatisfactionStage(models.TextChoices):

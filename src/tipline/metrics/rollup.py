@@ -45,7 +45,7 @@ from tipline.cases.models import Report
 from tipline.cases.states import ACTIONED_OUTCOMES, Outcome
 from tipline.metrics import facts, tally
 from tipline.metrics.facts import Key
-from tipline.metrics.models import Cursor, DailyRollup, DailyTally, ReportFact
+from tipline.metrics.models import Cursor, DailyRollup, DailyTally, FigureCache, ReportFact
 
 LOOKBACK = timedelta(minutes=5)
 AUDIT_BATCH = 20_000
@@ -165,11 +165,13 @@ def _upsert_grouped(qs: QuerySet[ReportFact]) -> set[Key]:
     return {(day.to_python(r[0]), *r[1:]) for r in rows}
 
 
-CURSORS = ("audit", "reports")
+# The audit log's seq, the reports' receipt time, and the version ``figure_cache`` keys its rows
+# by: moved only by a refresh that took something in (and by the rebuild).
+CURSORS = ("audit", "reports", "version")
 
 
 def _cursors() -> tuple[Cursor, Cursor]:
-    """Both cursors, locked, in one query (created the first time)."""
+    """The cursors, locked, in one query (created the first time)."""
     found = {c.name: c for c in Cursor.objects.select_for_update().filter(name__in=CURSORS)}
     for name in CURSORS:
         if name not in found:
@@ -178,11 +180,14 @@ def _cursors() -> tuple[Cursor, Cursor]:
     return found["audit"], found["reports"]
 
 
-def _advance(seq: int | None, at: Any) -> None:
-    """Move both cursors in one UPDATE (the audit one only when entries were read)."""
-    Cursor.objects.filter(name__in=CURSORS if seq is not None else ["reports"]).update(
+def _advance(seq: int | None, at: Any, *, changed: bool) -> None:
+    """Move the cursors in one UPDATE (the audit one only when entries were read; the version
+    only when the derived tables changed, so kept dashboard figures stay valid until then)."""
+    names = ["reports"] + (["audit"] if seq is not None else []) + (["version"] if changed else [])
+    Cursor.objects.filter(name__in=names).update(
         seq=Case(
             When(name="audit", then=Value(seq or 0)),
+            When(name="version", then=F("seq") + 1),
             default=F("seq"),
             output_field=BigIntegerField(),
         ),
@@ -231,7 +236,7 @@ def refresh(*, batch: int = AUDIT_BATCH) -> RefreshSummary:
             delta.update(changed)
         rollup_keys(keys)
         tally.apply(delta)
-        _advance(entries[-1][0] if entries else None, scan_started)
+        _advance(entries[-1][0] if entries else None, scan_started, changed=bool(ids))
     return RefreshSummary(entries=len(entries), reports=len(ids), days=len({k[0] for k in keys}))
 
 
@@ -261,12 +266,13 @@ def rebuild() -> RefreshSummary:
         DailyRollup.objects.all().delete()
         DailyTally.objects.all().delete()
         ReportFact.objects.all().delete()
+        FigureCache.objects.all().delete()
         counted: Counter[tally.TallyKey] = Counter()
         count = facts.write(_tallied(facts.compute_all(), counted))
         _insert_grouped(ReportFact.objects.all())
         tally.write(counted)
         days = DailyRollup.objects.values("day").distinct().count()
-        _advance(head, scan_started)
+        _advance(head, scan_started, changed=True)
     return RefreshSummary(entries=head, reports=count, days=days)
 
 

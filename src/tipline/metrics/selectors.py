@@ -1,24 +1,26 @@
 """The figures for a period and filters: what the dashboard, the export and the report show.
 
-Volumes come from ``DailyRollup`` (a few rows per day); durations, backlog and workload from
-``ReportFact`` rows in the period (indexed by day). An analyst's figures are their own queue's:
-the reports assigned to them, computed from the facts with the same grouping as the rollup.
+Volumes and the backlog come from ``DailyRollup`` (a few rows per day), waiting times and
+workload from ``DailyTally`` beyond ``tally.EXACT_LIMIT`` reports (exact from ``ReportFact``
+below it). An analyst's figures are their own queue's: the reports assigned to them, from the
+tally's ``OWN`` slice (per day and assignee: the same counts as the rollup's), or from their
+facts when a filter is set.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from django.db import connection, connections
+from django.db import connections
 from django.db.models import Count, Max, Min, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from tipline.cases.states import Outcome
-from tipline.metrics import rollup, stats, takedown, tally
+from tipline.metrics import figure_cache, rollup, stats, takedown, tally
 from tipline.metrics.facts import OPEN_STATES
 from tipline.metrics.models import DailyRollup, ReportFact
 from tipline.metrics.period import Filters, Period
@@ -109,6 +111,38 @@ def _groups_of_rows(rows: list[dict[str, Any]]) -> Groups:
     return out
 
 
+def _groups_of_own(period: Period, own: int) -> Groups:
+    """The same groupings for an analyst's own queue from the tally's ``OWN`` slice (a few
+    rows per day), not their facts. The per day and tier grouping holds only
+    ``open_unclaimed``: the days ``_open_overdue`` reads from the facts."""
+    whole: dict[str, Any] = dict.fromkeys(SUMMED, 0)
+    per: dict[str, dict[Any, Counter[str]]] = {c: {} for c in rollup.KEY_COLUMNS}
+    unclaimed: Counter[tuple[Any, str]] = Counter()
+    for day, measure, item, n in tally.own_counts(period, own):
+        if measure == "count":
+            if item in whole:
+                whole[item] += n
+            if item == "received":
+                per["day"].setdefault(day, Counter())["received"] += n
+        elif measure == "tier_late":
+            per["tier"].setdefault(item, Counter())["claimed_late"] += n
+        elif measure == "open_unclaimed":
+            unclaimed[day, item] += n
+        else:
+            per[measure].setdefault(item, Counter())["received"] += n
+    out: Groups = {g: [] for g in GROUPINGS}
+    out[()] = [whole]
+    for column, acc in per.items():
+        out[(column,)] = [
+            {column: value, "received": sums["received"], "claimed_late": sums["claimed_late"]}
+            for value, sums in acc.items()
+        ]
+    out[("day", "tier")] = [
+        {"day": day, "tier": tier, "open_unclaimed": n} for (day, tier), n in unclaimed.items()
+    ]
+    return out
+
+
 def _aggregates() -> dict[str, Any]:
     return {
         **{c: Coalesce(Sum(c), 0) for c in SUMMED},
@@ -174,9 +208,12 @@ def _volumes(period: Period, filters: Filters, own: int | None) -> Volumes:
 
     Everyone's figures are summed by the database from the rollup (a 90-day period can hold
     tens of thousands of rollup rows: days x categories x channels x countries x tiers); an
-    analyst's own come from their facts, a few rows.
+    analyst's own from the tally's ``OWN`` slice, or from their facts under a filter (the
+    tally keeps no combinations).
     """
-    if own is not None:
+    if own is not None and tally.single(filters, own) is not None:
+        groups = _groups_of_own(period, own)
+    elif own is not None:
         groups = _groups_of_rows(list(rollup.group_facts(_facts(period, filters, own))))
     else:
         qs = DailyRollup.objects.filter(day__gte=period.start, day__lte=period.end)
@@ -208,7 +245,7 @@ def _sorted(counter: Counter[str]) -> list[tuple[str, int]]:
 
 
 def _open_overdue(
-    period: Period, filters: Filters, own: int | None, groups: Groups, now: datetime
+    period: Period, filters: Filters, own: int | None, rows: list[dict[str, Any]], now: datetime
 ) -> dict[str, int]:
     """Reports of the period open, unclaimed and past their deadline now, per tier.
 
@@ -219,6 +256,13 @@ def _open_overdue(
     analyst's own: their facts.
     """
     unclaimed = _facts(period, filters, own).filter(state__in=OPEN_STATES, claimed_at__isnull=True)
+    if own is not None and tally.single(filters, own) is not None:
+        # The tally says which days hold any of the analyst's open, unclaimed reports (an
+        # assigned report is nearly always claimed: usually none); only those are read.
+        days = {row["day"] for row in rows if row["open_unclaimed"]}
+        if not days:
+            return {}
+        unclaimed = unclaimed.filter(day__in=sorted(days))
     if own is not None:
         return dict(
             unclaimed.filter(deadline_at__lt=now)
@@ -229,14 +273,16 @@ def _open_overdue(
         )
     counts: Counter[str] = Counter()
     straddled = Q(pk__in=[])
-    for row in groups[("day", "tier")]:
+    for row in rows:
         first, last = row["unclaimed_deadline_min"], row["unclaimed_deadline_max"]
         if not row["open_unclaimed"] or first is None or first >= now:
             continue
         if last < now:
             counts[row["tier"]] += int(row["open_unclaimed"])
         else:
-            straddled |= Q(day=row["day"], tier=row["tier"])
+            # On the ``fact_unclaimed`` index (day, tier, deadline_at; open and unclaimed
+            # only): the group's overdue reports, not every report of its day.
+            straddled |= Q(day=row["day"], tier=row["tier"], deadline_at__gte=first)
     if straddled:
         for tier, n in (
             unclaimed.filter(straddled, deadline_at__lt=now)
@@ -249,14 +295,66 @@ def _open_overdue(
     return dict(counts)
 
 
+def settled(period: Period, filters: Filters, own: int | None) -> dict[str, Any]:
+    """The figures that only a refresh can change (everything from the rollup, the tally and
+    the facts but what depends on the time now), as plain data: what ``figure_cache`` keeps
+    per refresh version, so a repeated page is a lookup."""
+    totals, per, tier_rows, outcomes, groups = _volumes(period, filters, own)
+    waits, method = durations_for(period, filters, own=own, received=totals["received"])
+    unclaimed = [
+        {
+            "day": row["day"].isoformat(),
+            "tier": row["tier"],
+            "open_unclaimed": int(row["open_unclaimed"]),
+            "unclaimed_deadline_min": _iso(row.get("unclaimed_deadline_min")),
+            "unclaimed_deadline_max": _iso(row.get("unclaimed_deadline_max")),
+        }
+        for row in groups[("day", "tier")]
+        if row["open_unclaimed"]
+    ]
+    return {
+        "totals": totals,
+        "per": {k: dict(v) for k, v in per.items()},
+        "tiers": {t: dict(c) for t, c in tier_rows.items()},
+        "outcomes": dict(outcomes),
+        "unclaimed": unclaimed,
+        "durations": {n: [d.count, d.median, d.p90] for n, d in waits.items()},
+        "durations_method": method,
+        "workload": [] if own is not None else workload(period, filters),
+        "open_per_day": [[d.isoformat(), n] for d, n in sorted(open_per_day(filters, own).items())],
+    }
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
+
+
+def _moment(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
+
+
 def figures(
     period: Period, filters: Filters, *, own: int | None = None, now: datetime | None = None
 ) -> Figures:
-    """Every figure for the period; ``own`` restricts to the reports assigned to that staff id."""
+    """Every figure for the period; ``own`` restricts to the reports assigned to that staff id.
+
+    What only a refresh changes comes from ``figure_cache`` (computed once per refresh); what
+    moves with the clock — open and overdue now, the backlog's ages, takedown — is computed
+    here on every call, from those figures and a few rows of the facts.
+    """
     now = now or timezone.now()
-    totals, per, tier_rows, outcomes, groups = _volumes(period, filters, own)
-    open_overdue = _open_overdue(period, filters, own, groups, now)
-    waits, method = durations_for(period, filters, own=own, received=totals["received"])
+    base = figure_cache.fetch(period, filters, own, lambda: settled(period, filters, own))
+    unclaimed = [
+        {
+            **row,
+            "day": date.fromisoformat(row["day"]),
+            "unclaimed_deadline_min": _moment(row["unclaimed_deadline_min"]),
+            "unclaimed_deadline_max": _moment(row["unclaimed_deadline_max"]),
+        }
+        for row in base["unclaimed"]
+    ]
+    open_overdue = _open_overdue(period, filters, own, unclaimed, now)
+    per, totals = base["per"], base["totals"]
     by_day, day = [], period.start
     while day <= period.end:
         by_day.append((day.isoformat(), per["day"].get(day.isoformat(), 0)))
@@ -264,13 +362,14 @@ def figures(
     by_tier = [
         {
             "tier": t,
-            "received": c["received"],
-            "claimed_late": c["claimed_late"],
+            "received": c.get("received", 0),
+            "claimed_late": c.get("claimed_late", 0),
             "open_overdue": open_overdue.get(t, 0),
             "deadline_hours": tiers.DEADLINES[tiers.Tier(t)].total_seconds() / HOUR,
         }
-        for t, c in tier_rows.items()
+        for t, c in base["tiers"].items()
     ]
+    per_day = {date.fromisoformat(d): n for d, n in base["open_per_day"]}
     return Figures(
         period=period,
         filters=filters,
@@ -278,15 +377,15 @@ def figures(
         totals=totals,
         actionable_share=stats.share(totals["actionable"], totals["concluded"]),
         by_day=by_day,
-        by_category=_sorted(per["category"]),
-        by_channel=_sorted(per["channel"]),
-        by_country=_sorted(per["country"]),
+        by_category=_sorted(Counter(per["category"])),
+        by_channel=_sorted(Counter(per["channel"])),
+        by_country=_sorted(Counter(per["country"])),
         by_tier=by_tier,
-        outcomes=_sorted(outcomes),
-        durations=waits,
-        durations_method=method,
-        backlog=backlog(filters, own=own, now=now),
-        workload=[] if own is not None else workload(period, filters),
+        outcomes=_sorted(Counter(base["outcomes"])),
+        durations={n: stats.DurationSummary(*v) for n, v in base["durations"].items()},
+        durations_method=base["durations_method"],
+        backlog=backlog(filters, own=own, now=now, per_day=per_day),
+        workload=base["workload"],
         **_takedown(period, now),
     )
 
@@ -294,11 +393,12 @@ def figures(
 def durations_for(
     period: Period, filters: Filters, *, own: int | None, received: int
 ) -> tuple[dict[str, stats.DurationSummary], str]:
-    """Exact percentiles from the facts up to ``tally.EXACT_LIMIT`` reports (and for an
-    analyst's own queue, and for two filters at once, which the tally does not keep); beyond,
-    from the histograms: the nearest rank's bucket bound, at most ~9 % above the exact value."""
-    slice_ = tally.single(filters)
-    if own is not None or slice_ is None or received < tally.EXACT_LIMIT:
+    """Exact percentiles from the facts up to ``tally.EXACT_LIMIT`` reports (and for two
+    filters at once, or an analyst's own queue with a filter, which the tally does not keep);
+    beyond, from the histograms: the nearest rank's bucket bound, at most ~9 % above the exact
+    value."""
+    slice_ = tally.single(filters, own)
+    if slice_ is None or received < tally.EXACT_LIMIT:
         return durations(_facts(period, filters, own)), "exact"
     return tally.durations(period, slice_), "histogram"
 
@@ -310,7 +410,7 @@ def durations(facts: QuerySet[ReportFact]) -> dict[str, stats.DurationSummary]:
     definition as ``stats.percentile``); elsewhere the values are read and ranked here.
     """
     columns = [*DURATIONS, ("four_eyes", "review_seconds")]
-    if connection.vendor == "postgresql":
+    if connections[facts.db].vendor == "postgresql":
         return _pg_summaries(facts, columns)
     waits: dict[str, list[float]] = {name: [] for name, _c in columns}
     rows = facts.values_list("received_at", *(c for _n, c in DURATIONS), "review_seconds")
@@ -344,7 +444,8 @@ def _pg_summaries(
     needed = ("received_at", *(c for _n, c in DURATIONS), "review_seconds")
     sql, params = facts.order_by().values(*needed).query.sql_with_params()
     query = f"SELECT {', '.join(parts)} FROM ({sql}) AS f"  # noqa: S608
-    with connection.cursor() as cursor:
+    # The facts' database: the replica, when the router sends metrics reads there.
+    with connections[facts.db].cursor() as cursor:
         cursor.execute(query, params)
         row = cursor.fetchone()
     out = {}
@@ -359,6 +460,55 @@ def _pg_summaries(
     return out
 
 
+def _bounds(day: Any) -> tuple[datetime, datetime]:
+    """A UTC day as the range of receipt times it holds (``ReportFact.day`` is that day)."""
+    start = datetime.combine(day, datetime.min.time(), tzinfo=UTC)
+    return start, start + timedelta(days=1)
+
+
+def _split_days(
+    open_facts: QuerySet[ReportFact],
+    split: list[Any],
+    per_day: dict[Any, int],
+    cuts: list[datetime | None],
+    counts: list[int],
+) -> None:
+    """Share out the open reports of the days an age cut falls in (one cut a day: the cuts are
+    days apart). Counted by the database in one query, and only the shorter side of each cut:
+    a range of receipt times on the (state, received_at) index, a fraction of a day's reports,
+    rather than every open report of those days; the other side is the day's count minus it.
+    """
+    sides: dict[str, Q] = {}
+    plan: list[tuple[str, int, int, bool]] = []  # name, day's count, band of the cut, side
+    for k, cut in enumerate(cuts):
+        if cut is None:
+            continue
+        for day in split:
+            start, end = _bounds(day)
+            if not start <= cut < end:
+                continue
+            older = cut - start < end - cut  # reports at or before the cut: the shorter side
+            name = f"s{k}"
+            sides[name] = (
+                Q(received_at__gte=start, received_at__lte=cut)
+                if older
+                else Q(received_at__gt=cut, received_at__lt=end)
+            )
+            plan.append((name, int(per_day[day]), k, older))
+    either = Q(pk__in=[])
+    for side in sides.values():
+        either |= side
+    got = open_facts.filter(either).aggregate(
+        **{name: Count("received_at", filter=side) for name, side in sides.items()}
+    )
+    for name, n, k, older in plan:
+        # Newer than the cut: band k; at or before it: band k + 1 (the next cut is a day or
+        # more earlier, in another day).
+        newer = n - int(got[name]) if older else int(got[name])
+        counts[k] += newer
+        counts[k + 1] += n - newer
+
+
 def _age_bucket(received: datetime, cuts: list[datetime | None]) -> int:
     """Index into ``BACKLOG_AGES``: the first band whose cut the receipt time is after."""
     for k, cut in enumerate(cuts):
@@ -367,52 +517,57 @@ def _age_bucket(received: datetime, cuts: list[datetime | None]) -> int:
     return len(cuts) - 1
 
 
-def backlog(filters: Filters, *, own: int | None, now: datetime) -> dict[str, Any]:
+def open_per_day(filters: Filters, own: int | None) -> dict[Any, int]:
+    """Reports open as of the last refresh, per day of receipt (every day): the rollup's
+    ``still_open``, the tally's ``OWN`` slice for an analyst's own queue, their facts under a
+    filter."""
+    if own is not None and tally.single(filters, own) is not None:
+        return tally.own_open_per_day(own)
+    if own is not None:
+        return dict(
+            ReportFact.objects.filter(state__in=OPEN_STATES, assignee_id=own, **filters.as_query())
+            .values("day")
+            .annotate(n=Count("pk"))
+            .order_by()
+            .values_list("day", "n")
+        )
+    return {
+        day: int(n)
+        for day, n in DailyRollup.objects.filter(still_open__gt=0, **filters.as_query())
+        .values("day")
+        .annotate(n=Sum("still_open"))
+        .order_by()
+        .values_list("day", "n")
+    }
+
+
+def backlog(
+    filters: Filters, *, own: int | None, now: datetime, per_day: dict[Any, int] | None = None
+) -> dict[str, Any]:
     """Reports open now (whatever the period), by age since receipt.
 
     Everyone's: from the rollup's ``still_open`` per day (a few hundred rows however many
     reports are open); a day wholly on one side of every age cut counts in one band, and only
     the few days a cut falls in (and the day holding the median) are read from the facts, so
-    the answer is exactly what counting every open fact would give. An analyst's own: their
-    facts, a few rows.
+    the answer is exactly what counting every open fact would give. An analyst's own: the same
+    from the tally's ``OWN`` slice (their facts under a filter).
     """
     cuts = [None if limit is None else now - timedelta(days=limit) for _l, limit in BACKLOG_AGES]
     open_facts = ReportFact.objects.filter(state__in=OPEN_STATES, **filters.as_query())
     if own is not None:
         open_facts = open_facts.filter(assignee_id=own)
-        per_day = dict(
-            open_facts.values("day").annotate(n=Count("pk")).order_by().values_list("day", "n")
-        )
-    else:
-        per_day = dict(
-            DailyRollup.objects.filter(still_open__gt=0, **filters.as_query())
-            .values("day")
-            .annotate(n=Sum("still_open"))
-            .order_by()
-            .values_list("day", "n")
-        )
+    if per_day is None:
+        per_day = open_per_day(filters, own)
     counts = [0] * len(BACKLOG_AGES)
     split: list[Any] = []
     for day, n in per_day.items():
-        start = datetime.combine(day, datetime.min.time(), tzinfo=UTC)
-        end = start + timedelta(days=1)
+        start, end = _bounds(day)
         if any(cut is not None and start <= cut < end for cut in cuts):
             split.append(day)  # a cut falls inside this day: its reports fall in two bands
         else:
             counts[_age_bucket(start, cuts)] += int(n)
     if split:
-        # Counted by the database, one row back: how many are newer than each cut (the bands
-        # are the differences), rather than every open report of those days sent here.
-        newer = open_facts.filter(day__in=split).aggregate(
-            **{
-                f"n{k}": Count("pk", filter=Q(received_at__gt=cut) if cut is not None else None)
-                for k, cut in enumerate(cuts)
-            }
-        )
-        before = 0
-        for k in range(len(cuts)):
-            counts[k] += int(newer[f"n{k}"]) - before
-            before = int(newer[f"n{k}"])
+        _split_days(open_facts, split, per_day, cuts, counts)
     total = sum(counts)
     median = None
     if total:
@@ -421,8 +576,10 @@ def backlog(filters: Filters, *, own: int | None, now: datetime) -> dict[str, An
         k, seen = max(1, -(-total // 2)), 0
         for day in sorted(per_day, reverse=True):
             if seen + per_day[day] >= k:
+                start, end = _bounds(day)
                 middle = (
-                    open_facts.filter(day=day)
+                    # The day as a range of receipt times: the (state, received_at) index.
+                    open_facts.filter(received_at__gte=start, received_at__lt=end)
                     .order_by("-received_at")
                     .values_list("received_at", flat=True)[k - seen - 1]
                 )

@@ -25,6 +25,8 @@ from typing import Any
 from django.db import connection
 from django.db.models import Sum
 
+from tipline.cases.queue import OPEN_STATES
+from tipline.cases.states import ACTIONED_OUTCOMES
 from tipline.metrics import stats
 from tipline.metrics.models import DailyTally, ReportFact
 from tipline.metrics.period import FILTERS, Filters, Period
@@ -43,6 +45,27 @@ WAITS = (
 )
 DURATION_MEASURES = (*(m for m, _c in WAITS), "four_eyes")
 PEOPLE = (("claimed", "claimed_by"), ("decided", "decided_by"), ("reviewed", "reviewed_by"))
+# An analyst's own queue is one more slice: dimension ``OWN``, value the assignee's staff id. It
+# holds the waits (as every slice does) and, in place of the rollup's sums (the rollup has no
+# assignee), the volume counts the own page shows, so that page never reads the facts beyond
+# ``EXACT_LIMIT`` reports:
+#   ``count``: item ``received``, ``actionable``, ``concluded``, ``referred``, ``claimed_late``,
+#   ``known_match``, ``rereport``, ``outcome_<value>``, ``still_open`` (the backlog);
+#   ``category`` / ``channel`` / ``country`` / ``tier``: item the value, reports received;
+#   ``tier_late``: item the tier, reports taken late; ``open_unclaimed``: item the tier, reports
+#   open and unclaimed (the days "open and overdue" must read from the facts).
+OWN = "assignee"
+OWN_MEASURES = ("count", *FILTERS, "tier_late", "open_unclaimed")
+_OWN_FIELDS = (
+    "state",
+    "outcome",
+    "deadline_at",
+    "concluded_at",
+    "referred_at",
+    "known_match",
+    "rereport",
+    "assignee_id",
+)
 # The fact columns ``contributions`` reads (the refresh reads them from the old facts).
 FIELDS = (
     "day",
@@ -51,7 +74,9 @@ FIELDS = (
     *(c for _m, c in WAITS),
     "review_seconds",
     *(c for _m, c in PEOPLE),
+    *_OWN_FIELDS,
 )
+_ACTIONED = frozenset(o.value for o in ACTIONED_OUTCOMES)
 
 TallyKey = tuple[date, str, str, str, str]  # day, dimension, value, measure, item
 
@@ -68,25 +93,57 @@ def bound_of(bucket: int) -> float:
     return float(2 ** (bucket / STEPS))
 
 
+def _own_items(fact: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The volume counts of the ``OWN`` slice: the rules of ``rollup.group_facts``, per fact."""
+    counted = ["received"]
+    if fact["outcome"] in _ACTIONED:
+        counted.append("actionable")
+    if fact["concluded_at"] is not None:
+        counted.append("concluded")
+    if fact["referred_at"] is not None:
+        counted.append("referred")
+    late = fact["claimed_at"] is not None and fact["claimed_at"] > fact["deadline_at"]
+    if late:
+        counted.append("claimed_late")
+    if fact["known_match"]:
+        counted.append("known_match")
+    if fact["rereport"]:
+        counted.append("rereport")
+    if fact["outcome"]:
+        counted.append(f"outcome_{fact['outcome']}")
+    is_open = fact["state"] in OPEN_STATES
+    if is_open:
+        counted.append("still_open")
+    items = [("count", c) for c in counted] + [(d, fact[d]) for d in FILTERS]
+    if late:
+        items.append(("tier_late", fact["tier"]))
+    if is_open and fact["claimed_at"] is None:
+        items.append(("open_unclaimed", fact["tier"]))
+    return items
+
+
 def contributions(fact: Mapping[str, Any]) -> list[TallyKey]:
     """Every tally row one fact adds one to (fact field names as in ``ReportFact``)."""
-    items: list[tuple[str, str]] = []
+    waits: list[tuple[str, str]] = []
     received = fact["received_at"]
     for measure, column in WAITS:
         stamp = fact[column]
         if stamp is not None:
-            items.append((measure, str(bucket_of((stamp - received).total_seconds()))))
+            waits.append((measure, str(bucket_of((stamp - received).total_seconds()))))
     if fact["review_seconds"] is not None:
-        items.append(("four_eyes", str(bucket_of(float(fact["review_seconds"])))))
+        waits.append(("four_eyes", str(bucket_of(float(fact["review_seconds"])))))
+    items = list(waits)
     for measure, column in PEOPLE:
         if fact[column]:
             items.append((measure, fact[column]))
-    if not items:
-        return []
     day = fact["day"]
     # Every report, then each filter value on its own; a blank country is no filter value.
-    slices = [("", "")] + [(d, fact[d]) for d in FILTERS if fact[d]]
-    return [(day, d, v, m, i) for d, v in slices for m, i in items]
+    slices = [("", "")] + [(d, fact[d]) for d in FILTERS if fact[d]] if items else []
+    out = [(day, d, v, m, i) for d, v in slices for m, i in items]
+    if fact["assignee_id"] is not None:
+        mine = str(fact["assignee_id"])
+        out += [(day, OWN, mine, m, i) for m, i in (*waits, *_own_items(fact))]
+    return out
 
 
 def count(facts: Iterable[Mapping[str, Any]]) -> Counter[TallyKey]:
@@ -148,12 +205,48 @@ def write(counter: Counter[TallyKey]) -> None:
                 cp.write_row(row)
 
 
-def single(filters: Filters) -> tuple[str, str] | None:
-    """The tally slice answering these filters: none, or one; None when two or more are set."""
+def single(filters: Filters, own: int | None = None) -> tuple[str, str] | None:
+    """The tally slice answering these filters: none, or one; None when two or more are set.
+
+    An analyst's own queue is the ``OWN`` slice without filters; with a filter, None (the
+    tally keeps no combinations).
+    """
     chosen = filters.as_query()
+    if own is not None:
+        return None if chosen else (OWN, str(own))
     if len(chosen) > 1:
         return None
     return next(iter(chosen.items()), ("", ""))
+
+
+def own_counts(period: Period, own: int) -> list[tuple[date, str, str, int]]:
+    """The ``OWN`` slice's volume counts per day in the period: (day, measure, item, n)."""
+    return [
+        (day, measure, item, int(total))
+        for day, measure, item, total in DailyTally.objects.filter(
+            dimension=OWN,
+            value=str(own),
+            measure__in=OWN_MEASURES,
+            day__gte=period.start,
+            day__lte=period.end,
+        )
+        .values("day", "measure", "item")
+        .annotate(total=Sum("n"))
+        .order_by()
+        .values_list("day", "measure", "item", "total")
+        if total
+    ]
+
+
+def own_open_per_day(own: int) -> dict[date, int]:
+    """An analyst's reports open now (as of the last refresh) per day of receipt, every day."""
+    return {
+        day: int(n)
+        for day, n in DailyTally.objects.filter(
+            dimension=OWN, value=str(own), measure="count", item="still_open"
+        ).values_list("day", "n")
+        if n
+    }
 
 
 def _summed(period: Period, slice_: tuple[str, str], measures: Iterable[str]) -> Any:
