@@ -178,7 +178,8 @@ def case_open(*, actor: StaffUser, report: Report, with_contact: bool = False) -
 
 
 def file_preview(*, actor: StaffUser, evidence: EvidenceFile) -> bytes:
-    """The metadata-free PNG preview of an image, decrypted and audited. Never the original."""
+    """The metadata-free preview of an image (WebP; PNG if made before), decrypted and audited.
+    Never the original."""
     if not evidence.preview_object_id:
         raise NoPreview
     with transaction.atomic():
