@@ -172,7 +172,8 @@ def test_a_preview_is_served_only_for_images_and_is_audited() -> None:
     image, text = created.report.files.order_by("preview_object_id").reverse()
     ana = member(name="ana")
     data = casework.file_preview(actor=ana, evidence=image)
-    assert data[:4] == b"RIFF" and data[8:12] == b"WEBP"
+    assert data[:4] == b"RIFF"
+    assert data[8:12] == b"WEBP"
     with pytest.raises(casework.NoPreview):
         casework.file_preview(actor=ana, evidence=text)
     casework.file_reveal(actor=ana, evidence=image)
