@@ -32,6 +32,7 @@ class Queued:
     args: list[Any]
     kwargs: dict[str, Any]
     run_after: datetime | None  # None: as soon as a worker is free
+    enqueued_at: datetime
     row: models.Model
 
     @property
@@ -60,6 +61,7 @@ def queued(task: Any = None) -> list[Queued]:
                 args=list(row.args),
                 kwargs=dict(row.kwargs),
                 run_after=row.run_after,
+                enqueued_at=row.created_at,
                 row=row,
             )
             for row in (unsent if path is None else unsent.filter(task_path=path))
@@ -74,6 +76,7 @@ def queued(task: Any = None) -> list[Queued]:
             args=list(row.args_kwargs["args"]),
             kwargs=dict(row.args_kwargs["kwargs"]),
             run_after=None if row.run_after == never else row.run_after,
+            enqueued_at=row.enqueued_at,
             row=row,
         )
         for row in (ready if path is None else ready.filter(task_path=path))

@@ -133,8 +133,8 @@ def test_smtp_down_stays_queued_and_is_retried_with_backoff(
         assert delivery.sent_at is None
         assert delivery.message_id == ""
         (run,) = _pending_runs()  # the next attempt is waiting, later each time
-        assert run.run_after == delivery.next_attempt_at  # type: ignore[attr-defined]
-        waited = delivery.next_attempt_at - run.enqueued_at  # type: ignore[attr-defined]
+        assert run.run_after == delivery.next_attempt_at
+        waited = delivery.next_attempt_at - run.enqueued_at
         assert abs(waited.total_seconds() - retry_delay(attempt).total_seconds()) < 5
     assert not AuditEntry.objects.filter(action="referral.email_sent").exists()
     # SMTP is back: the next run sends it.
