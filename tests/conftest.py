@@ -10,6 +10,7 @@ from django.conf import settings as django_settings
 from django.utils import translation
 
 from tests.live import LiveServer
+from tests.scaleout import RunServices
 from tests.seaweed import SeaweedS3, SeaweedS3Bucket
 from tipline.crypto.keyfiles import init_keys
 
@@ -39,6 +40,19 @@ def _own_data_root(
     settings.KEY_DIR = tmp_path_factory.mktemp("keys") / "keys"
     settings.EVIDENCE_DIR = tmp_path / "evidence"
     shutil.copytree(_keys_made_once, settings.KEY_DIR)
+
+
+@pytest.fixture(scope="session")
+def _run_services() -> RunServices:
+    return RunServices.from_environment()
+
+
+@pytest.fixture(autouse=True)
+def _empty_run_services(_run_services: RunServices) -> None:
+    """On the scale-out profile (scripts/with-scaleout), each test starts with no Redis keys
+    and no objects in the run's namespace, as it starts with empty tables (tests/scaleout.py).
+    On the embedded profile there is nothing to empty."""
+    _run_services.empty()
 
 
 @pytest.fixture(autouse=True)

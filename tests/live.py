@@ -2,11 +2,13 @@
 subprocess, with its own data directory and database, on a free loopback port.
 
 With DATABASE_URL set (scripts/with-postgres), the server gets a fresh PostgreSQL database on
-that server; otherwise a fresh SQLite database inside its data directory.
+that server; otherwise a fresh SQLite database inside its data directory. On the scale-out
+profile (scripts/with-scaleout) it also gets its own Redis key prefix and S3 object prefix.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 import signal
@@ -65,6 +67,15 @@ class LiveServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def namespace(self) -> str:
+        """Where this installation's Redis keys and S3 objects live on the scale-out profile,
+        whose Redis and bucket are the whole test run's (scripts/with-scaleout): its database's
+        name, so that a copy of an installation that shares its database shares them too."""
+        if self.database_url:
+            return urlsplit(self.database_url).path.lstrip("/")
+        return "e2e_" + hashlib.sha256(str(self.root).encode()).hexdigest()[:12]
+
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
         env["TIPLINE_DATA_DIR"] = str(self.data_dir)
@@ -73,6 +84,10 @@ class LiveServer:
         env["TIPLINE_INSECURE_COOKIES"] = "1"  # the test server speaks plain http
         if self.database_url:
             env["DATABASE_URL"] = self.database_url
+        if env.get("TIPLINE_TASKS") == "redis":
+            env["TIPLINE_REDIS_PREFIX"] = self.namespace
+        if env.get("TIPLINE_STORAGE") == "s3":
+            env["TIPLINE_S3_PREFIX"] = f"{self.namespace}/evidence"
         env.update(self.extra_env)
         return env
 

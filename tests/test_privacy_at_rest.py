@@ -3,7 +3,8 @@
 A real server (gunicorn + task worker) takes reports through the web form and the API with a
 unique marker in every field and file, from a distinctive loopback source address and with
 forwarding headers set. Then every byte under its data directory (database, SQLite journal/WAL,
-evidence files, keys), the PostgreSQL cluster when one is used, and the server's logs is searched.
+evidence files, keys), the PostgreSQL cluster when one is used, the Redis and S3 servers' folders
+on the scale-out profile (scripts/with-scaleout), and the server's logs is searched.
 """
 
 from __future__ import annotations
@@ -48,9 +49,9 @@ def _read(path: Path) -> bytes:
 
 def _haystacks(server: LiveServer) -> list[Path]:
     paths = _files_under(server.data_dir) + _files_under(server.log_dir)
-    pgdata = os.environ.get("TIPLINE_TEST_PGDATA")
-    if pgdata:
-        paths += _files_under(Path(pgdata))
+    for folder in ("TIPLINE_TEST_PGDATA", "TIPLINE_TEST_REDIS_DIR", "TIPLINE_TEST_S3_DIR"):
+        if os.environ.get(folder):
+            paths += _files_under(Path(os.environ[folder]))
     return paths
 
 
@@ -142,7 +143,10 @@ def test_markers_and_client_addresses_never_reach_disk_or_logs(fresh_server: Liv
     assert any(p.name.startswith("tipline.sqlite3") for p in searched) or os.environ.get(
         "TIPLINE_TEST_PGDATA"
     )
-    assert any("evidence" in p.parts for p in searched)
+    if os.environ.get("TIPLINE_STORAGE") == "s3":
+        assert any(Path(os.environ["TIPLINE_TEST_S3_DIR"]) in p.parents for p in searched)
+    else:
+        assert any("evidence" in p.parts for p in searched)
     # Positive control: plaintext columns (the category code) are found, so the search sees
     # the database files and would see a marker if one were there.
     assert any(b"child_in_danger" in _read(p) for p in searched)

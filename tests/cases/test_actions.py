@@ -1,12 +1,12 @@
 import io
-from pathlib import Path
 
 import pytest
 from django.conf import LazySettings
-from django_tasks_db.models import DBTaskResult
 from PIL import Image
 
 from tests import factories
+from tests.queued import queued
+from tests.stored import raw_objects
 from tipline import crypto, storage
 from tipline.cases import actions, selectors
 from tipline.cases.access import report_by_receipt
@@ -60,7 +60,7 @@ def test_shredding_the_content_key_makes_everything_unrecoverable() -> None:
     assert view.status == PublicStatus.RECEIVED
 
 
-def test_files_are_sealed_on_disk_with_sha256_of_the_original(settings: LazySettings) -> None:
+def test_files_are_sealed_at_rest_with_sha256_of_the_original() -> None:
     data = factories.png_bytes()
     created = factories.report(uploads=[factories.upload("../../etc/passwd.png", data)])
     evidence = EvidenceFile.objects.get(report=created.report)
@@ -72,8 +72,7 @@ def test_files_are_sealed_on_disk_with_sha256_of_the_original(settings: LazySett
     import hashlib
 
     assert summary.sha256 == hashlib.sha256(data).hexdigest()
-    files = [p for p in Path(settings.EVIDENCE_DIR).rglob("*") if p.is_file()]
-    assert [p.name for p in files] == [evidence.object_id]
+    assert list(raw_objects()) == [evidence.object_id]
 
 
 def test_csam_refuses_files_even_if_a_caller_forgets() -> None:
@@ -98,7 +97,7 @@ def test_messages_are_sealed_and_ordered() -> None:
 
 def test_processing_tasks_are_enqueued_with_ids_only() -> None:
     created = factories.report(uploads=[factories.upload()])
-    tasks = DBTaskResult.objects.all()
+    tasks = queued()
     assert {t.queue_name for t in tasks} == {"triage", "default"}
     for task in tasks:
         assert task.args_kwargs == {"args": [str(created.report.id)], "kwargs": {}}

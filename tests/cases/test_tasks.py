@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 from django.db import transaction
-from django_tasks_db.models import DBTaskResult
 
 from tests import factories
+from tests.queued import Queued, forget, queued
 from tipline import crypto, storage
 from tipline.audit.models import AuditEntry
 from tipline.cases import actions, media_step
@@ -29,8 +29,8 @@ from tipline.storage import StorageError
 pytestmark = pytest.mark.django_db
 
 
-def _ready(task_path: str) -> list[DBTaskResult]:
-    return list(DBTaskResult.objects.filter(task_path=task_path, status="READY"))
+def _ready(task_path: str) -> list[Queued]:
+    return queued(task_path)
 
 
 def _hashed(report: Report) -> int:
@@ -43,7 +43,7 @@ def _hashed(report: Report) -> int:
 
 def test_triage_has_its_own_queue_and_a_report_without_files_no_media_task() -> None:
     created = factories.report("child_in_danger", "He will meet her tonight at the park.")
-    task = DBTaskResult.objects.get()
+    (task,) = queued()
     assert (task.task_path, task.queue_name) == (triage_report.module_path, TRIAGE_QUEUE)
     # Above media work, for a deployment that runs one worker for every queue.
     assert task.priority > process_media.priority
@@ -52,7 +52,7 @@ def test_triage_has_its_own_queue_and_a_report_without_files_no_media_task() -> 
 
 def test_a_reporter_message_with_files_enqueues_triage_and_media_work() -> None:
     created = factories.report()
-    DBTaskResult.objects.all().delete()
+    forget()
     actions.message_add(
         report=created.report,
         author=MessageAuthor.REPORTER,
@@ -67,7 +67,7 @@ def test_media_work_takes_one_file_per_run_and_requeues_the_rest() -> None:
     colours = ("red", "green", "blue")
     uploads = [factories.upload(f"{c}.png", factories.png_bytes(colour=c)) for c in colours]
     created = factories.report(uploads=uploads)
-    DBTaskResult.objects.filter(task_path=process_media.module_path).delete()
+    forget(process_media)
     rid = str(created.report.id)
     for done in (1, 2):
         assert process_media.call(rid) is True
@@ -94,7 +94,7 @@ def test_a_known_file_enqueues_triage_again_and_its_score_says_so() -> None:
     triage_report.call(str(report.id))
     report.refresh_from_db()
     assert "signal.known_hash" not in {r.rule for r in stored_reasons(report, report.triage)}
-    DBTaskResult.objects.all().delete()
+    forget()
 
     assert process_media.call(str(report.id)) is True
     assert media_step.known_file_count(report.id) == 1

@@ -108,9 +108,10 @@ def new_installation(root: Path, extra_env: dict[str, str] | None = None) -> Liv
 
 def evidence_store(request: pytest.FixtureRequest, where: str) -> dict[str, str]:
     """The environment that puts an installation's evidence on a new bucket of the session's
-    S3 server (``where == "s3"``), or nothing: the local store in its data directory."""
+    S3 server (``where == "s3"``), or the local store in its data directory (said, not left
+    to the environment: on the scale-out profile the run's environment names the run's bucket)."""
     if where == "local":
-        return {}
+        return {"TIPLINE_STORAGE": "local"}
     server: SeaweedS3 = request.getfixturevalue("seaweed_server")
     return server.settings_for(server.new_bucket())
 

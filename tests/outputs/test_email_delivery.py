@@ -12,6 +12,7 @@ from django.core.management import CommandError, call_command
 
 from tests.mailserver import MailServer, closed_port, mail_server  # noqa: F401 - fixture
 from tests.outputs import helpers
+from tests.queued import Queued, queued
 from tipline.audit.chain import verify as verify_chain
 from tipline.audit.models import AuditEntry
 from tipline.cases.models import Agency
@@ -42,22 +43,16 @@ def _email_agency(key: helpers.AgencyKey | None) -> Agency:
     return agencies.agency_edit(actor=None, agency_id=agency.pk, settings=settings)
 
 
-def _pending_runs() -> list[object]:
-    from django_tasks_db.models import DBTaskResult
-
-    return list(
-        DBTaskResult.objects.filter(
-            task_path=send_referral_email.module_path, status="READY"
-        ).order_by("enqueued_at")
-    )
+def _pending_runs() -> list[Queued]:
+    return queued(send_referral_email)
 
 
 def _run_pending() -> list[str]:
     """What the task worker does: run every queued attempt once (ignoring run_after)."""
     states = []
     for run in _pending_runs():
-        run.delete()  # type: ignore[attr-defined]
-        states.append(send_referral_email.call(*run.args_kwargs["args"]))  # type: ignore[attr-defined]
+        run.delete()
+        states.append(send_referral_email.call(*run.args))
     return states
 
 
@@ -138,8 +133,8 @@ def test_smtp_down_stays_queued_and_is_retried_with_backoff(
         assert delivery.sent_at is None
         assert delivery.message_id == ""
         (run,) = _pending_runs()  # the next attempt is waiting, later each time
-        assert run.run_after == delivery.next_attempt_at  # type: ignore[attr-defined]
-        waited = delivery.next_attempt_at - run.enqueued_at  # type: ignore[attr-defined]
+        assert run.run_after == delivery.next_attempt_at
+        waited = delivery.next_attempt_at - run.enqueued_at
         assert abs(waited.total_seconds() - retry_delay(attempt).total_seconds()) < 5
     assert not AuditEntry.objects.filter(action="referral.email_sent").exists()
     # SMTP is back: the next run sends it.

@@ -11,9 +11,11 @@ from django.test import Client
 
 from tests import factories
 from tests.partnerapi.conftest import bearer, make_token
+from tests.queued import queued
 from tipline.audit.models import AuditEntry
 from tipline.cases.models import EvidenceFile, Report
 from tipline.cases.states import Outcome, ReportState
+from tipline.cases.tasks import triage_report
 from tipline.partnerapi.models import PartnerReport
 from tipline.partners.models import Scope
 
@@ -53,9 +55,7 @@ def test_a_batch_files_ordinary_reports_linked_to_the_partner(
     assert report.category == "other"
     assert report.channel == "partner"
     # Triage is queued like for any report.
-    from django_tasks_db.models import DBTaskResult
-
-    assert DBTaskResult.objects.filter(task_path__endswith="triage_report").count() == 2
+    assert len(queued(triage_report)) == 2
     audit = AuditEntry.objects.get(action="partner.reports")
     assert sorted(audit.details["created"]) == sorted(str(i) for i in ids)
 

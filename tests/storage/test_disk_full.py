@@ -31,6 +31,16 @@ from tipline.cases.models import EvidenceFile, Report
 from tipline.cases.sealing import report_key
 from tipline.cases.states import KeyPurpose
 
+# A full disk is the local store's failure: these tests use it on either profile of `make test`
+# (the scale-out run's environment names an S3 bucket, whose outage tests/storage/test_s3.py and
+# benchmarks/fault_cycles.py play by stopping the S3 server).
+LOCAL_STORE = {"TIPLINE_STORAGE": "local"}
+
+
+@pytest.fixture(autouse=True)
+def _local_store(settings: LazySettings) -> None:
+    settings.TIPLINE_STORAGE = "local"
+
 
 def _mount_tmpfs(path: Path, size: str) -> None:
     path.mkdir(parents=True, exist_ok=True)
@@ -154,7 +164,7 @@ def test_a_full_data_directory_under_a_running_server(tmp_path: Path) -> None:
     """The whole data directory (SQLite database, evidence, keys) on a small disk that fills up
     under `tipline serve`: 503s while it is full, every acknowledged report still opens, and the
     same server takes reports again once space returns."""
-    server = LiveServer(root=tmp_path / "server")
+    server = LiveServer(root=tmp_path / "server", extra_env=LOCAL_STORE)
     _mount_tmpfs(server.data_dir, "48m")
     try:
         server.setup()

@@ -10,6 +10,13 @@ from tipline import storage
 from tipline.storage.local import list_objects
 
 
+@pytest.fixture(autouse=True)
+def _local_store(settings: LazySettings) -> None:
+    """These tests are about the local store's files, on either profile of `make test` (the
+    scale-out run's environment names an S3 bucket; tests/storage/test_s3.py tests that one)."""
+    settings.TIPLINE_STORAGE = "local"
+
+
 def test_write_read_delete_round_trip(settings: LazySettings) -> None:
     object_id = storage.write_object(b"ciphertext")
     assert storage.read_object(object_id) == b"ciphertext"

@@ -5,10 +5,10 @@ triage step that records the later report's identifiers (any channel)."""
 from __future__ import annotations
 
 import pytest
-from django_tasks_db.models import DBTaskResult
 
 from tests import factories
 from tests.console.helpers import signed_in
+from tests.queued import queued
 from tests.takedown.servers import Answer, HttpServer, SmtpServer
 from tests.takedown.test_notices import _decide_notice, _url, hosted  # noqa: F401 (fixture)
 from tipline.audit.chain import verify
@@ -61,10 +61,9 @@ def _later(urls: list[str], uploads: tuple[object, ...] = (), channel: str = Cha
     """A later report, and the worker's triage of it; returns it after the re-appearance task."""
     later = factories.report("csam", details={"urls": urls}, uploads=uploads, channel=channel)
     factories.run_tasks(later.report)
-    queued = DBTaskResult.objects.filter(task_path__endswith="reappearance_check")
-    for row in queued:
-        tasks.reappearance_check.call(*row.args_kwargs["args"])
-    queued.delete()
+    for waiting in queued(tasks.reappearance_check):
+        tasks.reappearance_check.call(*waiting.args)
+        waiting.delete()
     return later.report
 
 
