@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from django.db import close_old_connections, connection
 from django.db.backends.postgresql.base import DatabaseWrapper
 
 from tests import factories
+from tests.live import LiveServer
 from tipline.cases.models import Report
 from tipline.db import postgres
 
@@ -82,4 +85,30 @@ def test_a_pooled_connection_is_replaced_after_a_restart(pooled: DatabaseWrapper
         cursor.execute("SELECT pg_backend_pid()")
         (pid_after,) = cursor.fetchone()
     assert pid_after != pid_before
+    close_old_connections()  # the test's own connection died too; leave a fresh one
+
+
+def test_a_running_platform_keeps_serving_and_working_through_a_restart(
+    fresh_server: LiveServer,
+) -> None:
+    """`tipline serve` used to stop whole when a task worker died of the restart (CI: the
+    session's live server answered "connection refused" to every later test). Now the web keeps
+    answering and serve starts the dead workers again."""
+    assert httpx.get(fresh_server.url + "/en/", timeout=10).status_code == 200
+
+    pg_restart()
+
+    codes = []
+    for _ in range(16):
+        codes.append(httpx.get(fresh_server.url + "/en/", timeout=10).status_code)
+        time.sleep(0.5)
+    assert codes[-4:] == [200] * 4
+    assert fresh_server.proc is not None
+    assert fresh_server.proc.poll() is None
+    created = httpx.post(
+        fresh_server.url + "/api/v1/reports",
+        json={"category": "other", "what_happened": "He waits outside the school gate."},
+        timeout=10,
+    )
+    assert created.status_code == 201, created.text
     close_old_connections()  # the test's own connection died too; leave a fresh one

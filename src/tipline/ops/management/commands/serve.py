@@ -69,26 +69,37 @@ class Command(BaseCommand):
         ensure_sweep_scheduled()  # unfinished CyberTipline submissions, hourly
         ensure_work_sweep_scheduled()  # triage and media work lost to a fault (cases/work_sweep.py)
         python = sys.executable
-        children = self._start_web(options)
-        if not options["no_worker"]:
-            children += _task_workers(python)
+        web = self._start_web(options)
+        workers = [] if options["no_worker"] else [_Worker(argv) for argv in _task_argvs(python)]
         self.stdout.write(
             f"Tipline on http://{options['host']}:{options['port']}/ (Ctrl-C to stop)"
         )
 
+        def running() -> list[subprocess.Popen[bytes]]:
+            return [*web, *(worker.proc for worker in workers)]
+
+        stopping: list[int] = []  # a signal arrived: nothing is started again from now on
+
         def stop(signum: int, _frame: Any) -> None:
-            for child in children:
+            stopping.append(signum)
+            for child in running():
                 if child.poll() is None:
                     child.send_signal(signal.SIGTERM)
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
         try:
-            while all(child.poll() is None for child in children):
+            # The web server ending ends Tipline; a task worker ending (a database restart it
+            # could not ride out, an out-of-memory kill) is started again: the web keeps taking
+            # reports, and the work sweep re-runs what the dead worker had in hand.
+            while all(child.poll() is None for child in web):
+                for worker in [] if stopping else workers:
+                    if worker.restart_if_dead():
+                        self.stderr.write(f"task worker started again: {' '.join(worker.argv[3:])}")
                 time.sleep(0.5)
         finally:
             stop(signal.SIGTERM, None)
-            for child in children:
+            for child in running():
                 try:
                     child.wait(timeout=15)
                 except subprocess.TimeoutExpired:
@@ -184,12 +195,30 @@ class Command(BaseCommand):
         return [web, proxy]
 
 
-def _task_workers(python: str) -> list[subprocess.Popen[bytes]]:
+class _Worker:
+    """A task worker process that ``serve`` starts again when it ends, at most every few
+    seconds (a worker that cannot start, e.g. while the database is down, is not spun)."""
+
+    PAUSE_SECONDS = 5.0
+
+    def __init__(self, argv: list[str]) -> None:
+        self.argv = argv
+        self.proc = self._start()
+
+    def _start(self) -> subprocess.Popen[bytes]:
+        self.started = time.monotonic()
+        return subprocess.Popen(self.argv)  # noqa: S603 - fixed argv, our own interpreter
+
+    def restart_if_dead(self) -> bool:
+        if self.proc.poll() is None or time.monotonic() - self.started < self.PAUSE_SECONDS:
+            return False
+        self.proc = self._start()
+        return True
+
+
+def _task_argvs(python: str) -> list[list[str]]:
     if settings.TIPLINE_TASKS == "redis":
-        return [
-            subprocess.Popen(argv)  # noqa: S603 - fixed argv, our own interpreter
-            for argv in _scale_out_workers(python)
-        ]
+        return _scale_out_workers(python)
     return _database_workers(python)
 
 
@@ -212,7 +241,7 @@ def _scale_out_workers(python: str) -> list[list[str]]:
     ]
 
 
-def _database_workers(python: str) -> list[subprocess.Popen[bytes]]:
+def _database_workers(python: str) -> list[list[str]]:
     """One worker for triage and one for media work, so triage never waits behind a large image.
 
     Triage polls more often (the one-second promise rests on it; a poll is one short
@@ -225,8 +254,4 @@ def _database_workers(python: str) -> list[subprocess.Popen[bytes]]:
     # Webhook delivery waits on partners' servers (up to 10 s each): its own worker, so a slow
     # partner never delays triage or media work.
     hooks = [*db_worker, "--queue-name", WEBHOOKS_QUEUE, "--interval", "1"]
-    return [
-        subprocess.Popen(triage),  # noqa: S603 - fixed argv, our own interpreter
-        subprocess.Popen(media),  # noqa: S603
-        subprocess.Popen(hooks),  # noqa: S603
-    ]
+    return [triage, media, hooks]
