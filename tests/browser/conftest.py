@@ -126,7 +126,9 @@ def watch(
         locale="en-GB",
         service_workers="block",
     )
-    context.set_default_timeout(10_000)
+    # 20 s: a locker page (Argon2 key derivation, then unsealing) once took over 10 s to arrive
+    # while the PostgreSQL leg and other tests shared the machine's two cores.
+    context.set_default_timeout(20_000)
     page = context.new_page()
     watched = Watched(context=context, page=page, base_url=base_url, js=js)
     page.on("request", watched.on_request)
