@@ -144,6 +144,8 @@ def test_lone_surrogates_anywhere_in_a_json_body_are_a_400_naming_the_field(
             if planted and response.status_code not in (401, 403, 415, 429):
                 assert response.status_code == 400, (planted, response.text)
                 named = set(response.json()["errors"])
-                assert named & {p[:40] for p in planted}, (planted, named)
+                # Compared on their first 40 characters: long paths may be shortened in the
+                # answer (a generated key of 39 zeros and ".0" was named in full once).
+                assert {n[:40] for n in named} & {p[:40] for p in planted}, (planted, named)
 
         call()
