@@ -52,6 +52,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.live import TIPLINE, LiveServer  # noqa: E402
+from tests.pgserver import pg_restart  # noqa: E402
 from tests.redisserver import RedisServer  # noqa: E402
 from tests.seaweed import SeaweedS3  # noqa: E402
 
@@ -302,29 +303,6 @@ def complete(v: dict[str, Any]) -> bool:
 
 
 # --- The run -------------------------------------------------------------------------------------
-
-
-def pg_restart() -> None:
-    data = os.environ["TIPLINE_TEST_PGDATA"]
-    bindir = sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)[0]
-    as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-    logfile = str(Path(data).parent / "log")
-    subprocess.run(
-        [
-            *as_user,
-            str(bindir / "pg_ctl"),
-            "-D",
-            data,
-            "-m",
-            "fast",
-            "-w",
-            "-l",
-            logfile,
-            "restart",
-        ],
-        check=True,
-        capture_output=True,
-    )
 
 
 def bank_csv(path: Path) -> Path:

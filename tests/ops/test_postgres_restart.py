@@ -9,10 +9,8 @@ These tests restart the real server that scripts/with-postgres started.
 from __future__ import annotations
 
 import os
-import subprocess
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -21,6 +19,7 @@ from django.db.backends.postgresql.base import DatabaseWrapper
 
 from tests import factories
 from tests.live import LiveServer
+from tests.pgserver import pg_restart
 from tipline.cases.models import Report
 from tipline.db import postgres
 
@@ -31,20 +30,6 @@ pytestmark = [
         reason="needs the PostgreSQL started by scripts/with-postgres",
     ),
 ]
-
-
-def pg_restart() -> None:
-    """`pg_ctl restart -m fast`: every open connection is closed by the server."""
-    data = os.environ["TIPLINE_TEST_PGDATA"]
-    bindir = sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)[0]
-    as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-    logfile = str(Path(data).parent / "log")
-    subprocess.run(
-        [*as_user, str(bindir / "pg_ctl"), "-D", data, "-m", "fast", "-w", "-l", logfile,
-         "restart"],
-        check=True,
-        capture_output=True,
-    )  # fmt: skip
 
 
 def test_a_kept_connection_is_replaced_after_a_restart() -> None:
