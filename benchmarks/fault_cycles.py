@@ -52,11 +52,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.live import TIPLINE, LiveServer  # noqa: E402
+from tests.pdq_data import pdq_data  # noqa: E402
 from tests.pgserver import pg_restart  # noqa: E402
 from tests.redisserver import RedisServer  # noqa: E402
 from tests.seaweed import SeaweedS3  # noqa: E402
 
-PDQ = ROOT.parent.parent / "shared" / "data" / "pdq"  # ../shared beside the worktrees
+PDQ = pdq_data()  # ../shared beside the checkout, or the machine's shared folder
 # Photos in the bank: each upload of one must be matched exactly once. The others: never (two of
 # them have a PDQ quality too low to be matched at all, as a blurred photo would).
 _LABELME = sorted((PDQ / "reg-test-input" / "labelme-subset").glob("*.jpg"))

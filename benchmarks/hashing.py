@@ -33,6 +33,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
+sys.path.insert(1, str(Path(__file__).resolve().parent.parent))  # tests.pdq_data
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tipline.settings")
 
 import django
@@ -43,11 +44,12 @@ from PIL import Image
 django.setup()
 
 from django.test import override_settings  # noqa: E402
+from tests.pdq_data import pdq_data  # noqa: E402
 
 from tipline.matching.hashing import decode_for_pdq, hash_bytes  # noqa: E402
 from tipline.matching.video import hash_video_file  # noqa: E402
 
-DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "pdq"
+DEFAULT_DATA = pdq_data()
 
 
 def photos(data_dir: Path) -> list[bytes]:
