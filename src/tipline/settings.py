@@ -224,6 +224,9 @@ TASKS: dict[str, dict[str, Any]] = {
 # was due (tipline/cases/work_sweep.py).
 TIPLINE_TASK_CLAIM_SECONDS = _env_int("TIPLINE_TASK_CLAIM_SECONDS", 1800)
 TIPLINE_WORK_SWEEP_MINUTES = _env_int("TIPLINE_WORK_SWEEP_MINUTES", 10)
+# Evidence objects no row names are removed once they are this old (ops/orphans.py): an
+# upload is written before the transaction that records it, so younger ones may be in flight.
+TIPLINE_STORAGE_SWEEP_GRACE_MINUTES = _env_int("TIPLINE_STORAGE_SWEEP_GRACE_MINUTES", 60)
 # --- Scale-out task profile (issue 19; docs/deployment.md "Scale-out tasks") -------------------
 # TIPLINE_TASKS=redis: tasks are written to a transactional outbox in the database (same
 # transaction as the report) and a relay (`tipline task_relay`) hands them to Redis, where

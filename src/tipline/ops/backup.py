@@ -46,7 +46,7 @@ from django.utils import timezone
 from tipline import storage
 from tipline.audit import checkpoints
 from tipline.crypto import age, keyfiles
-from tipline.ops.doctor import referenced_objects
+from tipline.ops.orphans import referenced_objects
 
 FORMAT = 1
 MANIFEST = "backup.json"

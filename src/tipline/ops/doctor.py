@@ -23,7 +23,6 @@ Each finding is one plain line ``<check>: <what>``; the command exits non-zero i
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -41,13 +40,12 @@ from tipline import storage
 from tipline.audit import checkpoints
 from tipline.audit.chain import AuditBroken
 from tipline.cases import work_sweep
-from tipline.cases.models import EvidenceFile, Report, ReportKey
+from tipline.cases.models import Report, ReportKey
 from tipline.cases.states import KeyPurpose
 from tipline.crypto import box, keyfiles
 from tipline.crypto.signing import SignatureInvalid
-from tipline.cybertipline.models import SubmissionFile
-from tipline.locker.models import EvidenceFile as LockerFile
 from tipline.ops import rotation
+from tipline.ops.orphans import find_orphans, referenced_objects
 from tipline.outbox.models import OutboxTask
 from tipline.outbox.redis_backend import RedisBackend
 
@@ -62,24 +60,6 @@ class Finding:
 
     def line(self) -> str:
         return f"{self.check}: {self.problem}"
-
-
-def referenced_objects(*, live_only: bool = False) -> set[str]:
-    """Every evidence-store object a row refers to (``live_only``: whose key still exists).
-
-    Retention deletes the objects of an erased report but keeps its file rows (their sealed
-    metadata is unreadable without the key), so those rows expect no object.
-    """
-    files = EvidenceFile.objects.all()
-    if live_only:
-        files = files.filter(report__content_erased_at__isnull=True)
-    found = set(files.values_list("object_id", flat=True))
-    found |= set(files.values_list("preview_object_id", flat=True))
-    found |= set(SubmissionFile.objects.values_list("object_id", flat=True))
-    found |= set(LockerFile.objects.values_list("object_id", flat=True))
-    found |= set(LockerFile.objects.values_list("items_object_id", flat=True))
-    found.discard("")
-    return found
 
 
 def _some(items: list[str]) -> str:
@@ -138,16 +118,15 @@ def check_keys(*, unwrap: bool = True) -> Iterator[Finding]:
 
 
 def check_storage(*, grace_minutes: float) -> Iterator[Finding]:
-    referenced = referenced_objects()
-    expected = referenced_objects(live_only=True)
-    cutoff = time.time() - grace_minutes * 60
     stored: dict[str, float] = dict(storage.list_objects())
-    orphans = [oid for oid, mtime in stored.items() if oid not in referenced and mtime < cutoff]
+    orphans = find_orphans(grace_minutes=grace_minutes, stored=stored)
+    expected = referenced_objects(live_only=True)
     if orphans:
         yield Finding(
             "storage",
             f"{len(orphans)} object(s) without a row, older than {grace_minutes:g} min "
-            "(`tipline storage sweep --apply` removes them): " + _some(orphans),
+            "(the daily storage sweep, or `tipline storage sweep --apply` now, removes them): "
+            + _some(orphans),
         )
     missing = [oid for oid in expected if oid not in stored]
     if missing:

@@ -28,6 +28,7 @@ from tipline.cybertipline.tasks import ensure_sweep_scheduled
 from tipline.exchange.tasks import ensure_outcomes_scheduled
 from tipline.metrics.tasks import ensure_metrics_scheduled
 from tipline.ops import front
+from tipline.ops.orphans import ensure_storage_sweep_scheduled
 from tipline.outbox.workers import release_dead_workers
 from tipline.partnerapi.tasks import (
     WEBHOOKS_QUEUE,
@@ -68,6 +69,7 @@ class Command(BaseCommand):
         ensure_metrics_scheduled()  # rollup refresh by cursor, every minute (metrics/tasks.py)
         ensure_sweep_scheduled()  # unfinished CyberTipline submissions, hourly
         ensure_work_sweep_scheduled()  # triage and media work lost to a fault (cases/work_sweep.py)
+        ensure_storage_sweep_scheduled()  # objects a killed upload left, daily (ops/orphans.py)
         python = sys.executable
         web = self._start_web(options)
         workers = [] if options["no_worker"] else [_Worker(argv) for argv in _task_argvs(python)]

@@ -3,19 +3,19 @@
 Files are sealed and written before the transaction that records them; if that transaction fails
 (or the process dies between the two), the object is orphaned. It is unreadable (its key was never
 stored) but it still takes space, so this command removes orphans older than a grace period. It
-works on whichever store TIPLINE_STORAGE names (local files or an S3 bucket).
+works on whichever store TIPLINE_STORAGE names (local files or an S3 bucket). The same rule runs
+once a day on its own (ops/orphans.py); this is for an operator who wants it now.
 """
 
 from __future__ import annotations
 
-import time
 from argparse import ArgumentParser
 from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from tipline.ops.doctor import referenced_objects
-from tipline.storage import delete_object, list_objects
+from tipline.ops.orphans import find_orphans, grace_minutes
+from tipline.storage import delete_object
 
 
 class Command(BaseCommand):
@@ -25,18 +25,15 @@ class Command(BaseCommand):
         parser.add_argument("action", choices=["sweep"])
         parser.add_argument("--apply", action="store_true", help="delete (default: list only)")
         parser.add_argument(
-            "--grace-minutes", type=int, default=60, help="ignore objects younger than this"
+            "--grace-minutes",
+            type=int,
+            default=None,
+            help="ignore objects younger than this (TIPLINE_STORAGE_SWEEP_GRACE_MINUTES, 60)",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        # Reports, CyberTipline-API submissions and evidence lockers share the store.
-        referenced = referenced_objects()
-        cutoff = time.time() - options["grace_minutes"] * 60
-        orphans = [
-            object_id
-            for object_id, mtime in list_objects()
-            if object_id not in referenced and mtime < cutoff
-        ]
+        grace = options["grace_minutes"]
+        orphans = find_orphans(grace_minutes=grace_minutes() if grace is None else grace)
         for object_id in orphans:
             if options["apply"]:
                 delete_object(object_id)
