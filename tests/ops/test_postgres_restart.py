@@ -19,7 +19,7 @@ from django.db.backends.postgresql.base import DatabaseWrapper
 
 from tests import factories
 from tests.live import LiveServer
-from tests.pgserver import pg_restart
+from tests.pgserver import pg_restart, pg_stopped
 from tipline.cases.models import Report
 from tipline.db import postgres
 
@@ -97,3 +97,20 @@ def test_a_running_platform_keeps_serving_and_working_through_a_restart(
     )
     assert created.status_code == 201, created.text
     close_old_connections()  # the test's own connection died too; leave a fresh one
+
+
+def test_while_postgresql_is_down_the_api_says_try_again_and_stores_nothing(
+    fresh_server: LiveServer,
+) -> None:
+    """Regression (benchmarks/fault_cycles.py): during a restart the API answered 500 with
+    Django's error page; a refused connection is "not now", like a full disk."""
+    report = {"category": "other", "what_happened": "He waits outside the school gate."}
+    with pg_stopped():
+        answer = httpx.post(fresh_server.url + "/api/v1/reports", json=report, timeout=30)
+    assert answer.status_code == 503, answer.text
+    assert answer.json()["error"] == "storage_unavailable"
+    assert answer.headers["Retry-After"] == "60"
+    close_old_connections()  # the test's own connection died with the server
+
+    again = httpx.post(fresh_server.url + "/api/v1/reports", json=report, timeout=30)
+    assert again.status_code == 201, again.text

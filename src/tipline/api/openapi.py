@@ -100,11 +100,12 @@ _NOT_FOUND = {
     "content": {"application/json": {"schema": {"type": "object"}}},
 }
 _THROTTLED = {"description": "Too many failed receipt look-ups on this site in the last minute."}
-# Disk full or object store unreachable (tipline.web.unavailable): nothing was stored, the same
-# request (with the same Idempotency-Key) can be sent again after Retry-After seconds.
+# Disk full, object store or database unreachable (tipline.web.unavailable): nothing was stored,
+# the same request (with the same Idempotency-Key) can be sent again after Retry-After seconds.
 _UNAVAILABLE = {
     "description": (
-        "Tipline cannot store what was sent just now (disk full, object store unreachable). "
+        "Tipline cannot store what was sent just now (disk full, object store unreachable, "
+        "database restarting). "
         "Nothing was stored and nothing acknowledged; send the same request again after the "
         'Retry-After header\'s seconds. The body is {"error": "storage_unavailable", '
         '"message": ...}.'

@@ -1,10 +1,11 @@
 """One answer when Tipline cannot store what was sent: 503, nothing saved, try again later.
 
 The evidence store raises StorageUnavailable (disk full, S3 unreachable or refusing) and the
-database a disk-full error; either way the request's transaction did not commit, so nothing was
-acknowledged and nothing half-stored. The reporter's form pages catch this themselves to keep
-their words (intake/views.py); everything else gets this page, or under /api/ the documented
-JSON error ``storage_unavailable`` (api/openapi.py), with Retry-After.
+database a disk-full error or, while PostgreSQL restarts, a refused or cut connection; either way
+the request's transaction did not commit, so nothing was acknowledged and nothing half-stored.
+The reporter's form pages catch this themselves to keep their words (intake/views.py);
+everything else gets this page, or under /api/ the documented JSON error
+``storage_unavailable`` (api/openapi.py), with Retry-After.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _lazy
 
 from tipline.db.full import out_of_space
+from tipline.db.unreachable import database_unreachable
 from tipline.storage import StorageUnavailable
 
 log = logging.getLogger(__name__)
@@ -32,7 +34,7 @@ API_MESSAGE = _lazy(
 
 def is_unavailable(exc: BaseException) -> bool:
     if isinstance(exc, StorageUnavailable) or (
-        isinstance(exc, DatabaseError) and out_of_space(exc)
+        isinstance(exc, DatabaseError) and (out_of_space(exc) or database_unreachable(exc))
     ):
         # The error's kind and the store's words only: never the request.
         log.warning("storage unavailable: %s: %s", type(exc).__name__, exc)
