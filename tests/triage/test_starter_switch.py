@@ -4,7 +4,9 @@ own model replaces it once trained."""
 
 from __future__ import annotations
 
+import json
 import re
+from io import StringIO
 from typing import Any
 
 import pytest
@@ -109,3 +111,23 @@ def test_the_installations_own_model_replaces_the_starter() -> None:
     assert result.model_mode == "shadow"
     assert not result.model_version.startswith("starter-")
     assert result.tier == result.rules_tier  # shadow: the starter no longer raises
+
+
+def test_the_command_line_shows_the_starter_and_evaluates_with_it(tmp_path: Any) -> None:
+    out = StringIO()
+    call_command("triage", "starter", stdout=out)
+    assert out.getvalue().strip() == f"starter model {starter.version()}: on"
+    examples = tmp_path / "few.jsonl"
+    examples.write_text(
+        '{"text": "' + TEXT + '", "tier": "P2", "lang": "en"}\n'
+        '{"text": "The parcel arrived late again.", "tier": "P4", "lang": "en"}\n',
+        encoding="utf-8",
+    )
+    alone, both = StringIO(), StringIO()
+    call_command("triage", "eval", str(examples), stdout=alone)
+    call_command("triage", "eval", str(examples), "--starter", stdout=both)
+    assert "rules and the starter model together" in both.getvalue()
+    last_alone = alone.getvalue().splitlines()[-1]
+    last_both = both.getvalue().splitlines()[-1]
+    assert json.loads(last_both)["by_lang"]["en"]["rates"]["exact"]["hits"] == 2
+    assert json.loads(last_alone)["by_lang"]["en"]["rates"]["exact"]["hits"] == 1
