@@ -12,7 +12,9 @@ one feature per rule family, combination, signal and the rules' tier, so the mod
 of the rules rather than instead of them. A linear SVM trained by SGD, calibrated with Platt's
 sigmoid on cross-validated decisions (scikit-learn's ``CalibratedClassifierCV``), gives a
 probability per tier. The model raises the tier to T only when the probability of "T or more
-urgent" reaches ``RAISE_CONFIDENCE``.
+urgent" reaches ``RAISE_CONFIDENCE`` (a model may carry its own threshold, ``raise_confidence``;
+the starter model, ``starter.py``, raises at the one cross-validation chose for it, and reads the
+words alone, ``reads_rules=False``).
 
 Why it is stored as arrays. ``to_bytes`` writes the vocabulary, weights and calibration as a NumPy
 ``.npz`` archive read back with ``allow_pickle=False``: a pickled model would run code when
