@@ -6,7 +6,11 @@ different machines can be compared. Texts are built from written benign sentence
 rule phrases, so rules do fire.
 
     .venv/bin/python benchmarks/triage.py [--json] [--reports 2000] [--messages 100000]
-        [--baseline-rules DIR]
+        [--baseline-rules DIR] [--starter]
+
+--starter scores the same ~2 KB reports with the rules alone and with the rules plus the starter
+model's opinion (triage/starter.py, what a new installation runs), interleaved, and prints both
+p50/p99 and their ratio (issue 20: p50 stays under 2 ms with the starter on).
 
 --baseline-rules DIR scores the same reports, in the same run, with the rule files of another
 version (DIR holds `rules/*.yaml` and `scoring.yaml`, the layout of `triage/data`; for example
@@ -120,6 +124,38 @@ def bench_baseline(reports: int, directory: Path) -> dict[str, object]:
     }
 
 
+def bench_starter(reports: int) -> dict[str, object]:
+    """p50/p99 per ~2 KB report, rules alone and rules + the starter model, interleaved."""
+    from tipline.triage import learned, starter
+
+    rng = random.Random(5)
+    texts = [_report(rng) for _ in range(reports)]
+    rules = engine.load()
+    model = starter.model()
+    if model is None:
+        raise SystemExit("no starter model: tipline triage train --starter")
+
+    def with_starter(text: str) -> object:
+        score = rules.score(text)
+        return learned.combine(score.tier, starter.opinion(text))
+
+    for text in texts[:50]:  # warm caches
+        with_starter(text)
+    alone_t: list[float] = []
+    both_t: list[float] = []
+    for text in texts:
+        alone_t += _timings(rules.score, [text])
+        both_t += _timings(with_starter, [text])
+    return {
+        "starter": model.version,
+        "rules_p50_ms": _ms(alone_t, 0.5),
+        "rules_p99_ms": _ms(alone_t, 0.99),
+        "rules_and_starter_p50_ms": _ms(both_t, 0.5),
+        "rules_and_starter_p99_ms": _ms(both_t, 0.99),
+        "p50_ratio_with_over_without": round(_ms(both_t, 0.5) / max(_ms(alone_t, 0.5), 1e-6), 2),
+    }
+
+
 def bench_scoring(reports: int, messages: int) -> dict[str, object]:
     rng = random.Random(5)
     started = time.perf_counter()
@@ -175,6 +211,9 @@ def main() -> None:
         metavar="DIR",
         help="also score with the rule files in DIR (rules/*.yaml, scoring.yaml) and compare",
     )
+    parser.add_argument(
+        "--starter", action="store_true", help="also time the starter model with the rules"
+    )
     args = parser.parse_args()
     results: dict[str, object] = {
         "machine": f"{platform.machine()} python {platform.python_version()}",
@@ -183,6 +222,8 @@ def main() -> None:
     }
     if args.baseline_rules:
         results["against_baseline_rules"] = bench_baseline(args.reports, args.baseline_rules)
+    if args.starter:
+        results["starter"] = bench_starter(args.reports)
     if args.json:
         print(json.dumps(results, indent=2))
         return

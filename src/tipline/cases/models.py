@@ -568,6 +568,9 @@ class TriageModelSetting(models.Model):
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
     mode = models.CharField(max_length=8, choices=ModelMode.choices, default=ModelMode.SHADOW)
+    # The starter model (triage/starter.py), used until the installation trains its own: on by
+    # default, from the cross-validated development figures (docs/BENCHMARKS.md).
+    starter = models.BooleanField(default=True)
     changed_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -19,6 +19,16 @@ Use. A new model runs in shadow mode (its opinion recorded, the tier unchanged) 
 administrator switches it on (``model_set_mode``, audited ``triage.model_mode``); when on it can
 only raise a tier (``learned.combine``).
 
+The starter. Until the installation has trained a model of its own, ``model_in_use`` gives the
+starter model (``triage.starter``: learned from the team's own written sentences, no report
+content, so nothing to seal or retrain) in mode "on": it may raise a tier from the first report.
+An administrator switches it off (``starter_set``, audited ``triage.starter``). Once the
+installation trains its own model, that model replaces the starter whatever its mode (shadow
+included): the installation's model learned from this hotline's reports and analysts, and the
+administrator who trained it is comparing it with the rules, which a second opinion running
+beside it would blur. The two are not combined: the starter's words are the team's, its
+figures are on written sentences, and an installation with enough decisions has better evidence.
+
 Retention. A model that learned from a report whose content has since been erased would keep
 something of that report. ``retrain_after_erasure`` (run by the retention run after it erases)
 trains a new model from what remains, or destroys the model when too little remains.
@@ -55,7 +65,7 @@ from tipline.cases.states import DecisionStatus, KeyPurpose, MessageAuthor, Outc
 from tipline.crypto.box import KEK_ID
 from tipline.crypto.sealed import open_json, open_text
 from tipline.staff.models import Role
-from tipline.triage import document, engine, evaluate, learned
+from tipline.triage import document, engine, evaluate, learned, starter
 from tipline.triage.signals import signals_for
 from tipline.triage.tiers import Tier
 
@@ -283,6 +293,30 @@ def model_set_mode(*, actor: StaffUser | None, mode: str) -> str:
     return before
 
 
+def starter_enabled() -> bool:
+    row = TriageModelSetting.objects.filter(pk=1).values_list("starter", flat=True).first()
+    return True if row is None else bool(row)
+
+
+def starter_set(*, actor: StaffUser | None, on: bool) -> bool:
+    """Switch the starter model on or off; audited even when nothing changes. Returns before."""
+    if not may_switch(actor):
+        raise NotAllowed("only administrators switch the starter model")
+    with transaction.atomic():
+        setting = _setting_locked()
+        before = setting.starter
+        setting.starter, setting.changed_at = on, timezone.now()
+        setting.save(update_fields=["starter", "changed_at"])
+        record(
+            actor=actor.username if actor is not None else CLI,
+            action="triage.starter",
+            target_type="triage_model",
+            target_id="starter",
+            details={"on": [before, on]},
+        )
+    return before
+
+
 # --- the model in use --------------------------------------------------------------------------
 
 
@@ -322,12 +356,16 @@ def open_model(row: TriageModel) -> learned.Model:
 
 
 def model_in_use() -> tuple[learned.Model, str] | None:
-    """The model and its mode, or None when there is none or it is off."""
-    mode = model_mode()
-    if mode == ModelMode.OFF:
-        return None
+    """The model and its mode, or None when there is none or it is off.
+
+    Without a model of the installation's own, the starter model (when switched on) in mode "on".
+    """
     row_id = TriageModel.objects.values_list("id", flat=True).first()
     if row_id is None:
+        found = starter.model() if starter_enabled() else None
+        return (found, ModelMode.ON) if found is not None else None
+    mode = model_mode()
+    if mode == ModelMode.OFF:
         return None
     try:
         return _cache.get(row_id), mode

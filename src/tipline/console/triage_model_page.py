@@ -1,4 +1,5 @@
-"""The learned triage model's switch for administrators (issue 20): off, shadow or on.
+"""The learned triage model's switches for administrators (issue 20): off, shadow or on, and the
+starter model's on or off.
 
 A thin adapter over ``cases.triage_model``, whose action refuses anyone but an administrator and
 writes every switch to the audit log. The page shows what the model learned from in counts only
@@ -23,6 +24,7 @@ def _page(request: HttpRequest, *, status: int = 200, refused: bool = False) -> 
         "model": model,
         "classes": sorted((model.classes if model else {}).items()),
         "mode": triage_model.model_mode(),
+        "starter_on": triage_model.starter_enabled(),
         "modes": ModelMode.values,
         "saved": request.GET.get("saved") == "1",
         "refused": refused,
@@ -46,4 +48,16 @@ def triage_model_mode(request: HttpRequest) -> HttpResponse:
     if mode not in ModelMode.values:
         return _page(request, status=400, refused=True)
     triage_model.model_set_mode(actor=user, mode=mode)
+    return HttpResponseRedirect(reverse("console:triage_model") + "?saved=1")
+
+
+@require_POST
+def triage_model_starter(request: HttpRequest) -> HttpResponse:
+    user = staff_of(request)
+    if not triage_model.may_switch(user):
+        return not_found(request)
+    switch = request.POST.get("starter", "")
+    if switch not in ("on", "off"):
+        return _page(request, status=400, refused=True)
+    triage_model.starter_set(actor=user, on=switch == "on")
     return HttpResponseRedirect(reverse("console:triage_model") + "?saved=1")

@@ -50,6 +50,11 @@ urlpatterns = [
     path("agencies/", agencies.agency_list, name="agencies"),
     path("triage-model/", triage_model_page.triage_model_page, name="triage_model"),
     path("triage-model/mode/", triage_model_page.triage_model_mode, name="triage_model_mode"),
+    path(
+        "triage-model/starter/",
+        triage_model_page.triage_model_starter,
+        name="triage_model_starter",
+    ),
     path("agencies/add/", agencies.agency_add, name="agency_add"),
     path("agencies/<int:agency_id>/", agencies.agency_page, name="agency"),
     path("agencies/<int:agency_id>/edit/", agencies.agency_edit, name="agency_edit"),

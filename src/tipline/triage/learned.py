@@ -12,7 +12,9 @@ one feature per rule family, combination, signal and the rules' tier, so the mod
 of the rules rather than instead of them. A linear SVM trained by SGD, calibrated with Platt's
 sigmoid on cross-validated decisions (scikit-learn's ``CalibratedClassifierCV``), gives a
 probability per tier. The model raises the tier to T only when the probability of "T or more
-urgent" reaches ``RAISE_CONFIDENCE``.
+urgent" reaches ``RAISE_CONFIDENCE`` (a model may carry its own threshold, ``raise_confidence``;
+the starter model, ``starter.py``, raises at the one cross-validation chose for it, and reads the
+words alone, ``reads_rules=False``).
 
 Why it is stored as arrays. ``to_bytes`` writes the vocabulary, weights and calibration as a NumPy
 ``.npz`` archive read back with ``allow_pickle=False``: a pickled model would run code when
@@ -39,6 +41,7 @@ import math
 import os
 import re
 import warnings
+import zipfile
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -142,13 +145,25 @@ def train(
     version: str,
     min_class: int = MIN_CLASS,
     seed: int = 20,
+    reads_rules: bool = True,
 ) -> Model:
-    """Fit the vectorisers and the calibrated model; tiers below ``min_class`` are left out."""
-    return fit(examples, version=version, min_class=min_class, seed=seed)[0]
+    """Fit the vectorisers and the calibrated model; tiers below ``min_class`` are left out.
+
+    ``reads_rules=False`` leaves the rules' signals out of the features: the model reads the
+    words alone (the starter model, ``starter.py``, whose examples the rules were tuned on).
+    """
+    return fit(examples, version=version, min_class=min_class, seed=seed, reads_rules=reads_rules)[
+        0
+    ]
 
 
 def fit(
-    examples: Sequence[TrainingExample], *, version: str, min_class: int, seed: int = 20
+    examples: Sequence[TrainingExample],
+    *,
+    version: str,
+    min_class: int,
+    seed: int = 20,
+    reads_rules: bool = True,
 ) -> tuple[Model, Callable[[Sequence[TrainingExample]], np.ndarray]]:
     """``train``, also returning scikit-learn's own predict_proba (a test compares the two)."""
     from scipy import sparse
@@ -164,11 +179,12 @@ def fit(
     texts = [e.text for e in used]
     word_vocabulary, word_idf, x_words = _word_features(texts)
     char_hashes, char_idf, x_chars = _char_features(texts)
-    rule_vocabulary = sorted({t for e in used for t in rule_tokens(e.rules)})
+    tokens_of = rule_tokens if reads_rules else _no_tokens
+    rule_vocabulary = sorted({t for e in used for t in tokens_of(e.rules)})
     rule_index = {t: i for i, t in enumerate(rule_vocabulary)}
     rows, cols = [], []
     for row, example in enumerate(used):
-        for column in {rule_index[t] for t in rule_tokens(example.rules)}:
+        for column in {rule_index[t] for t in tokens_of(example.rules)}:
             rows.append(row)
             cols.append(column)
     x_rules = sparse.csr_matrix(
@@ -185,7 +201,7 @@ def fit(
         return vectoriser.fit(texts)
 
     def sklearn_probabilities(batch: Sequence[TrainingExample]) -> np.ndarray:
-        tokens = [{rule_index[t] for t in rule_tokens(e.rules) if t in rule_index} for e in batch]
+        tokens = [{rule_index[t] for t in tokens_of(e.rules) if t in rule_index} for e in batch]
         r = [i for i, found in enumerate(tokens) for _ in found]
         c = [column for found in tokens for column in found]
         rules_part = sparse.csr_matrix(
@@ -232,8 +248,13 @@ def fit(
         intercept=np.asarray(linear.intercept_, dtype=np.float64),
         calibration=np.array([[c.a_, c.b_] for c in fitted.calibrators], dtype=np.float64),
         trained_on=len(used),
+        reads_rules=reads_rules,
     )
     return model, sklearn_probabilities
+
+
+def _no_tokens(_score: Score) -> list[str]:
+    return []
 
 
 _TOKEN = re.compile(r"(?u)\b\w+\b")  # _WORD["token_pattern"], as scikit-learn compiles it
@@ -518,6 +539,8 @@ class Model:
         intercept: np.ndarray,
         calibration: np.ndarray,
         trained_on: int,
+        reads_rules: bool = True,
+        raise_confidence: float = RAISE_CONFIDENCE,
     ) -> None:
         self.version = version
         self.classes = classes
@@ -530,6 +553,8 @@ class Model:
         self.intercept = intercept
         self.calibration = calibration
         self.trained_on = trained_on
+        self.reads_rules = reads_rules
+        self.raise_confidence = raise_confidence
         self._words = {w: i for i, w in enumerate(word_vocabulary)}
         self._rules = {r: i for i, r in enumerate(rule_vocabulary)}
         self._char_offset = len(word_vocabulary)
@@ -539,9 +564,8 @@ class Model:
     # -- storage: arrays only, never pickle --
 
     def to_bytes(self) -> bytes:
-        buffer = io.BytesIO()
-        np.savez_compressed(
-            buffer,
+        """The arrays as an ``.npz`` archive, the same bytes for the same model (see _npz)."""
+        return _npz(
             format=np.array([FORMAT]),
             version=np.array([self.version]),
             classes=np.array([str(t) for t in self.classes]),
@@ -554,8 +578,9 @@ class Model:
             intercept=self.intercept,
             calibration=self.calibration,
             trained_on=np.array([self.trained_on]),
+            reads_rules=np.array([self.reads_rules]),
+            raise_confidence=np.array([self.raise_confidence], dtype=np.float64),
         )
-        return buffer.getvalue()
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Model:
@@ -574,6 +599,14 @@ class Model:
                 intercept=arrays["intercept"],
                 calibration=arrays["calibration"],
                 trained_on=int(arrays["trained_on"][0]),
+                # Absent from models written before the starter model: they read the rules and
+                # raise at RAISE_CONFIDENCE.
+                reads_rules=bool(arrays["reads_rules"][0]) if "reads_rules" in arrays else True,
+                raise_confidence=(
+                    float(arrays["raise_confidence"][0])
+                    if "raise_confidence" in arrays
+                    else RAISE_CONFIDENCE
+                ),
             )
 
     def words(self) -> frozenset[str]:
@@ -603,7 +636,8 @@ class Model:
         norm = math.sqrt(sum(v * v for _c, v in block)) or 1.0
         columns += [c for c, _v in block]
         values += [v / norm for _c, v in block]
-        for column in {self._rules[t] for t in rule_tokens(rules) if t in self._rules}:
+        tokens = rule_tokens(rules) if self.reads_rules else []
+        for column in {self._rules[t] for t in tokens if t in self._rules}:
             columns.append(self._rule_offset + column)
             values.append(1.0)
         char_columns, char_values = _char_block(
@@ -636,7 +670,7 @@ class Model:
         running = 0.0
         for candidate in self.classes[:-1]:  # "the least urgent or more" is always true
             running += by_tier[candidate]
-            if running >= RAISE_CONFIDENCE:
+            if running >= self.raise_confidence:
                 tier, confidence = candidate, running
                 break
         words = self._explain(text, columns, values, tier) if tier is not None else ()
@@ -685,6 +719,23 @@ class Model:
             seen.add(key)
             found.append(Word(ngram, float(contributions[position]), span))
         return tuple(found)
+
+
+def _npz(**arrays: np.ndarray) -> bytes:
+    """What ``np.savez_compressed`` writes, with every archive entry dated 1980-01-01.
+
+    NumPy stamps each entry with the time of writing, so the same model written twice gave
+    different bytes; the starter model is committed with a test that rebuilding it gives the
+    same bytes (``starter.py``). ``np.load`` reads this like any ``.npz``.
+    """
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, array in arrays.items():
+            entry = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            with archive.open(entry, "w", force_zip64=True) as stream:
+                np.lib.format.write_array(stream, np.asanyarray(array), allow_pickle=False)
+    return buffer.getvalue()
 
 
 def _locate(text: str, ngram: str) -> Span | None:

@@ -8,6 +8,9 @@ test checks it), extends it with:
   process only, seals the model, prints counts, never the model.
 * ``model [off|shadow|on]`` — show the model in use, or switch it (audited ``triage.model_mode``;
   the command line acts as the machine's operator).
+* ``train --starter`` — build the starter model from the development set (``triage/starter.py``)
+  and write ``triage/data/starter.npz``; no report is read.
+* ``starter [on|off]`` — show the starter model's switch, or switch it (audited ``triage.starter``).
 * ``eval --model`` — rules alone, model alone and both, on a time-based split of the decisions.
 """
 
@@ -21,7 +24,7 @@ from django.core.management.base import CommandError
 
 from tipline.cases import triage_model
 from tipline.cases.models import ModelMode, TriageModel
-from tipline.triage import evaluate, learned
+from tipline.triage import evaluate, learned, starter
 from tipline.triage.management.commands import triage as engine_command
 
 
@@ -74,6 +77,24 @@ class Command(engine_command.Command):
             help=f"decisions a tier needs to be learned (default {learned.MIN_CLASS}, "
             f"at least {learned.MIN_CLASS_FLOOR})",
         )
+        train.add_argument(
+            "--starter",
+            action="store_true",
+            help=(
+                "build the starter model from the development set (dev.jsonl, fixed seed) and "
+                "write it to triage/data/starter.npz; reads no report"
+            ),
+        )
+        starter_parser = self.subcommands.add_parser(
+            "starter",
+            help="show whether the starter model is used, or switch it on or off",
+            description=(
+                "The starter model, learned from the team's own written sentences, may raise a "
+                "tier until the installation trains a model of its own. Without SWITCH, show "
+                "it; with on or off, switch it (recorded in the audit log)."
+            ),
+        )
+        starter_parser.add_argument("switch", nargs="?", choices=["on", "off"], metavar="SWITCH")
         model = self.subcommands.add_parser(
             "model",
             help="show the learned model in use, or switch it off, to shadow mode or on",
@@ -87,8 +108,16 @@ class Command(engine_command.Command):
 
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]
-        if action == "train":
+        if action == "train" and options["starter"]:
+            built = starter.write()
+            self.stdout.write(
+                f"starter model {built.version} written to {starter.STARTER_FILE} "
+                f"({built.trained_on} sentences, raises at {built.raise_confidence:.2f})"
+            )
+        elif action == "train":
             self._train(options["min_class"])
+        elif action == "starter":
+            self._starter(options["switch"])
         elif action == "model":
             self._model(options["mode"])
         elif action == "eval" and options["model"]:
@@ -113,6 +142,20 @@ class Command(engine_command.Command):
         self.stdout.write(
             f"model {row.version} trained on {row.trained_on} reports ({classes}); "
             f"mode: {triage_model.model_mode()}"
+        )
+
+    def _starter(self, switch: str | None) -> None:
+        if switch is not None:
+            before = triage_model.starter_set(actor=None, on=switch == "on")
+            was = "on" if before else "off"
+            self.stdout.write(f"starter model: {was} -> {switch} (recorded in the audit log)")
+            return
+        found = starter.model()
+        state = "on" if triage_model.starter_enabled() else "off"
+        replaced = TriageModel.objects.exists()
+        self.stdout.write(
+            f"starter model {found.version if found else '(missing)'}: {state}"
+            + ("; not used: the installation's own model replaces it" if replaced else "")
         )
 
     def _model(self, mode: str | None) -> None:

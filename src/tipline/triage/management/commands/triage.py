@@ -22,7 +22,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from tipline.triage import engine, goals
+from tipline.triage import engine, goals, learned, starter
 from tipline.triage.evaluate import DEV_SET, TEST_SET, evaluate, load, render, summary
 from tipline.triage.tiers import Tier
 from tipline.triage.types import Score
@@ -124,6 +124,16 @@ class Command(BaseCommand):
             action="store_true",
             help="also list the line number, label and prediction of every miss",
         )
+        evaluate_parser.add_argument(
+            "--starter",
+            action="store_true",
+            help=(
+                "score with the rules and the committed starter model together (the starter may "
+                "only raise a tier), as a new installation does; the starter learned from the "
+                "development set, so its dev figures are not held out (its cross-validated "
+                "figures are in docs/BENCHMARKS.md)"
+            ),
+        )
         # The command line's own `triage` (tipline.ops) adds the learned model's subcommands and
         # options to these parsers: they need reports, which this engine layer cannot import.
         self.subcommands = sub
@@ -139,6 +149,7 @@ class Command(BaseCommand):
                 which=options["which"],
                 lang=lang,
                 show_misses=options["misses"],
+                with_starter=options["starter"],
             )
 
     def _score(self, lang: str | None) -> None:
@@ -149,13 +160,21 @@ class Command(BaseCommand):
         self.stdout.write(json.dumps(_as_json(engine.score(text, lang=lang)), ensure_ascii=False))
 
     def _eval(
-        self, file: str | None, *, which: str | None, lang: str | None, show_misses: bool
+        self,
+        file: str | None,
+        *,
+        which: str | None,
+        lang: str | None,
+        show_misses: bool,
+        with_starter: bool = False,
     ) -> None:
         if file and which:
             raise CommandError("give a FILE or --set, not both")
         if file:
             path = Path(file)
-            result = self._eval_one(path, f"Triage evaluation on {path}", lang, show_misses)
+            result = self._eval_one(
+                path, f"Triage evaluation on {path}", lang, show_misses, with_starter
+            )
         else:
             names = ["dev", "test"] if which in (None, "both") else [str(which)]
             results: dict[str, dict[str, Any]] = {}
@@ -163,12 +182,17 @@ class Command(BaseCommand):
                 if number:
                     self.stdout.write("")
                 set_path, header = SETS[name]
-                results[name] = self._eval_one(set_path, header, lang, show_misses)
+                results[name] = self._eval_one(set_path, header, lang, show_misses, with_starter)
             result = results[names[0]] if len(names) == 1 else {"sets": results}
         self.stdout.write(json.dumps(result))
 
     def _eval_one(
-        self, path: Path, header: str, lang: str | None, show_misses: bool
+        self,
+        path: Path,
+        header: str,
+        lang: str | None,
+        show_misses: bool,
+        with_starter: bool = False,
     ) -> dict[str, Any]:
         """Evaluate one file, print its tables, and return its machine-readable summary."""
         try:
@@ -188,12 +212,18 @@ class Command(BaseCommand):
                     f"rules exist for {', '.join(sorted(known))}"
                 )
 
+        if with_starter and starter.model() is None:
+            raise CommandError(f"no starter model at {starter.STARTER_FILE}: run train --starter")
+
         def scorer(text: str, example_lang: str | None) -> Tier:
-            return engine.score(text, lang=example_lang).tier
+            tier = engine.score(text, lang=example_lang).tier
+            return learned.combine(tier, starter.opinion(text)) if with_starter else tier
 
         report = evaluate(examples, scorer, skipped=len(parsed.bad))
         groups = goals.measure(examples, report.predicted)
         only = f" labelled {lang!r}" if lang else ""
+        if with_starter:
+            header += "; rules and the starter model together"
         self.stdout.write(
             f"{header}: {report.examples} examples{only}, {report.skipped} lines skipped"
         )
