@@ -115,10 +115,28 @@ def dashboard_cases(analyst_id: int) -> list[tuple[str, dict[str, str], bool]]:
         ("90 days, channel", days(90) | {"channel": "api"}, False),
         ("90 days, country", days(90) | {"country": "FR"}, False),
         ("90 days, tier", days(90) | {"tier": "P1"}, False),
-        # Two filters: the tally keeps single filter values only, so this reads the facts.
+        # Two filters: a pair slice of the tally beyond the exact limit (the facts below it).
         (
             "90 days, category+country",
             days(90) | {"category": "cyberstalking", "country": "FR"},
+            False,
+        ),
+        (
+            "90 days, category+channel",
+            days(90) | {"category": "cyberstalking", "channel": "form"},
+            False,
+        ),
+        ("90 days, country+tier", days(90) | {"country": "US", "tier": "P3"}, False),
+        # Three and four filters (the picker allows all four at once).
+        (
+            "90 days, three filters",
+            days(90) | {"category": "cyberstalking", "channel": "form", "country": "US"},
+            False,
+        ),
+        (
+            "90 days, four filters",
+            days(90)
+            | {"category": "cyberstalking", "channel": "form", "country": "US", "tier": "P3"},
             False,
         ),
         ("30 days, analyst's own", days(30), True),

@@ -11,9 +11,17 @@ from django.utils import timezone
 from tests import factories
 from tests.metrics import scenario
 from tipline.audit.models import AuditEntry
-from tipline.metrics import export, rollup, selectors
+from tipline.metrics import export, rollup, selectors, tally
 from tipline.metrics.models import DailyRollup, DailyTally, ReportFact
-from tipline.metrics.period import BadPeriod, Filters, make, make_filters, parse_day, parse_named
+from tipline.metrics.period import (
+    FILTERS,
+    BadPeriod,
+    Filters,
+    make,
+    make_filters,
+    parse_day,
+    parse_named,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -44,6 +52,13 @@ def test_refresh_as_events_happen_equals_rebuild_from_nothing() -> None:
     rollup.refresh_all()
     incremental = _snapshot()
     assert {t[3] for t in incremental[2]} >= {"claim", "first_look", "claimed", "four_eyes"}
+    # Every slice is there: everyone, each filter on its own, each pair, an analyst's own.
+    assert {t[1] for t in incremental[2]} == {
+        "",
+        *FILTERS,
+        *(d for d, _a, _b in tally.PAIRS),
+        tally.OWN,
+    }
     period = make(week.first_day, week.last_day)
     now = timezone.now()
     before = export.as_json(selectors.figures(period, Filters(), now=now))

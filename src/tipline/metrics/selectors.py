@@ -211,7 +211,7 @@ def _volumes(period: Period, filters: Filters, own: int | None) -> Volumes:
     analyst's own from the tally's ``OWN`` slice, or from their facts under a filter (the
     tally keeps no combinations).
     """
-    if own is not None and tally.single(filters, own) is not None:
+    if own is not None and tally.slice_for(filters, own) is not None:
         groups = _groups_of_own(period, own)
     elif own is not None:
         groups = _groups_of_rows(list(rollup.group_facts(_facts(period, filters, own))))
@@ -256,7 +256,7 @@ def _open_overdue(
     analyst's own: their facts.
     """
     unclaimed = _facts(period, filters, own).filter(state__in=OPEN_STATES, claimed_at__isnull=True)
-    if own is not None and tally.single(filters, own) is not None:
+    if own is not None and tally.slice_for(filters, own) is not None:
         # The tally says which days hold any of the analyst's open, unclaimed reports (an
         # assigned report is nearly always claimed: usually none); only those are read.
         days = {row["day"] for row in rows if row["open_unclaimed"]}
@@ -393,11 +393,12 @@ def figures(
 def durations_for(
     period: Period, filters: Filters, *, own: int | None, received: int
 ) -> tuple[dict[str, stats.DurationSummary], str]:
-    """Exact percentiles from the facts up to ``tally.EXACT_LIMIT`` reports (and for two
-    filters at once, or an analyst's own queue with a filter, which the tally does not keep);
+    """Exact percentiles from the facts up to ``tally.EXACT_LIMIT`` reports (and for three or
+    four filters at once, or an analyst's own queue with a filter, which the tally does not
+    keep);
     beyond, from the histograms: the nearest rank's bucket bound, at most ~9 % above the exact
     value."""
-    slice_ = tally.single(filters, own)
+    slice_ = tally.slice_for(filters, own)
     if slice_ is None or received < tally.EXACT_LIMIT:
         return durations(_facts(period, filters, own)), "exact"
     return tally.durations(period, slice_), "histogram"
@@ -521,7 +522,7 @@ def open_per_day(filters: Filters, own: int | None) -> dict[Any, int]:
     """Reports open as of the last refresh, per day of receipt (every day): the rollup's
     ``still_open``, the tally's ``OWN`` slice for an analyst's own queue, their facts under a
     filter."""
-    if own is not None and tally.single(filters, own) is not None:
+    if own is not None and tally.slice_for(filters, own) is not None:
         return tally.own_open_per_day(own)
     if own is not None:
         return dict(
@@ -596,9 +597,10 @@ def backlog(
 def workload(period: Period, filters: Filters) -> list[dict[str, Any]]:
     """Per staff member: reports claimed, decisions proposed, second reviews done, in the period.
 
-    From the tally (per day and filter value) unless two filters are set: then the facts.
+    From the tally (per day and filter value or pair of values) unless three or more filters
+    are set: then the facts.
     """
-    slice_ = tally.single(filters)
+    slice_ = tally.slice_for(filters)
     people: dict[str, Counter[str]] = {}
     if slice_ is not None:
         people = tally.workload(period, slice_)
