@@ -386,3 +386,15 @@ def test_backlog_split_days_at_every_hour_equal_counting_every_open_report() -> 
         now = timezone.now() + timedelta(hours=hours, minutes=17)
         got = selectors.backlog(Filters(), own=None, now=now)
         assert dict(got["ages"]) == _brute_ages(open_facts, now), hours
+
+
+def test_the_rebuilds_copy_keeps_every_character() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("COPY is PostgreSQL's (SQLite writes the tally by bulk_create)")
+    day = date(2026, 11, 3)
+    odd = "a\\b\tc\nd\re\\N"
+    with transaction.atomic():
+        tally.write(
+            Counter({(day, "", "", "claimed", odd): 2, (day, "tier", "P1", "claim", "4"): 1})
+        )
+    assert dict(DailyTally.objects.values_list("item", "n")) == {odd: 2, "4": 1}
