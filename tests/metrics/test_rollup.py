@@ -265,3 +265,17 @@ def test_a_raised_tier_runs_its_deadline_from_the_rise_as_the_queue_does() -> No
     fact = ReportFact.objects.get(report_id=report.pk)
     assert fact.deadline_at == deadline_of("P1", report.created_at, raised)
     assert fact.deadline_at > fact.received_at + timedelta(hours=2)
+
+
+def test_the_rebuild_pages_reports_in_receipt_order_through_ties() -> None:
+    from tipline.cases.models import Report
+    from tipline.metrics import facts
+
+    scenario.build(refresh_between=False)
+    ids = list(Report.objects.values_list("id", flat=True))
+    same = timezone.now() - timedelta(days=2)
+    Report.objects.filter(id__in=ids[: len(ids) // 2]).update(created_at=same)  # many ties
+    seen = [row["report_id"] for page in facts.compute_all(batch=3) for row in page]
+    assert sorted(seen) == sorted(ids), "every report once, none twice"
+    received = [row["received_at"] for page in facts.compute_all(batch=3) for row in page]
+    assert received == sorted(received)
