@@ -11,9 +11,17 @@ from django.utils import timezone
 from tests import factories
 from tests.metrics import scenario
 from tipline.audit.models import AuditEntry
-from tipline.metrics import export, rollup, selectors
+from tipline.metrics import export, rollup, selectors, tally
 from tipline.metrics.models import DailyRollup, DailyTally, ReportFact
-from tipline.metrics.period import BadPeriod, Filters, make, make_filters, parse_day, parse_named
+from tipline.metrics.period import (
+    FILTERS,
+    BadPeriod,
+    Filters,
+    make,
+    make_filters,
+    parse_day,
+    parse_named,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -44,6 +52,13 @@ def test_refresh_as_events_happen_equals_rebuild_from_nothing() -> None:
     rollup.refresh_all()
     incremental = _snapshot()
     assert {t[3] for t in incremental[2]} >= {"claim", "first_look", "claimed", "four_eyes"}
+    # Every slice is there: everyone, each filter on its own, each pair, an analyst's own.
+    assert {t[1] for t in incremental[2]} == {
+        "",
+        *FILTERS,
+        *(d for d, _a, _b in tally.PAIRS),
+        tally.OWN,
+    }
     period = make(week.first_day, week.last_day)
     now = timezone.now()
     before = export.as_json(selectors.figures(period, Filters(), now=now))
@@ -250,3 +265,17 @@ def test_a_raised_tier_runs_its_deadline_from_the_rise_as_the_queue_does() -> No
     fact = ReportFact.objects.get(report_id=report.pk)
     assert fact.deadline_at == deadline_of("P1", report.created_at, raised)
     assert fact.deadline_at > fact.received_at + timedelta(hours=2)
+
+
+def test_the_rebuild_pages_reports_in_receipt_order_through_ties() -> None:
+    from tipline.cases.models import Report
+    from tipline.metrics import facts
+
+    scenario.build(refresh_between=False)
+    ids = list(Report.objects.values_list("id", flat=True))
+    same = timezone.now() - timedelta(days=2)
+    Report.objects.filter(id__in=ids[: len(ids) // 2]).update(created_at=same)  # many ties
+    seen = [row["report_id"] for page in facts.compute_all(batch=3) for row in page]
+    assert sorted(seen) == sorted(ids), "every report once, none twice"
+    received = [row["received_at"] for page in facts.compute_all(batch=3) for row in page]
+    assert received == sorted(received)

@@ -31,6 +31,15 @@ SINGLE_FILTERS = (
     Filters(country="CA"),
     Filters(tier="P3"),
 )
+# Every pair of filters the picker allows, on values the scenario's week holds.
+PAIR_FILTERS = (
+    Filters(category="cyberstalking", channel="form"),
+    Filters(category="cyberstalking", country="CA"),
+    Filters(category="cyberstalking", tier="P3"),
+    Filters(channel="form", country="CA"),
+    Filters(channel="form", tier="P3"),
+    Filters(country="CA", tier="P3"),
+)
 
 
 def test_buckets_bound_what_they_hold() -> None:
@@ -65,14 +74,15 @@ def test_deltas_that_cancel_leave_no_rows() -> None:
     assert not DailyTally.objects.exists(), "rows that reach zero are removed"
 
 
-def test_histogram_percentiles_bound_the_exact_ones_for_every_single_filter() -> None:
+def test_histogram_percentiles_bound_the_exact_ones_for_every_single_filter_and_pair() -> None:
     week = scenario.build(refresh_between=False)
     rollup.refresh_all()
     period = make(week.first_day, week.last_day)
-    for filters in SINGLE_FILTERS:
+    for filters in (*SINGLE_FILTERS, *PAIR_FILTERS):
         facts = ReportFact.objects.filter(day__gte=period.start, day__lte=period.end)
         exact = selectors.durations(facts.filter(**filters.as_query()))
-        slice_ = tally.single(filters)
+        assert exact["claim"].count, ("the scenario holds reports for", filters)
+        slice_ = tally.slice_for(filters)
         assert slice_ is not None
         binned = tally.durations(period, slice_)
         assert binned.keys() == exact.keys()
@@ -88,7 +98,12 @@ def test_histogram_percentiles_bound_the_exact_ones_for_every_single_filter() ->
                     assert h == pytest.approx(1 / 3600)
                     continue
                 assert e <= h * (1 + 1e-9) < e * 2 ** (1 / tally.STEPS) * (1 + 1e-9), (name, e, h)
-    assert tally.single(Filters(category="csam", country="FR")) is None
+    # A pair is named in FILTERS order whatever order the filters came in; three are not kept.
+    assert tally.slice_for(Filters(country="FR", category="csam")) == (
+        "category+country",
+        "csam+FR",
+    )
+    assert tally.slice_for(Filters(category="csam", country="FR", tier="P1")) is None
 
 
 def test_the_dashboard_switches_to_histograms_beyond_the_limit(
@@ -105,15 +120,23 @@ def test_the_dashboard_switches_to_histograms_beyond_the_limit(
     assert (exact.durations_method, binned.durations_method) == ("exact", "histogram")
     assert binned.durations == tally.durations(period, ("", ""))
     assert binned.durations["claim"].median != exact.durations["claim"].median
-    # Two filters at once stay exact; an analyst's own queue follows everyone's rule, from the
+    # Two filters at once follow the same rule from their pair slice; three stay exact (the
+    # tally keeps no triples); an analyst's own queue follows everyone's rule, from the
     # tally's OWN slice beyond the limit, and stays exact with a filter.
-    two = Filters(category="cyberstalking", channel="form")
-    assert selectors.figures(period, two, now=now).durations == selectors.durations(
-        ReportFact.objects.filter(day__gte=period.start, day__lte=period.end, **two.as_query())
-    )
-    ana = week.people["ana"].pk
-    monkeypatch.setattr(tally, "EXACT_LIMIT", 3)  # ana holds 5 of the week's reports
+    monkeypatch.setattr(tally, "EXACT_LIMIT", 3)  # the pair holds 5 of the week's reports
     FigureCache.objects.all().delete()
+    two = Filters(category="cyberstalking", channel="form")
+    paired = selectors.figures(period, two, now=now)
+    assert paired.totals["received"] >= 3
+    assert paired.durations_method == "histogram"
+    assert paired.durations == tally.durations(period, ("category+channel", "cyberstalking+form"))
+    three = Filters(category="cyberstalking", channel="form", tier="P3")
+    got = selectors.figures(period, three, now=now)
+    assert got.durations_method == "exact"
+    assert got.durations == selectors.durations(
+        ReportFact.objects.filter(day__gte=period.start, day__lte=period.end, **three.as_query())
+    )
+    ana = week.people["ana"].pk  # ana holds 5 of the week's reports
     own = selectors.figures(period, Filters(), own=ana, now=now)
     assert own.totals["received"] >= 3
     assert own.durations_method == "histogram"
@@ -158,7 +181,8 @@ def test_workload_and_outcomes_equal_counting_the_facts_for_every_filter() -> No
     week = scenario.build(refresh_between=True)
     period = make(week.first_day, week.last_day)
     now = timezone.now()
-    filters_tried = [*SINGLE_FILTERS, Filters(category="cyberstalking", channel="form")]
+    three = Filters(category="cyberstalking", channel="form", tier="P3")
+    filters_tried = [*SINGLE_FILTERS, *PAIR_FILTERS, three]
     for filters in filters_tried:
         got = selectors.figures(period, filters, now=now)
         assert got.workload == _workload_from_facts(period, filters), filters
@@ -362,3 +386,15 @@ def test_backlog_split_days_at_every_hour_equal_counting_every_open_report() -> 
         now = timezone.now() + timedelta(hours=hours, minutes=17)
         got = selectors.backlog(Filters(), own=None, now=now)
         assert dict(got["ages"]) == _brute_ages(open_facts, now), hours
+
+
+def test_the_rebuilds_copy_keeps_every_character() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("COPY is PostgreSQL's (SQLite writes the tally by bulk_create)")
+    day = date(2026, 11, 3)
+    odd = "a\\b\tc\nd\re\\N"
+    with transaction.atomic():
+        tally.write(
+            Counter({(day, "", "", "claimed", odd): 2, (day, "tier", "P1", "claim", "4"): 1})
+        )
+    assert dict(DailyTally.objects.values_list("item", "n")) == {odd: 2, "4": 1}

@@ -55,6 +55,13 @@ class ReportFact(models.Model):
             models.Index(fields=["day", "category"], name="fact_day"),
             models.Index(fields=["state", "received_at"], name="fact_open"),
             models.Index(fields=["assignee", "day"], name="fact_assignee"),
+            # Three or four filters at once (the tally keeps single values and pairs) and the
+            # exact percentiles of a pair below ``tally.EXACT_LIMIT`` read the facts: with an
+            # index per filter the database ANDs them and fetches only the combination's rows.
+            models.Index(fields=["category", "day"], name="fact_category"),
+            models.Index(fields=["channel", "day"], name="fact_channel"),
+            models.Index(fields=["country", "day"], name="fact_country"),
+            models.Index(fields=["tier", "day"], name="fact_tier"),
             # "Open and overdue" reads, for the few day-and-tier groups a deadline straddles,
             # the reports nobody has claimed whose deadline has passed: this index holds only
             # open, unclaimed reports, so that is a short range, not every report of the day.
@@ -117,10 +124,12 @@ class DailyRollup(models.Model):
 
 
 class DailyTally(models.Model):
-    """Counts per UTC day of receipt and per *single* filter value, kept by deltas.
+    """Counts per UTC day of receipt and per filter value or pair of values, kept by deltas.
 
-    ``dimension`` is ``""`` (every report; ``value`` is then ``""``) or one filter (``category``,
-    ``channel``, ``country``, ``tier``) with its ``value``. ``measure`` says what ``item`` is:
+    ``dimension`` is ``""`` (every report; ``value`` is then ``""``), one filter (``category``,
+    ``channel``, ``country``, ``tier``) with its ``value``, a pair of filters
+    (``category+country`` with value ``cyberstalking+FR``: ``tally.PAIRS``) or an analyst's own
+    queue (``assignee``). ``measure`` says what ``item`` is:
 
     * a duration (``first_look``, ``claim``, ``decision``, ``referral``, ``four_eyes``): ``item``
       is a log-spaced bucket number (``metrics.tally.bucket_of``) and ``n`` the reports whose
@@ -129,13 +138,13 @@ class DailyTally(models.Model):
 
     The refresh adds the difference between a report's old and new contributions; the rebuild
     counts them from nothing with the same function (``tally.contributions``), so the two agree.
-    Two filters at once are not kept (the product of the dimensions is as large as the facts):
-    those pages read the facts.
+    Three or four filters at once are not kept (their slices would be nearly as many as the
+    facts): those pages read the facts.
     """
 
     day = models.DateField()
     dimension = models.CharField(max_length=16, blank=True, default="")
-    value = models.CharField(max_length=32, blank=True, default="")
+    value = models.CharField(max_length=64, blank=True, default="")  # a pair: 32 + 1 + 16
     measure = models.CharField(max_length=16)
     item = models.CharField(max_length=150)
     n = models.IntegerField(default=0)

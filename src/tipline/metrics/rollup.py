@@ -267,22 +267,22 @@ def rebuild() -> RefreshSummary:
         DailyTally.objects.all().delete()
         ReportFact.objects.all().delete()
         FigureCache.objects.all().delete()
-        counted: Counter[tally.TallyKey] = Counter()
-        count = facts.write(_tallied(facts.compute_all(), counted))
+        counting = tally.Counting()
+        count = facts.write(_tallied(facts.compute_all(), counting))
         _insert_grouped(ReportFact.objects.all())
-        tally.write(counted)
+        tally.write(counting.total())
         days = DailyRollup.objects.values("day").distinct().count()
         _advance(head, scan_started, changed=True)
     return RefreshSummary(entries=head, reports=count, days=days)
 
 
 def _tallied(
-    batches: Iterator[list[dict[str, Any]]], counted: Counter[tally.TallyKey]
+    batches: Iterator[list[dict[str, Any]]], counting: tally.Counting
 ) -> Iterator[list[dict[str, Any]]]:
     """Pass the batches on, counting each fact's tally contributions on the way."""
     for batch in batches:
         for row in batch:
-            counted.update(tally.contributions(row))
+            counting.add(row)
         yield batch
 
 

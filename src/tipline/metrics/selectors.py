@@ -211,7 +211,7 @@ def _volumes(period: Period, filters: Filters, own: int | None) -> Volumes:
     analyst's own from the tally's ``OWN`` slice, or from their facts under a filter (the
     tally keeps no combinations).
     """
-    if own is not None and tally.single(filters, own) is not None:
+    if own is not None and tally.slice_for(filters, own) is not None:
         groups = _groups_of_own(period, own)
     elif own is not None:
         groups = _groups_of_rows(list(rollup.group_facts(_facts(period, filters, own))))
@@ -256,7 +256,7 @@ def _open_overdue(
     analyst's own: their facts.
     """
     unclaimed = _facts(period, filters, own).filter(state__in=OPEN_STATES, claimed_at__isnull=True)
-    if own is not None and tally.single(filters, own) is not None:
+    if own is not None and tally.slice_for(filters, own) is not None:
         # The tally says which days hold any of the analyst's open, unclaimed reports (an
         # assigned report is nearly always claimed: usually none); only those are read.
         days = {row["day"] for row in rows if row["open_unclaimed"]}
@@ -300,7 +300,21 @@ def settled(period: Period, filters: Filters, own: int | None) -> dict[str, Any]
     the facts but what depends on the time now), as plain data: what ``figure_cache`` keeps
     per refresh version, so a repeated page is a lookup."""
     totals, per, tier_rows, outcomes, groups = _volumes(period, filters, own)
-    waits, method = durations_for(period, filters, own=own, received=totals["received"])
+    facts = _facts(period, filters, own)
+    people: dict[str, Counter[str]] | None = None
+    if own is None and tally.slice_for(filters) is None and _on_postgresql(facts):
+        # Three or four filters: the tally keeps no such slice, so the waits and the workload
+        # both come from the facts: one read of the combination's rows for the two.
+        people = {}
+        waits, method = _pg_summaries(facts, WAIT_COLUMNS, people), "exact"
+    else:
+        waits, method = durations_for(period, filters, own=own, received=totals["received"])
+    if own is not None:
+        work: list[dict[str, Any]] = []
+    elif people is not None:
+        work = _workload_rows(people)
+    else:
+        work = workload(period, filters)
     unclaimed = [
         {
             "day": row["day"].isoformat(),
@@ -320,7 +334,7 @@ def settled(period: Period, filters: Filters, own: int | None) -> dict[str, Any]
         "unclaimed": unclaimed,
         "durations": {n: [d.count, d.median, d.p90] for n, d in waits.items()},
         "durations_method": method,
-        "workload": [] if own is not None else workload(period, filters),
+        "workload": work,
         "open_per_day": [[d.isoformat(), n] for d, n in sorted(open_per_day(filters, own).items())],
     }
 
@@ -393,11 +407,12 @@ def figures(
 def durations_for(
     period: Period, filters: Filters, *, own: int | None, received: int
 ) -> tuple[dict[str, stats.DurationSummary], str]:
-    """Exact percentiles from the facts up to ``tally.EXACT_LIMIT`` reports (and for two
-    filters at once, or an analyst's own queue with a filter, which the tally does not keep);
+    """Exact percentiles from the facts up to ``tally.EXACT_LIMIT`` reports (and for three or
+    four filters at once, or an analyst's own queue with a filter, which the tally does not
+    keep);
     beyond, from the histograms: the nearest rank's bucket bound, at most ~9 % above the exact
     value."""
-    slice_ = tally.single(filters, own)
+    slice_ = tally.slice_for(filters, own)
     if slice_ is None or received < tally.EXACT_LIMIT:
         return durations(_facts(period, filters, own)), "exact"
     return tally.durations(period, slice_), "histogram"
@@ -409,8 +424,8 @@ def durations(facts: QuerySet[ReportFact]) -> dict[str, stats.DurationSummary]:
     On PostgreSQL the database computes them (``percentile_disc`` is the nearest rank, the same
     definition as ``stats.percentile``); elsewhere the values are read and ranked here.
     """
-    columns = [*DURATIONS, ("four_eyes", "review_seconds")]
-    if connections[facts.db].vendor == "postgresql":
+    columns = WAIT_COLUMNS
+    if _on_postgresql(facts):
         return _pg_summaries(facts, columns)
     waits: dict[str, list[float]] = {name: [] for name, _c in columns}
     rows = facts.values_list("received_at", *(c for _n, c in DURATIONS), "review_seconds")
@@ -423,10 +438,24 @@ def durations(facts: QuerySet[ReportFact]) -> dict[str, stats.DurationSummary]:
     return {name: stats.durations(values) for name, values in waits.items()}
 
 
+WAIT_COLUMNS = [*DURATIONS, ("four_eyes", "review_seconds")]
+_PEOPLE = (("claimed_by", "claimed"), ("decided_by", "decided"), ("reviewed_by", "reviewed"))
+
+
+def _on_postgresql(facts: QuerySet[ReportFact]) -> bool:
+    return connections[facts.db].vendor == "postgresql"
+
+
 def _pg_summaries(
-    facts: QuerySet[ReportFact], columns: list[tuple[str, str]]
+    facts: QuerySet[ReportFact],
+    columns: list[tuple[str, str]],
+    people: dict[str, Counter[str]] | None = None,
 ) -> dict[str, stats.DurationSummary]:
-    """All five in one scan: ordered-set aggregates skip NULLs, as count(column) does."""
+    """All five in one scan: ordered-set aggregates skip NULLs, as count(column) does.
+
+    With ``people``, the same read also counts the workload into it: ``GROUPING SETS`` of the
+    whole (the percentiles) and of who took, decided and reviewed (the counts per person).
+    """
     parts = []
     for _name, column in columns:
         # ``column`` comes from DURATIONS (our own names), never from input.
@@ -442,12 +471,31 @@ def _pg_summaries(
     # The facts' own SELECT as a derived table (its WHERE reaches the day and assignee
     # indexes); ``report_id IN (subquery)`` had the planner scan every fact for the outer side.
     needed = ("received_at", *(c for _n, c in DURATIONS), "review_seconds")
+    who = [c for c, _w in _PEOPLE]
+    if people is not None:
+        needed = (*needed, *who)
     sql, params = facts.order_by().values(*needed).query.sql_with_params()
     query = f"SELECT {', '.join(parts)} FROM ({sql}) AS f"  # noqa: S608
+    if people is not None:
+        # GROUPING(...) is 0 on the people's rows, 7 on the whole's; column names are ours.
+        query = (
+            f"SELECT {', '.join(parts)}, {', '.join(who)}, GROUPING({', '.join(who)}), count(*) "  # noqa: S608
+            f"FROM ({sql}) AS f GROUP BY GROUPING SETS ((), ({', '.join(who)}))"
+        )
     # The facts' database: the replica, when the router sends metrics reads there.
     with connections[facts.db].cursor() as cursor:
         cursor.execute(query, params)
-        row = cursor.fetchone()
+        rows = cursor.fetchall()
+    width = 2 * len(columns)
+    row = rows[0]
+    if people is not None:
+        row = next(r for r in rows if r[width + len(who)])
+        for r in rows:
+            if r[width + len(who)]:
+                continue
+            for name, (_c, what) in zip(r[width : width + len(who)], _PEOPLE, strict=True):
+                if name:
+                    people.setdefault(name, Counter())[what] += int(r[-1])
     out = {}
     for k, (name, _column) in enumerate(columns):
         count, ranks = row[2 * k : 2 * k + 2]
@@ -521,7 +569,7 @@ def open_per_day(filters: Filters, own: int | None) -> dict[Any, int]:
     """Reports open as of the last refresh, per day of receipt (every day): the rollup's
     ``still_open``, the tally's ``OWN`` slice for an analyst's own queue, their facts under a
     filter."""
-    if own is not None and tally.single(filters, own) is not None:
+    if own is not None and tally.slice_for(filters, own) is not None:
         return tally.own_open_per_day(own)
     if own is not None:
         return dict(
@@ -596,14 +644,19 @@ def backlog(
 def workload(period: Period, filters: Filters) -> list[dict[str, Any]]:
     """Per staff member: reports claimed, decisions proposed, second reviews done, in the period.
 
-    From the tally (per day and filter value) unless two filters are set: then the facts.
+    From the tally (per day and filter value or pair of values) unless three or more filters
+    are set: then the facts.
     """
-    slice_ = tally.single(filters)
+    slice_ = tally.slice_for(filters)
     people: dict[str, Counter[str]] = {}
     if slice_ is not None:
         people = tally.workload(period, slice_)
     else:
         _workload_from_facts(_facts(period, filters, None), people)
+    return _workload_rows(people)
+
+
+def _workload_rows(people: dict[str, Counter[str]]) -> list[dict[str, Any]]:
     return [
         {"who": who, **{k: c.get(k, 0) for k in ("claimed", "decided", "reviewed")}}
         for who, c in sorted(people.items())

@@ -1,4 +1,4 @@
-"""Per-day, per-single-filter counts kept by deltas: duration histograms and workload.
+"""Per-day counts per filter value and pair of values, kept by deltas: waits and workload.
 
 Why: a percentile is not a sum, so the rollup cannot hold it, and sorting every fact of a
 90-day period (a million at a large hotline) costs seconds. A histogram can be summed: each
@@ -20,6 +20,8 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from datetime import date
+from functools import lru_cache
+from itertools import combinations
 from typing import Any
 
 from django.db import connection
@@ -55,6 +57,12 @@ PEOPLE = (("claimed", "claimed_by"), ("decided", "decided_by"), ("reviewed", "re
 #   ``tier_late``: item the tier, reports taken late; ``open_unclaimed``: item the tier, reports
 #   open and unclaimed (the days "open and overdue" must read from the facts).
 OWN = "assignee"
+# Two filters at once: a slice per pair of filter values, dimension ``category+country``, value
+# ``cyberstalking+FR`` (the filters in ``FILTERS`` order; no code holds ``+``). Three or four
+# filters are not kept (their slices would be nearly as many as the facts): those pages read
+# the facts, on an index per filter.
+SEP = "+"
+PAIRS = tuple((f"{a}{SEP}{b}", a, b) for a, b in combinations(FILTERS, 2))
 OWN_MEASURES = ("count", *FILTERS, "tier_late", "open_unclaimed")
 _OWN_FIELDS = (
     "state",
@@ -122,8 +130,21 @@ def _own_items(fact: Mapping[str, Any]) -> list[tuple[str, str]]:
     return items
 
 
-def contributions(fact: Mapping[str, Any]) -> list[TallyKey]:
-    """Every tally row one fact adds one to (fact field names as in ``ReportFact``)."""
+FilterKey = tuple[str, ...]  # the fact's values of FILTERS, in that order
+
+
+@lru_cache(maxsize=4096)
+def slices_of(key: FilterKey) -> tuple[tuple[str, str], ...]:
+    """The slices a report with these filter values counts in: every report, each filter value
+    on its own, and each pair of values (a blank country is no filter value: no slice names it)."""
+    values = dict(zip(FILTERS, key, strict=True))
+    out = [("", "")] + [(d, values[d]) for d in FILTERS if values[d]]
+    out += [(d, f"{values[a]}{SEP}{values[b]}") for d, a, b in PAIRS if values[a] and values[b]]
+    return tuple(out)
+
+
+def _items(fact: Mapping[str, Any]) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """(the waits' buckets, the waits' buckets and the people) one fact counts."""
     waits: list[tuple[str, str]] = []
     received = fact["received_at"]
     for measure, column in WAITS:
@@ -136,21 +157,52 @@ def contributions(fact: Mapping[str, Any]) -> list[TallyKey]:
     for measure, column in PEOPLE:
         if fact[column]:
             items.append((measure, fact[column]))
+    return waits, items
+
+
+def _own(fact: Mapping[str, Any], waits: list[tuple[str, str]]) -> list[TallyKey]:
+    if fact["assignee_id"] is None:
+        return []
+    day, mine = fact["day"], str(fact["assignee_id"])
+    return [(day, OWN, mine, m, i) for m, i in (*waits, *_own_items(fact))]
+
+
+def contributions(fact: Mapping[str, Any]) -> list[TallyKey]:
+    """Every tally row one fact adds one to (fact field names as in ``ReportFact``)."""
+    waits, items = _items(fact)
     day = fact["day"]
-    # Every report, then each filter value on its own; a blank country is no filter value.
-    slices = [("", "")] + [(d, fact[d]) for d in FILTERS if fact[d]] if items else []
-    out = [(day, d, v, m, i) for d, v in slices for m, i in items]
-    if fact["assignee_id"] is not None:
-        mine = str(fact["assignee_id"])
-        out += [(day, OWN, mine, m, i) for m, i in (*waits, *_own_items(fact))]
-    return out
+    slices = slices_of(tuple(fact[d] for d in FILTERS)) if items else ()
+    return [(day, d, v, m, i) for d, v in slices for m, i in items] + _own(fact, waits)
+
+
+class Counting:
+    """The rebuild's count: ``contributions`` of every fact, summed, by the same rule in two
+    steps — each fact's items per (day, filter values), then each such row spread over its
+    slices (``slices_of``) once, not once per fact (a slice row is shared by many facts)."""
+
+    def __init__(self) -> None:
+        self.fine: Counter[tuple[date, FilterKey, str, str]] = Counter()
+        self.own: Counter[TallyKey] = Counter()
+
+    def add(self, fact: Mapping[str, Any]) -> None:
+        waits, items = _items(fact)
+        day, key = fact["day"], tuple(fact[d] for d in FILTERS)
+        self.fine.update((day, key, m, i) for m, i in items)
+        self.own.update(_own(fact, waits))
+
+    def total(self) -> Counter[TallyKey]:
+        out = Counter(self.own)
+        for (day, key, m, i), n in self.fine.items():
+            for d, v in slices_of(key):
+                out[day, d, v, m, i] += n
+        return out
 
 
 def count(facts: Iterable[Mapping[str, Any]]) -> Counter[TallyKey]:
-    counter: Counter[TallyKey] = Counter()
+    counting = Counting()
     for fact in facts:
-        counter.update(contributions(fact))
-    return counter
+        counting.add(fact)
+    return counting.total()
 
 
 def as_fields(fact: ReportFact) -> dict[str, Any]:
@@ -197,24 +249,50 @@ def write(counter: Counter[TallyKey]) -> None:
             batch_size=1000,
         )
         return
+    # In the unique key's order (dimension, value, measure, day, item): the key's index is then
+    # filled from one end, not at random pages (at 1M reports it outgrows shared buffers).
+    rows.sort(key=lambda r: (r[1], r[2], r[3], r[0], r[4]))
     table = DailyTally._meta.db_table
     with connection.cursor() as cursor:
         raw = cursor.cursor  # psycopg's own cursor under Django's wrapper
         with raw.copy(f"COPY {table} (day, dimension, value, measure, item, n) FROM STDIN") as cp:
-            for row in rows:
-                cp.write_row(row)
+            for start in range(0, len(rows), 10_000):
+                cp.write(_copy_text(rows[start : start + 10_000]))
 
 
-def single(filters: Filters, own: int | None = None) -> tuple[str, str] | None:
-    """The tally slice answering these filters: none, or one; None when two or more are set.
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_text(rows: list[tuple[Any, ...]]) -> str:
+    """Rows as ``COPY``'s text format (one string: a row at a time costs more in the driver).
+    The few distinct strings (slices, measures, buckets, staff names) are escaped once each."""
+    escaped: dict[str, str] = {}
+
+    def esc(text: str) -> str:
+        got = escaped.get(text)
+        if got is None:
+            got = escaped[text] = text.translate(_COPY_ESCAPES)
+        return got
+
+    return "".join(
+        f"{d.isoformat()}\t{esc(dim)}\t{esc(v)}\t{esc(m)}\t{esc(i)}\t{n}\n"
+        for d, dim, v, m, i, n in rows
+    )
+
+
+def slice_for(filters: Filters, own: int | None = None) -> tuple[str, str] | None:
+    """The tally slice answering these filters: none, one or two set; None for three or more.
 
     An analyst's own queue is the ``OWN`` slice without filters; with a filter, None (the
-    tally keeps no combinations).
+    tally keeps no assignee combinations).
     """
     chosen = filters.as_query()
     if own is not None:
         return None if chosen else (OWN, str(own))
-    if len(chosen) > 1:
+    if len(chosen) == 2:
+        (a, va), (b, vb) = sorted(chosen.items(), key=lambda kv: FILTERS.index(kv[0]))
+        return f"{a}{SEP}{b}", f"{va}{SEP}{vb}"
+    if len(chosen) > 2:
         return None
     return next(iter(chosen.items()), ("", ""))
 
