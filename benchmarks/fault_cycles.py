@@ -169,6 +169,9 @@ class Load:
     answers: Counter[str] = field(default_factory=Counter)
     last_ack: float = 0.0
     acks_at: list[float] = field(default_factory=list)
+    # (sent, answered, answer) of every request: what each outage window saw, and how long
+    # requests sent in it took (a request that hangs shows here, not in the counts).
+    timeline: list[tuple[float, float, str]] = field(default_factory=list)
     halt: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -183,15 +186,18 @@ class Load:
             "category": "cyberstalking",
             "what_happened": f"Report {n}: the same account keeps sending photos of my street.",
         }
+        sent = time.monotonic()
         try:
             answer = httpx.post(self.url + "/api/v1/reports", data=data, files=files, timeout=60)
         except httpx.HTTPError as exc:
             with self.lock:
                 self.answers[type(exc).__name__] += 1
+                self.timeline.append((sent, time.monotonic(), type(exc).__name__))
             time.sleep(0.5)  # the web unit is being restarted: a client would wait too
             return
         with self.lock:
             self.answers[str(answer.status_code)] += 1
+            self.timeline.append((sent, time.monotonic(), str(answer.status_code)))
             if answer.status_code == 201:
                 self.last_ack = time.monotonic()
                 self.acks_at.append(self.last_ack)
@@ -431,8 +437,11 @@ def outages(
     other, under load. Returns how long each took to be answered by a 201 again."""
     figures: dict[str, float] = {}
 
+    windows: dict[str, tuple[float, float]] = {}
     time.sleep(3)
+    restart = time.monotonic()
     pg_restart()
+    windows["postgresql_restart"] = (restart, time.monotonic())
     figures["first_201_after_postgresql_restart_s"] = next_ack_after(load, time.monotonic())
     log("PostgreSQL restarted")
     time.sleep(5)
@@ -443,16 +452,32 @@ def outages(
     # The outbox takes the tasks meanwhile: intake never needed Redis.
     figures["acknowledged_while_redis_down"] = sum(1 for a in load.acks_at if a >= down)
     redis_server.start()
+    windows["redis_down"] = (down, time.monotonic())
     log("Redis back")
     time.sleep(5)
     seaweed.stop()
     log(f"SeaweedFS stopped for {seconds:g} s")
+    s3_down = time.monotonic()
     time.sleep(seconds)
     seaweed.start()
+    windows["s3_down"] = (s3_down, time.monotonic())
     log("SeaweedFS back")
     figures["first_201_after_s3_back_s"] = next_ack_after(load, time.monotonic())
     time.sleep(3)
+    figures["requests_sent_during"] = {
+        name: window_answers(load, start, end) for name, (start, end) in windows.items()
+    }
     return figures
+
+
+def window_answers(load: Load, start: float, end: float) -> dict[str, Any]:
+    """Answers to the requests sent between ``start`` and ``end``, and their slowest one."""
+    with load.lock:
+        sent = [(a - s, what) for s, a, what in load.timeline if start <= s < end]
+    return {
+        "answers": dict(Counter(what for _, what in sent)),
+        "slowest_s": round(max((took for took, _ in sent), default=0.0), 2),
+    }
 
 
 def drain_and_verify(
