@@ -323,11 +323,16 @@ def open_model(row: TriageModel) -> learned.Model:
 
 def model_in_use() -> tuple[learned.Model, str] | None:
     """The model and its mode, or None when there is none or it is off."""
-    mode = model_mode()
-    if mode == ModelMode.OFF:
+    # One query for the model's id and the mode (every triage run asks, issue 19).
+    row = (
+        TriageModel.objects.order_by("id")
+        .values_list("id", Subquery(TriageModelSetting.objects.filter(pk=1).values("mode")[:1]))
+        .first()
+    )
+    if row is None:
         return None
-    row_id = TriageModel.objects.values_list("id", flat=True).first()
-    if row_id is None:
+    row_id, mode = row[0], row[1] or ModelMode.SHADOW
+    if mode == ModelMode.OFF:
         return None
     try:
         return _cache.get(row_id), mode
