@@ -383,6 +383,16 @@ class LoadResult:
     drain_s: float | None = None
 
     @property
+    def sustained_rate(self) -> float:
+        """Reports acknowledged *and* triaged a second: over the point and the drain after it.
+
+        A lower bound: the warm-up's reports are drained too but not counted.
+        """
+        if self.drain_s is None:
+            return float("nan")
+        return self.acknowledged / (self.seconds + self.drain_s)
+
+    @property
     def meets(self) -> bool:
         return self.errors == 0 and self.p99_ms < TARGET_P99_MS
 
@@ -1012,6 +1022,7 @@ def bench_database(database: str, plan: Plan) -> DbResult:
                             )
 
                         r = measured(plan, lambda: run_load(server, plan, closed))
+                        note_backlog(server, r)  # and let the workers finish before the next
                         result.sweep.append(r)
                         say(f"    {fmt_point(r)}")
                 finally:
@@ -1088,9 +1099,12 @@ def judge(result: DbResult) -> None:
     one = next((r for r in same if r["writers"] == 1), None)
     top = max(same, key=lambda r: r["rate"]) if same else None
     if best and one and top:
+        sustained = max((p.sustained_rate for p in result.sweep), default=float("nan"))
         result.ratios = {
             "app_per_raw_1_writer": round(best.rate / one["rate"], 3),
             "app_per_raw_best_writers": round(best.rate / top["rate"], 3),
+            # Issue 19's measure: acknowledged and triaged (the task workers kept up).
+            "sustained_per_raw_1_writer": round(sustained / one["rate"], 3),
         }
     opens = {r.offered_rate: r for r in result.open_loop}
 
@@ -1223,10 +1237,13 @@ def report(results: list[DbResult], plan: Plan, machine: dict[str, Any]) -> None
         if res.open_loop_burn:
             say(f"\nOpen loop with {plan.burn} busy-loop process(es) beside the server (--burn):")
             say(table(LOAD_HEADERS, load_rows(res.open_loop_burn)))
-        for r in res.open_loop + res.open_loop_burn:
+        say("\nTasks (triage) still due when each point ended, and the seconds to finish them:")
+        for r in res.sweep + res.open_loop + res.open_loop_burn:
+            load = f"c={r.concurrency}" if r.mode == "closed" else f"{r.offered_rate:.0f}/s"
             say(
-                f"  open {r.offered_rate:.0f}/s burn {r.burn}: triage tasks left at the end "
-                f"{r.backlog}, drained in {r.drain_s} s"
+                f"  {r.mode} {r.workers}x{r.threads} {load} burn {r.burn}: {r.acknowledged} "
+                f"acknowledged, {r.backlog} left, drained in {r.drain_s} s: sustained "
+                f"{r.sustained_rate:.1f}/s"
             )
         if res.best:
             say(

@@ -25,7 +25,9 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+# Appended, not put first: PYTHONPATH=<another checkout>/src profiles that code instead (the
+# "before" of a before/after comparison in one run).
+sys.path.append(str(Path(__file__).resolve().parents[1] / "src"))
 os.environ.setdefault("TIPLINE_DATA_DIR", tempfile.mkdtemp(prefix="tipline-bench-"))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tipline.settings")
 os.environ["TIPLINE_REPORTS_PER_MINUTE"] = str(10**9)
