@@ -82,11 +82,75 @@ def timed(label: str, count: int, run: object) -> float:
     return per
 
 
-def profiled(label: str, run: object, top: int) -> None:
+# The parts of the path, each named by the functions whose cumulative time it is: (path suffix,
+# function name). A part's functions are never nested in each other, so their times add up.
+WEB_PARTS: dict[str, list[tuple[str, str]]] = {
+    "whole request (test client)": [("django/test/client.py", "request")],
+    "the view (api/views.py reports)": [("tipline/api/views.py", "reports")],
+    "  form built (ReportForm.__init__)": [("tipline/web/report_forms.py", "__init__")],
+    "  form validated (is_valid)": [("django/forms/forms.py", "is_valid")],
+    "  report_create": [("tipline/cases/actions.py", "report_create")],
+    "    data keys made and wrapped": [("tipline/cases/sealing.py", "new_report_keys")],
+    "    payload sealed": [("tipline/crypto/sealed.py", "seal_json")],
+    "    task row (django-tasks-db enqueue)": [("django/tasks/base.py", "enqueue")],
+    "    COMMIT (waits for the disk's fsync)": [
+        ("~", "<method 'commit' of 'sqlite3.Connection' objects>"),
+        ("psycopg/connection.py", "commit"),
+    ],
+}
+WORKER_PARTS: dict[str, list[tuple[str, str]]] = {
+    "whole worker loop": [("db_worker.py", "run")],
+    "claim (locked SELECT, UPDATE, COMMIT)": [
+        ("django_tasks_db/utils.py", "exclusive_transaction")
+    ],
+    "complete (UPDATE SUCCESSFUL)": [("django_tasks_db/models.py", "set_successful")],
+    "task log lines": [("logging/__init__.py", "_log")],
+    "the task (triage_report)": [("tipline/cases/tasks.py", "triage_report")],
+    "  key, report, messages, files read and opened": [
+        ("tipline/cases/sealing.py", "report_key"),
+        ("tipline/cases/triage_step.py", "_inputs"),
+    ],
+    "  identifiers extracted": [("tipline/triage/identifiers.py", "extract")],
+    "  identifiers recorded, links read": [
+        ("tipline/cases/linking.py", "identifiers_record"),
+        ("tipline/cases/linking.py", "linked_report_ids"),
+    ],
+    "  scored (rules)": [("tipline/triage/engine.py", "score")],
+    "  model and mode looked up": [("tipline/cases/triage_model.py", "model_in_use")],
+    "  pending correction looked up": [("tipline/cases/triage_step.py", "_pending_correction")],
+    "  audit entry": [("tipline/audit/chain.py", "record")],
+    "  COMMIT (waits for the disk's fsync)": [
+        ("~", "<method 'commit' of 'sqlite3.Connection' objects>"),
+        ("psycopg/connection.py", "commit"),
+    ],
+}
+
+
+def shares(stats: pstats.Stats, parts: dict[str, list[tuple[str, str]]], count: int) -> None:
+    table = stats.stats  # type: ignore[attr-defined]
+    times = {
+        name: sum(
+            ct
+            for (path, _line, func), (_cc, _nc, _tt, ct, _callers) in table.items()
+            if any(path.endswith(suffix) and func == want for suffix, want in wanted)
+        )
+        for name, wanted in parts.items()
+    }
+    whole = next(iter(times.values())) or 1.0
+    print(f"{'part (cumulative, cProfile wall time)':52} {'ms/report':>9} {'share':>7}")
+    for name, seconds in times.items():
+        print(f"{name:52} {1000 * seconds / count:9.2f} {100 * seconds / whole:6.1f} %")
+
+
+def profiled(
+    label: str, run: object, top: int, parts: dict[str, list[tuple[str, str]]], count: int
+) -> None:
     profile = cProfile.Profile()
     profile.runcall(run)  # type: ignore[arg-type]
     out = io.StringIO()
     stats = pstats.Stats(profile, stream=out)
+    print(f"\n=== {label}: where the time goes ===")
+    shares(stats, parts, count)
     stats.sort_stats("cumulative").print_stats(top)
     print(f"\n=== {label}: cumulative (cProfile) ===")
     print(out.getvalue())
@@ -108,8 +172,8 @@ def main() -> None:
     timed("worker (triage queue)", n, drain_triage)
     if args.no_profile:
         return
-    profiled("web", lambda: file_reports(client, 5000, n), args.top)
-    profiled("worker", drain_triage, args.top)
+    profiled("web", lambda: file_reports(client, 5000, n), args.top, WEB_PARTS, n)
+    profiled("worker", drain_triage, args.top, WORKER_PARTS, n)
 
 
 if __name__ == "__main__":
