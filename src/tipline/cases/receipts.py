@@ -17,7 +17,10 @@ _IGNORED = str.maketrans("", "", " -\t\u00a0")
 
 
 def generate() -> str:
-    raw = "".join(secrets.choice(ALPHABET) for _ in range(SYMBOLS))
+    # 80 random bits in one read, 5 bits a symbol (32 symbols: no bias); secrets.choice made one
+    # getrandom() system call per symbol, 16 a report (docs/BENCHMARKS.md, intake profile).
+    bits = int.from_bytes(secrets.token_bytes(SYMBOLS * 5 // 8), "big")
+    raw = "".join(ALPHABET[(bits >> (5 * i)) & 31] for i in range(SYMBOLS))
     return format_receipt(raw)
 
 

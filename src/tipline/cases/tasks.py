@@ -47,7 +47,7 @@ def triage_report(report_id: str) -> str | None:
     Returns the tier, or None if the report's content was erased meanwhile.
     """
     rid = uuid.UUID(report_id)
-    score = report_triage(rid, known_files=media_step.known_file_count(rid))
+    score = report_triage(rid)
     return None if score is None else score.tier.value
 
 

@@ -360,11 +360,16 @@ def model_in_use() -> tuple[learned.Model, str] | None:
 
     Without a model of the installation's own, the starter model (when switched on) in mode "on".
     """
-    row_id = TriageModel.objects.values_list("id", flat=True).first()
-    if row_id is None:
+    # One query for the model's id and the mode (every triage run asks, issue 19).
+    row = (
+        TriageModel.objects.order_by("id")
+        .values_list("id", Subquery(TriageModelSetting.objects.filter(pk=1).values("mode")[:1]))
+        .first()
+    )
+    if row is None:
         found = starter.model() if starter_enabled() else None
         return (found, ModelMode.ON) if found is not None else None
-    mode = model_mode()
+    row_id, mode = row[0], row[1] or ModelMode.SHADOW
     if mode == ModelMode.OFF:
         return None
     try:

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from tipline import crypto
@@ -34,6 +35,7 @@ from tipline.cases.models import Decision, EvidenceFile, Message, Report, Triage
 from tipline.cases.sealing import KeyDestroyed, report_key
 from tipline.cases.states import DecisionStatus, KeyPurpose, MessageAuthor, ReportState
 from tipline.crypto.sealed import open_json, open_text, seal_json
+from tipline.matching.models import FileMatch
 from tipline.triage import document, engine, identifiers, learned
 from tipline.triage.signals import signals_for
 from tipline.triage.tiers import Tier
@@ -53,7 +55,15 @@ class StoredReason:
     end: int
 
 
-def _inputs(report: Report, key: bytes) -> tuple[dict[str, Any], list[tuple[str, str]], list[str]]:
+@dataclass(frozen=True)
+class _Inputs:
+    details: dict[str, Any]
+    messages: list[tuple[str, str]]  # (message id, body) of the reporter's messages, oldest first
+    hashes: list[str]  # the SHA-256 of each file
+    known_files: int  # how many of the files matched a hash bank (signal.known_hash)
+
+
+def _inputs(report: Report, key: bytes) -> _Inputs:
     details: dict[str, Any] = open_json(
         key, report.payload, context=crypto.context("report", report.id, "payload")
     )
@@ -63,11 +73,18 @@ def _inputs(report: Report, key: bytes) -> tuple[dict[str, Any], list[tuple[str,
             "created_at"
         )
     ]
-    hashes = [
-        open_json(key, f.meta, context=crypto.context("file", f.id, "meta"))["sha256"]
-        for f in EvidenceFile.objects.filter(report=report)
-    ]
-    return details, messages, hashes
+    # The files and whether each matched a bank in one query: the count of matched files was a
+    # query of its own for every triage run, almost always over no files at all (issue 19).
+    files = EvidenceFile.objects.filter(report=report).annotate(
+        known=Exists(FileMatch.objects.filter(evidence=OuterRef("pk")))
+    )
+    hashes, known = [], 0
+    for f in files.only("id", "meta"):
+        hashes.append(
+            open_json(key, f.meta, context=crypto.context("file", f.id, "meta"))["sha256"]
+        )
+        known += bool(f.known)
+    return _Inputs(details, messages, hashes, known)
 
 
 def _stored(score: Score, doc: document.Document) -> list[dict[str, Any]]:
@@ -108,17 +125,18 @@ def _stored_words(opinion: learned.Opinion | None, doc: document.Document) -> li
 MODEL_WORD = "model.word"
 
 
-def report_triage(report_id: uuid.UUID, *, known_files: int = 0) -> Score | None:
+def report_triage(report_id: uuid.UUID) -> Score | None:
     """Score and link the report; None if its content was erased meanwhile.
 
-    ``known_files`` is how many of its files matched a hash bank (``signal.known_hash``).
+    How many of its files matched a hash bank (``signal.known_hash``) is read with its files.
     """
     try:
         key = report_key(report_id, KeyPurpose.CONTENT)
     except KeyDestroyed:
         return None
     report = Report.objects.get(pk=report_id)
-    details, messages, hashes = _inputs(report, key)
+    inputs = _inputs(report, key)
+    details, messages, hashes = inputs.details, inputs.messages, inputs.hashes
     doc = document.build(details, messages)
     texts = [details] + [{"what_happened": body} for _mid, body in messages]
     pairs = set().union(*(identifiers.extract(d, hashes) for d in texts))
@@ -132,7 +150,7 @@ def report_triage(report_id: uuid.UUID, *, known_files: int = 0) -> Score | None
                 category=report.category,
                 details=details,
                 linked_reports=len(linked),
-                known_hashes=known_files,
+                known_hashes=inputs.known_files,
             ),
         )
         in_use = triage_model.model_in_use()
@@ -140,25 +158,28 @@ def report_triage(report_id: uuid.UUID, *, known_files: int = 0) -> Score | None
         mode = in_use[1] if in_use else ""
         # Shadow mode records the opinion and leaves the tier alone; on, it may only raise it.
         tier = learned.combine(score.tier, opinion) if mode == "on" else score.tier
-        _row, first = TriageResult.objects.update_or_create(
-            report=report,
-            defaults={
-                "score": score.score,
-                "tier": tier.value,
-                "rules_version": score.rules_version,
-                "reasons": seal_json(
-                    key,
-                    _stored(score, doc) + _stored_words(opinion, doc),
-                    context=crypto.context("triage", report.id),
-                ),
-                "scored_at": timezone.now(),
-                "rules_tier": score.tier.value,
-                "model_tier": opinion.tier.value if opinion and opinion.tier else "",
-                "model_confidence": opinion.confidence if opinion else None,
-                "model_mode": mode,
-                "model_version": opinion.version if opinion else "",
-            },
-        )
+        # The report's row is locked (and on SQLite the whole database), so no other triage can
+        # insert this row between the update and the insert: one or two statements where
+        # update_or_create took six (two savepoints, a locking SELECT, the write), issue 19.
+        fields: dict[str, Any] = {
+            "score": score.score,
+            "tier": tier.value,
+            "rules_version": score.rules_version,
+            "reasons": seal_json(
+                key,
+                _stored(score, doc) + _stored_words(opinion, doc),
+                context=crypto.context("triage", report.id),
+            ),
+            "scored_at": timezone.now(),
+            "rules_tier": score.tier.value,
+            "model_tier": opinion.tier.value if opinion and opinion.tier else "",
+            "model_confidence": opinion.confidence if opinion else None,
+            "model_mode": mode,
+            "model_version": opinion.version if opinion else "",
+        }
+        first = not TriageResult.objects.filter(report=report).update(**fields)
+        if first:
+            TriageResult.objects.create(report=report, **fields)
         before = (report.tier, report.priority)
         live = min(tier, _pending_correction(report) or tier)  # "P1" < "P2": the more urgent
         report.tier, report.priority = live.value, score.score

@@ -78,9 +78,9 @@ def active_kek_id() -> int:
     return keyfiles.active_kek_id(_key_dir())
 
 
-def _kek(kek_id: int) -> bytes:
+def _kek(kek_id: int, in_use: list[int] | None = None) -> bytes:
     # A KEK that a rotation has destroyed is refused even if this process still holds it.
-    if kek_id not in keyfiles.current_kek_ids(_key_dir()):
+    if kek_id not in (keyfiles.current_kek_ids(_key_dir()) if in_use is None else in_use):
         raise DecryptionError(f"key-encryption key {kek_id} is not in use (destroyed or unknown)")
     return _key(keyfiles.kek_name(kek_id))
 
@@ -94,8 +94,11 @@ def wrapped_kek_id(wrapped: bytes | memoryview) -> int:
 
 
 def _wrap(plaintext: bytes, context: str, kek_id: int | None) -> bytes:
-    kek_id = active_kek_id() if kek_id is None else kek_id
-    sealed = seal(_kek(kek_id), plaintext, context=context)
+    # One look at the manifest (a stat) for both the choice and the check: every report wraps
+    # two data keys, and a stat waits behind other processes' fsyncs on a busy disk (issue 19).
+    in_use = keyfiles.current_kek_ids(_key_dir())
+    kek_id = in_use[-1] if kek_id is None else kek_id
+    sealed = seal(_kek(kek_id, in_use), plaintext, context=context)
     if kek_id == KEK_ID:
         return sealed
     return _KEK_MAGIC + kek_id.to_bytes(2, "big") + sealed

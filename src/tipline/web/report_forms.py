@@ -11,6 +11,7 @@ the other; the generic fields come from ``tipline.web.forms``.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django import forms
@@ -196,13 +197,13 @@ class ReportForm(forms.Form):
     LIST_FIELDS = ("urls", "handles", "emails", "phones")
 
     def __init__(self, *args: Any, category: categories.Category, **kwargs: Any) -> None:
+        # Django deep-copies base_fields for every form; copying only the category's fields (an
+        # instance attribute over the class's) spares the copies that were deleted right after.
+        self.base_fields = _category_fields(  # type: ignore[misc]  # shadows the class's
+            type(self), category.extra_fields, category.allows_files
+        )
         super().__init__(*args, **kwargs)
         self.category = category
-        for name in self.OPTIONAL_EXTRAS:
-            if name not in category.extra_fields:
-                del self.fields[name]
-        if not category.allows_files:
-            del self.fields["attachments"]
         if category.code == "csam":
             # Abuse material: only where it is. No victim name, and URLs are the report.
             del self.fields["victim_name"]
@@ -246,6 +247,17 @@ class ReportForm(forms.Form):
         if self.cleaned_data.get("contact_choice") != "contact":
             return None
         return {k: self.cleaned_data[k] for k in self.CONTACT_FIELDS if self.cleaned_data.get(k)}
+
+
+@functools.cache
+def _category_fields(
+    form: type[ReportForm], extra_fields: tuple[str, ...], allows_files: bool
+) -> dict[str, forms.Field]:
+    """The declared fields a category's form shows (shared: each form deep-copies them)."""
+    dropped = {name for name in form.OPTIONAL_EXTRAS if name not in extra_fields}
+    if not allows_files:
+        dropped.add("attachments")
+    return {name: field for name, field in form.base_fields.items() if name not in dropped}
 
 
 class ReceiptForm(forms.Form):
