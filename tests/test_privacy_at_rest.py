@@ -63,7 +63,9 @@ def test_markers_and_client_addresses_never_reach_disk_or_logs(fresh_server: Liv
         return markers[field]
 
     transport = httpx.HTTPTransport(local_address=CLIENT_ADDRESS)
-    with httpx.Client(base_url=fresh_server.url, transport=transport, headers=FORWARDED) as web:
+    with httpx.Client(
+        base_url=fresh_server.url, transport=transport, headers=FORWARDED, timeout=60
+    ) as web:
         text_file = f"evidence text {m('file_text')}\n".encode()
         form = {
             "what_happened": f"The person {m('what_happened')} waits outside the school.",
