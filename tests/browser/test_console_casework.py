@@ -157,6 +157,10 @@ def test_analyst_claims_opens_reveals_and_answers(
     expect(preview).to_have_attribute("alt", "Preview, blurred")
     assert "blur" in preview.evaluate("img => getComputedStyle(img).filter")
     assert "grayscale" in preview.evaluate("img => getComputedStyle(img).filter")
+    # Lazily loaded and decoded off the main thread: wait until the browser has it, then check
+    # that it decoded (a broken image is complete too, with no natural width).
+    preview.scroll_into_view_if_needed()
+    expect(preview).to_have_js_property("complete", True)
     assert preview.evaluate("img => img.naturalWidth") > 0
     # Hostile text is shown as text, identifiers are not links.
     expect(page.locator("main")).to_contain_text('<script>alert("xss")</script>')
