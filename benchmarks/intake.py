@@ -1032,43 +1032,39 @@ def bench_database(database: str, plan: Plan) -> DbResult:
             say(f"    best worker count: {best_workers}; open-loop runs and pages with it")
             server.start(workers=best_workers)
             pgid = server.proc.pid if server.proc else None
+
+            def at_rate(rate: float) -> Callable[[Callable[[], Conn]], Any]:
+                """The open-loop load at ``rate``, for both passes (alone, and beside burners)."""
+
+                def fixed(nc: Callable[[], Conn]) -> Any:
+                    return open_loop(
+                        nc,
+                        requests,
+                        cfg=(best_workers, plan.threads),
+                        rate=rate,
+                        warmup=plan.warmup,
+                        duration=plan.duration,
+                        pgid=pgid,
+                    )
+
+                return fixed
+
             try:
                 for rate in plan.rates:
-
-                    def fixed(nc: Callable[[], Conn], rate: float = rate) -> Any:
-                        return open_loop(
-                            nc,
-                            requests,
-                            cfg=(best_workers, plan.threads),
-                            rate=rate,
-                            warmup=plan.warmup,
-                            duration=plan.duration,
-                            pgid=pgid,
-                        )
-
-                    r = measured(plan, lambda: run_load(server, plan, fixed, raw_only=True))
+                    fixed = at_rate(rate)
+                    r = measured(
+                        plan, lambda fixed=fixed: run_load(server, plan, fixed, raw_only=True)
+                    )
                     note_backlog(server, r)
                     result.open_loop.append(r)
                     say(f"    {fmt_point(r)}")
                 if plan.burn:
                     say(f"    open loop again with {plan.burn} busy-loop process(es) beside it:")
                 for rate in plan.rates if plan.burn else []:
-
-                    def fixed_burn(nc: Callable[[], Conn], rate: float = rate) -> Any:
-                        return open_loop(
-                            nc,
-                            requests,
-                            cfg=(best_workers, plan.threads),
-                            rate=rate,
-                            warmup=plan.warmup,
-                            duration=plan.duration,
-                            pgid=pgid,
-                        )
-
                     # No retry for "other jobs": the burner is the other job, on purpose.
                     quiet(plan)
                     with burning(plan.burn):
-                        r = run_load(server, plan, fixed_burn, raw_only=True)
+                        r = run_load(server, plan, at_rate(rate), raw_only=True)
                     r.burn = plan.burn
                     note_backlog(server, r)
                     result.open_loop_burn.append(r)
