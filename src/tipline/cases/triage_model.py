@@ -278,18 +278,7 @@ def model_set_mode(*, actor: StaffUser | None, mode: str) -> str:
         raise NotAllowed("only administrators switch the triage model")
     if mode not in ModelMode.values:
         raise ValueError(f"mode must be one of {', '.join(ModelMode.values)}")
-    with transaction.atomic():
-        setting = _setting_locked()
-        before = setting.mode
-        setting.mode, setting.changed_at = mode, timezone.now()
-        setting.save(update_fields=["mode", "changed_at"])
-        record(
-            actor=actor.username if actor is not None else CLI,
-            action="triage.model_mode",
-            target_type="triage_model",
-            target_id="setting",
-            details={"mode": [before, mode]},
-        )
+    before: str = _switch(actor, "mode", mode, action="triage.model_mode", target_id="setting")
     return before
 
 
@@ -302,17 +291,33 @@ def starter_set(*, actor: StaffUser | None, on: bool) -> bool:
     """Switch the starter model on or off; audited even when nothing changes. Returns before."""
     if not may_switch(actor):
         raise NotAllowed("only administrators switch the starter model")
+    before = _switch(actor, "starter", on, action="triage.starter", target_id="starter", key="on")
+    return bool(before)
+
+
+def _switch(
+    actor: StaffUser | None,
+    field: str,
+    value: Any,
+    *,
+    action: str,
+    target_id: str,
+    key: str | None = None,
+) -> Any:
+    """Set one field of the setting row under its lock and audit before -> after (``key``: the
+    name in the audit details, the field's by default)."""
     with transaction.atomic():
         setting = _setting_locked()
-        before = setting.starter
-        setting.starter, setting.changed_at = on, timezone.now()
-        setting.save(update_fields=["starter", "changed_at"])
+        before = getattr(setting, field)
+        setattr(setting, field, value)
+        setting.changed_at = timezone.now()
+        setting.save(update_fields=[field, "changed_at"])
         record(
             actor=actor.username if actor is not None else CLI,
-            action="triage.starter",
+            action=action,
             target_type="triage_model",
-            target_id="starter",
-            details={"on": [before, on]},
+            target_id=target_id,
+            details={key or field: [before, value]},
         )
     return before
 
